@@ -1,0 +1,11 @@
+"""Local emulator of Cloud DNS v1, Compute v1 and Resource Manager v3, faithful on the wire.
+
+It lets mldns run and be tested offline with Google's own client libraries. It imports nothing
+from the rest of mldns.
+"""
+
+from .errors import EmulatorDataError
+from .server import Emulator, serve
+from .store import DEFAULT_DNS_QUOTA, parse_quota
+
+__all__ = ["DEFAULT_DNS_QUOTA", "Emulator", "EmulatorDataError", "parse_quota", "serve"]

@@ -1,0 +1,3 @@
+"""Compute v1 (placeholder until health checks and backend services land)."""
+
+RULES: list = []

@@ -1,0 +1,421 @@
+"""The WSGI application: routing, admin API, request log, faults, and the server lifecycle."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from . import compute_api, dns_api, iam_api
+from .call import Call
+from .errors import ApiError
+from .faults import Faults
+from .store import Store
+
+RECENT_REQUESTS = 1000
+_ADMIN = "/_emulator/"
+
+
+class _Dropped(ConnectionAbortedError):
+    """Raised after shutting a client's socket: werkzeug treats it as a dropped connection."""
+
+
+def api_of(path: str) -> str:
+    if path.startswith("/dns/"):
+        return "dns"
+    if path.startswith("/compute/"):
+        return "compute"
+    if path.startswith("/v3/"):
+        return "resourcemanager"
+    return "other"
+
+
+def is_write(method: str, path: str) -> bool:
+    """Non-GET calls change state, except the IAM policy read and the operation wait."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    if path.endswith(":getIamPolicy") or path.endswith(":testIamPermissions"):
+        return False
+    return not (path.endswith("/wait") and "/operations/" in path)
+
+
+class RequestLog:
+    """Counts of every API request by method and API, plus the most recent ones."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.total = 0
+            self.writes = 0
+            self.by_method: collections.Counter[str] = collections.Counter()
+            self.by_api: collections.Counter[str] = collections.Counter()
+            self.writes_by_api: collections.Counter[str] = collections.Counter()
+            self.recent: collections.deque[dict[str, Any]] = collections.deque(
+                maxlen=RECENT_REQUESTS
+            )
+
+    def record(self, method: str, path: str, status: int) -> None:
+        api = api_of(path)
+        write = is_write(method, path)
+        with self._lock:
+            self.total += 1
+            self.by_method[method] += 1
+            self.by_api[api] += 1
+            if write:
+                self.writes += 1
+                self.writes_by_api[api] += 1
+            self.recent.append(
+                {"method": method, "path": path, "api": api, "status": status, "write": write}
+            )
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "total": self.total,
+                "writes": self.writes,
+                "by_method": dict(self.by_method),
+                "by_api": dict(self.by_api),
+                "writes_by_api": dict(self.writes_by_api),
+                "recent": list(self.recent),
+            }
+
+
+def _url_map() -> Map:
+    rules = []
+    for module in (dns_api, compute_api, iam_api):
+        for path, methods, handler in module.RULES:
+            rules.append(Rule(path, methods=methods, endpoint=handler))
+    return Map(rules, strict_slashes=False, merge_slashes=False)
+
+
+def _json(status: int, body: Any) -> Response:
+    if body is None:
+        return Response(status=status)
+    return Response(
+        json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json"
+    )
+
+
+def _drop(request: Request) -> None:
+    sock = request.environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise _Dropped("connection dropped by an emulated fault")
+
+
+class App:
+    """WSGI callable holding the store, the fault rules and the request log."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.faults = Faults()
+        self.log = RequestLog()
+        self.urls = _url_map()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path.startswith(_ADMIN):
+            response = self.admin(request)
+        else:
+            response = self.api(request)
+        return response(environ, start_response)
+
+    # ------------------------------------------------------------ API requests
+
+    def api(self, request: Request) -> Response:
+        method, path = request.method, request.path
+        fault = self.faults.match(method, path)
+        status = 0
+        try:
+            if fault is not None and fault.delay_ms:
+                time.sleep(fault.delay_ms / 1000)
+            if fault is not None and not fault.after:
+                if fault.drop:
+                    _drop(request)
+                if fault.status:
+                    status = fault.status
+                    return _json(status, fault.error().body())
+            status, body = self.dispatch(request)
+            if fault is not None and fault.after:
+                if fault.drop:
+                    status = 0
+                    _drop(request)
+                if fault.status:
+                    status = fault.status
+                    return _json(status, fault.error().body())
+            return _json(status, body)
+        finally:
+            self.log.record(method, path, status)
+
+    def dispatch(self, request: Request) -> tuple[int, Any]:
+        """Route and run one API call; errors become Google's JSON error body."""
+        adapter = self.urls.bind_to_environ(request.environ)
+        try:
+            try:
+                handler, params = adapter.match()
+            except MethodNotAllowed:
+                raise ApiError(
+                    405, "httpMethodNotAllowed", f"Method {request.method} not allowed"
+                ) from None
+            except NotFound:
+                raise ApiError(
+                    404, "notFound", f"The requested URL {request.path} was not found"
+                ) from None
+            body = None
+            raw = request.get_data(cache=False)
+            if raw.strip():
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    raise ApiError(400, "parseError", "Parse Error") from None
+            call = Call(self.store, request.method, params, request.args, body)
+            write = is_write(request.method, request.path)
+            with self.store.lock:
+                status, reply = handler(call)
+                if write:
+                    self.store.save()
+            return status, reply
+        except ApiError as exc:
+            return exc.code, exc.body()
+
+    # ------------------------------------------------------------ admin API
+
+    def admin(self, request: Request) -> Response:
+        route = (request.method, request.path[len(_ADMIN) :].rstrip("/"))
+        try:
+            body = request.get_json(force=True, silent=True) if request.method == "POST" else None
+            if route == ("GET", "health"):
+                return _json(200, {"ok": True})
+            if route == ("GET", "requests"):
+                return _json(200, self.log.summary())
+            if route == ("DELETE", "requests"):
+                self.log.clear()
+                return _json(200, {"ok": True})
+            if route == ("GET", "faults"):
+                return _json(200, {"faults": self.faults.list()})
+            if route == ("POST", "faults"):
+                if not isinstance(body, dict):
+                    raise ValueError("expected a JSON object")
+                return _json(200, self.faults.add(body))
+            if route == ("DELETE", "faults"):
+                self.faults.clear()
+                return _json(200, {"ok": True})
+            if route == ("POST", "reset"):
+                self.reset()
+                return _json(200, {"ok": True})
+            if route == ("GET", "snapshot"):
+                return _json(200, self.store.to_dict())
+            if route == ("GET", "config"):
+                return _json(200, self.config())
+            if route == ("POST", "config"):
+                self.configure(body if isinstance(body, dict) else {})
+                return _json(200, self.config())
+        except (ValueError, TypeError) as exc:
+            return _json(
+                400, {"error": {"code": 400, "message": str(exc), "status": "INVALID_ARGUMENT"}}
+            )
+        return _json(
+            404,
+            {
+                "error": {
+                    "code": 404,
+                    "message": f"no admin route {request.path}",
+                    "status": "NOT_FOUND",
+                }
+            },
+        )
+
+    def reset(self) -> None:
+        """Forget the cloud, the fault rules and the request counts."""
+        self.faults.clear()
+        self.store.reset()
+        self.log.clear()
+
+    def config(self) -> dict[str, Any]:
+        store = self.store
+        return {
+            "quota": dict(store.quota),
+            "change_pending_gets": store.change_pending_gets,
+            "operation_polls_to_done": store.operation_polls_to_done,
+            "missing_projects": sorted(store.missing_projects),
+        }
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Change behaviour knobs at run time (quota, pending gets, polls, missing projects)."""
+        known = {"quota", "change_pending_gets", "operation_polls_to_done", "missing_projects"}
+        unknown = set(settings) - known
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        store = self.store
+        with store.lock:
+            if "quota" in settings:
+                bad = set(settings["quota"]) - set(store.quota)
+                if bad:
+                    raise ValueError(f"unknown quota key(s): {', '.join(sorted(bad))}")
+                store.quota.update({k: int(v) for k, v in settings["quota"].items()})
+            if "change_pending_gets" in settings:
+                store.change_pending_gets = int(settings["change_pending_gets"])
+            if "operation_polls_to_done" in settings:
+                store.operation_polls_to_done = int(settings["operation_polls_to_done"])
+            if "missing_projects" in settings:
+                store.missing_projects = set(settings["missing_projects"])
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the emulator's one line on start is all it prints."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            super().log(type, message, *args)
+
+
+class Emulator:
+    """The emulator in a background thread of this process; a context manager."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        data_file: str | os.PathLike[str] | None = None,
+        quota: dict[str, int] | None = None,
+        change_pending_gets: int = 0,
+        operation_polls_to_done: int = 2,
+        missing_projects: tuple[str, ...] | list[str] = (),
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.store = Store(
+            data_file=data_file,
+            quota=quota,
+            change_pending_gets=change_pending_gets,
+            operation_polls_to_done=operation_polls_to_done,
+            missing_projects=missing_projects,
+        )
+        self.app = App(self.store)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host_port(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host_port}"
+
+    def start(self) -> Emulator:
+        if self._server is not None:
+            return self
+        self._server = make_server(
+            self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
+        )
+        self._server.daemon_threads = True
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"mldns-emulator-{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Admin helpers: the same operations as the /_emulator/ endpoints.
+
+    def requests(self) -> dict[str, Any]:
+        return self.app.log.summary()
+
+    def clear_requests(self) -> None:
+        self.app.log.clear()
+
+    def add_fault(
+        self,
+        method: str | None = None,
+        path: str = "",
+        status: int | None = None,
+        reason: str | None = None,
+        probability: float | None = None,
+        count: int | None = None,
+        delay_ms: int = 0,
+        drop: bool = False,
+        after: bool = False,
+        seed: int | None = None,
+        message: str | None = None,
+    ) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "reason": reason,
+            "probability": probability,
+            "count": count,
+            "delay_ms": delay_ms,
+            "drop": drop,
+            "after": after,
+            "message": message,
+        }
+        if seed is not None:
+            spec["seed"] = seed
+        return self.app.faults.add(spec)
+
+    def clear_faults(self) -> None:
+        self.app.faults.clear()
+
+    def reset(self) -> None:
+        self.app.reset()
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.store.to_dict()
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        self.app.configure(settings)
+        return self.app.config()
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8475,
+    data_file: str | os.PathLike[str] | None = None,
+    quota: dict[str, int] | None = None,
+) -> None:
+    """Serve until interrupted; print one line with the URL once ready."""
+    emulator = Emulator(host=host, port=port, data_file=data_file, quota=quota).start()
+    print(f"mldns emulator listening on {emulator.url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
