@@ -1,0 +1,169 @@
+"""Carry a Plan out: units of work in dependency order, in parallel where independent.
+
+A unit is what one provider does in one go (a zone with its record sets; all IAM edits of a project;
+one Compute resource). Units run when the units they depend on have finished; when one fails, what
+depends on it is skipped and everything else still runs. State is committed after every call.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import attrs
+
+from mldns.clients import Clients
+from mldns.errors import UnsafePlanError
+from mldns.plan import Action, Plan
+from mldns.providers.base import ActionFailed, ApplyContext, Provider
+from mldns.state import LocalStateStore, State
+
+
+@attrs.frozen
+class Unit:
+    key: str
+    provider: Any
+    actions: tuple[Action, ...]
+
+
+@attrs.define
+class ApplyResult:
+    """What an apply did: finished, failed (with Google's message) and skipped units."""
+
+    done: list[str] = attrs.field(factory=list)
+    failed: list[tuple[str, str]] = attrs.field(factory=list)
+    skipped: list[str] = attrs.field(factory=list)
+    outputs: dict[str, Any] = attrs.field(factory=dict)
+    calls: int = 0
+    retries: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+def build_units(
+    actions: tuple[Action, ...], providers: list[Provider]
+) -> tuple[dict[str, Unit], dict[str, set[str]]]:
+    """Group actions into units and order them: creations after what they use, deletions after users."""
+    grouped: dict[str, list[Action]] = {}
+    owner: dict[str, Any] = {}
+    unit_of: dict[str, str] = {}
+    for action in actions:
+        provider = next(p for p in providers if action.kind in p.kinds)
+        key = f"{action.kind.split('.')[0]}:{provider.unit_key(action)}"
+        grouped.setdefault(key, []).append(action)
+        owner[key] = provider
+        unit_of[action.address] = key
+    units = {k: Unit(k, owner[k], tuple(v)) for k, v in grouped.items()}
+    after: dict[str, set[str]] = {k: set() for k in units}
+    users: dict[str, set[str]] = {}
+    for action in actions:
+        for dep in action.prior_depends_on:
+            users.setdefault(dep, set()).add(unit_of[action.address])
+    for action in actions:
+        mine = unit_of[action.address]
+        if action.op == "delete":
+            after[mine] |= {u for u in users.get(action.address, ()) if u != mine}
+        else:
+            after[mine] |= {
+                unit_of[d] for d in action.depends_on if d in unit_of and unit_of[d] != mine
+            }
+    return units, after
+
+
+class Applier:
+    """Runs units over a thread pool, committing state under a lock after every finished call."""
+
+    def __init__(
+        self,
+        store: LocalStateStore,
+        state: State,
+        clients: Clients,
+        *,
+        parallelism: int = 10,
+        adopt: bool = False,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.store = store
+        self.state = state
+        self.clients = clients
+        self.parallelism = max(1, parallelism)
+        self.adopt = adopt
+        self.log = log
+        self._state_lock = threading.Lock()
+
+    def commit(self, changes: dict[str, dict[str, Any] | None]) -> None:
+        """Record finished work and write the state file (once per call, not per record)."""
+        if not changes:
+            return
+        with self._state_lock:
+            for address, entry in changes.items():
+                if entry is None:
+                    self.state.resources.pop(address, None)
+                else:
+                    self.state.resources[address] = entry
+            self.state.serial += 1
+            self.store.write(self.state)
+
+    def run(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
+        blocked = [a.address for a in plan.actions if a.needs_adopt and not self.adopt]
+        if blocked:
+            raise UnsafePlanError(
+                f"{', '.join(blocked)} exist but differ from the declaration and are not managed yet; apply with --adopt to take them over"
+            )
+        units, after = build_units(plan.actions, providers)
+        result = ApplyResult()
+        ctx = ApplyContext(clients=self.clients, commit=self.commit, adopt=self.adopt, log=self.log)
+        sorter = graphlib.TopologicalSorter(after)
+        sorter.prepare()
+        failed: set[str] = set()
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            running: dict[Future[None], str] = {}
+            while sorter.is_active():
+                for key in sorter.get_ready():
+                    if after[key] & failed:
+                        failed.add(key)
+                        result.skipped.append(key)
+                        sorter.done(key)
+                        continue
+                    unit = units[key]
+                    running[pool.submit(unit.provider.execute, list(unit.actions), ctx)] = key
+                if not running:
+                    continue
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    key = running.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        result.done.append(key)
+                    elif isinstance(error, ActionFailed):
+                        failed.add(key)
+                        result.failed.append((key, str(error)))
+                    else:
+                        failed.add(key)
+                        result.failed.append((key, f"{type(error).__name__}: {error}"))
+                    sorter.done(key)
+        result.outputs = resolve_outputs(plan.outputs, self.state)
+        if result.outputs != self.state.outputs:
+            with self._state_lock:
+                self.state.outputs = result.outputs
+                self.state.serial += 1
+                self.store.write(self.state)
+        result.calls, result.retries = self.clients.stats.calls, self.clients.stats.retries
+        return result
+
+
+def resolve_outputs(outputs: dict[str, Any], state: State) -> dict[str, Any]:
+    """Stack outputs with references replaced by values from state (None if not yet known)."""
+    resolved = {}
+    for name, value in outputs.items():
+        if isinstance(value, dict) and "$output" in value:
+            address, attribute = value["$output"]
+            resolved[name] = state.resources.get(address, {}).get("outputs", {}).get(attribute)
+        else:
+            resolved[name] = value
+    return resolved

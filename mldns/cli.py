@@ -1,0 +1,382 @@
+"""The `mldns` command: a thin click shell over Workspace, the same engine notebooks use."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mldns.errors import MldnsError, UsageError
+from mldns.plan import Plan, load_plan, save_plan
+from mldns.render import render_json, render_text
+from mldns.stack import load_stack
+from mldns.state import LocalStateStore, State, stacks_in
+from mldns.workspace import Workspace, local_emulator, resolve_project
+
+DEFAULT_STACK_FILE = "stack.py"
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command that talks to the cloud shares."""
+    options = [
+        click.option(
+            "--project",
+            help="Google Cloud project id (default: the stack's, or GOOGLE_CLOUD_PROJECT).",
+        ),
+        click.option(
+            "--emulator",
+            metavar="HOST:PORT",
+            help="Use an mldns emulator (or set MLDNS_EMULATOR_HOST).",
+        ),
+        click.option(
+            "--local",
+            is_flag=True,
+            help="Start an in-process emulator whose cloud lives in STATE_DIR/local-cloud.json.",
+        ),
+        click.option(
+            "--state-dir",
+            default="state",
+            show_default=True,
+            type=click.Path(file_okay=False),
+            help="Where state files live.",
+        ),
+        click.option(
+            "--timeout",
+            default=600.0,
+            show_default=True,
+            type=click.FloatRange(min=1),
+            help="Deadline in seconds for each call, retries included.",
+        ),
+        click.option(
+            "--lock-timeout",
+            default=0.0,
+            show_default=True,
+            type=click.FloatRange(min=0),
+            help="Seconds to wait for the state lock.",
+        ),
+        click.option(
+            "--parallelism",
+            default=10,
+            show_default=True,
+            type=click.IntRange(min=1, max=256),
+            help="Independent units of work run at once.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@contextlib.contextmanager
+def _workspace(
+    stack_file: str | None, opts: dict[str, Any], stack_name: str | None = None
+) -> Iterator[Workspace]:
+    if opts["local"] and opts["emulator"]:
+        raise UsageError("--local and --emulator contradict each other: choose one")
+    stack = load_stack(stack_file) if stack_file else None
+    name = stack.name if stack else stack_name
+    with contextlib.ExitStack() as stack_ctx:
+        emulator = opts["emulator"]
+        if opts["local"]:
+            emulator = stack_ctx.enter_context(local_emulator(opts["state_dir"]))
+        project = resolve_project(opts["project"], stack, bool(opts["local"] or emulator))
+        from mldns.clients import emulator_from_env
+
+        yield Workspace(
+            stack_name=name,
+            project=project,
+            stack=stack,
+            state_dir=opts["state_dir"],
+            emulator=emulator_from_env(emulator),
+            timeout=opts["timeout"],
+            lock_timeout=opts["lock_timeout"],
+            parallelism=opts["parallelism"],
+            log=lambda line: click.echo(line, err=True),
+        )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="mldns")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Declare Cloud DNS, health checks and IAM for ML training in Python; plan and apply them."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
+def validate(stack_file: str) -> None:
+    """Check a stack file without calling any API."""
+    stack = load_stack(stack_file)
+    click.echo(f"Stack {stack.name}: {len(stack)} resources, all valid.")
+
+
+@cli.command()
+@click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format_version 1).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Save the plan for `mldns apply FILE`."
+)
+@click.option("--destroy", is_flag=True, help="Plan the deletion of everything the stack manages.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are."
+)
+@engine_options
+def plan(
+    stack_file: str,
+    as_json: bool,
+    out: str | None,
+    destroy: bool,
+    detailed_exitcode: bool,
+    **opts: Any,
+) -> None:
+    """Show what apply would change. Never writes to the cloud or the state."""
+    with _workspace(stack_file, opts) as ws:
+        result = ws.plan(destroy=destroy)
+    if out:
+        save_plan(result, out)
+    click.echo(render_json(result) if as_json else render_text(result, color=_color()))
+    if result.retries:
+        click.echo(f"{result.calls} API calls, {result.retries} retried.", err=True)
+    if out:
+        click.echo(f"Saved the plan to {out}; apply it with: mldns apply {out}", err=True)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(2)
+
+
+def _confirm(auto_approve: bool) -> Callable[[Plan], bool]:
+    def confirm(plan: Plan) -> bool:
+        click.echo(render_text(plan, color=_color()))
+        if auto_approve:
+            return True
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "apply needs confirmation, and there is no terminal to ask: rerun with --auto-approve"
+            )
+        return click.confirm("Apply these changes?", default=False)
+
+    return confirm
+
+
+def _report(result: Any) -> None:
+    click.echo(
+        f"Apply complete: {len(result.done)} units of work done; {result.calls} API calls, {result.retries} retried."
+    )
+    for name, value in result.outputs.items():
+        click.echo(f"  {name} = {json.dumps(value)}")
+
+
+def _is_plan_file(path: str) -> bool:
+    return Path(path).suffix != ".py" and Path(path).is_file()
+
+
+@cli.command()
+@click.argument("target", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option(
+    "--adopt", is_flag=True, help="Take over existing resources that differ from the declaration."
+)
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow zone deletions, IAM member removals and mass record deletions.",
+)
+@engine_options
+def apply(
+    target: str, auto_approve: bool, adopt: bool, allow_destructive: bool, **opts: Any
+) -> None:
+    """Apply a stack file, or a plan saved with `plan --out`."""
+    if _is_plan_file(target):
+        saved = load_plan(target)
+        with _workspace(
+            None, {**opts, "project": opts["project"] or saved.project}, stack_name=saved.stack
+        ) as ws:
+            click.echo(render_text(saved, color=_color()))
+            _report(ws.apply_plan(saved, adopt=adopt, allow_destructive=allow_destructive))
+        return
+    with _workspace(target, opts) as ws:
+        _report(
+            ws.apply(
+                adopt=adopt, allow_destructive=allow_destructive, confirm=_confirm(auto_approve)
+            )
+        )
+
+
+@cli.command()
+@click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
+@click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
+@engine_options
+def destroy(stack_file: str, auto_approve: bool, **opts: Any) -> None:
+    """Delete everything the stack manages (and nothing else)."""
+    with _workspace(stack_file, opts) as ws:
+        _report(ws.destroy(confirm=_confirm(auto_approve)))
+
+
+def _state_store(state_dir: str, stack: str | None) -> LocalStateStore:
+    names = stacks_in(state_dir)
+    if stack is None:
+        if len(names) != 1:
+            choice = ", ".join(names) or "none"
+            raise UsageError(
+                f"{state_dir} holds state for {len(names)} stacks ({choice}): pick one with --stack"
+            )
+        stack = names[0]
+    return LocalStateStore(state_dir, stack)
+
+
+def _read_state(state_dir: str, stack: str | None) -> tuple[LocalStateStore, State]:
+    store = _state_store(state_dir, stack)
+    state = store.read()
+    if state is None:
+        raise UsageError(f"no state for stack {store.stack} in {state_dir}")
+    return store, state
+
+
+state_dir_option = click.option(
+    "--state-dir", default="state", show_default=True, type=click.Path(file_okay=False)
+)
+stack_option = click.option(
+    "--stack", "stack_name", help="Which stack's state (needed when the state dir holds several)."
+)
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@state_dir_option
+@stack_option
+def output(name: str | None, as_json: bool, state_dir: str, stack_name: str | None) -> None:
+    """Print the stack's outputs, from the state alone."""
+    _, state = _read_state(state_dir, stack_name)
+    outputs = state.outputs
+    if name is not None:
+        if name not in outputs:
+            raise UsageError(
+                f"no output named {name!r}; known: {', '.join(sorted(outputs)) or 'none'}"
+            )
+        value = outputs[name]
+        click.echo(json.dumps(value) if as_json or not isinstance(value, str) else value)
+        return
+    if as_json:
+        click.echo(json.dumps(outputs, indent=2, sort_keys=True))
+    else:
+        for key, value in sorted(outputs.items()):
+            click.echo(f"{key} = {json.dumps(value)}")
+
+
+@cli.group()
+def state() -> None:
+    """Inspect or edit the state (no cloud calls)."""
+
+
+@state.command("list")
+@state_dir_option
+@stack_option
+def state_list(state_dir: str, stack_name: str | None) -> None:
+    """List managed resource addresses."""
+    _, current = _read_state(state_dir, stack_name)
+    for address in sorted(current.resources):
+        click.echo(address)
+
+
+@state.command("show")
+@click.argument("address")
+@state_dir_option
+@stack_option
+def state_show(address: str, state_dir: str, stack_name: str | None) -> None:
+    """Show one resource as recorded."""
+    _, current = _read_state(state_dir, stack_name)
+    if address not in current.resources:
+        raise UsageError(f"{address} is not in the state")
+    click.echo(json.dumps(current.resources[address], indent=2, sort_keys=True))
+
+
+@state.command("rm")
+@click.argument("address")
+@state_dir_option
+@stack_option
+@click.option("--lock-timeout", default=0.0, type=click.FloatRange(min=0))
+def state_rm(address: str, state_dir: str, stack_name: str | None, lock_timeout: float) -> None:
+    """Forget a resource without deleting it from the cloud."""
+    store = _state_store(state_dir, stack_name)
+    with store.lock("state rm", timeout=lock_timeout):
+        current = store.read()
+        if current is None or address not in current.resources:
+            raise UsageError(f"{address} is not in the state")
+        del current.resources[address]
+        current.serial += 1
+        store.write(current)
+    click.echo(f"Removed {address} from the state; it still exists in the cloud.")
+
+
+@state.command("unlock")
+@state_dir_option
+@stack_option
+def state_unlock(state_dir: str, stack_name: str | None) -> None:
+    """Clear a lock left behind by a run that died."""
+    store = _state_store(state_dir, stack_name)
+    holder = store.unlock()
+    click.echo(
+        f"Unlocked {store.path}"
+        + (f" (was held by {holder.describe()})" if holder else " (no holder was recorded)")
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8475, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    help="Load the cloud from FILE and save it after every change.",
+)
+@click.option(
+    "--quota",
+    multiple=True,
+    metavar="KEY=N",
+    help="Override a Cloud DNS quota, e.g. rrsetsPerManagedZone=200000.",
+)
+def emulator(host: str, port: int, data: str | None, quota: tuple[str, ...]) -> None:
+    """Serve the local emulator of Cloud DNS, Compute and Resource Manager."""
+    from mldns.emulator import parse_quota, serve
+
+    try:
+        quotas = parse_quota(list(quota))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    serve(host=host, port=port, data_file=data, quota=quotas)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: MldnsError and usage errors become one line and exit 1 (tracebacks with --debug)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="mldns", standalone_mode=False)
+    except MldnsError as exc:
+        if debug:
+            raise
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        if debug:
+            raise
+        exc.show()
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

@@ -1,0 +1,151 @@
+"""Builds Google's official clients: ADC and HTTPS by default, anonymous HTTP for the emulator.
+
+Every call made through `Clients.call` retries transient failures with exponential backoff and jitter
+(google.api_core.retry) within one deadline, and is counted, so plans and applies can report them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+import requests
+from google.api_core import exceptions as gexc
+from google.api_core import retry as gretry
+from google.auth.credentials import AnonymousCredentials
+
+from mldns.errors import UsageError
+
+T = TypeVar("T")
+EMULATOR_ENV = "MLDNS_EMULATOR_HOST"
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+TRANSIENT = (
+    gexc.TooManyRequests,
+    gexc.InternalServerError,
+    gexc.BadGateway,
+    gexc.ServiceUnavailable,
+    gexc.GatewayTimeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.Timeout,
+)
+
+
+def reason(exc: BaseException) -> str | None:
+    """Google's reason string (`errors[0].reason`), when the error carries one."""
+    errors = getattr(exc, "errors", None) or []
+    first = errors[0] if errors else None
+    if isinstance(first, dict):
+        return first.get("reason")
+    return getattr(first, "reason", None)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: rate limits, server errors, dropped connections. Never 400/404/409/412."""
+    if isinstance(exc, TRANSIENT):
+        return True
+    return isinstance(exc, gexc.Forbidden) and reason(exc) in RATE_LIMIT_REASONS
+
+
+def emulator_from_env(explicit: str | None) -> str | None:
+    """The emulator's host:port from the flag, else from MLDNS_EMULATOR_HOST, else None (Google)."""
+    value = explicit or os.environ.get(EMULATOR_ENV) or None
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise UsageError(f"emulator address {value!r} must be HOST:PORT")
+    return value
+
+
+@attrs.define
+class CallStats:
+    """How many API calls were made and how many attempts were retried (thread-safe)."""
+
+    calls: int = 0
+    retries: int = 0
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
+
+    def count_call(self) -> None:
+        with self._lock:
+            self.calls += 1
+
+    def count_retry(self, _exc: BaseException) -> None:
+        with self._lock:
+            self.retries += 1
+
+
+class Clients:
+    """The three APIs' clients for one project, built lazily and shared between threads."""
+
+    def __init__(self, project: str, emulator: str | None = None, timeout: float = 600.0) -> None:
+        self.project = project
+        self.emulator = emulator
+        self.timeout = timeout
+        self.stats = CallStats()
+        self._lock = threading.Lock()
+        self._built: dict[str, Any] = {}
+        self.retry = gretry.Retry(
+            predicate=is_transient,
+            initial=0.1,
+            maximum=8.0,
+            multiplier=2.0,
+            timeout=timeout,
+            on_error=self.stats.count_retry,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        if self.emulator is None:
+            return {}
+        return {
+            "credentials": AnonymousCredentials(),
+            "client_options": {"api_endpoint": f"http://{self.emulator}"},
+        }
+
+    def _get(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            return self._built[name]
+
+    @property
+    def dns(self) -> Any:
+        from google.cloud import dns as gdns
+
+        return self._get("dns", lambda: gdns.Client(project=self.project, **self._options()))
+
+    def compute(self, name: str) -> Any:
+        """A compute_v1 client by class name, e.g. "HealthChecksClient", over REST."""
+        from google.cloud import compute_v1
+
+        return self._get(
+            name, lambda: getattr(compute_v1, name)(transport="rest", **self._options())
+        )
+
+    @property
+    def projects(self) -> Any:
+        from google.cloud import resourcemanager_v3
+
+        return self._get(
+            "projects",
+            lambda: resourcemanager_v3.ProjectsClient(transport="rest", **self._options()),
+        )
+
+    def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one API call with retry on transient errors; counts every attempt."""
+
+        def attempt() -> T:
+            self.stats.count_call()
+            return func(*args, **kwargs)
+
+        return self.retry(attempt)()
+
+    def dns_request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A Cloud DNS request with a full JSON body, through google-cloud-dns' own connection.
+
+        The library's record set model drops routing policies, so bodies are sent as they are.
+        """
+        return self.call(self.dns._connection.api_request, method=method, path=path, **kwargs)

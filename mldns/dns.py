@@ -1,0 +1,12 @@
+"""Cloud DNS resources for stack files: `from mldns import dns`."""
+
+from mldns.resources.dns import (
+    Failover,
+    Geo,
+    InternalLoadBalancer,
+    ManagedZone,
+    RecordSet,
+    Weighted,
+)
+
+__all__ = ["Failover", "Geo", "InternalLoadBalancer", "ManagedZone", "RecordSet", "Weighted"]

@@ -1,0 +1,59 @@
+"""One exception root: every failure a user can cause or meet ends as an MldnsError.
+
+The CLI turns these into one line and exit code 1; anything else is a bug and shows a traceback.
+"""
+
+from __future__ import annotations
+
+
+class MldnsError(Exception):
+    """Base of every error mldns reports to its user."""
+
+    exit_code = 1
+
+
+class ValidationError(MldnsError):
+    """A declaration is wrong; names the resource address and the field."""
+
+    def __init__(self, address: str, field: str | None, message: str) -> None:
+        self.address = address
+        self.field = field
+        self.message = message
+        where = f"{address}: {field}" if field else address
+        super().__init__(f"{where}: {message}")
+
+
+class StackFileError(MldnsError):
+    """The stack file could not be loaded (syntax error, exception, no Stack in it)."""
+
+
+class StateError(MldnsError):
+    """The state file is unreadable, corrupt, from the future or from another lineage."""
+
+
+class LockError(MldnsError):
+    """Another mldns process holds the state lock."""
+
+
+class PlanFileError(MldnsError):
+    """A saved plan is unreadable, tampered with, or stale."""
+
+
+class UnsafePlanError(MldnsError):
+    """A plan breaks a safety rule (protected resource, destructive threshold, adopt needed)."""
+
+
+class ApiError(MldnsError):
+    """A Google API call failed in a way no retry or reconciliation could fix."""
+
+
+class ApplyError(MldnsError):
+    """An apply finished with failed actions; the state holds everything that was done."""
+
+    def __init__(self, message: str, failures: list[tuple[str, str]] | None = None) -> None:
+        self.failures = failures or []
+        super().__init__(message)
+
+
+class UsageError(MldnsError):
+    """Options that contradict each other or make no sense together."""

@@ -1,0 +1,220 @@
+"""A Plan is frozen data: the actions that would bring the cloud to the declaration.
+
+It records the lineage and serial of the state it was made from, so applying it after the state
+moved on is refused as stale. Saved plans carry a checksum, so an edited file is refused too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from mldns.errors import PlanFileError
+
+PLAN_FORMAT_VERSION = 1
+OPS = ("delete", "replace", "create", "update", "adopt", "forget")
+SYMBOLS = {
+    "create": "+",
+    "update": "~",
+    "replace": "-/+",
+    "delete": "-",
+    "adopt": "=",
+    "forget": "?",
+}
+WRITES = frozenset({"create", "update", "replace", "delete"})
+
+
+@attrs.frozen
+class Action:
+    """One change to one resource. `before` is the live body, `after` the desired one."""
+
+    address: str
+    kind: str
+    op: str
+    project: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    depends_on: tuple[str, ...] = ()
+    prior_depends_on: tuple[str, ...] = ()
+    live: dict[str, Any] | None = None
+    parent: str | None = None
+    reason: str = ""
+    needs_adopt: bool = False
+    protect: bool = False
+    outputs: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.op]
+
+    @property
+    def writes(self) -> bool:
+        return self.op in WRITES
+
+    def field_changes(self) -> list[tuple[str, Any, Any]]:
+        """(field, old, new) for each top-level field that differs."""
+        before, after = self.before or {}, self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+    def to_json(self) -> dict[str, Any]:
+        data = attrs.asdict(self)
+        data["depends_on"] = list(self.depends_on)
+        data["prior_depends_on"] = list(self.prior_depends_on)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Action:
+        data = dict(data)
+        data["depends_on"] = tuple(data.get("depends_on", ()))
+        data["prior_depends_on"] = tuple(data.get("prior_depends_on", ()))
+        return cls(**data)
+
+
+def _sort_key(action: Action) -> tuple[Any, ...]:
+    return (OPS.index(action.op), action.address)
+
+
+@attrs.frozen
+class Plan:
+    """The result of a refresh and diff; apply is driven by these actions alone."""
+
+    stack: str
+    project: str
+    lineage: str | None
+    serial: int
+    actions: tuple[Action, ...] = attrs.field(converter=lambda a: tuple(sorted(a, key=_sort_key)))
+    unmanaged: dict[str, int] = attrs.field(factory=dict)
+    managed: dict[str, int] = attrs.field(factory=dict)
+    outputs: dict[str, Any] = attrs.field(factory=dict)
+    warnings: tuple[str, ...] = ()
+    calls: int = 0
+    retries: int = 0
+    workspace: Any = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def changes(self) -> tuple[Action, ...]:
+        """Actions that change the cloud or the state (everything but a no-op)."""
+        return self.actions
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    def counts(self) -> Counter[str]:
+        return Counter(a.op for a in self.actions)
+
+    def destructive(self, threshold: float = 0.3, minimum: int = 10) -> list[str]:
+        """Why this plan needs --allow-destructive (after octoDNS' safety thresholds); empty if not."""
+        reasons = []
+        per_zone: Counter[str] = Counter()
+        for action in self.actions:
+            if action.kind == "dns.ManagedZone" and action.op in ("delete", "replace"):
+                reasons.append(f"{action.op}s zone {action.address}")
+            elif (
+                action.kind == "dns.RecordSet"
+                and action.op in ("delete", "replace")
+                and action.parent
+            ):
+                per_zone[action.parent] += 1
+            elif action.kind.startswith("iam.") and action.op in ("update", "delete"):
+                removed = removed_members(action)
+                if removed:
+                    reasons.append(f"{action.address} removes {', '.join(removed)}")
+        for zone, removed in sorted(per_zone.items()):
+            total = self.managed.get(zone, 0)
+            if total >= minimum and removed > threshold * total:
+                reasons.append(
+                    f"deletes or replaces {removed} of {total} managed record sets in {zone}"
+                )
+        return reasons
+
+    def apply(self, **options: Any) -> Any:
+        """Carry the plan out (notebooks and scripts); options as for `Workspace.apply_plan`."""
+        if self.workspace is None:
+            raise PlanFileError(
+                "this plan is not bound to a workspace; load it with Workspace.load_plan"
+            )
+        return self.workspace.apply_plan(self, **options)
+
+    def __str__(self) -> str:
+        from mldns.render import render_text
+
+        return render_text(self, color=False)
+
+    def _repr_html_(self) -> str:
+        from mldns.render import render_html
+
+        return render_html(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": PLAN_FORMAT_VERSION,
+            "stack": self.stack,
+            "project": self.project,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "actions": [a.to_json() for a in self.actions],
+            "unmanaged": self.unmanaged,
+            "managed": self.managed,
+            "outputs": self.outputs,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            stack=data["stack"],
+            project=data["project"],
+            lineage=data["lineage"],
+            serial=data["serial"],
+            actions=[Action.from_json(a) for a in data["actions"]],
+            unmanaged=data.get("unmanaged", {}),
+            managed=data.get("managed", {}),
+            outputs=data.get("outputs", {}),
+            warnings=tuple(data.get("warnings", ())),
+        )
+
+
+def removed_members(action: Action) -> list[str]:
+    """Members an IAM action takes a role away from."""
+    before = set((action.before or {}).get("members", ()))
+    after = set((action.after or {}).get("members", ()))
+    return sorted(before - after)
+
+
+def _checksum(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def save_plan(plan: Plan, path: str | Path) -> None:
+    from mldns.state import atomic_write
+
+    body = plan.to_json()
+    atomic_write(Path(path), json.dumps({"plan": body, "sha256": _checksum(body)}, indent=1) + "\n")
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read a saved plan; refuse one that is unreadable, of an unknown format or edited."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        body, digest = data["plan"], data["sha256"]
+    except FileNotFoundError:
+        raise PlanFileError(f"{path}: no such plan file") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PlanFileError(f"{path}: not an mldns plan file ({type(exc).__name__})") from None
+    if not isinstance(body, dict) or body.get("format_version") != PLAN_FORMAT_VERSION:
+        raise PlanFileError(
+            f"{path}: unsupported plan format {body.get('format_version') if isinstance(body, dict) else '?'}"
+        )
+    if _checksum(body) != digest:
+        raise PlanFileError(f"{path}: the plan was modified after it was saved (checksum mismatch)")
+    try:
+        return Plan.from_json(body)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanFileError(f"{path}: malformed plan ({exc})") from None

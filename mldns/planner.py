@@ -1,0 +1,171 @@
+"""Refresh and diff: the declared resources against the live project, as a Plan.
+
+Planning never writes: it reads state and the live cloud, and returns data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mldns.errors import UnsafePlanError
+from mldns.plan import Action, Plan
+from mldns.providers.base import Provider, Refresh
+from mldns.resources.base import Output, Resource
+from mldns.state import State
+
+
+def encode_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Stack outputs as JSON: literals as they are, references as {"$output": [address, attribute]}."""
+    return {
+        name: ({"$output": [v.resource.address, v.attribute]} if isinstance(v, Output) else v)
+        for name, v in outputs.items()
+    }
+
+
+def make_plan(
+    stack_name: str,
+    project: str,
+    desired: dict[str, Resource],
+    outputs: dict[str, Any],
+    prior: State,
+    providers: list[Provider],
+) -> Plan:
+    """Diff `desired` (empty to destroy) against state and the live project."""
+    actions: list[Action] = []
+    unmanaged: dict[str, int] = {}
+    managed: dict[str, int] = {}
+    for provider in providers:
+        mine = {a: r for a, r in desired.items() if r.kind in provider.kinds}
+        prior_mine = {a: e for a, e in prior.resources.items() if e["kind"] in provider.kinds}
+        if not mine and not prior_mine:
+            continue
+        refresh = provider.refresh(project, mine, prior_mine)
+        actions.extend(_diff(provider, project, mine, prior_mine, refresh))
+        unmanaged.update(refresh.unmanaged)
+        managed.update(refresh.managed)
+    _refuse_protected(actions)
+    warnings = tuple(
+        f"{a.address} exists but differs from the declaration; apply with --adopt to take it over"
+        for a in actions
+        if a.needs_adopt
+    )
+    return Plan(
+        stack=stack_name,
+        project=project,
+        lineage=prior.lineage,
+        serial=prior.serial,
+        actions=actions,
+        unmanaged={k: v for k, v in unmanaged.items() if v},
+        managed=managed,
+        outputs=encode_outputs(outputs),
+        warnings=warnings,
+    )
+
+
+def _diff(
+    provider: Provider,
+    project: str,
+    desired: dict[str, Resource],
+    prior: dict[str, dict[str, Any]],
+    refresh: Refresh,
+) -> list[Action]:
+    actions: list[Action] = []
+    replaced_parents: set[str] = set()
+    unchanged: dict[str, dict[str, Any]] = {}
+    for address, resource in desired.items():
+        after = provider.desired_body(resource, project)
+        before = refresh.live.get(address)
+        entry = prior.get(address)
+        common = {
+            "address": address,
+            "kind": resource.kind,
+            "project": project,
+            "before": before,
+            "after": after,
+            "depends_on": tuple(r.address for r in resource.references()),
+            "prior_depends_on": tuple(entry.get("depends_on", ())) if entry else (),
+            "live": refresh.raw.get(address),
+            "parent": _parent(resource),
+            "protect": resource.protect,
+            "outputs": refresh.outputs.get(address, {}),
+        }
+        if before is None:
+            reason = "deleted outside mldns; will be recreated" if entry else ""
+            actions.append(Action(op="create", reason=reason, **common))
+        elif entry is None:
+            if before == after:
+                actions.append(
+                    Action(
+                        op="adopt", reason="exists and matches; recorded without a write", **common
+                    )
+                )
+            else:
+                actions.append(
+                    Action(
+                        op="update",
+                        needs_adopt=True,
+                        reason="exists, not yet managed, and differs",
+                        **common,
+                    )
+                )
+        elif before != after:
+            op = "replace" if provider.replaces(resource.kind, before, after) else "update"
+            if op == "replace":
+                replaced_parents.add(address)
+            actions.append(Action(op=op, **common))
+        else:
+            unchanged[address] = common
+    for address, entry in prior.items():
+        if address in desired:
+            continue
+        before = refresh.live.get(address)
+        common = {
+            "address": address,
+            "kind": entry["kind"],
+            "project": entry["project"],
+            "before": before,
+            "prior_depends_on": tuple(entry.get("depends_on", ())),
+            "live": refresh.raw.get(address),
+            "parent": entry.get("parent"),
+            "protect": bool(entry.get("protect")),
+        }
+        if before is None:
+            actions.append(
+                Action(
+                    op="forget", reason="already gone from the cloud; dropped from state", **common
+                )
+            )
+        else:
+            actions.append(Action(op="delete", reason="no longer declared", **common))
+    actions.extend(refresh.extra)
+    if replaced_parents:
+        actions = [_recreate_child(a) if a.parent in replaced_parents else a for a in actions]
+        actions.extend(
+            Action(op="create", reason="its zone is replaced", **c)
+            for c in unchanged.values()
+            if c["parent"] in replaced_parents
+        )
+    return actions
+
+
+def _recreate_child(action: Action) -> Action:
+    """A record set of a zone being replaced is created afresh in the new zone."""
+    if action.op in ("delete", "forget"):
+        return action
+    from attrs import evolve
+
+    return evolve(action, op="create", reason="its zone is replaced")
+
+
+def _parent(resource: Resource) -> str | None:
+    zone = getattr(resource, "zone", None)
+    return zone.address if isinstance(zone, Resource) else None
+
+
+def _refuse_protected(actions: list[Action]) -> None:
+    blocked = [a for a in actions if a.protect and a.op in ("delete", "replace")]
+    if blocked:
+        names = ", ".join(f"{a.address} ({a.op})" for a in blocked)
+        raise UnsafePlanError(
+            f"protected resources would be destroyed: {names}; set protect=False first"
+        )

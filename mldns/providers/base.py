@@ -1,0 +1,87 @@
+"""The small interface between the engine (planner, applier) and the providers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import attrs
+
+from mldns.clients import Clients
+from mldns.plan import Action
+from mldns.resources.base import Resource
+
+
+@attrs.define
+class Refresh:
+    """What a provider found live: canonical bodies (None = absent), raw replies, outputs."""
+
+    live: dict[str, dict[str, Any] | None] = attrs.field(factory=dict)
+    raw: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    outputs: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    extra: list[Action] = attrs.field(factory=list)
+    unmanaged: dict[str, int] = attrs.field(factory=dict)
+    managed: dict[str, int] = attrs.field(factory=dict)
+
+
+class ActionFailed(Exception):
+    """An action could not be carried out; the message is Google's, or names the drift."""
+
+
+@attrs.define
+class ApplyContext:
+    """What providers may do during apply: call the APIs and commit finished work to state."""
+
+    clients: Clients
+    commit: Callable[[dict[str, dict[str, Any] | None]], None]
+    adopt: bool = False
+    log: Callable[[str], None] = print
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+    _cache: dict[str, Any] = attrs.field(factory=dict)
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Per-apply memo, e.g. the project's DNS quota, read once."""
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
+            return self._cache[key]
+
+
+def state_entry(
+    action: Action, attributes: dict[str, Any], outputs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The state record of a resource after `action` brought it to `attributes`."""
+    entry: dict[str, Any] = {
+        "kind": action.kind,
+        "project": action.project,
+        "attributes": attributes,
+        "depends_on": list(action.depends_on),
+        "protect": action.protect,
+    }
+    if action.parent:
+        entry["parent"] = action.parent
+    if outputs or action.outputs:
+        entry["outputs"] = outputs if outputs is not None else action.outputs
+    return entry
+
+
+class Provider(Protocol):
+    kinds: frozenset[str]
+
+    def desired_body(self, resource: Resource, project: str) -> dict[str, Any]:
+        """The canonical body the resource should have live."""
+
+    def refresh(
+        self, project: str, desired: dict[str, Resource], prior: dict[str, dict[str, Any]]
+    ) -> Refresh:
+        """Read what exists, with as few calls as the API allows."""
+
+    def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+        """True when the change touches a field that cannot be updated in place."""
+
+    def unit_key(self, action: Action) -> str:
+        """Actions with equal keys are carried out together, as one unit of work."""
+
+    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
+        """Carry out one unit's actions, committing each finished call; raise ActionFailed."""

@@ -1,0 +1,404 @@
+"""Cloud DNS through google-cloud-dns: one paginated list per zone, atomic batched Changes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import attrs
+from google.api_core import exceptions as gexc
+
+from mldns.clients import Clients
+from mldns.plan import Action
+from mldns.providers import dns_format as fmt
+from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.resources.base import Resource
+from mldns.resources.dns import ManagedZone, RecordSet
+
+ZONE = "dns.ManagedZone"
+RECORD = "dns.RecordSet"
+PAGE_SIZE = 1000
+DEFAULT_QUOTA = {
+    "rrsetAdditionsPerChange": 1000,
+    "rrsetDeletionsPerChange": 1000,
+    "totalRrdataSizePerChange": 100000,
+}
+MAX_RECONCILE_ROUNDS = 5
+
+
+def zone_address(name: str) -> str:
+    return f"{ZONE}.{name}"
+
+
+def record_address(zone: str, name: str, rtype: str) -> str:
+    return f"{RECORD}.{zone}/{name}/{rtype}"
+
+
+def _zone_name(address: str) -> str:
+    return address[len(ZONE) + 1 :]
+
+
+def _wire(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "kind"}
+
+
+@attrs.define
+class _Pair:
+    """One record set action as the deletions and additions it puts into a Change."""
+
+    action: Action
+    deletions: list[dict[str, Any]]
+    additions: list[dict[str, Any]]
+
+    @property
+    def size(self) -> int:
+        return sum(fmt.rrdata_size(b) for b in self.deletions + self.additions)
+
+
+class DnsProvider:
+    kinds = frozenset({ZONE, RECORD})
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def desired_body(self, resource: Resource, project: str) -> dict[str, Any]:
+        if isinstance(resource, ManagedZone):
+            return fmt.zone_body(resource, project)
+        assert isinstance(resource, RecordSet)
+        return fmt.record_body(resource, project)
+
+    def get_zone(self, project: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.clients.dns_request("GET", f"/projects/{project}/managedZones/{name}")
+        except gexc.NotFound:
+            return None
+
+    def list_records(self, project: str, zone: str) -> list[dict[str, Any]]:
+        """Every record set of a zone, page by page: the one read a refresh makes per zone."""
+        records: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"maxResults": PAGE_SIZE}
+        while True:
+            reply = self.clients.dns_request(
+                "GET", f"/projects/{project}/managedZones/{zone}/rrsets", query_params=params
+            )
+            records.extend(reply.get("rrsets", []))
+            token = reply.get("nextPageToken")
+            if not token:
+                return records
+            params = {"maxResults": PAGE_SIZE, "pageToken": token}
+
+    def refresh(
+        self, project: str, desired: dict[str, Resource], prior: dict[str, dict[str, Any]]
+    ) -> Refresh:
+        result = Refresh()
+        zones: dict[str, ManagedZone | None] = {}
+        for _address, resource in desired.items():
+            if isinstance(resource, ManagedZone):
+                zones[resource.name] = resource
+            elif isinstance(resource, RecordSet):
+                zones.setdefault(resource.zone.name, resource.zone)
+        for _address, entry in prior.items():
+            if entry["kind"] == ZONE:
+                zones.setdefault(entry["attributes"]["name"], None)
+            elif entry["kind"] == RECORD and entry.get("parent"):
+                zones.setdefault(_zone_name(entry["parent"]), None)
+        managed = {a for a in desired if a.startswith(RECORD + ".")} | {
+            a for a, e in prior.items() if e["kind"] == RECORD
+        }
+        for name, declared in sorted(zones.items()):
+            self._refresh_zone(project, name, declared, managed, result)
+        return result
+
+    def _refresh_zone(
+        self,
+        project: str,
+        name: str,
+        declared: ManagedZone | None,
+        managed: set[str],
+        result: Refresh,
+    ) -> None:
+        address = zone_address(name)
+        raw_zone = self.get_zone(project, name)
+        if raw_zone is None:
+            result.live[address] = None
+            return
+        result.live[address] = fmt.normalize_zone(raw_zone)
+        result.outputs[address] = fmt.zone_outputs(raw_zone)
+        dns_name = raw_zone["dnsName"].lower()
+        unmanaged = 0
+        count = 0
+        for raw in self.list_records(project, name):
+            rec_address = record_address(name, raw["name"].lower(), raw["type"])
+            body = fmt.normalize_record(raw)
+            if rec_address in managed:
+                result.live[rec_address] = body
+                result.raw[rec_address] = _wire(raw)
+                count += 1
+            elif fmt.is_apex_default(raw, dns_name):
+                continue
+            elif declared is not None and declared.authoritative:
+                result.extra.append(
+                    Action(
+                        address=rec_address,
+                        kind=RECORD,
+                        op="delete",
+                        project=project,
+                        before=body,
+                        live=_wire(raw),
+                        parent=address,
+                        reason="not declared in an authoritative zone",
+                    )
+                )
+            else:
+                unmanaged += 1
+        result.unmanaged[address] = unmanaged
+        result.managed[address] = count
+
+    def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+        if kind == ZONE:
+            return any(before.get(f) != after.get(f) for f in fmt.ZONE_IMMUTABLE)
+        return False
+
+    def unit_key(self, action: Action) -> str:
+        """A zone and all its record sets form one unit: their order inside it is fixed."""
+        return action.parent or action.address
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
+        zone = next((a for a in actions if a.kind == ZONE), None)
+        records = [a for a in actions if a.kind == RECORD]
+        project = actions[0].project
+        name = _zone_name(zone.address if zone else records[0].parent)
+        if zone and zone.op in ("create", "adopt", "forget"):
+            self._zone_action(zone, ctx)
+        elif zone and zone.op == "update":
+            self._patch_zone(zone, ctx)
+        elif zone and zone.op == "replace":
+            self._delete_zone(project, name, zone, records, ctx, recreate=True)
+            self._zone_action(attrs.evolve(zone, op="create"), ctx)
+            records = [attrs.evolve(r, live=None, before=None) for r in records if r.op != "delete"]
+        if records:
+            self._change_records(project, name, records, ctx)
+        if zone and zone.op == "delete":
+            self._delete_zone(project, name, zone, [], ctx)
+
+    def _zone_action(self, action: Action, ctx: ApplyContext) -> None:
+        if action.op == "forget":
+            ctx.commit({action.address: None})
+            return
+        if action.op == "adopt":
+            ctx.commit({action.address: state_entry(action, action.after)})
+            return
+        body = dict(action.after)
+        try:
+            raw = self.clients.dns_request(
+                "POST", f"/projects/{action.project}/managedZones", data=body
+            )
+        except gexc.Conflict:
+            raw = self.get_zone(action.project, body["name"])
+            if raw is None or fmt.normalize_zone(raw) != action.after:
+                raise ActionFailed(
+                    f"{action.address}: a zone named {body['name']} already exists with other settings"
+                ) from None
+        except gexc.GoogleAPICallError as exc:
+            raise ActionFailed(f"{action.address}: {exc.message}") from None
+        ctx.commit(
+            {action.address: state_entry(action, fmt.normalize_zone(raw), fmt.zone_outputs(raw))}
+        )
+
+    def _patch_zone(self, action: Action, ctx: ApplyContext) -> None:
+        if action.needs_adopt and not ctx.adopt:
+            raise ActionFailed(
+                f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
+            )
+        patch = {k: v for k, v in action.after.items() if (action.before or {}).get(k) != v}
+        path = f"/projects/{action.project}/managedZones/{action.after['name']}"
+        try:
+            operation = self.clients.dns_request("PATCH", path, data=patch)
+            self._wait_operation(action, path, operation)
+            raw = self.clients.dns_request("GET", path)
+        except gexc.GoogleAPICallError as exc:
+            raise ActionFailed(f"{action.address}: {exc.message}") from None
+        ctx.commit(
+            {action.address: state_entry(action, fmt.normalize_zone(raw), fmt.zone_outputs(raw))}
+        )
+
+    def _wait_operation(self, action: Action, zone_path: str, operation: dict[str, Any]) -> None:
+        deadline = time.monotonic() + self.clients.timeout
+        delay = 0.05
+        while operation.get("status", "done") != "done":
+            if time.monotonic() > deadline:
+                raise ActionFailed(
+                    f"{action.address}: zone operation {operation.get('id')} did not finish in time"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            operation = self.clients.dns_request("GET", f"{zone_path}/operations/{operation['id']}")
+
+    def _delete_zone(
+        self,
+        project: str,
+        name: str,
+        action: Action,
+        records: list[Action],
+        ctx: ApplyContext,
+        recreate: bool = False,
+    ) -> None:
+        """Remove the zone's managed record sets, then the zone itself."""
+        if recreate:
+            doomed = [
+                attrs.evolve(r, op="delete", after=None) for r in records if r.live is not None
+            ]
+            if doomed:
+                self._change_records(project, name, doomed, ctx)
+        path = f"/projects/{project}/managedZones/{name}"
+        try:
+            self.clients.dns_request("DELETE", path)
+        except gexc.NotFound:
+            pass  # already gone: deleted by an earlier attempt whose reply was lost
+        except gexc.GoogleAPICallError as exc:
+            raise ActionFailed(f"{action.address}: {exc.message}") from None
+        ctx.commit({action.address: None})
+
+    def quota(self, project: str) -> dict[str, int]:
+        """Per-Change limits of the project, read from Google (not hard-coded)."""
+        reply = self.clients.dns_request("GET", f"/projects/{project}")
+        quota = reply.get("quota", {})
+        return {k: int(quota.get(k, v)) for k, v in DEFAULT_QUOTA.items()}
+
+    def _change_records(
+        self, project: str, zone: str, actions: list[Action], ctx: ApplyContext
+    ) -> None:
+        pairs: list[_Pair] = []
+        for action in actions:
+            if action.op in ("adopt", "forget"):
+                ctx.commit(
+                    {
+                        action.address: None
+                        if action.op == "forget"
+                        else state_entry(action, action.after)
+                    }
+                )
+                continue
+            if action.needs_adopt and not ctx.adopt:
+                raise ActionFailed(
+                    f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
+                )
+            deletions = (
+                [action.live]
+                if action.op in ("update", "delete", "replace") and action.live
+                else []
+            )
+            additions = [action.after] if action.after is not None and action.op != "delete" else []
+            pairs.append(_Pair(action, deletions, additions))
+        if not pairs:
+            return
+        quota = ctx.cached(f"dns-quota:{project}", lambda: self.quota(project))
+        for batch in _batches(pairs, quota):
+            self._submit(project, zone, batch, ctx)
+
+    def _submit(self, project: str, zone: str, batch: list[_Pair], ctx: ApplyContext) -> None:
+        """Send one Change; on a conflict, re-read the zone and resend only what is still to do."""
+        path = f"/projects/{project}/managedZones/{zone}/changes"
+        failures: list[str] = []
+        for _ in range(MAX_RECONCILE_ROUNDS):
+            body = {
+                "additions": [a for p in batch for a in p.additions],
+                "deletions": [d for p in batch for d in p.deletions],
+            }
+            try:
+                change = self.clients.dns_request("POST", path, data=body)
+                self._wait_change(path, change)
+            except (gexc.Conflict, gexc.PreconditionFailed, gexc.NotFound) as exc:
+                batch, done, drift = self._reconcile(project, zone, batch, exc)
+                ctx.commit({p.action.address: _entry(p.action) for p in done})
+                failures.extend(drift)
+                if not batch:
+                    break
+                continue
+            except gexc.GoogleAPICallError as exc:
+                raise ActionFailed(
+                    f"Change of {len(batch)} record sets in zone {zone} failed: {exc.message}"
+                ) from None
+            ctx.commit({p.action.address: _entry(p.action) for p in batch})
+            break
+        else:
+            failures.append(f"zone {zone}: record sets kept changing while being written")
+        if failures:
+            raise ActionFailed("; ".join(failures))
+
+    def _wait_change(self, path: str, change: dict[str, Any]) -> None:
+        deadline = time.monotonic() + self.clients.timeout
+        delay = 0.0
+        while change.get("status") != "done":
+            if time.monotonic() > deadline:
+                raise ActionFailed(
+                    f"Change {change.get('id')} still pending after {self.clients.timeout:.0f}s"
+                )
+            time.sleep(delay)
+            delay = min(max(delay * 2, 0.05), 2.0)
+            change = self.clients.dns_request("GET", f"{path}/{change['id']}")
+
+    def _reconcile(
+        self, project: str, zone: str, batch: list[_Pair], exc: Exception
+    ) -> tuple[list[_Pair], list[_Pair], list[str]]:
+        """Split a rejected batch: already done, still to do (resend), or drifted (fail)."""
+        live = {(r["name"].lower(), r["type"]): r for r in self.list_records(project, zone)}
+        remaining, done, drift = [], [], []
+        for pair in batch:
+            action = pair.action
+            key = (action.after or action.before)["name"], (action.after or action.before)["type"]
+            raw = live.get(key)
+            now = fmt.normalize_record(raw) if raw else None
+            wanted = None if action.op == "delete" else action.after
+            if now == wanted:
+                done.append(pair)
+            elif now == action.before:
+                pair.deletions = [_wire(raw)] if raw and pair.deletions else []
+                remaining.append(pair)
+            elif action.op == "create" and raw is not None:
+                drift.append(
+                    f"{action.address}: already exists with other data ({_summary(now)}); import it with --adopt or remove it"
+                )
+            else:
+                drift.append(
+                    f"{action.address}: changed outside mldns since the plan (now {_summary(now)}); plan again"
+                )
+        return remaining, done, drift
+
+
+def _summary(body: dict[str, Any] | None) -> str:
+    if body is None:
+        return "absent"
+    if "rrdatas" in body:
+        return f"ttl {body['ttl']}, {', '.join(body['rrdatas'])}"
+    return f"ttl {body['ttl']}, routing policy"
+
+
+def _entry(action: Action) -> dict[str, Any] | None:
+    return None if action.op == "delete" else state_entry(action, action.after)
+
+
+def _batches(pairs: list[_Pair], quota: dict[str, int]) -> list[list[_Pair]]:
+    """Pack pairs greedily into as few Changes as the quota allows; a pair never splits."""
+    max_add, max_del, max_size = (
+        quota["rrsetAdditionsPerChange"],
+        quota["rrsetDeletionsPerChange"],
+        quota["totalRrdataSizePerChange"],
+    )
+    batches: list[list[_Pair]] = []
+    current: list[_Pair] = []
+    adds = dels = size = 0
+    for pair in pairs:
+        a, d, s = len(pair.additions), len(pair.deletions), pair.size
+        if current and (adds + a > max_add or dels + d > max_del or size + s > max_size):
+            batches.append(current)
+            current, adds, dels, size = [], 0, 0, 0
+        current.append(pair)
+        adds, dels, size = adds + a, dels + d, size + s
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,255 @@
+"""Cloud DNS wire format: desired bodies from resources, canonical bodies from API replies.
+
+Both sides end in the same canonical form (names lower-case with the trailing dot, rrdatas
+canonical and sorted, `kind` fields and defaults dropped), so equal means equal and an untouched
+stack always plans as "no changes".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mldns.resources import rdata
+from mldns.resources.base import Resource
+from mldns.resources.dns import (
+    Failover,
+    Geo,
+    InternalLoadBalancer,
+    ManagedZone,
+    RecordSet,
+    Weighted,
+)
+
+COMPUTE_URL = "https://www.googleapis.com/compute/v1/"
+ZONE_IMMUTABLE = ("dnsName", "visibility")
+
+
+def compute_url(path_or_url: str) -> str:
+    """A Compute resource's full URL, as Google writes it in routing policies."""
+    if "://" in path_or_url:
+        return COMPUTE_URL + path_or_url.split("/compute/v1/", 1)[-1]
+    return COMPUTE_URL + path_or_url.lstrip("/")
+
+
+def health_check_url(hc: Any, project: str) -> str:
+    if isinstance(hc, Resource):
+        return compute_url(f"projects/{project}/global/healthChecks/{hc.name}")
+    return compute_url(hc)
+
+
+# --- zones -------------------------------------------------------------------------------------
+
+
+def zone_body(zone: ManagedZone, project: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": zone.name,
+        "dnsName": zone.dns_name,
+        "description": zone.description,
+        "visibility": zone.visibility,
+        "labels": dict(sorted(zone.labels.items())),
+    }
+    if zone.visibility == "private":
+        body["privateVisibilityConfig"] = {
+            "networks": sorted(
+                ({"networkUrl": compute_url(n)} for n in zone.networks), key=_network_key
+            )
+        }
+    else:
+        body["dnssecConfig"] = {"state": "on" if zone.dnssec else "off"}
+    return body
+
+
+def _network_key(item: dict[str, str]) -> str:
+    return item["networkUrl"]
+
+
+def normalize_zone(raw: dict[str, Any]) -> dict[str, Any]:
+    visibility = raw.get("visibility", "public")
+    body: dict[str, Any] = {
+        "name": raw["name"],
+        "dnsName": raw["dnsName"].lower(),
+        "description": raw.get("description", ""),
+        "visibility": visibility,
+        "labels": dict(sorted((raw.get("labels") or {}).items())),
+    }
+    if visibility == "private":
+        networks = (raw.get("privateVisibilityConfig") or {}).get("networks") or []
+        body["privateVisibilityConfig"] = {
+            "networks": sorted(
+                ({"networkUrl": compute_url(n["networkUrl"])} for n in networks), key=_network_key
+            )
+        }
+    else:
+        body["dnssecConfig"] = {"state": (raw.get("dnssecConfig") or {}).get("state", "off")}
+    return body
+
+
+def zone_outputs(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"id": raw.get("id"), "name_servers": list(raw.get("nameServers") or [])}
+
+
+# --- record sets -------------------------------------------------------------------------------
+
+
+def _targets(rtype: str, targets: tuple[Any, ...], checked: bool) -> dict[str, Any]:
+    """One item's answers: plain rrdatas, or health-checked targets."""
+    ilbs = [t for t in targets if isinstance(t, InternalLoadBalancer)]
+    if ilbs:
+        return {
+            "healthCheckedTargets": {
+                "internalLoadBalancers": sorted((_ilb(t) for t in ilbs), key=_json_key)
+            }
+        }
+    values = rdata.canonical_set(rtype, targets)
+    return (
+        {"healthCheckedTargets": {"externalEndpoints": values}} if checked else {"rrdatas": values}
+    )
+
+
+def _ilb(target: InternalLoadBalancer) -> dict[str, str]:
+    return {
+        "ipAddress": target.ip,
+        "port": str(target.port),
+        "ipProtocol": target.protocol,
+        "networkUrl": compute_url(target.network),
+        "project": target.project,
+        "region": target.region,
+        "loadBalancerType": target.lb_type,
+    }
+
+
+def _json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def routing_body(rs: RecordSet, project: str) -> dict[str, Any]:
+    routing = rs.routing
+    checked = routing.health_check is not None
+    policy: dict[str, Any] = {}
+    if isinstance(routing, Geo):
+        policy["geo"] = _geo(rs.type, routing.items, routing.fencing, checked)
+    elif isinstance(routing, Weighted):
+        items = [{"weight": float(w), **_targets(rs.type, t, checked)} for w, t in routing.items]
+        policy["wrr"] = {"items": sorted(items, key=_json_key)}
+    elif isinstance(routing, Failover):
+        policy["primaryBackup"] = {
+            "primaryTargets": _targets(rs.type, routing.primary, True)["healthCheckedTargets"],
+            "backupGeoTargets": _geo(rs.type, routing.backup, False, checked),
+        }
+        if routing.trickle:
+            policy["primaryBackup"]["trickleTraffic"] = float(routing.trickle)
+    if checked:
+        policy["healthCheck"] = health_check_url(routing.health_check, project)
+    return policy
+
+
+def _geo(rtype: str, items: Any, fencing: bool, checked: bool) -> dict[str, Any]:
+    geo: dict[str, Any] = {
+        "items": sorted(
+            ({"location": r, **_targets(rtype, t, checked)} for r, t in items),
+            key=lambda i: i["location"],
+        )
+    }
+    if fencing:
+        geo["enableFencing"] = True
+    return geo
+
+
+def record_body(rs: RecordSet, project: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": rs.fqdn, "type": rs.type, "ttl": rs.ttl}
+    if rs.rrdatas is not None:
+        body["rrdatas"] = rdata.canonical_set(rs.type, rs.rrdatas)
+    else:
+        body["routingPolicy"] = routing_body(rs, project)
+    return body
+
+
+def normalize_record(raw: dict[str, Any]) -> dict[str, Any]:
+    rtype = raw["type"]
+    body: dict[str, Any] = {"name": raw["name"].lower(), "type": rtype, "ttl": raw.get("ttl", 300)}
+    if raw.get("routingPolicy"):
+        body["routingPolicy"] = _normalize_policy(rtype, raw["routingPolicy"])
+    else:
+        body["rrdatas"] = _canonical_or_raw(rtype, raw.get("rrdatas") or [])
+    return body
+
+
+def _canonical_or_raw(rtype: str, values: list[str]) -> list[str]:
+    """Canonical rrdatas; data dnspython cannot parse is kept as Google returned it."""
+    try:
+        return rdata.canonical_set(rtype, values)
+    except rdata.RdataError:
+        return sorted(values)
+
+
+def _normalize_policy(rtype: str, raw: dict[str, Any]) -> dict[str, Any]:
+    policy: dict[str, Any] = {}
+    if "geo" in raw:
+        policy["geo"] = _normalize_geo(rtype, raw["geo"])
+    if "wrr" in raw:
+        items = [
+            {"weight": float(i.get("weight", 0)), **_normalize_item(rtype, i)}
+            for i in raw["wrr"].get("items", [])
+        ]
+        policy["wrr"] = {"items": sorted(items, key=_json_key)}
+    if "primaryBackup" in raw:
+        pb = raw["primaryBackup"]
+        policy["primaryBackup"] = {
+            "primaryTargets": _normalize_checked(rtype, pb.get("primaryTargets") or {}),
+            "backupGeoTargets": _normalize_geo(rtype, pb.get("backupGeoTargets") or {}),
+        }
+        if pb.get("trickleTraffic"):
+            policy["primaryBackup"]["trickleTraffic"] = float(pb["trickleTraffic"])
+    if raw.get("healthCheck"):
+        policy["healthCheck"] = compute_url(raw["healthCheck"])
+    return policy
+
+
+def _normalize_geo(rtype: str, raw: dict[str, Any]) -> dict[str, Any]:
+    geo: dict[str, Any] = {
+        "items": sorted(
+            (
+                {"location": i["location"], **_normalize_item(rtype, i)}
+                for i in raw.get("items", [])
+            ),
+            key=lambda i: i["location"],
+        )
+    }
+    if raw.get("enableFencing"):
+        geo["enableFencing"] = True
+    return geo
+
+
+def _normalize_item(rtype: str, item: dict[str, Any]) -> dict[str, Any]:
+    if item.get("healthCheckedTargets"):
+        return {"healthCheckedTargets": _normalize_checked(rtype, item["healthCheckedTargets"])}
+    return {"rrdatas": _canonical_or_raw(rtype, item.get("rrdatas") or [])}
+
+
+def _normalize_checked(rtype: str, raw: dict[str, Any]) -> dict[str, Any]:
+    if raw.get("internalLoadBalancers"):
+        ilbs = [
+            {
+                "ipAddress": t.get("ipAddress"),
+                "port": str(t.get("port")),
+                "ipProtocol": str(t.get("ipProtocol", "tcp")).lower(),
+                "networkUrl": compute_url(t.get("networkUrl", "")),
+                "project": t.get("project"),
+                "region": t.get("region"),
+                "loadBalancerType": t.get("loadBalancerType"),
+            }
+            for t in raw["internalLoadBalancers"]
+        ]
+        return {"internalLoadBalancers": sorted(ilbs, key=_json_key)}
+    return {"externalEndpoints": _canonical_or_raw(rtype, raw.get("externalEndpoints") or [])}
+
+
+def rrdata_size(body: dict[str, Any]) -> int:
+    """Bytes of record data a record set adds to a Change (counted against the per-Change quota)."""
+    return len(json.dumps(body.get("rrdatas") or body.get("routingPolicy") or []))
+
+
+def is_apex_default(raw: dict[str, Any], dns_name: str) -> bool:
+    """The SOA and NS record sets Google creates at the apex with the zone."""
+    return raw["type"] in ("SOA", "NS") and raw["name"].lower() == dns_name

@@ -1,0 +1,124 @@
+"""Views of a Plan: text for terminals, JSON for machines, HTML for notebooks."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from mldns.plan import PLAN_FORMAT_VERSION, Plan
+
+COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "=": "36", "?": "90"}
+LABELS = {
+    "create": "to create",
+    "update": "to update",
+    "replace": "to replace",
+    "delete": "to delete",
+    "adopt": "to adopt",
+    "forget": "to forget",
+}
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, sort_keys=True) if value is not None else "(none)"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def summary(plan: Plan) -> str:
+    if not plan.has_changes:
+        line = "No changes. The cloud matches the declaration."
+    else:
+        counts = plan.counts()
+        line = (
+            "Plan: "
+            + ", ".join(
+                f"{counts.get(op, 0)} {label}"
+                for op, label in LABELS.items()
+                if counts.get(op) or op in ("create", "update", "delete")
+            )
+            + "."
+        )
+    if plan.unmanaged:
+        parts = ", ".join(
+            f"{n} in {zone.split('.', 2)[-1]}" for zone, n in sorted(plan.unmanaged.items())
+        )
+        line += f" Unmanaged record sets left alone: {parts}."
+    return line
+
+
+def render_text(plan: Plan, color: bool = False) -> str:
+    """The reviewable plan: one block per action with its field diffs, then a summary line."""
+    lines = [f"Stack {plan.stack} in project {plan.project}", ""]
+    for action in plan.actions:
+        symbol = action.symbol
+        note = f"  # {action.reason}" if action.reason else ""
+        lines.append(_paint(f"  {symbol:>3} {action.address}", COLORS[symbol], color) + note)
+        if action.op in ("update", "replace"):
+            for field, old, new in action.field_changes():
+                lines.append(f"        {field}: {_value(old)} -> {_value(new)}")
+        elif action.op == "create":
+            for field, value in (action.after or {}).items():
+                lines.append(f"        {field}: {_value(value)}")
+        elif action.kind.startswith("iam.") and action.op == "delete":
+            for member in (action.before or {}).get("members", []):
+                lines.append(f"        loses {(action.before or {}).get('role')}: {member}")
+        if action.kind.startswith("iam.") and action.op == "update":
+            removed = sorted(
+                set((action.before or {}).get("members", []))
+                - set((action.after or {}).get("members", []))
+            )
+            lines.extend(f"        loses {action.after.get('role')}: {m}" for m in removed)
+    if plan.actions:
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(_paint(f"Warning: {warning}", "33", color))
+    destructive = plan.destructive()
+    if destructive:
+        lines.append(
+            _paint(
+                "Destructive: " + "; ".join(destructive) + " (needs --allow-destructive)",
+                "31",
+                color,
+            )
+        )
+    lines.append(summary(plan))
+    return "\n".join(lines)
+
+
+def render_json(plan: Plan) -> str:
+    """The documented, versioned JSON form (see README, "Plan JSON")."""
+    body = plan.to_json()
+    body["format_version"] = PLAN_FORMAT_VERSION
+    body["summary"] = dict(plan.counts())
+    body["destructive"] = plan.destructive()
+    body["changes"] = [
+        {
+            "address": a.address,
+            "fields": [{"field": f, "before": o, "after": n} for f, o, n in a.field_changes()],
+        }
+        for a in plan.actions
+    ]
+    return json.dumps(body, indent=2, sort_keys=True)
+
+
+def render_html(plan: Plan) -> str:
+    """A table for Jupyter: one row per action."""
+    rows = []
+    for action in plan.actions:
+        diff = "<br>".join(
+            html.escape(f"{f}: {_value(o)} → {_value(n)}") for f, o, n in action.field_changes()
+        )
+        rows.append(
+            f"<tr><td><code>{html.escape(action.symbol)}</code></td><td>{html.escape(action.op)}</td><td><code>{html.escape(action.address)}</code></td><td>{diff}</td></tr>"
+        )
+    table = (
+        "<table><thead><tr><th></th><th>action</th><th>address</th><th>changes</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        if rows
+        else ""
+    )
+    return f"<div><strong>Stack {html.escape(plan.stack)}</strong> in project {html.escape(plan.project)}{table}<p>{html.escape(summary(plan))}</p></div>"

@@ -1,0 +1,1 @@
+"""The desired-state model: frozen, validated declarations that know nothing of clients."""

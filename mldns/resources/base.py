@@ -1,0 +1,107 @@
+"""What every declared resource shares: an address, references to others, validation helpers.
+
+Resources are frozen attrs objects. They describe desired state only and know nothing of clients.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+import attrs
+
+from mldns.errors import ValidationError
+
+GCE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class Resource:
+    """Base of all declared resources (mixin for attrs classes)."""
+
+    kind: ClassVar[str]
+    protect: bool
+
+    @property
+    def key(self) -> str:
+        """The part of the address that identifies the resource within its kind."""
+        raise NotImplementedError
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+    def references(self) -> tuple[Resource, ...]:
+        """Resources this one needs to exist first (dependency edges)."""
+        return ()
+
+
+@attrs.frozen
+class Output:
+    """A value known only after apply: one attribute of a resource, read from state."""
+
+    resource: Resource
+    attribute: str
+
+    def __str__(self) -> str:
+        return "(known after apply)"
+
+
+def address_of(instance: Any) -> str:
+    """The address of a resource under construction, or the best approximation of it."""
+    try:
+        return instance.address
+    except Exception:
+        name = getattr(instance, "name", None) or getattr(instance, "role", "?")
+        return f"{getattr(instance, 'kind', type(instance).__name__)}.{name}"
+
+
+def check(predicate: Callable[[Any], bool], message: str) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator that raises ValidationError naming the resource and field."""
+
+    def validator(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        try:
+            ok = predicate(value)
+        except Exception:
+            ok = False
+        if not ok:
+            raise ValidationError(address_of(instance), attribute.name, message.format(value=value))
+
+    return validator
+
+
+def fail(instance: Any, field: str, message: str) -> None:
+    raise ValidationError(address_of(instance), field, message)
+
+
+def is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def str_tuple(value: Any) -> Any:
+    """Convert a list of strings to a tuple; leave anything else for the validator to reject."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Iterable):
+        return tuple(value)
+    return value
+
+
+def str_dict(value: Any) -> Any:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def all_str(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(v, str) for v in value)

@@ -1,0 +1,179 @@
+"""Compute health checks and backend services, validated by Google's documented rules."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+
+from mldns.resources.base import (
+    GCE_NAME,
+    Resource,
+    check,
+    fail,
+    is_bool,
+    is_int,
+    is_str,
+    str_tuple,
+)
+
+HEALTH_CHECK_TYPES = ("HTTP", "HTTPS", "TCP")
+BACKEND_PROTOCOLS = ("HTTP", "HTTPS", "HTTP2", "TCP", "SSL", "UDP", "GRPC")
+SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL", "INTERNAL_MANAGED", "INTERNAL_SELF_MANAGED")
+BALANCING_MODES = ("UTILIZATION", "RATE", "CONNECTION")
+
+_name = check(
+    lambda v: GCE_NAME.match(v),
+    "must match [a-z]([-a-z0-9]*[a-z0-9])? (at most 63 characters), got {value!r}",
+)
+
+
+def _int_range(low: int, high: int) -> Any:
+    return check(
+        lambda v: is_int(v) and low <= v <= high,
+        f"must be an integer from {low} to {high}, got {{value!r}}",
+    )
+
+
+@attrs.frozen(eq=False)
+class HealthCheck(Resource):
+    """A global health check; with `source_regions` it can back Cloud DNS routing policies."""
+
+    kind: ClassVar[str] = "compute.HealthCheck"
+
+    name: str = attrs.field(validator=_name)
+    type: str = attrs.field(
+        default="HTTP",
+        converter=lambda v: v.upper() if isinstance(v, str) else v,
+        validator=check(
+            lambda v: v in HEALTH_CHECK_TYPES, "must be HTTP, HTTPS or TCP, got {value!r}"
+        ),
+    )
+    port: int = attrs.field(default=80, validator=_int_range(1, 65535))
+    request_path: str = attrs.field(
+        default="/",
+        validator=check(
+            lambda v: is_str(v) and v.startswith("/"),
+            "must be a path starting with '/', got {value!r}",
+        ),
+    )
+    host: str | None = attrs.field(
+        default=None,
+        validator=check(lambda v: v is None or (is_str(v) and v), "must be a host name or None"),
+    )
+    check_interval_sec: int = attrs.field(default=5, validator=_int_range(1, 300))
+    timeout_sec: int = attrs.field(default=5, validator=_int_range(1, 300))
+    healthy_threshold: int = attrs.field(default=2, validator=_int_range(1, 10))
+    unhealthy_threshold: int = attrs.field(default=2, validator=_int_range(1, 10))
+    source_regions: tuple[str, ...] | None = attrs.field(
+        default=None,
+        converter=str_tuple,
+        validator=check(
+            lambda v: v is None or all(is_str(r) and r for r in v), "must be a list of region names"
+        ),
+    )
+    protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+
+    def __attrs_post_init__(self) -> None:
+        if self.timeout_sec > self.check_interval_sec:
+            fail(
+                self,
+                "timeout_sec",
+                f"{self.timeout_sec} exceeds check_interval_sec {self.check_interval_sec}",
+            )
+        if self.type == "TCP" and (self.request_path != "/" or self.host):
+            fail(self, "request_path", "TCP health checks have no request path or host")
+        if self.source_regions is not None:
+            if len(self.source_regions) != 3 or len(set(self.source_regions)) != 3:
+                fail(
+                    self,
+                    "source_regions",
+                    f"must name exactly 3 distinct regions, got {len(self.source_regions)}",
+                )
+            if self.check_interval_sec < 30:
+                fail(self, "check_interval_sec", "must be at least 30 when source_regions is set")
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+@attrs.frozen
+class Backend:
+    """One instance group behind a backend service; the group itself is not managed here."""
+
+    group: str = attrs.field(
+        validator=check(
+            lambda v: is_str(v) and "instanceGroups/" in v,
+            "must be an instance group URL or path, got {value!r}",
+        )
+    )
+    balancing_mode: str = attrs.field(
+        default="UTILIZATION",
+        validator=check(lambda v: v in BALANCING_MODES, "must be UTILIZATION, RATE or CONNECTION"),
+    )
+    capacity_scaler: float = attrs.field(
+        default=1.0,
+        validator=check(
+            lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "must be from 0.0 to 1.0"
+        ),
+    )
+    max_utilization: float | None = attrs.field(
+        default=None,
+        validator=check(
+            lambda v: v is None or (isinstance(v, (int, float)) and 0 <= v <= 1),
+            "must be from 0.0 to 1.0 or None",
+        ),
+    )
+
+
+@attrs.frozen(eq=False)
+class BackendService(Resource):
+    """A global backend service whose health checks are declared in the same stack or by URL."""
+
+    kind: ClassVar[str] = "compute.BackendService"
+
+    name: str = attrs.field(validator=_name)
+    health_checks: tuple[Any, ...] = attrs.field(converter=str_tuple)
+    backends: tuple[Backend, ...] = attrs.field(
+        default=(),
+        converter=str_tuple,
+        validator=check(
+            lambda v: all(isinstance(b, Backend) for b in v), "must be a list of compute.Backend"
+        ),
+    )
+    protocol: str = attrs.field(
+        default="HTTP",
+        validator=check(
+            lambda v: v in BACKEND_PROTOCOLS, "must be one of " + ", ".join(BACKEND_PROTOCOLS)
+        ),
+    )
+    port_name: str = attrs.field(
+        default="http", validator=check(lambda v: is_str(v) and v, "must be a named port")
+    )
+    timeout_sec: int = attrs.field(default=30, validator=_int_range(1, 2147483647))
+    load_balancing_scheme: str = attrs.field(
+        default="EXTERNAL",
+        validator=check(lambda v: v in SCHEMES, "must be one of " + ", ".join(SCHEMES)),
+    )
+    protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+
+    def __attrs_post_init__(self) -> None:
+        hcs = self.health_checks
+        if not isinstance(hcs, tuple) or len(hcs) != 1:
+            fail(
+                self,
+                "health_checks",
+                "must hold exactly one health check (Google allows one per backend service)",
+            )
+        if not all(isinstance(h, HealthCheck) or (is_str(h) and "healthChecks/" in h) for h in hcs):
+            fail(
+                self, "health_checks", "must be compute.HealthCheck resources or health check URLs"
+            )
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    def references(self) -> tuple[Resource, ...]:
+        return tuple(h for h in self.health_checks if isinstance(h, Resource))

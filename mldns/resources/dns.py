@@ -1,0 +1,361 @@
+"""Cloud DNS resources: managed zones, record sets and their routing policies."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+import attrs
+import dns.name
+
+from mldns.resources import rdata
+from mldns.resources.base import (
+    GCE_NAME,
+    Output,
+    Resource,
+    check,
+    fail,
+    is_bool,
+    is_int,
+    is_str,
+    str_dict,
+    str_tuple,
+)
+
+LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+MAX_TTL = 2**31 - 1
+MAX_RRDATAS = 100
+
+
+def _dns_name(value: Any) -> bool:
+    if not isinstance(value, str) or not value.endswith(".") or value == ".":
+        return False
+    dns.name.from_text(value)  # raises on empty labels or labels over 63 octets
+    return True
+
+
+def _labels_ok(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and LABEL_KEY.match(k) and LABEL_VALUE.match(v)
+        for k, v in value.items()
+    )
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+@attrs.frozen(eq=False)
+class ManagedZone(Resource):
+    """A Cloud DNS managed zone. `authoritative=True` deletes record sets nobody declared."""
+
+    kind: ClassVar[str] = "dns.ManagedZone"
+
+    name: str = attrs.field(
+        validator=check(
+            lambda v: GCE_NAME.match(v),
+            "must match [a-z]([-a-z0-9]{{0,61}}[a-z0-9])?, got {value!r}",
+        )
+    )
+    dns_name: str = attrs.field(
+        converter=_lower,
+        validator=check(_dns_name, "must be a DNS name ending in '.', got {value!r}"),
+    )
+    description: str = attrs.field(
+        default="",
+        validator=check(
+            lambda v: is_str(v) and len(v) <= 1024, "must be a string of at most 1024 characters"
+        ),
+    )
+    visibility: str = attrs.field(
+        default="public",
+        validator=check(
+            lambda v: v in ("public", "private"), "must be 'public' or 'private', got {value!r}"
+        ),
+    )
+    labels: dict[str, str] = attrs.field(
+        default=None,
+        converter=str_dict,
+        validator=check(
+            _labels_ok, "keys must match [a-z][a-z0-9_-]{{0,62}} and values [a-z0-9_-]{{0,63}}"
+        ),
+    )
+    networks: tuple[str, ...] = attrs.field(
+        default=None,
+        converter=lambda v: str_tuple(v) or (),
+        validator=check(
+            lambda v: all(is_str(n) and n for n in v), "must be a list of VPC network URLs or paths"
+        ),
+    )
+    dnssec: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+    authoritative: bool = attrs.field(
+        default=False, validator=check(is_bool, "must be True or False")
+    )
+    protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+
+    def __attrs_post_init__(self) -> None:
+        if self.networks and self.visibility != "private":
+            fail(self, "networks", "only private zones are bound to networks")
+        if self.dnssec and self.visibility == "private":
+            fail(self, "dnssec", "DNSSEC is available only for public zones")
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    @property
+    def name_servers(self) -> Output:
+        """The zone's name servers, assigned by Google when it is created."""
+        return Output(self, "name_servers")
+
+    def relative(self, fqdn: str) -> str:
+        return "@" if fqdn == self.dns_name else fqdn[: -len(self.dns_name) - 1]
+
+
+@attrs.frozen
+class InternalLoadBalancer:
+    """A private-zone routing target: an internal load balancer's forwarding rule."""
+
+    ip: str = attrs.field(
+        validator=check(
+            lambda v: ipaddress.ip_address(v) is not None, "must be an IP address, got {value!r}"
+        )
+    )
+    port: int | str = attrs.field(
+        validator=check(lambda v: 0 < int(v) < 65536, "must be a port number")
+    )
+    network: str = attrs.field(
+        validator=check(lambda v: is_str(v) and v, "must be a VPC network URL or path")
+    )
+    project: str = attrs.field(validator=check(lambda v: is_str(v) and v, "must be a project id"))
+    region: str = attrs.field(validator=check(lambda v: is_str(v) and v, "must be a region"))
+    protocol: str = attrs.field(
+        default="tcp", validator=check(lambda v: v in ("tcp", "udp"), "must be 'tcp' or 'udp'")
+    )
+    lb_type: str = attrs.field(
+        default="regionalL4ilb",
+        validator=check(
+            lambda v: v in ("regionalL4ilb", "regionalL7ilb", "globalL7ilb"),
+            "must be regionalL4ilb, regionalL7ilb or globalL7ilb",
+        ),
+    )
+
+
+Target = str | InternalLoadBalancer
+
+
+def _targets(value: Any) -> tuple[Target, ...]:
+    if isinstance(value, (str, InternalLoadBalancer)):
+        return (value,)
+    return tuple(value) if isinstance(value, Iterable) else value
+
+
+def _pairs(value: Any) -> tuple[tuple[Any, tuple[Target, ...]], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple((k, _targets(v)) for k, v in items)
+
+
+@attrs.frozen
+class Geo:
+    """Answer each client from the nearest region (Cloud DNS geolocation routing)."""
+
+    items: tuple[tuple[str, tuple[Target, ...]], ...] = attrs.field(converter=_pairs)
+    fencing: bool = False
+    health_check: Any = None
+
+
+@attrs.frozen
+class Weighted:
+    """Split answers by weight (weighted round robin)."""
+
+    items: tuple[tuple[float, tuple[Target, ...]], ...] = attrs.field(
+        converter=lambda v: tuple((w, _targets(t)) for w, t in v)
+    )
+    health_check: Any = None
+
+
+@attrs.frozen
+class Failover:
+    """Answer with the primary targets while healthy, else the backup regions (primary/backup)."""
+
+    primary: tuple[Target, ...] = attrs.field(converter=_targets)
+    backup: tuple[tuple[str, tuple[Target, ...]], ...] = attrs.field(converter=_pairs)
+    trickle: float = 0.0
+    health_check: Any = None
+
+
+Routing = Geo | Weighted | Failover
+
+
+def _fqdn(zone: ManagedZone, name: str) -> str:
+    name = name.lower()
+    if name == "@":
+        return zone.dns_name
+    if name.endswith("."):
+        return name
+    return f"{name}.{zone.dns_name}"
+
+
+@attrs.frozen(eq=False)
+class RecordSet(Resource):
+    """A record set: plain `rrdatas`, or a `routing` policy (Geo, Weighted, Failover)."""
+
+    kind: ClassVar[str] = "dns.RecordSet"
+
+    zone: ManagedZone = attrs.field(
+        validator=check(lambda v: isinstance(v, ManagedZone), "must be a dns.ManagedZone")
+    )
+    name: str = attrs.field(
+        validator=check(
+            lambda v: is_str(v) and v,
+            "must be a name relative to the zone, '@', or a fully qualified name",
+        )
+    )
+    type: str = attrs.field(
+        converter=lambda v: v.upper() if isinstance(v, str) else v,
+        validator=check(
+            lambda v: v in rdata.RECORD_TYPES and v != "SOA",
+            "must be one of " + " ".join(sorted(rdata.RECORD_TYPES - {"SOA"})) + ", got {value!r}",
+        ),
+    )
+    ttl: int = attrs.field(
+        default=300,
+        validator=check(
+            lambda v: is_int(v) and 0 <= v <= MAX_TTL,
+            f"must be an integer from 0 to {MAX_TTL}, got {{value!r}}",
+        ),
+    )
+    rrdatas: tuple[str, ...] | None = attrs.field(default=None, converter=str_tuple)
+    routing: Routing | None = attrs.field(default=None)
+    protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+
+    def __attrs_post_init__(self) -> None:
+        fqdn = self.fqdn
+        if fqdn != self.zone.dns_name and not fqdn.endswith("." + self.zone.dns_name):
+            fail(self, "name", f"{fqdn} lies outside the zone {self.zone.dns_name}")
+        try:
+            _dns_name(fqdn)
+        except Exception:
+            fail(self, "name", f"{fqdn!r} is not a valid DNS name")
+        if (self.rrdatas is None) == (self.routing is None):
+            fail(self, "rrdatas", "give either rrdatas or routing, not both and not neither")
+        if self.rrdatas is not None:
+            self._check_rrdatas("rrdatas", self.rrdatas)
+        else:
+            self._check_routing()
+
+    @property
+    def fqdn(self) -> str:
+        return _fqdn(self.zone, self.name)
+
+    @property
+    def key(self) -> str:
+        return f"{self.zone.name}/{self.fqdn}/{self.type}"
+
+    def references(self) -> tuple[Resource, ...]:
+        hc = getattr(self.routing, "health_check", None)
+        return (self.zone, hc) if isinstance(hc, Resource) else (self.zone,)
+
+    def _check_rrdatas(self, field: str, values: Any) -> None:
+        if not isinstance(values, tuple) or not values or not all(is_str(v) for v in values):
+            fail(self, field, "must be a non-empty list of strings")
+        if len(values) > MAX_RRDATAS:
+            fail(
+                self,
+                field,
+                f"holds {len(values)} records; a record set holds at most {MAX_RRDATAS}",
+            )
+        if self.type == "CNAME" and len(values) != 1:
+            fail(self, field, "a CNAME record set holds exactly one record")
+        for value in values:
+            try:
+                rdata.canonical(self.type, value)
+            except rdata.RdataError as exc:
+                fail(self, field, str(exc))
+
+    def _check_routing(self) -> None:
+        routing = self.routing
+        if not isinstance(routing, (Geo, Weighted, Failover)):
+            fail(self, "routing", "must be dns.Geo, dns.Weighted or dns.Failover")
+        if self.type not in rdata.ROUTABLE_TYPES:
+            fail(
+                self,
+                "routing",
+                f"routing policies apply to {', '.join(sorted(rdata.ROUTABLE_TYPES))}, not {self.type}",
+            )
+        hc = routing.health_check
+        if (
+            hc is not None
+            and not (isinstance(hc, Resource) and hc.kind == "compute.HealthCheck")
+            and not is_str(hc)
+        ):
+            fail(
+                self, "routing.health_check", "must be a compute.HealthCheck or a health check URL"
+            )
+        if isinstance(routing, Geo):
+            self._check_regions("routing", routing.items)
+            if not is_bool(routing.fencing):
+                fail(self, "routing.fencing", "must be True or False")
+        elif isinstance(routing, Weighted):
+            if not routing.items:
+                fail(self, "routing", "needs at least one (weight, rrdatas) item")
+            for weight, targets in routing.items:
+                if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+                    fail(self, "routing", f"weights must be non-negative numbers, got {weight!r}")
+                self._check_targets("routing", targets)
+        else:
+            self._check_targets("routing.primary", routing.primary)
+            if hc is None and not all(isinstance(t, InternalLoadBalancer) for t in routing.primary):
+                fail(
+                    self,
+                    "routing.primary",
+                    "primary targets must be health-checked: give health_check, or internal load balancers",
+                )
+            self._check_regions("routing.backup", routing.backup)
+            trickle = routing.trickle
+            if (
+                not isinstance(trickle, (int, float))
+                or isinstance(trickle, bool)
+                or not 0 <= trickle <= 1
+            ):
+                fail(self, "routing.trickle", "must be a fraction from 0 to 1")
+
+    def _check_regions(self, field: str, items: Any) -> None:
+        if not items:
+            fail(self, field, "needs at least one region")
+        regions = [region for region, _ in items]
+        if not all(is_str(r) and r for r in regions):
+            fail(self, field, "regions must be non-empty strings")
+        duplicates = sorted({r for r in regions if regions.count(r) > 1})
+        if duplicates:
+            fail(self, field, f"regions must be unique, {', '.join(duplicates)} repeats")
+        for _, targets in items:
+            self._check_targets(field, targets)
+
+    def _check_targets(self, field: str, targets: Any) -> None:
+        if not isinstance(targets, tuple) or not targets:
+            fail(self, field, "each item needs at least one target")
+        ilbs = [t for t in targets if isinstance(t, InternalLoadBalancer)]
+        if ilbs and len(ilbs) != len(targets):
+            fail(self, field, "an item holds either addresses or internal load balancers, not both")
+        if ilbs and self.zone.visibility != "private":
+            fail(self, field, "internal load balancer targets need a private zone")
+        if ilbs:
+            return
+        self._check_rrdatas(field, targets)
+        if self.routing.health_check is not None:
+            version = {"A": 4, "AAAA": 6}.get(self.type)
+            for value in targets:
+                try:
+                    ok = ipaddress.ip_address(value).version == version
+                except ValueError:
+                    ok = False
+                if not ok:
+                    fail(
+                        self,
+                        field,
+                        f"health-checked endpoints must be IP addresses of an {self.type} record, got {value!r}",
+                    )

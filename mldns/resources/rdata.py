@@ -1,0 +1,61 @@
+"""Record data in one canonical text form, via dnspython, so equal data always compares equal."""
+
+from __future__ import annotations
+
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+RECORD_TYPES = frozenset(
+    [
+        "A",
+        "AAAA",
+        "CAA",
+        "CNAME",
+        "DNSKEY",
+        "DS",
+        "HTTPS",
+        "IPSECKEY",
+        "MX",
+        "NAPTR",
+        "NS",
+        "PTR",
+        "SOA",
+        "SPF",
+        "SRV",
+        "SSHFP",
+        "SVCB",
+        "TLSA",
+        "TXT",
+    ]
+)
+# Types whose data holds only names and numbers: case-insensitive, so compared lower-cased.
+CASE_INSENSITIVE = frozenset(["CNAME", "MX", "NS", "PTR", "SRV"])
+ROUTABLE_TYPES = frozenset(["A", "AAAA", "CNAME", "MX", "PTR", "SRV", "TXT"])
+
+
+class RdataError(ValueError):
+    """Record data that dnspython cannot parse for its type."""
+
+
+def canonical(rtype: str, text: str) -> str:
+    """The canonical presentation form of one rrdata (IPv6 compressed, TXT quoted, names lower)."""
+    try:
+        rdata = dns.rdata.from_text(
+            dns.rdataclass.IN, dns.rdatatype.from_text(rtype), text, origin=dns.name.root
+        )
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise RdataError(f"{text!r} is not valid {rtype} data ({exc})") from None
+    out = rdata.to_text()
+    return out.lower() if rtype in CASE_INSENSITIVE else out
+
+
+def canonical_set(rtype: str, rrdatas: list[str] | tuple[str, ...]) -> list[str]:
+    """Canonical, sorted and de-duplicated: record order carries no meaning in DNS."""
+    return sorted({canonical(rtype, text) for text in rrdatas})
+
+
+def size(rrdatas: list[str]) -> int:
+    return sum(len(r) for r in rrdatas)

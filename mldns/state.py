@@ -1,0 +1,242 @@
+"""State: what mldns manages, where, and as it was last seen. Stored locally, atomically, locked.
+
+A state file is `{format_version, stack, lineage, serial, resources, outputs}`. `serial` grows by one
+with every write that changed something; `lineage` is fixed when the state is first created, so a
+plan or state from another history is recognised and refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import filelock
+
+from mldns.errors import LockError, StateError
+
+FORMAT_VERSION = 1
+
+
+@attrs.define
+class State:
+    """The managed resources of one stack, keyed by address."""
+
+    stack: str
+    lineage: str = attrs.field(factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    resources: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    outputs: dict[str, Any] = attrs.field(factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "stack": self.stack,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "resources": {k: self.resources[k] for k in sorted(self.resources)},
+            "outputs": self.outputs,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> State:
+        if not isinstance(data, dict):
+            raise StateError(f"{source}: not a state file (top level is not an object)")
+        version = data.get("format_version")
+        if not isinstance(version, int):
+            raise StateError(f"{source}: not a state file (no format_version)")
+        if version > FORMAT_VERSION:
+            raise StateError(
+                f"{source}: written by a newer mldns (state format {version}, this one reads {FORMAT_VERSION}); upgrade mldns"
+            )
+        stack, lineage, serial = data.get("stack"), data.get("lineage"), data.get("serial")
+        resources, outputs = data.get("resources", {}), data.get("outputs", {})
+        if (
+            not isinstance(stack, str)
+            or not isinstance(lineage, str)
+            or not isinstance(serial, int)
+            or isinstance(serial, bool)
+        ):
+            raise StateError(
+                f"{source}: corrupt state (stack, lineage or serial missing or of the wrong type)"
+            )
+        if not isinstance(resources, dict) or not isinstance(outputs, dict):
+            raise StateError(f"{source}: corrupt state (resources or outputs is not an object)")
+        for address, entry in resources.items():
+            if not (
+                isinstance(entry, dict)
+                and isinstance(entry.get("kind"), str)
+                and isinstance(entry.get("attributes"), dict)
+                and isinstance(entry.get("project"), str)
+            ):
+                raise StateError(
+                    f"{source}: corrupt state (resource {address} lacks kind, project or attributes)"
+                )
+        return cls(
+            stack=stack,
+            lineage=lineage,
+            serial=serial,
+            resources=dict(resources),
+            outputs=dict(outputs),
+        )
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via temp file, fsync and rename: readers see the old or the new file, never a torn one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+@attrs.frozen
+class LockInfo:
+    pid: int
+    host: str
+    since: str
+    operation: str
+
+    def describe(self) -> str:
+        return f"pid {self.pid} on host {self.host} since {self.since} ({self.operation})"
+
+    def is_dead_here(self) -> bool:
+        if self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+
+class LocalStateStore:
+    """State files in a directory: `<stack>.json`, its `.backup`, and a lock beside them."""
+
+    def __init__(self, directory: str | os.PathLike[str], stack: str) -> None:
+        self.directory = Path(directory)
+        self.stack = stack
+        self.path = self.directory / f"{stack}.json"
+        self.backup_path = self.directory / f"{stack}.json.backup"
+        self.lock_path = self.directory / f"{stack}.json.lock"
+        self.info_path = self.directory / f"{stack}.json.lock.info"
+        self._backed_up = False
+
+    def read(self) -> State | None:
+        """The stored state, None if there is none yet; a damaged file is an error, never ignored."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot read state ({exc.strerror})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StateError(
+                f"{self.path}: corrupt state (invalid JSON at line {exc.lineno}, column {exc.colno}){self._backup_hint()}"
+            ) from None
+        try:
+            state = State.from_json(data, str(self.path))
+        except StateError as exc:
+            raise StateError(f"{exc}{self._backup_hint()}") from None
+        if state.stack != self.stack:
+            raise StateError(f"{self.path}: belongs to stack {state.stack!r}, not {self.stack!r}")
+        return state
+
+    def read_or_new(self) -> State:
+        return self.read() or State(stack=self.stack)
+
+    def write(self, state: State) -> None:
+        """Persist atomically; the first write of a run keeps the previous file as `.backup`."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self._backed_up and self.path.exists():
+            atomic_write(self.backup_path, self.path.read_text(encoding="utf-8"))
+        self._backed_up = True
+        atomic_write(self.path, json.dumps(state.to_json(), indent=1, sort_keys=False) + "\n")
+
+    def _backup_hint(self) -> str:
+        if self.backup_path.exists():
+            return f"; the last good backup is {self.backup_path}"
+        return "; no backup exists"
+
+    def holder(self) -> LockInfo | None:
+        try:
+            data = json.loads(self.info_path.read_text(encoding="utf-8"))
+            return LockInfo(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    @contextlib.contextmanager
+    def lock(self, operation: str, timeout: float = 0, on_stale: Any = None) -> Iterator[None]:
+        """Hold the state lock for a run. A lock left by a dead process is reported via `on_stale`."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.lock_path))
+        try:
+            lock.acquire(timeout=max(timeout, 0))
+        except filelock.Timeout:
+            holder = self.holder()
+            who = holder.describe() if holder else "another process"
+            raise LockError(
+                f"state {self.path} is locked by {who}; retry later, or wait with --lock-timeout"
+            ) from None
+        try:
+            previous = self.holder()
+            if previous is not None and on_stale is not None:
+                on_stale(previous)
+            info = LockInfo(
+                os.getpid(),
+                socket.gethostname(),
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                operation,
+            )
+            atomic_write(self.info_path, json.dumps(attrs.asdict(info)))
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                self.info_path.unlink()
+            lock.release()
+
+    def unlock(self) -> LockInfo | None:
+        """Clear a lock left behind (by a crashed run, or on a file system without working locks)."""
+        holder = self.holder()
+        for path in (self.info_path, self.lock_path):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        return holder
+
+
+def stacks_in(directory: str | os.PathLike[str]) -> list[str]:
+    """Names of the stacks that have a state file in `directory`."""
+    root = Path(directory)
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.name[: -len(".json")] for p in root.glob("*.json") if p.name != "local-cloud.json"
+    )

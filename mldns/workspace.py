@@ -1,0 +1,180 @@
+"""A Workspace joins a stack, its state store and the clients: what the CLI and notebooks drive."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from mldns.apply import Applier, ApplyResult
+from mldns.clients import Clients, emulator_from_env
+from mldns.errors import ApplyError, PlanFileError, UnsafePlanError, UsageError
+from mldns.plan import Plan
+from mldns.planner import make_plan
+from mldns.providers.registry import build_providers
+from mldns.stack import Stack
+from mldns.state import LocalStateStore, LockInfo, State
+
+PROJECT_ENV = ("GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
+LOCAL_PROJECT = "mldns-local"
+LOCAL_CLOUD = "local-cloud.json"
+
+
+def resolve_project(explicit: str | None, stack: Stack | None, local: bool) -> str:
+    for candidate in (
+        explicit,
+        stack.project if stack else None,
+        *(os.environ.get(v) for v in PROJECT_ENV),
+    ):
+        if candidate:
+            return candidate
+    if local:
+        return LOCAL_PROJECT
+    raise UsageError("no project: give Stack(project=...), --project, or set GOOGLE_CLOUD_PROJECT")
+
+
+@contextlib.contextmanager
+def local_emulator(state_dir: str | os.PathLike[str]) -> Iterator[str]:
+    """An in-process emulator whose cloud persists in `<state_dir>/local-cloud.json`."""
+    from mldns.emulator import Emulator
+
+    Path(state_dir).mkdir(parents=True, exist_ok=True)
+    with Emulator(data_file=str(Path(state_dir) / LOCAL_CLOUD)) as emu:
+        yield emu.host_port
+
+
+@attrs.define
+class Workspace:
+    """Plan and apply one stack against one project; the state lives in `state_dir`."""
+
+    stack_name: str
+    project: str
+    stack: Stack | None = None
+    state_dir: str = "state"
+    emulator: str | None = None
+    timeout: float = 600.0
+    lock_timeout: float = 0.0
+    parallelism: int = 10
+    log: Callable[[str], None] = print
+    _clients: Clients | None = None
+
+    @classmethod
+    def for_stack(
+        cls,
+        stack: Stack,
+        *,
+        project: str | None = None,
+        emulator: str | None = None,
+        state_dir: str = "state",
+        **options: Any,
+    ) -> Workspace:
+        return cls(
+            stack_name=stack.name,
+            project=resolve_project(project, stack, bool(emulator)),
+            stack=stack,
+            state_dir=str(state_dir),
+            emulator=emulator_from_env(emulator),
+            **options,
+        )
+
+    @property
+    def store(self) -> LocalStateStore:
+        return LocalStateStore(self.state_dir, self.stack_name)
+
+    @property
+    def clients(self) -> Clients:
+        if self._clients is None:
+            self._clients = Clients(self.project, self.emulator, timeout=self.timeout)
+        return self._clients
+
+    def plan(self, destroy: bool = False) -> Plan:
+        """Refresh and diff; reads state and the cloud, writes nothing."""
+        if self.stack is None and not destroy:
+            raise UsageError("planning needs a stack")
+        stored = self.store.read()
+        prior = stored or State(stack=self.stack_name)
+        desired = {} if destroy else self.stack.resources
+        outputs = {} if destroy else self.stack.outputs
+        before = self.clients.stats.calls, self.clients.stats.retries
+        plan = make_plan(
+            self.stack_name, self.project, desired, outputs, prior, build_providers(self.clients)
+        )
+        stats = self.clients.stats
+        return attrs.evolve(
+            plan,
+            lineage=prior.lineage if stored else None,
+            calls=stats.calls - before[0],
+            retries=stats.retries - before[1],
+            workspace=self,
+        )
+
+    def apply_plan(
+        self, plan: Plan, *, adopt: bool = False, allow_destructive: bool = False
+    ) -> ApplyResult:
+        """Apply a plan made earlier, if the state has not moved on since."""
+        if plan.stack != self.stack_name:
+            raise PlanFileError(f"the plan is for stack {plan.stack!r}, not {self.stack_name!r}")
+        with self.store.lock("apply", timeout=self.lock_timeout, on_stale=self._report_stale):
+            state = self.store.read()
+            if (state.lineage if state else None) != plan.lineage or (
+                state.serial if state else 0
+            ) != plan.serial:
+                raise PlanFileError(
+                    "stale plan: the state changed since the plan was made; plan again"
+                )
+            return self._run(plan, state or State(stack=self.stack_name), adopt, allow_destructive)
+
+    def apply(
+        self,
+        *,
+        adopt: bool = False,
+        allow_destructive: bool = False,
+        destroy: bool = False,
+        confirm: Callable[[Plan], bool] | None = None,
+    ) -> ApplyResult:
+        """Plan and apply under one lock, so nothing can slip in between."""
+        with self.store.lock(
+            "destroy" if destroy else "apply",
+            timeout=self.lock_timeout,
+            on_stale=self._report_stale,
+        ):
+            plan = self.plan(destroy=destroy)
+            if not plan.has_changes:
+                state = self.store.read() or State(stack=self.stack_name)
+                return self._run(plan, state, adopt, allow_destructive)
+            if confirm is not None and not confirm(plan):
+                raise UsageError("apply cancelled")
+            state = self.store.read() or State(stack=self.stack_name)
+            return self._run(plan, state, adopt, allow_destructive)
+
+    def destroy(
+        self, *, allow_destructive: bool = True, confirm: Callable[[Plan], bool] | None = None
+    ) -> ApplyResult:
+        return self.apply(destroy=True, allow_destructive=allow_destructive, confirm=confirm)
+
+    def _run(self, plan: Plan, state: State, adopt: bool, allow_destructive: bool) -> ApplyResult:
+        reasons = plan.destructive()
+        if reasons and not allow_destructive:
+            raise UnsafePlanError(
+                f"destructive plan ({'; '.join(reasons)}); apply with --allow-destructive"
+            )
+        applier = Applier(
+            self.store, state, self.clients, parallelism=self.parallelism, adopt=adopt, log=self.log
+        )
+        result = applier.run(plan, build_providers(self.clients))
+        if result.failed:
+            lines = [f"{key}: {message}" for key, message in result.failed]
+            skipped = (
+                f"; skipped because of it: {', '.join(result.skipped)}" if result.skipped else ""
+            )
+            raise ApplyError("apply failed: " + " | ".join(lines) + skipped, result.failed)
+        return result
+
+    def _report_stale(self, holder: LockInfo) -> None:
+        self.log(
+            f"warning: a previous run ({holder.describe()}) ended without releasing the state lock; its work is in the state and this plan reconciles the rest"
+        )
