@@ -12,7 +12,7 @@ import attrs
 
 from mldns.apply import Applier, ApplyResult
 from mldns.clients import Clients, emulator_from_env
-from mldns.errors import ApplyError, PlanFileError, UnsafePlanError, UsageError
+from mldns.errors import ApplyError, PlanFileError, StateError, UnsafePlanError, UsageError
 from mldns.plan import Plan
 from mldns.planner import make_plan
 from mldns.providers.registry import build_providers
@@ -40,11 +40,18 @@ def resolve_project(explicit: str | None, stack: Stack | None, local: bool) -> s
 @contextlib.contextmanager
 def local_emulator(state_dir: str | os.PathLike[str]) -> Iterator[str]:
     """An in-process emulator whose cloud persists in `<state_dir>/local-cloud.json`."""
-    from mldns.emulator import Emulator
+    from mldns.emulator import Emulator, EmulatorDataError
 
     Path(state_dir).mkdir(parents=True, exist_ok=True)
-    with Emulator(data_file=str(Path(state_dir) / LOCAL_CLOUD)) as emu:
-        yield emu.host_port
+    try:
+        emulator = Emulator(data_file=str(Path(state_dir) / LOCAL_CLOUD))
+        emulator.start()
+    except EmulatorDataError as exc:
+        raise StateError(str(exc)) from None
+    try:
+        yield emulator.host_port
+    finally:
+        emulator.stop()
 
 
 @attrs.define
