@@ -147,8 +147,7 @@ def plan(
     if out:
         save_plan(result, out)
     click.echo(render_json(result) if as_json else render_text(result, color=_color()))
-    if result.retries:
-        click.echo(f"{result.calls} API calls, {result.retries} retried.", err=True)
+    click.echo(f"{result.calls} API calls, {result.retries} retried.", err=True)
     if out:
         click.echo(f"Saved the plan to {out}; apply it with: mldns apply {out}", err=True)
     if detailed_exitcode and result.has_changes:

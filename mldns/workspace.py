@@ -178,7 +178,12 @@ class Workspace:
             skipped = (
                 f"; skipped because of it: {', '.join(result.skipped)}" if result.skipped else ""
             )
-            raise ApplyError("apply failed: " + " | ".join(lines) + skipped, result.failed)
+            done = (
+                f"; {len(result.done)} other units finished and are in the state"
+                if result.done
+                else ""
+            )
+            raise ApplyError("apply failed: " + " | ".join(lines) + skipped + done, result.failed)
         return result
 
     def _report_stale(self, holder: LockInfo) -> None:
