@@ -20,7 +20,28 @@ import dns.rdatatype
 from .errors import invalid
 
 SUPPORTED_TYPES = frozenset(
-    ["A", "AAAA", "ALIAS", "CAA", "CNAME", "DNSKEY", "DS", "HTTPS", "IPSECKEY", "MX", "NAPTR", "NS", "PTR", "SOA", "SPF", "SRV", "SSHFP", "SVCB", "TLSA", "TXT"]
+    [
+        "A",
+        "AAAA",
+        "ALIAS",
+        "CAA",
+        "CNAME",
+        "DNSKEY",
+        "DS",
+        "HTTPS",
+        "IPSECKEY",
+        "MX",
+        "NAPTR",
+        "NS",
+        "PTR",
+        "SOA",
+        "SPF",
+        "SRV",
+        "SSHFP",
+        "SVCB",
+        "TLSA",
+        "TXT",
+    ]
 )
 HEALTH_CHECK_URL = re.compile(
     r"^(?:https://(?:www|compute)\.googleapis\.com/compute/v1/)?"

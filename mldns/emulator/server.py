@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import socket
@@ -111,10 +112,8 @@ def _json(status: int, body: Any) -> Response:
 def _drop(request: Request) -> None:
     sock = request.environ.get("werkzeug.socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
     raise _Dropped("connection dropped by an emulated fault")
 
 
@@ -129,10 +128,7 @@ class App:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        if request.path.startswith(_ADMIN):
-            response = self.admin(request)
-        else:
-            response = self.api(request)
+        response = self.admin(request) if request.path.startswith(_ADMIN) else self.api(request)
         return response(environ, start_response)
 
     # ------------------------------------------------------------ API requests
@@ -330,7 +326,10 @@ class Emulator:
         self._server.daemon_threads = True
         self.port = self._server.server_port
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"mldns-emulator-{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"mldns-emulator-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self

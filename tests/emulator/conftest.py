@@ -1,0 +1,110 @@
+"""Fixtures: a fresh emulator per test, and Google's official clients pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import compute_v1, dns, resourcemanager_v3
+from googleapiclient import discovery
+
+from mldns.emulator import Emulator
+
+PROJECT = "emu-proj"
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+def _options(emu: Emulator) -> dict[str, Any]:
+    return {"api_endpoint": emu.url}
+
+
+@pytest.fixture
+def dns_client(emu: Emulator) -> dns.Client:
+    return dns.Client(
+        project=PROJECT, credentials=AnonymousCredentials(), client_options=_options(emu)
+    )
+
+
+@pytest.fixture
+def api(dns_client: dns.Client):
+    """Full-JSON calls through the google-cloud-dns connection, paths relative to the project."""
+
+    def call(method: str, path: str, data: Any = None, **query: Any) -> Any:
+        return dns_client._connection.api_request(
+            method=method,
+            path=f"/projects/{PROJECT}{path}",
+            data=data,
+            query_params=query or None,
+        )
+
+    return call
+
+
+@pytest.fixture
+def zone(api) -> dict[str, Any]:
+    return api("POST", "/managedZones", {"name": "train", "dnsName": "train.example.com."})
+
+
+@pytest.fixture
+def hc_client(emu: Emulator) -> compute_v1.HealthChecksClient:
+    return compute_v1.HealthChecksClient(
+        credentials=AnonymousCredentials(), transport="rest", client_options=_options(emu)
+    )
+
+
+@pytest.fixture
+def bs_client(emu: Emulator) -> compute_v1.BackendServicesClient:
+    return compute_v1.BackendServicesClient(
+        credentials=AnonymousCredentials(), transport="rest", client_options=_options(emu)
+    )
+
+
+@pytest.fixture
+def ops_client(emu: Emulator) -> compute_v1.GlobalOperationsClient:
+    return compute_v1.GlobalOperationsClient(
+        credentials=AnonymousCredentials(), transport="rest", client_options=_options(emu)
+    )
+
+
+@pytest.fixture
+def projects_client(emu: Emulator) -> resourcemanager_v3.ProjectsClient:
+    return resourcemanager_v3.ProjectsClient(
+        credentials=AnonymousCredentials(), transport="rest", client_options=_options(emu)
+    )
+
+
+@pytest.fixture
+def discovery_dns(emu: Emulator):
+    """google-api-python-client's discovery client: its endpoint needs the trailing slash."""
+    return discovery.build(
+        "dns",
+        "v1",
+        static_discovery=True,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": emu.url + "/"},
+        cache_discovery=False,
+    )
+
+
+def a_record(name: str, *ips: str, ttl: int = 300) -> dict[str, Any]:
+    return {"name": name, "type": "A", "ttl": ttl, "rrdatas": list(ips)}
+
+
+def health_check_body(name: str = "hc1", **extra: Any) -> compute_v1.HealthCheck:
+    fields = {
+        "name": name,
+        "type_": "HTTP",
+        "check_interval_sec": 30,
+        "timeout_sec": 5,
+        "http_health_check": compute_v1.HTTPHealthCheck(port=8080, request_path="/healthz"),
+        "source_regions": ["us-central1", "europe-west1", "asia-east1"],
+    }
+    fields.update(extra)
+    return compute_v1.HealthCheck(**fields)
