@@ -481,3 +481,12 @@ def test_resources_are_frozen() -> None:
     rs = record()
     with pytest.raises(AttributeError):
         rs.ttl = 5  # type: ignore[misc]
+
+
+def test_cname_cannot_sit_at_the_apex() -> None:
+    expect(
+        lambda: record(name="@", type="CNAME", rrdatas=["x.example.com."]),
+        "dns.RecordSet.ml-zone/ml.example.com./CNAME",
+        "type",
+        "apex",
+    )

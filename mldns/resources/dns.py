@@ -240,6 +240,8 @@ class RecordSet(Resource):
             _dns_name(fqdn)
         except Exception:
             fail(self, "name", f"{fqdn!r} is not a valid DNS name")
+        if self.type == "CNAME" and fqdn == self.zone.dns_name:
+            fail(self, "type", "a CNAME cannot be at the zone apex (it holds SOA and NS)")
         if (self.rrdatas is None) == (self.routing is None):
             fail(self, "rrdatas", "give either rrdatas or routing, not both and not neither")
         if self.rrdatas is not None:
