@@ -24,6 +24,39 @@ import filelock
 from mldns.errors import LockError, StateError
 
 FORMAT_VERSION = 1
+# The attributes each kind of resource must carry in state for mldns to find it again.
+REQUIRED_ATTRIBUTES = {
+    "dns.ManagedZone": ("name", "dnsName"),
+    "dns.RecordSet": ("name", "type"),
+    "compute.HealthCheck": ("name",),
+    "compute.BackendService": ("name",),
+    "iam.ProjectIamBinding": ("role",),
+    "iam.ProjectIamMember": ("role", "member"),
+}
+
+
+def _entry_problem(entry: Any) -> str | None:
+    """What is wrong with one resource record of a state file, or None."""
+    if not isinstance(entry, dict):
+        return "is not an object"
+    kind, attributes = entry.get("kind"), entry.get("attributes")
+    if kind not in REQUIRED_ATTRIBUTES:
+        return f"has unknown kind {kind!r}"
+    if not isinstance(entry.get("project"), str) or not isinstance(attributes, dict):
+        return "lacks project or attributes"
+    missing = [k for k in REQUIRED_ATTRIBUTES[kind] if not isinstance(attributes.get(k), str)]
+    if missing:
+        return f"lacks attribute {missing[0]}"
+    deps = entry.get("depends_on", [])
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        return "has a malformed depends_on"
+    if not isinstance(entry.get("parent", ""), str) or not isinstance(
+        entry.get("outputs", {}), dict
+    ):
+        return "has a malformed parent or outputs"
+    if kind == "dns.RecordSet" and not entry.get("parent"):
+        return "names no zone (parent)"
+    return None
 
 
 @attrs.define
@@ -71,15 +104,9 @@ class State:
         if not isinstance(resources, dict) or not isinstance(outputs, dict):
             raise StateError(f"{source}: corrupt state (resources or outputs is not an object)")
         for address, entry in resources.items():
-            if not (
-                isinstance(entry, dict)
-                and isinstance(entry.get("kind"), str)
-                and isinstance(entry.get("attributes"), dict)
-                and isinstance(entry.get("project"), str)
-            ):
-                raise StateError(
-                    f"{source}: corrupt state (resource {address} lacks kind, project or attributes)"
-                )
+            problem = _entry_problem(entry)
+            if problem:
+                raise StateError(f"{source}: corrupt state (resource {address} {problem})")
         return cls(
             stack=stack,
             lineage=lineage,

@@ -1,0 +1,84 @@
+"""Crash drill: SIGKILL `mldns apply` at random moments; the next run must converge.
+
+After every kill the state file must parse (old or new version, never torn), and a following
+apply must bring cloud, state and declaration into agreement, adopting what was created but not
+yet recorded. Changes are kept small (20 additions each) so that kills land between many calls.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from converge import assert_converged
+from fleet_stack import build
+
+from mldns.emulator import Emulator
+from mldns.state import LocalStateStore
+from mldns.workspace import Workspace
+
+KILLS = int(os.environ.get("MLDNS_CRASH_KILLS", "30"))
+SIZE = 120
+SEED = int(os.environ.get("MLDNS_DRILL_SEED") or random.randrange(1 << 30))
+STACK_FILE = Path(__file__).with_name("fleet_stack.py")
+MLDNS = [sys.executable, "-c", "from mldns.cli import main; main()"]
+
+
+@pytest.mark.drill
+def test_crash_drill(tmp_path, capsys):
+    rng = random.Random(SEED)
+    with capsys.disabled():
+        print(f"\ncrash drill: {KILLS} kills, MLDNS_DRILL_SEED={SEED}")
+    killed_mid_run = 0
+    with Emulator(quota={"rrsetAdditionsPerChange": 20, "rrsetDeletionsPerChange": 20}) as emu:
+        emu.add_fault(path=r"^/(dns|compute|v3)", delay_ms=15)
+        for variant in range(KILLS):
+            env = {
+                **os.environ,
+                "MLDNS_DRILL_SEED": str(SEED),
+                "MLDNS_DRILL_SIZE": str(SIZE),
+                "MLDNS_DRILL_VARIANT": str(variant),
+            }
+            args = [
+                "apply",
+                str(STACK_FILE),
+                "--emulator",
+                emu.host_port,
+                "--state-dir",
+                str(tmp_path),
+                "--auto-approve",
+                "--adopt",
+                "--allow-destructive",
+            ]
+            proc = subprocess.Popen(
+                MLDNS + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            time.sleep(rng.uniform(0.5, 2.5))
+            if proc.poll() is None:
+                killed_mid_run += 1
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            store = LocalStateStore(tmp_path, "fleet")
+            store.read()  # must parse: the file is the old or the new version, never torn
+            stack = build(SEED, SIZE, variant)
+            ws = Workspace(
+                stack_name="fleet",
+                project=stack.project,
+                stack=stack,
+                state_dir=str(tmp_path),
+                emulator=emu.host_port,
+                log=lambda line: None,
+            )
+            ws.apply(adopt=True, allow_destructive=True)
+            assert_converged(ws, stack, emu)
+    with capsys.disabled():
+        print(
+            f"crash drill: {killed_mid_run} of {KILLS} kills landed while apply was running; all converged"
+        )
+    assert killed_mid_run >= KILLS // 2, "too few kills interrupted a run: the drill proved little"
