@@ -194,7 +194,9 @@ class LocalStateStore:
         except StateError as exc:
             raise StateError(f"{exc}{self._backup_hint()}") from None
         if state.stack != self.stack:
-            raise StateError(f"{self.path}: belongs to stack {state.stack!r}, not {self.stack!r}")
+            raise StateError(
+                f"{self.path}: belongs to stack {state.stack!r}, not {self.stack!r}{self._backup_hint()}"
+            )
         return state
 
     def read_or_new(self) -> State:

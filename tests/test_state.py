@@ -1,0 +1,208 @@
+"""The local state store: atomic writes, a backup, damaged files refused clearly, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from mldns.errors import LockError, StateError
+from mldns.state import FORMAT_VERSION, LocalStateStore, LockInfo, State, stacks_in
+
+
+def entry(n: int = 1) -> dict[str, Any]:
+    return {
+        "kind": "dns.ManagedZone",
+        "project": "p",
+        "attributes": {"name": f"z{n}", "dnsName": f"z{n}.example.com."},
+    }
+
+
+def saved(tmp_path: Path, stack: str = "ml") -> tuple[LocalStateStore, State]:
+    store = LocalStateStore(tmp_path, stack)
+    state = State(stack=stack, resources={"dns.ManagedZone.z1": entry()})
+    store.write(state)
+    return store, state
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    store, state = saved(tmp_path)
+    again = LocalStateStore(tmp_path, "ml").read()
+    assert again == state
+    data = json.loads(store.path.read_text())
+    assert data["format_version"] == FORMAT_VERSION
+    assert data["lineage"] == state.lineage
+    assert stacks_in(tmp_path) == ["ml"]
+
+
+def test_no_state_yet(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path / "missing", "ml")
+    assert store.read() is None
+    fresh = store.read_or_new()
+    assert fresh.serial == 0 and fresh.resources == {}
+
+
+def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, state = saved(tmp_path)
+    good = store.path.read_bytes()
+
+    def broken_replace(src: Any, dst: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    state.resources["dns.ManagedZone.z2"] = entry(2)
+    with pytest.raises(OSError, match="disk full"):
+        store.write(state)
+    monkeypatch.undo()
+    assert store.path.read_bytes() == good  # the old file, whole
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_backup_on_first_write_of_a_run(tmp_path: Path) -> None:
+    store, state = saved(tmp_path)
+    assert not store.backup_path.exists()  # nothing to back up the first time
+    original = store.path.read_text()
+    run = LocalStateStore(tmp_path, "ml")
+    for n in (2, 3):
+        state.resources[f"dns.ManagedZone.z{n}"] = entry(n)
+        state.serial += 1
+        run.write(state)
+    # The backup is the state as the run found it, not an intermediate one.
+    assert store.backup_path.read_text() == original
+    assert len(run.read().resources) == 3
+
+
+def one_line_error(store: LocalStateStore) -> str:
+    with pytest.raises(StateError) as info:
+        store.read()
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(store.path) in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("damage", "fragment"),
+    [
+        (lambda text: "{not json", "invalid JSON"),
+        (lambda text: text[: len(text) // 2], "invalid JSON"),
+        (lambda text: "", "invalid JSON"),
+        (lambda text: "[1, 2]", "not a state file"),
+        (
+            lambda text: text.replace(
+                f'"format_version": {FORMAT_VERSION}', '"format_version": 99'
+            ),
+            "newer mldns",
+        ),
+        (lambda text: text.replace('"serial": ', '"serial": "x", "_": '), "corrupt state"),
+        (lambda text: text.replace('"kind": "dns.ManagedZone",', ""), "unknown kind"),
+        (lambda text: text.replace('"dnsName"', '"dns_name"'), "lacks attribute dnsName"),
+    ],
+)
+def test_damaged_state_is_refused_naming_the_backup(
+    tmp_path: Path, damage: Any, fragment: str
+) -> None:
+    store, state = saved(tmp_path)
+    LocalStateStore(tmp_path, "ml").write(state)  # a second run: now a backup exists
+    assert store.backup_path.exists()
+    store.path.write_text(damage(store.path.read_text()))
+    message = one_line_error(store)
+    assert fragment in message
+    assert f"the last good backup is {store.backup_path}" in message
+
+
+def test_damaged_state_without_backup_says_so(tmp_path: Path) -> None:
+    store, _ = saved(tmp_path)
+    store.path.write_text('{"format_version": 1, "stack": "ml"')
+    assert "no backup exists" in one_line_error(store)
+
+
+def test_state_of_another_stack_is_refused(tmp_path: Path) -> None:
+    _, state = saved(tmp_path, "other")
+    LocalStateStore(tmp_path, "other").write(state)
+    os.replace(tmp_path / "other.json", tmp_path / "ml.json")
+    store = LocalStateStore(tmp_path, "ml")
+    message = one_line_error(store)
+    assert "belongs to stack 'other', not 'ml'" in message
+    assert "no backup exists" in message
+
+
+# --- the lock ------------------------------------------------------------------------------------
+
+HOLDER = """
+import sys
+from mldns.state import LocalStateStore
+store = LocalStateStore(sys.argv[1], "ml")
+with store.lock("apply"):
+    print("locked", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_lock_held_by_another_process(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        store = LocalStateStore(tmp_path, "ml")
+        with pytest.raises(LockError) as info, store.lock("plan"):
+            pass
+        message = str(info.value)
+        assert f"locked by pid {holder.pid} on host {socket.gethostname()}" in message
+        assert "(apply)" in message and "since 20" in message
+        assert "\n" not in message
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    # Released when the holder finishes: this run gets it.
+    with LocalStateStore(tmp_path, "ml").lock("apply"):
+        info_file = LocalStateStore(tmp_path, "ml").holder()
+        assert info_file is not None and info_file.pid == os.getpid()
+    assert LocalStateStore(tmp_path, "ml").holder() is None
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_lock_info_is_reported(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path, "ml")
+    tmp_path.mkdir(exist_ok=True)
+    stale = LockInfo(dead_pid(), socket.gethostname(), "2024-01-01T00:00:00Z", "apply")
+    store.info_path.write_text(json.dumps(attrs.asdict(stale)))
+    assert store.holder() == stale
+    assert stale.is_dead_here()
+    seen: list[LockInfo] = []
+    with store.lock("apply", on_stale=seen.append):
+        pass
+    assert seen == [stale]
+    assert store.holder() is None
+
+
+def test_unlock_clears_a_lock_left_behind(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path, "ml")
+    left = LockInfo(4242, "elsewhere", "2024-01-01T00:00:00Z", "apply")
+    store.lock_path.write_text("")
+    store.info_path.write_text(json.dumps(attrs.asdict(left)))
+    assert store.unlock() == left
+    assert not store.lock_path.exists() and not store.info_path.exists()
+    assert store.unlock() is None
+
+
+def test_lock_info_from_another_host_is_not_declared_dead() -> None:
+    assert not LockInfo(1, "some-other-host", "t", "apply").is_dead_here()
+    assert not LockInfo(os.getpid(), socket.gethostname(), "t", "apply").is_dead_here()
