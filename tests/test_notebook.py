@@ -1,0 +1,105 @@
+"""The example notebook, executed in a real Jupyter kernel against the emulator."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from conftest import make_workspace
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+
+from mldns.emulator import Emulator
+from mldns.errors import PlanFileError
+from mldns.stack import Stack
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "notebook.ipynb"
+
+
+def kernel_name() -> str:
+    """The `python3` kernel, provided it runs this interpreter (it launches `python`, which
+    jupyter_client maps to sys.executable); else a kernelspec installed into this environment."""
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    if spec.argv[0] in ("python", "python3", sys.executable):
+        return "python3"
+    from ipykernel.kernelspec import install
+
+    install(prefix=sys.prefix, kernel_name="mldns-test")
+    return "mldns-test"
+
+
+def outputs_of(cell: Any) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        for value in (out.get("data") or {}).values():
+            parts.append(value if isinstance(value, str) else str(value))
+    return "\n".join(parts)
+
+
+def test_notebook_runs_end_to_end(emu: Emulator, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("MLDNS_EMULATOR_HOST", emu.host_port)
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    probe = nbformat.v4.new_code_cell("import sys, mldns; print(sys.prefix); print(mldns.__file__)")
+    nb.cells.insert(0, probe)
+    NotebookClient(
+        nb,
+        kernel_name=kernel_name(),
+        timeout=60,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+
+    prefix, module = outputs_of(nb.cells[0]).split()
+    assert prefix == sys.prefix  # the kernel is this environment's interpreter
+    assert Path(module).resolve().parent == Path(__file__).resolve().parent.parent / "mldns"
+
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    setup = outputs_of(code[1])
+    assert f"using the emulator at {emu.host_port}" in setup
+
+    plan_cell = next(c for c in code if c.source.startswith("plan = stack.plan("))
+    html = next(o["data"]["text/html"] for o in plan_cell.outputs if "data" in o)
+    assert "<table>" in html
+    assert "dns.ManagedZone.run-42" in html
+    assert "Plan: 7 to create, 0 to update, 0 to delete." in html
+
+    apply_cell = next(c for c in code if c.source.startswith("result = plan.apply()"))
+    assert "ns-cloud-" in outputs_of(apply_cell)
+    again = next(c for c in code if c.source.startswith("again = "))
+    assert "No changes" in outputs_of(again)
+    assert "destroyed:" in outputs_of(code[-1])
+
+    # The notebook worked against this emulator, and cleaned up after itself.
+    assert emu.requests()["writes_by_api"]["dns"] >= 3
+    assert "run-42" not in emu.snapshot()["projects"]["ml-notebook"].get("zones", {})
+    state = tmp_path / "state" / "notebook-run.json"
+    assert state.is_file()
+    assert '"resources": {}' in state.read_text()
+
+
+def test_plan_objects_render_and_apply_from_python(emu: Emulator, tmp_path: Path) -> None:
+    """The same entry points, without a kernel: Stack.plan, Plan.apply, Stack.destroy."""
+    from mldns import dns
+
+    stack = Stack("script", project="ml-script")
+    zone = stack.add(dns.ManagedZone(name="z", dns_name="z.example.com."))
+    stack.add(dns.RecordSet(zone=zone, name="a", type="A", rrdatas=["10.0.0.1"]))
+    options = {"emulator": emu.host_port, "state_dir": str(tmp_path), "log": lambda line: None}
+    plan = stack.plan(**options)
+    assert "+ dns.RecordSet.z/a.z.example.com./A" in str(plan)
+    assert "<td><code>+</code></td>" in plan._repr_html_()
+    plan.apply()
+    assert not stack.plan(**options).has_changes
+    # A plan made before someone else's apply is stale.
+    old = stack.plan(**options)
+    other = Stack("script", project="ml-script")
+    other_zone = other.add(dns.ManagedZone(name="z", dns_name="z.example.com."))
+    other.add(dns.RecordSet(zone=other_zone, name="b", type="A", rrdatas=["10.0.0.2"]))
+    make_workspace(other, emu, tmp_path).apply()
+    with pytest.raises(PlanFileError, match="stale plan"):
+        old.apply()
+    stack.destroy(**options)
+    assert "z" not in emu.snapshot()["projects"]["ml-script"].get("zones", {})
