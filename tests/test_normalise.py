@@ -203,3 +203,30 @@ def test_really_different_data_stays_different() -> None:
     # One string with a space is not two strings; case matters inside TXT.
     assert rdata.canonical("TXT", '"two words"') != rdata.canonical("TXT", "two words")
     assert rdata.canonical("TXT", '"Owner"') != rdata.canonical("TXT", '"owner"')
+
+
+@pytest.mark.parametrize(
+    ("rtype", "value", "expected"),
+    [
+        ("CNAME", "Target.Example.com", "target.example.com."),
+        ("MX", "10 mx.example.com", "10 mx.example.com."),
+        ("SRV", "0 5 8470 worker.example.com", "0 5 8470 worker.example.com."),
+        ("NS", "ns1.example.com", "ns1.example.com."),
+        ("PTR", "host.example.com.", "host.example.com."),
+    ],
+)
+def test_names_in_record_data_are_fully_qualified(rtype: str, value: str, expected: str) -> None:
+    assert rdata.canonical(rtype, value) == expected
+
+
+def test_targets_are_written_fully_qualified(emu: Emulator, tmp_path: Any) -> None:
+    stack = mldns.Stack("norm", project=PROJECT)
+    zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+    stack.add(
+        dns.RecordSet(zone=zone, name="alias", type="CNAME", rrdatas=["coordinator.ml.example.com"])
+    )
+    stack.add(dns.RecordSet(zone=zone, name="@", type="MX", rrdatas=["10 mx.example.com"]))
+    make_workspace(stack, emu, tmp_path).apply()
+    rrsets = emu.snapshot()["projects"][PROJECT]["zones"]["ml-zone"]["rrsets"]
+    written = {r["type"]: r["rrdatas"] for r in rrsets if r["type"] in ("CNAME", "MX")}
+    assert written == {"CNAME": ["coordinator.ml.example.com."], "MX": ["10 mx.example.com."]}

@@ -44,7 +44,11 @@ def canonical(rtype: str, text: str) -> str:
     """The canonical presentation form of one rrdata (IPv6 compressed, TXT quoted, names lower)."""
     try:
         rdata = dns.rdata.from_text(
-            dns.rdataclass.IN, dns.rdatatype.from_text(rtype), text, origin=dns.name.root
+            dns.rdataclass.IN,
+            dns.rdatatype.from_text(rtype),
+            text,
+            origin=dns.name.root,
+            relativize=False,
         )
     except (dns.exception.DNSException, ValueError) as exc:
         raise RdataError(f"{text!r} is not valid {rtype} data ({exc})") from None
