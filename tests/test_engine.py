@@ -636,3 +636,20 @@ def test_plan_json_is_documented_shape(emu: Emulator, tmp_path: Any) -> None:
     assert body["format_version"] == 1
     assert body["summary"] == {"create": 2}
     assert {c["address"] for c in body["changes"]} == {ZONE_ADDR, rec_addr("a.ml.example.com.")}
+
+
+def test_type_change_is_one_atomic_change(emu: Emulator, tmp_path: Any) -> None:
+    make_workspace(build([a("x", "10.0.0.1")]), emu, tmp_path).apply()
+    cname = {"name": "x", "type": "CNAME", "rrdatas": ["coordinator.ml.example.com."]}
+    ws = make_workspace(build([cname]), emu, tmp_path)
+    assert ops(ws.plan()) == {
+        rec_addr("x.ml.example.com."): "delete",
+        rec_addr("x.ml.example.com.", "CNAME"): "create",
+    }
+    emu.clear_requests()
+    ws.apply()
+    assert len(changes_posted(emu)) == 1
+    last = zones(emu)["ml-zone"]["changes"][-1]
+    assert [d["type"] for d in last["deletions"]] == ["A"]
+    assert [d["type"] for d in last["additions"]] == ["CNAME"]
+    assert not ws.plan().has_changes
