@@ -206,3 +206,23 @@ def test_unlock_clears_a_lock_left_behind(tmp_path: Path) -> None:
 def test_lock_info_from_another_host_is_not_declared_dead() -> None:
     assert not LockInfo(1, "some-other-host", "t", "apply").is_dead_here()
     assert not LockInfo(os.getpid(), socket.gethostname(), "t", "apply").is_dead_here()
+
+
+def test_apply_reports_a_lock_left_by_a_dead_run(emu: Any, tmp_path: Path) -> None:
+    from conftest import make_workspace
+
+    import mldns
+    from mldns import dns
+
+    stack = mldns.Stack("ml", project="p")
+    stack.add(dns.ManagedZone(name="z", dns_name="z.example.com."))
+    store = LocalStateStore(tmp_path, "ml")
+    stale = LockInfo(dead_pid(), socket.gethostname(), "2024-01-01T00:00:00Z", "apply")
+    store.info_path.write_text(json.dumps(attrs.asdict(stale)))
+    lines: list[str] = []
+    make_workspace(stack, emu, tmp_path, log=lines.append).apply()
+    assert any(
+        f"pid {stale.pid}" in line and "without releasing the state lock" in line for line in lines
+    )
+    assert store.holder() is None
+    assert "dns.ManagedZone.z" in store.read().resources
