@@ -115,6 +115,7 @@ class Applier:
             raise UnsafePlanError(
                 f"{', '.join(blocked)} exist but differ from the declaration and are not managed yet; apply with --adopt to take them over"
             )
+        self.commit(plan.refreshed)  # what changed outside mldns but already matches: no API call
         units, after = build_units(plan.actions, providers)
         result = ApplyResult()
         ctx = ApplyContext(clients=self.clients, commit=self.commit, adopt=self.adopt, log=self.log)

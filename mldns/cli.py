@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from mldns.errors import MldnsError, UsageError
+from mldns.errors import MldnsError, UsageError, one_line
 from mldns.plan import Plan, load_plan, save_plan
 from mldns.render import render_json, render_text
 from mldns.stack import load_stack
@@ -357,11 +357,6 @@ def emulator(host: str, port: int, data: str | None, quota: tuple[str, ...]) -> 
     serve(host=host, port=port, data_file=data, quota=quotas)
 
 
-def _one_line(message: str) -> str:
-    """Escape control characters so an error is always exactly one line."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: MldnsError and usage errors become one line and exit 1 (tracebacks with --debug)."""
     args = sys.argv[1:] if argv is None else argv
@@ -371,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
     except MldnsError as exc:
         if debug:
             raise
-        click.echo(f"Error: {_one_line(str(exc))}", err=True)
+        click.echo(f"Error: {one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

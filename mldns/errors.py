@@ -6,6 +6,11 @@ The CLI turns these into one line and exit code 1; anything else is a bug and sh
 from __future__ import annotations
 
 
+def one_line(message: str) -> str:
+    """Escape control characters (a user's name may hold a newline) so a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 class MldnsError(Exception):
     """Base of every error mldns reports to its user."""
 
@@ -20,7 +25,7 @@ class ValidationError(MldnsError):
         self.field = field
         self.message = message
         where = f"{address}: {field}" if field else address
-        super().__init__(f"{where}: {message}")
+        super().__init__(one_line(f"{where}: {message}"))
 
 
 class StackFileError(MldnsError):

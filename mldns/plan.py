@@ -93,6 +93,7 @@ class Plan:
     managed: dict[str, int] = attrs.field(factory=dict)
     outputs: dict[str, Any] = attrs.field(factory=dict)
     warnings: tuple[str, ...] = ()
+    refreshed: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     calls: int = 0
     retries: int = 0
     workspace: Any = attrs.field(default=None, eq=False, repr=False)
@@ -164,6 +165,7 @@ class Plan:
             "managed": self.managed,
             "outputs": self.outputs,
             "warnings": list(self.warnings),
+            "refreshed": self.refreshed,
         }
 
     @classmethod
@@ -178,14 +180,16 @@ class Plan:
             managed=data.get("managed", {}),
             outputs=data.get("outputs", {}),
             warnings=tuple(data.get("warnings", ())),
+            refreshed=data.get("refreshed", {}),
         )
 
 
 def removed_members(action: Action) -> list[str]:
     """Members an IAM action takes a role away from."""
-    before = set((action.before or {}).get("members", ()))
-    after = set((action.after or {}).get("members", ()))
-    return sorted(before - after)
+    before, after = action.before or {}, action.after or {}
+    had = set(before.get("members", ())) | ({before["member"]} if before.get("member") else set())
+    keeps = set(after.get("members", ())) | ({after["member"]} if after.get("member") else set())
+    return sorted(had - keeps)
 
 
 def _checksum(body: dict[str, Any]) -> str:

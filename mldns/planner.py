@@ -9,7 +9,7 @@ from typing import Any
 
 from mldns.errors import UnsafePlanError
 from mldns.plan import Action, Plan
-from mldns.providers.base import Provider, Refresh
+from mldns.providers.base import Provider, Refresh, state_entry
 from mldns.resources.base import Output, Resource
 from mldns.state import State
 
@@ -34,13 +34,14 @@ def make_plan(
     actions: list[Action] = []
     unmanaged: dict[str, int] = {}
     managed: dict[str, int] = {}
+    refreshed: dict[str, dict[str, Any]] = {}
     for provider in providers:
         mine = {a: r for a, r in desired.items() if r.kind in provider.kinds}
         prior_mine = {a: e for a, e in prior.resources.items() if e["kind"] in provider.kinds}
         if not mine and not prior_mine:
             continue
         refresh = provider.refresh(project, mine, prior_mine)
-        actions.extend(_diff(provider, project, mine, prior_mine, refresh))
+        actions.extend(_diff(provider, project, mine, prior_mine, refresh, refreshed))
         unmanaged.update(refresh.unmanaged)
         managed.update(refresh.managed)
     _refuse_protected(actions)
@@ -59,6 +60,7 @@ def make_plan(
         managed=managed,
         outputs=encode_outputs(outputs),
         warnings=warnings,
+        refreshed=refreshed,
     )
 
 
@@ -68,6 +70,7 @@ def _diff(
     desired: dict[str, Resource],
     prior: dict[str, dict[str, Any]],
     refresh: Refresh,
+    refreshed: dict[str, dict[str, Any]],
 ) -> list[Action]:
     actions: list[Action] = []
     replaced_parents: set[str] = set()
@@ -115,6 +118,9 @@ def _diff(
             actions.append(Action(op=op, **common))
         else:
             unchanged[address] = common
+            current = state_entry(Action(op="adopt", **common), after)
+            if entry != current:
+                refreshed[address] = current
     for address, entry in prior.items():
         if address in desired:
             continue

@@ -22,4 +22,11 @@ def emu() -> Iterator[Emulator]:
 def make_workspace(stack: Stack, emu: Emulator, state_dir, **options) -> Workspace:
     """A workspace that talks to `emu`, keeps state in `state_dir` and logs nowhere."""
     options.setdefault("log", lambda line: None)
-    return Workspace(stack_name=stack.name, project=stack.project or PROJECT, stack=stack, state_dir=str(state_dir), emulator=emu.host_port, **options)
+    return Workspace(
+        stack_name=stack.name,
+        project=stack.project or PROJECT,
+        stack=stack,
+        state_dir=str(state_dir),
+        emulator=emu.host_port,
+        **options,
+    )
