@@ -35,6 +35,8 @@ class Stack:
         self.name = name
         self.project = project
         self._resources: dict[str, Resource] = {}
+        # Record sets by (zone, fqdn), in declaration order: the CNAME check looks up, never scans.
+        self._names: dict[tuple[int, str], list[RecordSet]] = {}
         self._outputs: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -75,6 +77,8 @@ class Stack:
         if isinstance(resource, (ProjectIamBinding, ProjectIamMember)):
             self._check_iam(resource)
         self._resources[address] = resource
+        if isinstance(resource, RecordSet):
+            self._names.setdefault((id(resource.zone), resource.fqdn), []).append(resource)
         return resource
 
     def output(self, name: str, value: Any) -> None:
@@ -95,13 +99,8 @@ class Stack:
         self._outputs[name] = value
 
     def _check_cname(self, record: RecordSet) -> None:
-        for other in self._resources.values():
-            if (
-                isinstance(other, RecordSet)
-                and other.zone is record.zone
-                and other.fqdn == record.fqdn
-                and "CNAME" in (other.type, record.type)
-            ):
+        for other in self._names.get((id(record.zone), record.fqdn), ()):
+            if "CNAME" in (other.type, record.type):
                 raise ValidationError(
                     record.address,
                     "type",
