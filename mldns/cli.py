@@ -169,9 +169,12 @@ def _confirm(auto_approve: bool) -> Callable[[Plan], bool]:
 
 
 def _report(result: Any) -> None:
-    click.echo(
-        f"Apply complete: {len(result.done)} units of work done; {result.calls} API calls, {result.retries} retried."
-    )
+    if not result.done:
+        click.echo(f"No changes to apply; {result.calls} API calls, {result.retries} retried.")
+    else:
+        click.echo(
+            f"Apply complete: {len(result.done)} units of work done; {result.calls} API calls, {result.retries} retried."
+        )
     for name, value in result.outputs.items():
         click.echo(f"  {name} = {json.dumps(value)}")
 
