@@ -18,7 +18,7 @@ MLDNS = [sys.executable, "-c", "from mldns.cli import main; main()"]
 @pytest.mark.drill
 def test_two_applies_one_winner(tmp_path):
     with Emulator() as emu:
-        emu.add_fault(path=r"^/(dns|compute|v3)", delay_ms=20)
+        emu.add_fault(path=r"^/(dns|compute|v3)", delay_ms=50)
         env = {
             **os.environ,
             "MLDNS_DRILL_SEED": "5",
@@ -45,7 +45,11 @@ def test_two_applies_one_winner(tmp_path):
     losers = [r for r in results if r not in winners]
     assert len(winners) == 1, results
     code, out, err = losers[0]
+    assert "Traceback" not in err
+    if code == 0:
+        # The winner finished before the loser asked for the lock: it found nothing to do.
+        assert "No changes to apply" in out, results
+        return
     assert code == 1, results
     assert "locked by pid" in err and "on host" in err, err
     assert len(err.strip().splitlines()) == 1, err
-    assert "Traceback" not in err
