@@ -28,11 +28,17 @@ LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 MAX_TTL = 2**31 - 1
 MAX_RRDATAS = 100
+# Labels of 1-63 plain characters, no escapes: dnspython accepts such a name whenever it fits in
+# 255 octets on the wire (its text length plus the root label), so it need not parse it.
+PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}\.)+")
+MAX_PLAIN_NAME = 254
 
 
 def _dns_name(value: Any) -> bool:
     if not isinstance(value, str) or not value.endswith(".") or value == ".":
         return False
+    if len(value) <= MAX_PLAIN_NAME and PLAIN_NAME.fullmatch(value):
+        return True
     dns.name.from_text(value)  # raises on empty labels or labels over 63 octets
     return True
 
