@@ -116,6 +116,12 @@ class State:
         )
 
 
+def _indented(value: Any, depth: int) -> str:
+    """`value` as json.dumps(indent=1) prints it `depth` levels deep (no raw newline is in JSON
+    strings, so every newline starts a line)."""
+    return json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
+
+
 def _fsync_dir(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
@@ -174,6 +180,8 @@ class LocalStateStore:
         self.lock_path = self.directory / f"{stack}.json.lock"
         self.info_path = self.directory / f"{stack}.json.lock.info"
         self._backed_up = False
+        # Each resource's line of JSON as last written, with the entry it encodes.
+        self._encoded: dict[str, tuple[dict[str, Any], str]] = {}
 
     def read(self) -> State | None:
         """The stored state, None if there is none yet; a damaged file is an error, never ignored."""
@@ -208,7 +216,32 @@ class LocalStateStore:
         if not self._backed_up and self.path.exists():
             atomic_write(self.backup_path, self.path.read_text(encoding="utf-8"))
         self._backed_up = True
-        atomic_write(self.path, json.dumps(state.to_json(), indent=1, sort_keys=False) + "\n")
+        atomic_write(self.path, self._encode(state) + "\n")
+
+    def _encode(self, state: State) -> str:
+        """`json.dumps(state.to_json(), indent=1)`, re-encoding only the resources that changed.
+
+        An apply writes the state after every call; encoding every resource each time made a big
+        apply quadratic. Entries are replaced on change, never edited in place, so an entry that
+        is the same object as at the last write still has the same JSON.
+        """
+        data = state.to_json()
+        previous, current = self._encoded, {}
+        items = []
+        for address, entry in data["resources"].items():
+            known = previous.get(address)
+            if known is None or known[0] is not entry:
+                known = (entry, f"  {json.dumps(address)}: {_indented(entry, 2)}")
+            current[address] = known
+            items.append(known[1])
+        self._encoded = current
+        fields = [
+            f" {json.dumps(key)}: "
+            + (("{\n" + ",\n".join(items) + "\n }") if key == "resources" and items else "")
+            + ("" if key == "resources" and items else _indented(value, 1))
+            for key, value in data.items()
+        ]
+        return "{\n" + ",\n".join(fields) + "\n}"
 
     def _backup_hint(self) -> str:
         if self.backup_path.exists():
