@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -24,6 +25,8 @@ DEFAULT_QUOTA = {
     "totalRrdataSizePerChange": 100000,
 }
 MAX_RECONCILE_ROUNDS = 5
+# Zones whose record sets are listed at once during a refresh (the default --parallelism).
+REFRESH_WORKERS = 10
 
 
 def zone_address(name: str) -> str:
@@ -77,21 +80,30 @@ class DnsProvider:
 
     def list_records(self, project: str, zone: str) -> list[dict[str, Any]]:
         """Every record set of a zone, page by page: the one read a refresh makes per zone."""
-        records: list[dict[str, Any]] = []
+        return self._list(f"/projects/{project}/managedZones/{zone}/rrsets", "rrsets")
+
+    def list_zones(self, project: str) -> dict[str, dict[str, Any]]:
+        """Every zone of the project by name, page by page."""
+        return {
+            z["name"]: z for z in self._list(f"/projects/{project}/managedZones", "managedZones")
+        }
+
+    def _list(self, path: str, field: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
         params: dict[str, Any] = {"maxResults": PAGE_SIZE}
         while True:
-            reply = self.clients.dns_request(
-                "GET", f"/projects/{project}/managedZones/{zone}/rrsets", query_params=params
-            )
-            records.extend(reply.get("rrsets", []))
+            reply = self.clients.dns_request("GET", path, query_params=params)
+            items.extend(reply.get(field, []))
             token = reply.get("nextPageToken")
             if not token:
-                return records
+                return items
             params = {"maxResults": PAGE_SIZE, "pageToken": token}
 
     def refresh(
         self, project: str, desired: dict[str, Resource], prior: dict[str, dict[str, Any]]
     ) -> Refresh:
+        """One read of the zones (a GET for one, the project's list for more), then one paginated
+        list per zone, several zones at once; each zone's records are processed as they arrive."""
         result = Refresh()
         zones: dict[str, ManagedZone | None] = {}
         for _address, resource in desired.items():
@@ -107,29 +119,42 @@ class DnsProvider:
         managed = {a for a in desired if a.startswith(RECORD + ".")} | {
             a for a, e in prior.items() if e["kind"] == RECORD
         }
-        for name, declared in sorted(zones.items()):
-            self._refresh_zone(project, name, declared, managed, result)
+        names = sorted(zones)
+        if len(names) > 1:
+            listed = self.list_zones(project)
+            raw_zones = {name: listed.get(name) for name in names}
+        else:
+            raw_zones = {name: self.get_zone(project, name) for name in names}
+        present = [name for name in names if raw_zones[name] is not None]
+        for name in names:
+            if raw_zones[name] is None:
+                result.live[zone_address(name)] = None
+        workers = max(1, min(len(present), getattr(self.clients, "parallelism", REFRESH_WORKERS)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            listings = pool.map(lambda name: self.list_records(project, name), present)
+            for name, records in zip(present, listings, strict=True):
+                self._refresh_zone(
+                    project, name, raw_zones[name], records, zones[name], managed, result
+                )
         return result
 
     def _refresh_zone(
         self,
         project: str,
         name: str,
+        raw_zone: dict[str, Any],
+        records: list[dict[str, Any]],
         declared: ManagedZone | None,
         managed: set[str],
         result: Refresh,
     ) -> None:
         address = zone_address(name)
-        raw_zone = self.get_zone(project, name)
-        if raw_zone is None:
-            result.live[address] = None
-            return
         result.live[address] = fmt.normalize_zone(raw_zone)
         result.outputs[address] = fmt.zone_outputs(raw_zone)
         dns_name = raw_zone["dnsName"].lower()
         unmanaged = 0
         count = 0
-        for raw in self.list_records(project, name):
+        for raw in records:
             rec_address = record_address(name, raw["name"].lower(), raw["type"])
             body = fmt.normalize_record(raw)
             if rec_address in managed:
