@@ -298,17 +298,16 @@ class DnsProvider:
         self, project: str, zone: str, actions: list[Action], ctx: ApplyContext
     ) -> None:
         pairs: list[_Pair] = []
+        # Adoptions and forgettings need no call: recorded in one state write, not one each.
+        recorded: dict[str, dict[str, Any] | None] = {}
         for action in actions:
             if action.op in ("adopt", "forget"):
-                ctx.commit(
-                    {
-                        action.address: None
-                        if action.op == "forget"
-                        else state_entry(action, action.after)
-                    }
+                recorded[action.address] = (
+                    None if action.op == "forget" else state_entry(action, action.after)
                 )
                 continue
             if action.needs_adopt and not ctx.adopt:
+                ctx.commit(recorded)
                 raise ActionFailed(
                     f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
                 )
@@ -319,6 +318,7 @@ class DnsProvider:
             )
             additions = [action.after] if action.after is not None and action.op != "delete" else []
             pairs.append(_Pair(action, deletions, additions))
+        ctx.commit(recorded)
         if not pairs:
             return
         quota = ctx.cached(f"dns-quota:{project}", lambda: self.quota(project))
