@@ -74,16 +74,16 @@ def _diff(
 ) -> list[Action]:
     actions: list[Action] = []
     replaced_parents: set[str] = set()
-    unchanged: dict[str, dict[str, Any]] = {}
-    for address, resource in desired.items():
-        after = provider.desired_body(resource, project)
-        before = refresh.live.get(address)
+    # Unchanged resources by address: their Actions are built only if their parent is replaced.
+    unchanged: dict[str, Resource] = {}
+
+    def common_of(address: str, resource: Resource, after: dict[str, Any]) -> dict[str, Any]:
         entry = prior.get(address)
-        common = {
+        return {
             "address": address,
             "kind": resource.kind,
             "project": project,
-            "before": before,
+            "before": refresh.live.get(address),
             "after": after,
             "depends_on": tuple(r.address for r in resource.references()),
             "prior_depends_on": tuple(entry.get("depends_on", ())) if entry else (),
@@ -92,6 +92,12 @@ def _diff(
             "protect": resource.protect,
             "outputs": refresh.outputs.get(address, {}),
         }
+
+    for address, resource in desired.items():
+        after = provider.desired_body(resource, project)
+        before = refresh.live.get(address)
+        entry = prior.get(address)
+        common = common_of(address, resource, after)
         if before is None:
             reason = "deleted outside mldns; will be recreated" if entry else ""
             actions.append(Action(op="create", reason=reason, **common))
@@ -117,7 +123,7 @@ def _diff(
                 replaced_parents.add(address)
             actions.append(Action(op=op, **common))
         else:
-            unchanged[address] = common
+            unchanged[address] = resource
             current = state_entry(Action(op="adopt", **common), after)
             if entry != current:
                 refreshed[address] = current
@@ -147,9 +153,13 @@ def _diff(
     if replaced_parents:
         actions = [_recreate_child(a) if a.parent in replaced_parents else a for a in actions]
         actions.extend(
-            Action(op="create", reason="its zone is replaced", **c)
-            for c in unchanged.values()
-            if c["parent"] in replaced_parents
+            Action(
+                op="create",
+                reason="its zone is replaced",
+                **common_of(address, resource, provider.desired_body(resource, project)),
+            )
+            for address, resource in unchanged.items()
+            if _parent(resource) in replaced_parents
         )
     return actions
 
