@@ -155,11 +155,12 @@ class DnsProvider:
         unmanaged = 0
         count = 0
         for raw in records:
+            raw.pop("kind", None)  # the wire form, without copying every record set
             rec_address = record_address(name, raw["name"].lower(), raw["type"])
             body = fmt.normalize_record(raw)
             if rec_address in managed:
                 result.live[rec_address] = body
-                result.raw[rec_address] = _wire(raw)
+                result.raw[rec_address] = raw
                 count += 1
             elif fmt.is_apex_default(raw, dns_name):
                 continue
@@ -171,7 +172,7 @@ class DnsProvider:
                         op="delete",
                         project=project,
                         before=body,
-                        live=_wire(raw),
+                        live=raw,
                         parent=address,
                         reason="not declared in an authoritative zone",
                     )
