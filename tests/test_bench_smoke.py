@@ -1,0 +1,39 @@
+"""The benchmark's machinery at a tiny scale, so `make bench` cannot rot. Timings are not checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+RUN = Path(__file__).parent / "benchmarks" / "run.py"
+
+
+def test_benchmark_runs_every_scenario_at_tiny_scale(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--smoke", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+    rows = {row["scenario"]: row for row in results["rows"]}
+    for name in (
+        "plan-1-zone",
+        "plan-many-zones",
+        "apply-create",
+        "apply-ttl",
+        "terraform-way",
+        "apply-latency",
+    ):
+        assert name in rows, name
+        assert rows[name]["mldns_s"] > 0
+    for name in ("plan-1-zone", "plan-many-zones", "apply-create", "apply-ttl", "apply-latency"):
+        row = rows[name]
+        assert row["calls"] == row["min_calls"], (name, row["calls"], row["min_calls"])
+    assert rows["plan-1-zone"]["rss_mb"] > 0
+    assert rows["plan-1-zone"]["state_bytes"] > 0
+    assert "plan-1-zone" in proc.stdout  # the table was printed
