@@ -81,10 +81,17 @@ class CallStats:
 class Clients:
     """The three APIs' clients for one project, built lazily and shared between threads."""
 
-    def __init__(self, project: str, emulator: str | None = None, timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        project: str,
+        emulator: str | None = None,
+        timeout: float = 600.0,
+        parallelism: int = 10,
+    ) -> None:
         self.project = project
         self.emulator = emulator
         self.timeout = timeout
+        self.parallelism = parallelism
         self.stats = CallStats()
         self._lock = threading.Lock()
         self._built: dict[str, Any] = {}

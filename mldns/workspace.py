@@ -95,7 +95,9 @@ class Workspace:
     @property
     def clients(self) -> Clients:
         if self._clients is None:
-            self._clients = Clients(self.project, self.emulator, timeout=self.timeout)
+            self._clients = Clients(
+                self.project, self.emulator, timeout=self.timeout, parallelism=self.parallelism
+            )
         return self._clients
 
     def plan(self, destroy: bool = False) -> Plan:

@@ -14,7 +14,6 @@ from typing import Any
 
 import attrs
 from google.api_core import exceptions as gexc
-from google.cloud import compute_v1
 
 from mldns.clients import Clients
 from mldns.plan import Action
@@ -36,18 +35,27 @@ class _Api:
 
     client: str
     field: str
-    message: Any
+    message: str
 
     def name_kwargs(self, project: str, name: str) -> dict[str, Any]:
         return {"project": project, self.field: name}
 
     def resource(self, body: dict[str, Any]) -> Any:
-        return self.message.from_json(json.dumps(body), ignore_unknown_fields=True)
+        return getattr(_compute_v1(), self.message).from_json(
+            json.dumps(body), ignore_unknown_fields=True
+        )
+
+
+def _compute_v1() -> Any:
+    """google.cloud.compute_v1, imported on first use: it takes over a second to load."""
+    from google.cloud import compute_v1
+
+    return compute_v1
 
 
 APIS = {
-    HEALTH_CHECK: _Api("HealthChecksClient", "health_check", compute_v1.HealthCheck),
-    BACKEND_SERVICE: _Api("BackendServicesClient", "backend_service", compute_v1.BackendService),
+    HEALTH_CHECK: _Api("HealthChecksClient", "health_check", "HealthCheck"),
+    BACKEND_SERVICE: _Api("BackendServicesClient", "backend_service", "BackendService"),
 }
 
 
@@ -183,7 +191,7 @@ class ComputeProvider:
     def _wait(self, action: Action, operation: Any) -> None:
         """Block until the global operation is DONE; its error becomes ActionFailed."""
         ops = self.clients.compute("GlobalOperationsClient")
-        done = compute_v1.Operation.Status.DONE
+        done = _compute_v1().Operation.Status.DONE
         request = {"project": action.project, "operation": operation.name}
         if operation.status != done:
             operation = self.clients.call(ops.wait, **request)

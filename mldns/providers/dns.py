@@ -25,8 +25,6 @@ DEFAULT_QUOTA = {
     "totalRrdataSizePerChange": 100000,
 }
 MAX_RECONCILE_ROUNDS = 5
-# Zones whose record sets are listed at once during a refresh (the default --parallelism).
-REFRESH_WORKERS = 10
 
 
 def zone_address(name: str) -> str:
@@ -129,7 +127,7 @@ class DnsProvider:
         for name in names:
             if raw_zones[name] is None:
                 result.live[zone_address(name)] = None
-        workers = max(1, min(len(present), getattr(self.clients, "parallelism", REFRESH_WORKERS)))
+        workers = max(1, min(len(present), self.clients.parallelism))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             listings = pool.map(lambda name: self.list_records(project, name), present)
             for name, records in zip(present, listings, strict=True):
