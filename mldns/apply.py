@@ -95,9 +95,15 @@ class Applier:
         self.adopt = adopt
         self.log = log
         self._state_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._generation = self._written = 0
 
     def commit(self, changes: dict[str, dict[str, Any] | None]) -> None:
-        """Record finished work and write the state file (once per call, not per record)."""
+        """Record finished work; returns once a state file holding it is on disk.
+
+        Units finishing together share one write: whoever writes takes the newest state, and a
+        commit already covered by that write returns without writing again.
+        """
         if not changes:
             return
         with self._state_lock:
@@ -107,7 +113,18 @@ class Applier:
                 else:
                     self.state.resources[address] = entry
             self.state.serial += 1
-            self.store.write(self.state)
+            self._generation += 1
+        self._flush()
+
+    def _flush(self) -> None:
+        with self._write_lock:
+            with self._state_lock:
+                if self._written >= self._generation:
+                    return
+                generation = self._generation
+                text = self.store.encode(self.state)
+            self.store.persist(text)
+            self._written = generation
 
     def run(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
         blocked = [a.address for a in plan.actions if a.needs_adopt and not self.adopt]

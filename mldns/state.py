@@ -212,13 +212,17 @@ class LocalStateStore:
 
     def write(self, state: State) -> None:
         """Persist atomically; the first write of a run keeps the previous file as `.backup`."""
+        self.persist(self.encode(state))
+
+    def persist(self, text: str) -> None:
+        """Write text made by `encode`: callers may encode under their lock and write outside it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self._backed_up and self.path.exists():
             atomic_write(self.backup_path, self.path.read_text(encoding="utf-8"))
         self._backed_up = True
-        atomic_write(self.path, self._encode(state) + "\n")
+        atomic_write(self.path, text + "\n")
 
-    def _encode(self, state: State) -> str:
+    def encode(self, state: State) -> str:
         """`json.dumps(state.to_json(), indent=1)`, re-encoding only the resources that changed.
 
         An apply writes the state after every call; encoding every resource each time made a big
