@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from mldns.clients import emulator_from_env
 from mldns.errors import MldnsError, UsageError, one_line
 from mldns.plan import Plan, load_plan, save_plan
 from mldns.render import render_json, render_text
@@ -90,8 +91,6 @@ def _workspace(
         if opts["local"]:
             emulator = stack_ctx.enter_context(local_emulator(opts["state_dir"]))
         project = resolve_project(opts["project"], stack, bool(opts["local"] or emulator))
-        from mldns.clients import emulator_from_env
-
         yield Workspace(
             stack_name=name,
             project=project,

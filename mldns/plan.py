@@ -99,11 +99,6 @@ class Plan:
     workspace: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
-    def changes(self) -> tuple[Action, ...]:
-        """Actions that change the cloud or the state (everything but a no-op)."""
-        return self.actions
-
-    @property
     def has_changes(self) -> bool:
         return bool(self.actions)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from mldns.errors import UnsafePlanError
 from mldns.plan import Action, Plan
 from mldns.providers.base import Provider, Refresh, state_entry
@@ -168,9 +170,7 @@ def _recreate_child(action: Action) -> Action:
     """A record set of a zone being replaced is created afresh in the new zone."""
     if action.op in ("delete", "forget"):
         return action
-    from attrs import evolve
-
-    return evolve(action, op="create", reason="its zone is replaced")
+    return attrs.evolve(action, op="create", reason="its zone is replaced")
 
 
 def _parent(resource: Resource) -> str | None:

@@ -6,7 +6,7 @@ import html
 import json
 from typing import Any
 
-from mldns.plan import PLAN_FORMAT_VERSION, Plan
+from mldns.plan import Plan
 
 COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "=": "36", "?": "90"}
 LABELS = {
@@ -91,7 +91,6 @@ def render_text(plan: Plan, color: bool = False) -> str:
 def render_json(plan: Plan) -> str:
     """The documented, versioned JSON form (see README, "Plan JSON")."""
     body = plan.to_json()
-    body["format_version"] = PLAN_FORMAT_VERSION
     body["summary"] = dict(plan.counts())
     body["destructive"] = plan.destructive()
     body["changes"] = [

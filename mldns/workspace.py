@@ -102,9 +102,11 @@ class Workspace:
 
     def plan(self, destroy: bool = False) -> Plan:
         """Refresh and diff; reads state and the cloud, writes nothing."""
+        return self._plan(self.store.read(), destroy)
+
+    def _plan(self, stored: State | None, destroy: bool) -> Plan:
         if self.stack is None and not destroy:
             raise UsageError("planning needs a stack")
-        stored = self.store.read()
         prior = stored or State(stack=self.stack_name)
         desired = {} if destroy else self.stack.resources
         outputs = {} if destroy else self.stack.outputs
@@ -151,14 +153,11 @@ class Workspace:
             timeout=self.lock_timeout,
             on_stale=self._report_stale,
         ):
-            plan = self.plan(destroy=destroy)
-            if not plan.has_changes:
-                state = self.store.read() or State(stack=self.stack_name)
-                return self._run(plan, state, adopt, allow_destructive)
-            if confirm is not None and not confirm(plan):
+            stored = self.store.read()
+            plan = self._plan(stored, destroy)
+            if plan.has_changes and confirm is not None and not confirm(plan):
                 raise UsageError("apply cancelled")
-            state = self.store.read() or State(stack=self.stack_name)
-            return self._run(plan, state, adopt, allow_destructive)
+            return self._run(plan, stored or State(stack=self.stack_name), adopt, allow_destructive)
 
     def destroy(
         self, *, allow_destructive: bool = True, confirm: Callable[[Plan], bool] | None = None

@@ -1,16 +1,14 @@
 """The emulator in a process of its own, so its CPU never shares a GIL with the code under test.
 
-`python emulator_proc.py [--quota KEY=N ...]` serves on a free port of 127.0.0.1 and prints
-`HOST:PORT` once ready. `EmulatorProcess` starts it and speaks to its admin API over HTTP.
+`EmulatorProcess` runs `mldns emulator --port 0` as a child, reads the URL from the line it prints
+when ready, and speaks to its admin API over HTTP.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
-import time
 import urllib.request
 from typing import Any
 
@@ -26,15 +24,25 @@ class EmulatorProcess:
         self.host_port = ""
 
     def start(self) -> EmulatorProcess:
-        args = [sys.executable, __file__]
+        args = [
+            sys.executable,
+            "-c",
+            "from mldns.cli import main; main()",
+            "emulator",
+            "--host",
+            HOST,
+            "--port",
+            "0",
+        ]
         for key, value in self.quota.items():
             args += ["--quota", f"{key}={value}"]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
-        if not line.startswith(HOST + ":"):
+        prefix = f"listening on http://{HOST}:"
+        if prefix not in line:
             self.stop()
             raise RuntimeError(f"the emulator did not start (said {line!r})")
-        self.host_port = line
+        self.host_port = line.split("http://", 1)[1]
         return self
 
     def stop(self) -> None:
@@ -83,23 +91,3 @@ class EmulatorProcess:
 
     def clear_faults(self) -> None:
         self.admin("DELETE", "faults")
-
-
-def _serve(quota: list[str]) -> None:
-    from mldns.emulator import Emulator, parse_quota
-
-    emulator = Emulator(host=HOST, port=0, quota=parse_quota(quota)).start()
-    print(emulator.host_port, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quota", action="append", default=[], metavar="KEY=N")
-    _serve(parser.parse_args().quota)
