@@ -267,7 +267,7 @@ class LocalStateStore:
         try:
             lock.acquire(timeout=max(timeout, 0))
         except filelock.Timeout:
-            holder = self.holder()
+            holder = self._wait_for_holder()
             who = holder.describe() if holder else "another process"
             raise LockError(
                 f"state {self.path} is locked by {who}; retry later, or wait with --lock-timeout"
@@ -288,6 +288,13 @@ class LocalStateStore:
             with contextlib.suppress(OSError):
                 self.info_path.unlink()
             lock.release()
+
+    def _wait_for_holder(self, patience: float = 1.0) -> LockInfo | None:
+        """The holder's record; a process that has just taken the lock writes it a moment later."""
+        deadline = time.monotonic() + patience
+        while (holder := self.holder()) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return holder
 
     def unlock(self) -> LockInfo | None:
         """Clear a lock left behind (by a crashed run, or on a file system without working locks)."""
