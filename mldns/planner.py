@@ -11,7 +11,7 @@ import attrs
 
 from mldns.errors import UnsafePlanError
 from mldns.plan import Action, Plan
-from mldns.providers.base import Provider, Refresh, state_entry
+from mldns.providers.base import Provider, Refresh, entry_for
 from mldns.resources.base import Output, Resource
 from mldns.state import State
 
@@ -42,8 +42,9 @@ def make_plan(
         prior_mine = {a: e for a, e in prior.resources.items() if e["kind"] in provider.kinds}
         if not mine and not prior_mine:
             continue
-        refresh = provider.refresh(project, mine, prior_mine)
-        actions.extend(_diff(provider, project, mine, prior_mine, refresh, refreshed))
+        bodies = {a: provider.desired_body(r, project) for a, r in mine.items()}
+        refresh = provider.refresh(project, mine, prior_mine, bodies)
+        actions.extend(_diff(provider, project, mine, bodies, prior_mine, refresh, refreshed))
         unmanaged.update(refresh.unmanaged)
         managed.update(refresh.managed)
     _refuse_protected(actions)
@@ -70,6 +71,7 @@ def _diff(
     provider: Provider,
     project: str,
     desired: dict[str, Resource],
+    bodies: dict[str, dict[str, Any]],
     prior: dict[str, dict[str, Any]],
     refresh: Refresh,
     refreshed: dict[str, dict[str, Any]],
@@ -78,6 +80,7 @@ def _diff(
     replaced_parents: set[str] = set()
     # Unchanged resources by address: their Actions are built only if their parent is replaced.
     unchanged: dict[str, Resource] = {}
+    live, outputs = refresh.live, refresh.outputs
 
     def common_of(address: str, resource: Resource, after: dict[str, Any]) -> dict[str, Any]:
         entry = prior.get(address)
@@ -85,20 +88,35 @@ def _diff(
             "address": address,
             "kind": resource.kind,
             "project": project,
-            "before": refresh.live.get(address),
+            "before": live.get(address),
             "after": after,
-            "depends_on": tuple(r.address for r in resource.references()),
+            "depends_on": _depends_on(resource),
             "prior_depends_on": tuple(entry.get("depends_on", ())) if entry else (),
             "live": refresh.raw.get(address),
             "parent": _parent(resource),
             "protect": resource.protect,
-            "outputs": refresh.outputs.get(address, {}),
+            "outputs": outputs.get(address, {}),
         }
 
     for address, resource in desired.items():
-        after = provider.desired_body(resource, project)
-        before = refresh.live.get(address)
+        after = bodies[address]
+        before = live.get(address)
         entry = prior.get(address)
+        if entry is not None and before is not None and (before is after or before == after):
+            # The common case of a big stack, kept free of Action objects.
+            unchanged[address] = resource
+            current = entry_for(
+                resource.kind,
+                project,
+                after,
+                _depends_on(resource),
+                resource.protect,
+                _parent(resource),
+                outputs.get(address),
+            )
+            if entry != current:
+                refreshed[address] = current
+            continue
         common = common_of(address, resource, after)
         if before is None:
             reason = "deleted outside mldns; will be recreated" if entry else ""
@@ -119,16 +137,11 @@ def _diff(
                         **common,
                     )
                 )
-        elif before != after:
+        else:
             op = "replace" if provider.replaces(resource.kind, before, after) else "update"
             if op == "replace":
                 replaced_parents.add(address)
             actions.append(Action(op=op, **common))
-        else:
-            unchanged[address] = resource
-            current = state_entry(Action(op="adopt", **common), after)
-            if entry != current:
-                refreshed[address] = current
     for address, entry in prior.items():
         if address in desired:
             continue
@@ -158,7 +171,7 @@ def _diff(
             Action(
                 op="create",
                 reason="its zone is replaced",
-                **common_of(address, resource, provider.desired_body(resource, project)),
+                **common_of(address, resource, bodies[address]),
             )
             for address, resource in unchanged.items()
             if _parent(resource) in replaced_parents
@@ -171,6 +184,10 @@ def _recreate_child(action: Action) -> Action:
     if action.op in ("delete", "forget"):
         return action
     return attrs.evolve(action, op="create", reason="its zone is replaced")
+
+
+def _depends_on(resource: Resource) -> tuple[str, ...]:
+    return tuple(r.address for r in resource.references())
 
 
 def _parent(resource: Resource) -> str | None:

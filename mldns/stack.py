@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mldns.errors import StackFileError, ValidationError
+from mldns.gcpause import paused_gc
 from mldns.resources.base import Output, Resource
 from mldns.resources.dns import RecordSet
 from mldns.resources.iam import ProjectIamBinding, ProjectIamMember
@@ -141,6 +142,7 @@ class Stack:
         return Workspace.for_stack(self, **options).destroy()
 
 
+@paused_gc()
 def load_stack(path: str | os.PathLike[str]) -> Stack:
     """Run a stack file and return the one Stack it defines at module level."""
     path = Path(path)

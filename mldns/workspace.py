@@ -13,6 +13,7 @@ import attrs
 from mldns.apply import Applier, ApplyResult
 from mldns.clients import Clients, emulator_from_env
 from mldns.errors import ApplyError, PlanFileError, StateError, UnsafePlanError, UsageError
+from mldns.gcpause import paused_gc
 from mldns.plan import Plan
 from mldns.planner import make_plan
 from mldns.providers.registry import build_providers
@@ -100,6 +101,7 @@ class Workspace:
             )
         return self._clients
 
+    @paused_gc()
     def plan(self, destroy: bool = False) -> Plan:
         """Refresh and diff; reads state and the cloud, writes nothing."""
         return self._plan(self.store.read(), destroy)
@@ -123,6 +125,7 @@ class Workspace:
             workspace=self,
         )
 
+    @paused_gc()
     def apply_plan(
         self, plan: Plan, *, adopt: bool = False, allow_destructive: bool = False
     ) -> ApplyResult:
@@ -139,6 +142,7 @@ class Workspace:
                 )
             return self._run(plan, state or State(stack=self.stack_name), adopt, allow_destructive)
 
+    @paused_gc()
     def apply(
         self,
         *,

@@ -52,17 +52,38 @@ def state_entry(
     action: Action, attributes: dict[str, Any], outputs: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The state record of a resource after `action` brought it to `attributes`."""
+    return entry_for(
+        action.kind,
+        action.project,
+        attributes,
+        action.depends_on,
+        action.protect,
+        action.parent,
+        outputs if outputs is not None else action.outputs,
+    )
+
+
+def entry_for(
+    kind: str,
+    project: str,
+    attributes: dict[str, Any],
+    depends_on: tuple[str, ...] | list[str],
+    protect: bool,
+    parent: str | None,
+    outputs: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The state record of a resource: what it is, where, as last seen, and what it needs."""
     entry: dict[str, Any] = {
-        "kind": action.kind,
-        "project": action.project,
+        "kind": kind,
+        "project": project,
         "attributes": attributes,
-        "depends_on": list(action.depends_on),
-        "protect": action.protect,
+        "depends_on": list(depends_on),
+        "protect": protect,
     }
-    if action.parent:
-        entry["parent"] = action.parent
-    if outputs or action.outputs:
-        entry["outputs"] = outputs if outputs is not None else action.outputs
+    if parent:
+        entry["parent"] = parent
+    if outputs:
+        entry["outputs"] = outputs
     return entry
 
 
@@ -73,9 +94,14 @@ class Provider(Protocol):
         """The canonical body the resource should have live."""
 
     def refresh(
-        self, project: str, desired: dict[str, Resource], prior: dict[str, dict[str, Any]]
+        self,
+        project: str,
+        desired: dict[str, Resource],
+        prior: dict[str, dict[str, Any]],
+        expected: dict[str, dict[str, Any]],
     ) -> Refresh:
-        """Read what exists, with as few calls as the API allows."""
+        """Read what exists, with as few calls as the API allows. `expected` holds the desired
+        bodies by address: a live resource that already matches one may be given as that object."""
 
     def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
         """True when the change touches a field that cannot be updated in place."""

@@ -87,7 +87,11 @@ class ComputeProvider:
             return None
 
     def refresh(
-        self, project: str, desired: dict[str, Resource], prior: dict[str, dict[str, Any]]
+        self,
+        project: str,
+        desired: dict[str, Resource],
+        prior: dict[str, dict[str, Any]],
+        expected: dict[str, dict[str, Any]],
     ) -> Refresh:
         """One get per declared or previously managed resource."""
         result = Refresh()

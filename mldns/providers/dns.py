@@ -98,7 +98,11 @@ class DnsProvider:
             params = {"maxResults": PAGE_SIZE, "pageToken": token}
 
     def refresh(
-        self, project: str, desired: dict[str, Resource], prior: dict[str, dict[str, Any]]
+        self,
+        project: str,
+        desired: dict[str, Resource],
+        prior: dict[str, dict[str, Any]],
+        expected: dict[str, dict[str, Any]],
     ) -> Refresh:
         """One read of the zones (a GET for one, the project's list for more), then one paginated
         list per zone, several zones at once; each zone's records are processed as they arrive."""
@@ -132,7 +136,7 @@ class DnsProvider:
             listings = pool.map(lambda name: self.list_records(project, name), present)
             for name, records in zip(present, listings, strict=True):
                 self._refresh_zone(
-                    project, name, raw_zones[name], records, zones[name], managed, result
+                    project, name, raw_zones[name], records, zones[name], managed, expected, result
                 )
         return result
 
@@ -144,6 +148,7 @@ class DnsProvider:
         records: list[dict[str, Any]],
         declared: ManagedZone | None,
         managed: set[str],
+        expected: dict[str, dict[str, Any]],
         result: Refresh,
     ) -> None:
         address = zone_address(name)
@@ -155,9 +160,13 @@ class DnsProvider:
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
             rec_address = record_address(name, raw["name"].lower(), raw["type"])
-            body = fmt.normalize_record(raw)
             if rec_address in managed:
-                result.live[rec_address] = body
+                want = expected.get(rec_address)
+                # Google's form of a plain record set equals ours more often than not: then it
+                # need not be normalised, and the diff finds the very same object.
+                if want is None or not fmt.is_exactly(raw, want):
+                    want = fmt.normalize_record(raw)
+                result.live[rec_address] = want
                 result.raw[rec_address] = raw
                 count += 1
             elif fmt.is_apex_default(raw, dns_name):
@@ -169,7 +178,7 @@ class DnsProvider:
                         kind=RECORD,
                         op="delete",
                         project=project,
-                        before=body,
+                        before=fmt.normalize_record(raw),
                         live=raw,
                         parent=address,
                         reason="not declared in an authoritative zone",

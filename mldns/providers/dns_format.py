@@ -175,6 +175,19 @@ def normalize_record(raw: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def is_exactly(raw: dict[str, Any], body: dict[str, Any]) -> bool:
+    """True when Google's plain record set already is the canonical `body`, field for field (so
+    normalising it could only give `body` back)."""
+    return (
+        raw.get("rrdatas") == body.get("rrdatas")
+        and "routingPolicy" not in raw
+        and "routingPolicy" not in body
+        and raw.get("ttl", 300) == body["ttl"]
+        and raw["name"] == body["name"]
+        and raw["type"] == body["type"]
+    )
+
+
 def _canonical_or_raw(rtype: str, values: list[str]) -> list[str]:
     """Canonical rrdatas; data dnspython cannot parse is kept as Google returned it."""
     try:

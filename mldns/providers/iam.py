@@ -55,7 +55,11 @@ class IamProvider:
         return self.clients.call(self.clients.projects.get_iam_policy, request=request)
 
     def refresh(
-        self, project: str, desired: dict[str, Resource], prior: dict[str, dict[str, Any]]
+        self,
+        project: str,
+        desired: dict[str, Resource],
+        prior: dict[str, dict[str, Any]],
+        expected: dict[str, dict[str, Any]],
     ) -> Refresh:
         """One getIamPolicy per project, whatever the number of bindings and members."""
         bodies: dict[str, tuple[str, str, dict[str, Any]]] = {

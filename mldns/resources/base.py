@@ -52,6 +52,10 @@ def address_of(instance: Any) -> str:
     try:
         return instance.address
     except Exception:
+        pass
+    try:  # fields are validated before derived ones are set
+        return f"{instance.kind}.{instance.key}"
+    except Exception:
         name = getattr(instance, "name", None) or getattr(instance, "role", "?")
         return f"{getattr(instance, 'kind', type(instance).__name__)}.{name}"
 

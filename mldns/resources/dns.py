@@ -237,9 +237,14 @@ class RecordSet(Resource):
     rrdatas: tuple[str, ...] | None = attrs.field(default=None, converter=str_tuple)
     routing: Routing | None = attrs.field(default=None)
     protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+    # Derived once at construction: a big stack reads them several times per record set.
+    fqdn: str = attrs.field(init=False, repr=False)
+    address: str = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        fqdn = self.fqdn
+        fqdn = _fqdn(self.zone, self.name)
+        object.__setattr__(self, "fqdn", fqdn)
+        object.__setattr__(self, "address", f"{self.kind}.{self.zone.name}/{fqdn}/{self.type}")
         if fqdn != self.zone.dns_name and not fqdn.endswith("." + self.zone.dns_name):
             fail(self, "name", f"{fqdn} lies outside the zone {self.zone.dns_name}")
         try:
@@ -256,12 +261,8 @@ class RecordSet(Resource):
             self._check_routing()
 
     @property
-    def fqdn(self) -> str:
-        return _fqdn(self.zone, self.name)
-
-    @property
     def key(self) -> str:
-        return f"{self.zone.name}/{self.fqdn}/{self.type}"
+        return f"{self.zone.name}/{_fqdn(self.zone, self.name)}/{self.type}"
 
     def references(self) -> tuple[Resource, ...]:
         hc = getattr(self.routing, "health_check", None)

@@ -74,6 +74,8 @@ def canonical(rtype: str, text: str) -> str:
 
 def canonical_set(rtype: str, rrdatas: list[str] | tuple[str, ...]) -> list[str]:
     """Canonical, sorted and de-duplicated: record order carries no meaning in DNS."""
+    if len(rrdatas) == 1:
+        return [canonical(rtype, rrdatas[0])]
     return sorted({canonical(rtype, text) for text in rrdatas})
 
 

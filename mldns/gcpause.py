@@ -1,0 +1,25 @@
+"""Pause the cyclic garbage collector while a big, acyclic object graph is built.
+
+A plan of 100,000 record sets allocates millions of dicts, tuples and attrs objects, none of them
+in reference cycles. CPython's collector still rescans the whole growing heap each time it grows by a
+quarter, which cost more than a second of a 100,000-record plan. Reference counting frees all of it
+anyway; collection resumes when the work is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Disable cycle collection for the block (also usable as a decorator); nests safely."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
