@@ -2,21 +2,23 @@
 
 A unit is what one provider does in one go (a zone with its record sets; all IAM edits of a project;
 one Compute resource). Units run when the units they depend on have finished; when one fails, what
-depends on it is skipped and everything else still runs. State is committed after every call.
+depends on it is skipped and everything else still runs. State is committed after every call and
+written behind the calls by a thread of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import graphlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import attrs
 
 from mldns.clients import Clients
-from mldns.errors import UnsafePlanError
+from mldns.errors import StateError, UnsafePlanError
 from mldns.plan import Action, Plan
 from mldns.providers.base import ActionFailed, ApplyContext, Provider
 from mldns.state import LocalStateStore, State
@@ -76,7 +78,7 @@ def build_units(
 
 
 class Applier:
-    """Runs units over a thread pool, committing state under a lock after every finished call."""
+    """Runs units over a thread pool; every finished call is committed to state, written behind."""
 
     def __init__(
         self,
@@ -94,19 +96,25 @@ class Applier:
         self.parallelism = max(1, parallelism)
         self.adopt = adopt
         self.log = log
-        self._state_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        # Guards state, the generation counters and the writer's failure.
+        self._changed = threading.Condition()
         self._generation = self._written = 0
+        self._closing = False
+        self._failure: StateError | None = None
 
     def commit(self, changes: dict[str, dict[str, Any] | None]) -> None:
-        """Record finished work; returns once a state file holding it is on disk.
+        """Record finished work in state; the writer puts it on disk behind the caller.
 
-        Units finishing together share one write: whoever writes takes the newest state, and a
-        commit already covered by that write returns without writing again.
+        A call never waits for the disk: the next Change goes out while the state holding the
+        previous one is written, and commits that arrive during a write share the next one. A crash
+        can thus lose at most the work of calls still in flight, which the next plan finds live and
+        reconciles, as it would after a crash between a call and its write.
         """
-        if not changes:
-            return
-        with self._state_lock:
+        with self._changed:
+            if self._failure is not None:
+                raise self._failure
+            if not changes:
+                return
             for address, entry in changes.items():
                 if entry is None:
                     self.state.resources.pop(address, None)
@@ -114,17 +122,44 @@ class Applier:
                     self.state.resources[address] = entry
             self.state.serial += 1
             self._generation += 1
-        self._flush()
+            self._changed.notify_all()
 
-    def _flush(self) -> None:
-        with self._write_lock:
-            with self._state_lock:
+    def _write_behind(self) -> None:
+        """The writer thread: writes the newest state whenever it has moved on, until closed."""
+        while True:
+            with self._changed:
+                while self._written >= self._generation and not self._closing:
+                    self._changed.wait()
                 if self._written >= self._generation:
                     return
                 generation = self._generation
-                text = self.store.encode(self.state)
-            self.store.persist(text)
-            self._written = generation
+                snapshot = attrs.evolve(self.state, resources=dict(self.state.resources))
+            try:
+                self.store.persist(self.store.encode(snapshot))
+            except OSError as exc:
+                with self._changed:
+                    self._failure = StateError(
+                        f"{self.store.path}: cannot write state ({exc.strerror or exc}); "
+                        "the work done is live and the next plan reconciles it"
+                    )
+                return
+            with self._changed:
+                self._written = generation
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """Run the writer for the block; on the way out it writes what is left, then stops."""
+        thread = threading.Thread(target=self._write_behind, name="mldns-state", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._closing = True
+                self._changed.notify_all()
+            thread.join()
+        if self._failure is not None:
+            raise self._failure
 
     def run(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
         blocked = [a.address for a in plan.actions if a.needs_adopt and not self.adopt]
@@ -132,6 +167,17 @@ class Applier:
             raise UnsafePlanError(
                 f"{', '.join(blocked)} exist but differ from the declaration and are not managed yet; apply with --adopt to take them over"
             )
+        with self._writer():
+            result = self._run_units(plan, providers)
+        result.outputs = resolve_outputs(plan.outputs, self.state)
+        if result.outputs != self.state.outputs:
+            self.state.outputs = result.outputs
+            self.state.serial += 1
+            self.store.write(self.state)
+        result.calls, result.retries = self.clients.stats.calls, self.clients.stats.retries
+        return result
+
+    def _run_units(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
         self.commit(plan.refreshed)  # what changed outside mldns but already matches: no API call
         units, after = build_units(plan.actions, providers)
         result = ApplyResult()
@@ -165,13 +211,6 @@ class Applier:
                         failed.add(key)
                         result.failed.append((key, f"{type(error).__name__}: {error}"))
                     sorter.done(key)
-        result.outputs = resolve_outputs(plan.outputs, self.state)
-        if result.outputs != self.state.outputs:
-            with self._state_lock:
-                self.state.outputs = result.outputs
-                self.state.serial += 1
-                self.store.write(self.state)
-        result.calls, result.retries = self.clients.stats.calls, self.clients.stats.retries
         return result
 
 

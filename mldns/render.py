@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 
 from mldns.plan import Plan
@@ -20,7 +21,17 @@ LABELS = {
 
 
 def _value(value: Any) -> str:
-    return json.dumps(value, sort_keys=True) if value is not None else "(none)"
+    """A field's value as sorted-key JSON. Strings, numbers and lists of strings, which are most
+    of a big plan, skip the generic encoder and come out the same."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "[" + ", ".join(map(_string, value)) + "]"
+    return json.dumps(value, sort_keys=True)
 
 
 def _paint(text: str, code: str, color: bool) -> str:

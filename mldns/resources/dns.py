@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import attrs
-import dns.name
 
 from mldns.resources import rdata
 from mldns.resources.base import (
@@ -39,6 +38,8 @@ def _dns_name(value: Any) -> bool:
         return False
     if len(value) <= MAX_PLAIN_NAME and PLAIN_NAME.fullmatch(value):
         return True
+    import dns.name  # on first use, like rdata's parsers
+
     dns.name.from_text(value)  # raises on empty labels or labels over 63 octets
     return True
 

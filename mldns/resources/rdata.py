@@ -5,12 +5,6 @@ from __future__ import annotations
 import functools
 import re
 
-import dns.exception
-import dns.name
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
-
 RECORD_TYPES = frozenset(
     [
         "A",
@@ -58,6 +52,14 @@ def canonical(rtype: str, text: str) -> str:
     """
     if rtype == "A" and _CANONICAL_IPV4.fullmatch(text):
         return text
+    # Imported on first use: dnspython takes longer to import than a stack of plain A records
+    # takes to check.
+    import dns.exception
+    import dns.name
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+
     try:
         rdata = dns.rdata.from_text(
             dns.rdataclass.IN,
