@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -365,6 +366,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     try:
         cli.main(args=args, prog_name="mldns", standalone_mode=False)
+        if argv is None:
+            # The command's process ends next: spare the collector's final pass over the whole
+            # heap, which took 50 ms after a 10,000-record apply.
+            gc.freeze()
     except MldnsError as exc:
         if debug:
             raise

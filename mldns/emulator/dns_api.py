@@ -553,12 +553,14 @@ def _apply(
             raise invalid(
                 f"Invalid value for '{where}': the apex {key[1]} record set can be replaced, not removed"
             )
+
+    def present(key: tuple[str, str]) -> bool:
+        return (key in zone.rrsets and key not in removed) or key in added
+
     for i, (key, _) in enumerate(added.items()):
-        types = {
-            t
-            for t in SUPPORTED_TYPES
-            if ((key[0], t) in zone.rrsets and (key[0], t) not in removed) or (key[0], t) in added
-        }
+        if key[1] != "CNAME" and not present((key[0], "CNAME")):
+            continue  # no CNAME at this name: nothing to conflict with
+        types = {t for t in SUPPORTED_TYPES if present((key[0], t))}
         if "CNAME" in types and len(types) > 1:
             raise ApiError(
                 400,

@@ -49,6 +49,12 @@ HEALTH_CHECK_URL = re.compile(
 )
 
 HealthCheckExists = Callable[[str, str], bool]
+# Names of plain labels and dotted quads without leading zeros are what dnspython accepts and prints
+# unchanged; they are checked by these patterns, anything else by dnspython itself.
+PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}\.)+")
+MAX_PLAIN_NAME = 254
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+PLAIN_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
 
 
 def parse_health_check_url(url: str) -> tuple[str, str] | None:
@@ -62,8 +68,17 @@ def in_zone(name: str, dns_name: str) -> bool:
     return name == dns_name or name.endswith("." + dns_name)
 
 
+def check_name(name: str) -> None:
+    """Raise DNSException unless `name` is a valid DNS name."""
+    if len(name) <= MAX_PLAIN_NAME and PLAIN_NAME.fullmatch(name):
+        return
+    dns.name.from_text(name)
+
+
 def canonical_rdata(rtype: str, text: str) -> str:
     """Rdata in dnspython's canonical text, for comparing deletions with what is stored."""
+    if rtype == "A" and PLAIN_IPV4.fullmatch(text):
+        return text
     try:
         return dns.rdata.from_text(
             dns.rdataclass.IN, dns.rdatatype.from_text(rtype), text, origin=dns.name.root
@@ -75,7 +90,7 @@ def canonical_rdata(rtype: str, text: str) -> str:
 def check_rdata(rtype: str, text: Any, where: str) -> None:
     if not isinstance(text, str) or not text.strip():
         raise invalid(f"Invalid value for '{where}': {text!r}")
-    if rtype == "ALIAS":
+    if rtype == "ALIAS" or (rtype == "A" and PLAIN_IPV4.fullmatch(text)):
         return
     try:
         dns.rdata.from_text(
@@ -107,7 +122,7 @@ def check_rrset(
             f"Invalid value for '{where}.name': '{name}' (must be fully qualified, ending in '.')"
         )
     try:
-        dns.name.from_text(name)
+        check_name(name)
     except dns.exception.DNSException:
         raise invalid(f"Invalid value for '{where}.name': '{name}'") from None
     if not in_zone(name, zone["dnsName"]):

@@ -92,6 +92,8 @@ def is_bool(value: Any) -> bool:
 
 def str_tuple(value: Any) -> Any:
     """Convert a list of strings to a tuple; leave anything else for the validator to reject."""
+    if type(value) in (list, tuple):  # the usual case, without an ABC check
+        return tuple(value)
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, Iterable):

@@ -199,10 +199,10 @@ Routing = Geo | Weighted | Failover
 
 def _fqdn(zone: ManagedZone, name: str) -> str:
     name = name.lower()
-    if name == "@":
-        return zone.dns_name
     if name.endswith("."):
         return name
+    if name == "@":
+        return zone.dns_name
     return f"{name}.{zone.dns_name}"
 
 
@@ -243,21 +243,23 @@ class RecordSet(Resource):
     address: str = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        fqdn = _fqdn(self.zone, self.name)
+        zone, rrdatas = self.zone, self.rrdatas
+        fqdn = _fqdn(zone, self.name)
         object.__setattr__(self, "fqdn", fqdn)
-        object.__setattr__(self, "address", f"{self.kind}.{self.zone.name}/{fqdn}/{self.type}")
-        if fqdn != self.zone.dns_name and not fqdn.endswith("." + self.zone.dns_name):
-            fail(self, "name", f"{fqdn} lies outside the zone {self.zone.dns_name}")
+        object.__setattr__(self, "address", f"{self.kind}.{zone.name}/{fqdn}/{self.type}")
+        apex = fqdn == zone.dns_name
+        if not apex and not fqdn.endswith("." + zone.dns_name):
+            fail(self, "name", f"{fqdn} lies outside the zone {zone.dns_name}")
         try:
             _dns_name(fqdn)
         except Exception:
             fail(self, "name", f"{fqdn!r} is not a valid DNS name")
-        if self.type == "CNAME" and fqdn == self.zone.dns_name:
+        if apex and self.type == "CNAME":
             fail(self, "type", "a CNAME cannot be at the zone apex (it holds SOA and NS)")
-        if (self.rrdatas is None) == (self.routing is None):
+        if (rrdatas is None) == (self.routing is None):
             fail(self, "rrdatas", "give either rrdatas or routing, not both and not neither")
-        if self.rrdatas is not None:
-            self._check_rrdatas("rrdatas", self.rrdatas)
+        if rrdatas is not None:
+            self._check_rrdatas("rrdatas", rrdatas)
         else:
             self._check_routing()
 
@@ -270,7 +272,7 @@ class RecordSet(Resource):
         return (self.zone, hc) if isinstance(hc, Resource) else (self.zone,)
 
     def _check_rrdatas(self, field: str, values: Any) -> None:
-        if not isinstance(values, tuple) or not values or not all(is_str(v) for v in values):
+        if not isinstance(values, tuple) or not values:
             fail(self, field, "must be a non-empty list of strings")
         if len(values) > MAX_RRDATAS:
             fail(
@@ -278,11 +280,14 @@ class RecordSet(Resource):
                 field,
                 f"holds {len(values)} records; a record set holds at most {MAX_RRDATAS}",
             )
-        if self.type == "CNAME" and len(values) != 1:
+        rtype = self.type
+        if rtype == "CNAME" and len(values) != 1:
             fail(self, field, "a CNAME record set holds exactly one record")
         for value in values:
+            if not isinstance(value, str):
+                fail(self, field, "must be a non-empty list of strings")
             try:
-                rdata.canonical(self.type, value)
+                rdata.canonical(rtype, value)
             except rdata.RdataError as exc:
                 fail(self, field, str(exc))
 
