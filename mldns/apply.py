@@ -54,8 +54,9 @@ def build_units(
     grouped: dict[str, list[Action]] = {}
     owner: dict[str, Any] = {}
     unit_of: dict[str, str] = {}
+    provider_of = {kind: p for p in reversed(providers) for kind in p.kinds}
     for action in actions:
-        provider = next(p for p in providers if action.kind in p.kinds)
+        provider = provider_of[action.kind]
         key = f"{action.kind.split('.')[0]}:{provider.unit_key(action)}"
         grouped.setdefault(key, []).append(action)
         owner[key] = provider

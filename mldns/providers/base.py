@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, Protocol
 
 import attrs
@@ -38,14 +39,34 @@ class ApplyContext:
     adopt: bool = False
     log: Callable[[str], None] = print
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
-    _cache: dict[str, Any] = attrs.field(factory=dict)
+    _cache: dict[str, Future[Any]] = attrs.field(factory=dict)
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """Per-apply memo, e.g. the project's DNS quota, read once."""
+        """Per-apply memo, e.g. the project's DNS quota, read once however many units ask."""
+        return self._memo(key, compute, background=False).result()
+
+    def prefetch(self, key: str, compute: Callable[[], Any]) -> None:
+        """Start a memo in a thread of its own, so a call the unit needs later overlaps its others."""
+        self._memo(key, compute, background=True)
+
+    def _memo(self, key: str, compute: Callable[[], Any], background: bool) -> Future[Any]:
         with self._lock:
-            if key not in self._cache:
-                self._cache[key] = compute()
-            return self._cache[key]
+            future = self._cache.get(key)
+            if future is not None:
+                return future
+            future = self._cache[key] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(compute())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        if background:
+            threading.Thread(target=run, name=f"mldns-{key}", daemon=True).start()
+        else:
+            run()
+        return future
 
 
 def state_entry(

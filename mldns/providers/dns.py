@@ -205,6 +205,8 @@ class DnsProvider:
         records = [a for a in actions if a.kind == RECORD]
         project = actions[0].project
         name = _zone_name(zone.address if zone else records[0].parent)
+        if zone and zone.op in ("create", "replace") and records:
+            ctx.prefetch(self._quota_key(project), lambda: self.quota(project))
         if zone and zone.op in ("create", "adopt", "forget"):
             self._zone_action(zone, ctx)
         elif zone and zone.op == "update":
@@ -296,6 +298,10 @@ class DnsProvider:
             raise ActionFailed(f"{action.address}: {exc.message}") from None
         ctx.commit({action.address: None})
 
+    @staticmethod
+    def _quota_key(project: str) -> str:
+        return f"dns-quota:{project}"
+
     def quota(self, project: str) -> dict[str, int]:
         """Per-Change limits of the project, read from Google (not hard-coded)."""
         reply = self.clients.dns_request("GET", f"/projects/{project}")
@@ -329,7 +335,7 @@ class DnsProvider:
         ctx.commit(recorded)
         if not pairs:
             return
-        quota = ctx.cached(f"dns-quota:{project}", lambda: self.quota(project))
+        quota = ctx.cached(self._quota_key(project), lambda: self.quota(project))
         for batch in _batches(pairs, quota):
             self._submit(project, zone, batch, ctx)
 

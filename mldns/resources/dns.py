@@ -102,8 +102,11 @@ class ManagedZone(Resource):
         default=False, validator=check(is_bool, "must be True or False")
     )
     protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+    # Every record set of the zone refers to it by address.
+    address: str = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "address", f"{self.kind}.{self.name}")
         if self.networks and self.visibility != "private":
             fail(self, "networks", "only private zones are bound to networks")
         if self.dnssec and self.visibility == "private":
