@@ -100,6 +100,7 @@ class Applier:
         # Guards state, the generation counters and the writer's failure.
         self._changed = threading.Condition()
         self._generation = self._written = 0
+        self._dirty: set[str] = set()  # addresses committed since the last write began
         self._closing = False
         self._failure: StateError | None = None
 
@@ -121,6 +122,7 @@ class Applier:
                     self.state.resources.pop(address, None)
                 else:
                     self.state.resources[address] = entry
+            self._dirty.update(changes)
             self.state.serial += 1
             self._generation += 1
             self._changed.notify_all()
@@ -134,9 +136,18 @@ class Applier:
                 if self._written >= self._generation:
                     return
                 generation = self._generation
-                snapshot = attrs.evolve(self.state, resources=dict(self.state.resources))
+                # The first write encodes every entry; later ones only what changed since.
+                if self._written == 0:
+                    header, changed = (
+                        attrs.evolve(self.state, resources=dict(self.state.resources)),
+                        None,
+                    )
+                else:
+                    header = attrs.evolve(self.state, resources={})
+                    changed = {a: self.state.resources.get(a) for a in self._dirty}
+                self._dirty = set()
             try:
-                self.store.persist(self.store.encode(snapshot))
+                self.store.persist(self.store.encode(header, changed))
             except OSError as exc:
                 with self._changed:
                     self._failure = StateError(

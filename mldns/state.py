@@ -69,13 +69,16 @@ class State:
     resources: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     outputs: dict[str, Any] = attrs.field(factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, with_resources: bool = True) -> dict[str, Any]:
+        """The file's fields in file order; `resources` sorted by address (or left out, as {})."""
         return {
             "format_version": FORMAT_VERSION,
             "stack": self.stack,
             "lineage": self.lineage,
             "serial": self.serial,
-            "resources": {k: self.resources[k] for k in sorted(self.resources)},
+            "resources": (
+                {k: self.resources[k] for k in sorted(self.resources)} if with_resources else {}
+            ),
             "outputs": self.outputs,
         }
 
@@ -120,6 +123,10 @@ def _indented(value: Any, depth: int) -> str:
     """`value` as json.dumps(indent=1) prints it `depth` levels deep (no raw newline is in JSON
     strings, so every newline starts a line)."""
     return json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
+
+
+def _line(address: str, entry: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    return entry, f"  {json.dumps(address)}: {json.dumps(entry)}"
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -180,8 +187,10 @@ class LocalStateStore:
         self.lock_path = self.directory / f"{stack}.json.lock"
         self.info_path = self.directory / f"{stack}.json.lock.info"
         self._backed_up = False
-        # Each resource's line of JSON as last written, with the entry it encodes.
-        self._encoded: dict[str, tuple[dict[str, Any], str]] = {}
+        # Each resource's line of JSON as last encoded, with the entry it encodes; and the
+        # addresses in file order.
+        self._lines: dict[str, tuple[dict[str, Any], str]] = {}
+        self._order: list[str] = []
 
     def read(self) -> State | None:
         """The stored state, None if there is none yet; a damaged file is an error, never ignored."""
@@ -222,30 +231,46 @@ class LocalStateStore:
         self._backed_up = True
         atomic_write(self.path, text + "\n")
 
-    def encode(self, state: State) -> str:
+    def encode(self, state: State, changed: dict[str, dict[str, Any] | None] | None = None) -> str:
         """The state as JSON text: each resource on a line of its own, re-encoded only if changed.
 
         One line per resource keeps the file reviewable and diffable, and lets the C encoder do
         the work (an indented dump runs in pure Python, ten times slower). An apply writes the state
-        after every call; encoding every resource each time made a big apply quadratic. Entries are
-        replaced on change, never edited in place, so an entry that is the same object as at the
-        last write still has the same JSON.
+        after every call, so the work of a write must not grow with the state: with `changed`
+        (address to entry, None for removed: everything that changed since this store's last
+        encode) only those lines are touched and `state.resources` is not read. Without it, every
+        entry is compared; entries are replaced on change, never edited in place, so an entry that
+        is the same object as at the last encode still has the same line.
         """
-        data = state.to_json()
-        previous, current = self._encoded, {}
-        items = []
-        for address, entry in data["resources"].items():
-            known = previous.get(address)
-            if known is None or known[0] is not entry:
-                known = (entry, f"  {json.dumps(address)}: {json.dumps(entry)}")
-            current[address] = known
-            items.append(known[1])
-        self._encoded = current
+        lines = self._lines
+        if changed is None:
+            fresh = {}
+            for address, entry in state.resources.items():
+                known = lines.get(address)
+                fresh[address] = (
+                    known if known is not None and known[0] is entry else _line(address, entry)
+                )
+            self._lines, self._order = fresh, sorted(fresh)
+        else:
+            added, removed = [], False
+            for address, entry in changed.items():
+                if entry is None:
+                    removed = lines.pop(address, None) is not None or removed
+                    continue
+                if address not in lines:
+                    added.append(address)
+                lines[address] = _line(address, entry)
+            if removed:
+                self._order = [a for a in self._order if a in lines]
+            if added:
+                self._order.extend(sorted(added))
+                self._order.sort()  # two sorted runs: merged in linear time
+        resources = ",\n".join(self._lines[a][1] for a in self._order)
         fields = [
-            f" {json.dumps(key)}: "
-            + (("{\n" + ",\n".join(items) + "\n }") if key == "resources" and items else "")
-            + ("" if key == "resources" and items else _indented(value, 1))
-            for key, value in data.items()
+            f" {json.dumps(key)}: " + (("{\n" + resources + "\n }") if resources else "{}")
+            if key == "resources"
+            else f" {json.dumps(key)}: {_indented(value, 1)}"
+            for key, value in state.to_json(with_resources=False).items()
         ]
         return "{\n" + ",\n".join(fields) + "\n}"
 

@@ -95,3 +95,28 @@ def test_a_permanent_error_is_not_retried(emu, tmp_path):
     with pytest.raises(ApplyError, match="dns.ManagedZone.rel"):
         ws.apply()
     assert ws.clients.stats.retries == 0
+
+
+def test_a_state_write_failure_stops_the_apply_and_the_next_run_reconciles(
+    emu, tmp_path, monkeypatch
+):
+    from mldns.errors import StateError
+    from mldns.state import LocalStateStore
+
+    make_workspace(_stack(), emu, tmp_path).apply()
+
+    def disk_full(self, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LocalStateStore, "persist", disk_full)
+    with pytest.raises(StateError, match="No space left on device.*next plan reconciles"):
+        make_workspace(_stack(ttl=120), emu, tmp_path).apply()
+    monkeypatch.undo()
+    ws = make_workspace(_stack(ttl=120), emu, tmp_path)
+    plan = ws.plan()
+    assert not plan.has_changes  # the Change went out; only the state lags behind
+    assert len(plan.refreshed) == 3
+    emu.clear_requests()
+    ws.apply()
+    assert emu.requests()["writes"] == 0
+    assert not make_workspace(_stack(ttl=120), emu, tmp_path).plan().refreshed

@@ -42,6 +42,33 @@ def test_round_trip(tmp_path: Path) -> None:
     assert stacks_in(tmp_path) == ["ml"]
 
 
+def test_incremental_encoding_matches_a_full_dump(tmp_path: Path) -> None:
+    """Writes during an apply encode only what changed; the text must still be the whole state."""
+    import random
+
+    rng = random.Random(7)
+    store = LocalStateStore(tmp_path, "ml")
+    state = State(stack="ml", resources={f"dns.ManagedZone.z{n:03d}": entry(n) for n in range(50)})
+    store.encode(state)
+    for _ in range(40):
+        changed: dict[str, Any] = {}
+        for n in rng.sample(range(120), 15):
+            address = f"dns.ManagedZone.z{n:03d}"
+            if rng.random() < 0.3:
+                state.resources.pop(address, None)
+                changed[address] = None
+            else:
+                state.resources[address] = {**entry(n), "protect": rng.random() < 0.5}
+                changed[address] = state.resources[address]
+        state.serial += 1
+        text = store.encode(attrs.evolve(state, resources={}), changed)
+        assert json.loads(text) == state.to_json()
+        lines = text.splitlines()
+        assert [line.split('"')[1] for line in lines if line.startswith('  "')] == sorted(
+            state.resources
+        )
+
+
 def test_no_state_yet(tmp_path: Path) -> None:
     store = LocalStateStore(tmp_path / "missing", "ml")
     assert store.read() is None
