@@ -148,10 +148,11 @@ class Applier:
                 self._dirty = set()
             try:
                 self.store.persist(self.store.encode(header, changed))
-            except OSError as exc:
+            except Exception as exc:  # a dead writer must stop the apply, never go unnoticed
+                reason = getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}"
                 with self._changed:
                     self._failure = StateError(
-                        f"{self.store.path}: cannot write state ({exc.strerror or exc}); "
+                        f"{self.store.path}: cannot write state ({reason}); "
                         "the work done is live and the next plan reconciles it"
                     )
                 return

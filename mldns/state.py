@@ -125,8 +125,8 @@ def _indented(value: Any, depth: int) -> str:
     return json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
 
 
-def _line(address: str, entry: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    return entry, f"  {json.dumps(address)}: {json.dumps(entry)}"
+def _line(address: str, entry: dict[str, Any]) -> bytes:
+    return f"  {json.dumps(address)}: {json.dumps(entry)}".encode()
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -138,12 +138,18 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write via temp file, fsync and rename: readers see the old or the new file, never a torn one."""
+def atomic_write(path: Path, data: str | bytes | list[bytes]) -> None:
+    """Write via temp file, fsync and rename: readers see the old or the new file, never a torn one.
+
+    `data` may come in pieces, so that a big state is never copied into one string to be written."""
+    chunks = (
+        [data.encode() if isinstance(data, str) else data] if not isinstance(data, list) else data
+    )
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -187,10 +193,12 @@ class LocalStateStore:
         self.lock_path = self.directory / f"{stack}.json.lock"
         self.info_path = self.directory / f"{stack}.json.lock.info"
         self._backed_up = False
-        # Each resource's line of JSON as last encoded, with the entry it encodes; and the
-        # addresses in file order.
-        self._lines: dict[str, tuple[dict[str, Any], str]] = {}
+        # The resources as last encoded: addresses in file order, their lines of JSON in the same
+        # order, each address's position, and the entry each line encodes.
         self._order: list[str] = []
+        self._text: list[bytes] = []
+        self._position: dict[str, int] = {}
+        self._entries: dict[str, dict[str, Any]] = {}
 
     def read(self) -> State | None:
         """The stored state, None if there is none yet; a damaged file is an error, never ignored."""
@@ -223,16 +231,19 @@ class LocalStateStore:
         """Persist atomically; the first write of a run keeps the previous file as `.backup`."""
         self.persist(self.encode(state))
 
-    def persist(self, text: str) -> None:
-        """Write text made by `encode`: callers may encode under their lock and write outside it."""
+    def persist(self, chunks: list[bytes]) -> None:
+        """Write what `encode` made: callers may encode under their lock and write outside it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self._backed_up and self.path.exists():
-            atomic_write(self.backup_path, self.path.read_text(encoding="utf-8"))
+            atomic_write(self.backup_path, self.path.read_bytes())
         self._backed_up = True
-        atomic_write(self.path, text + "\n")
+        atomic_write(self.path, chunks)
 
-    def encode(self, state: State, changed: dict[str, dict[str, Any] | None] | None = None) -> str:
-        """The state as JSON text: each resource on a line of its own, re-encoded only if changed.
+    def encode(
+        self, state: State, changed: dict[str, dict[str, Any] | None] | None = None
+    ) -> list[bytes]:
+        """The state file's bytes, in pieces: each resource on a line of its own, re-encoded only
+        if changed.
 
         One line per resource keeps the file reviewable and diffable, and lets the C encoder do
         the work (an indented dump runs in pure Python, ten times slower). An apply writes the state
@@ -242,37 +253,57 @@ class LocalStateStore:
         entry is compared; entries are replaced on change, never edited in place, so an entry that
         is the same object as at the last encode still has the same line.
         """
-        lines = self._lines
         if changed is None:
-            fresh = {}
-            for address, entry in state.resources.items():
-                known = lines.get(address)
-                fresh[address] = (
-                    known if known is not None and known[0] is entry else _line(address, entry)
-                )
-            self._lines, self._order = fresh, sorted(fresh)
+            self._encode_all(state.resources)
         else:
-            added, removed = [], False
-            for address, entry in changed.items():
-                if entry is None:
-                    removed = lines.pop(address, None) is not None or removed
-                    continue
-                if address not in lines:
-                    added.append(address)
-                lines[address] = _line(address, entry)
-            if removed:
-                self._order = [a for a in self._order if a in lines]
-            if added:
-                self._order.extend(sorted(added))
-                self._order.sort()  # two sorted runs: merged in linear time
-        resources = ",\n".join(self._lines[a][1] for a in self._order)
-        fields = [
-            f" {json.dumps(key)}: " + (("{\n" + resources + "\n }") if resources else "{}")
-            if key == "resources"
-            else f" {json.dumps(key)}: {_indented(value, 1)}"
-            for key, value in state.to_json(with_resources=False).items()
+            self._encode_changes(changed)
+        head, tail = [], []
+        for key, value in state.to_json(with_resources=False).items():
+            if key == "resources":
+                head.append(' "resources": {' + ("\n" if self._text else ""))
+                tail = ["\n }" if self._text else "}"]
+            else:
+                (tail if tail else head).append(f" {json.dumps(key)}: {_indented(value, 1)}")
+        # The fields before resources, each ended by a comma; resources; the fields after it.
+        first = "{\n" + ",\n".join(head[:-1]) + ",\n" + head[-1]
+        last = tail[0] + "".join(",\n" + t for t in tail[1:]) + "\n}\n"
+        return [first.encode(), b",\n".join(self._text), last.encode()]
+
+    def _encode_all(self, resources: dict[str, dict[str, Any]]) -> None:
+        known, text = self._entries, dict(zip(self._order, self._text, strict=True))
+        order = sorted(resources)
+        self._text = [
+            text[a] if known.get(a) is resources[a] else _line(a, resources[a]) for a in order
         ]
-        return "{\n" + ",\n".join(fields) + "\n}"
+        self._order, self._entries = order, dict(resources)
+        self._position = {a: i for i, a in enumerate(order)}
+
+    def _encode_changes(self, changed: dict[str, dict[str, Any] | None]) -> None:
+        entries, position, text = self._entries, self._position, self._text
+        added: list[str] = []
+        removed = False
+        for address, entry in changed.items():
+            if entry is None:
+                removed = entries.pop(address, None) is not None or removed
+            elif address in entries:
+                entries[address] = entry
+                text[position[address]] = _line(address, entry)
+            else:
+                entries[address] = entry
+                added.append(address)
+        added.sort()
+        if not removed and (not self._order or not added or added[0] > self._order[-1]):
+            # Only new addresses past the last one (a fleet created in order): appended in place.
+            for address in added:
+                position[address] = len(self._order)
+                self._order.append(address)
+                text.append(_line(address, entries[address]))
+            return
+        lines = {a: text[position[a]] for a in self._order if a in entries}
+        lines.update((a, _line(a, entries[a])) for a in added)
+        self._order = sorted(lines)
+        self._text = [lines[a] for a in self._order]
+        self._position = {a: i for i, a in enumerate(self._order)}
 
     def _backup_hint(self) -> str:
         if self.backup_path.exists():

@@ -61,8 +61,9 @@ def test_incremental_encoding_matches_a_full_dump(tmp_path: Path) -> None:
                 state.resources[address] = {**entry(n), "protect": rng.random() < 0.5}
                 changed[address] = state.resources[address]
         state.serial += 1
-        text = store.encode(attrs.evolve(state, resources={}), changed)
+        text = b"".join(store.encode(attrs.evolve(state, resources={}), changed)).decode()
         assert json.loads(text) == state.to_json()
+        assert text == b"".join(LocalStateStore(tmp_path, "ml").encode(state)).decode()
         lines = text.splitlines()
         assert [line.split('"')[1] for line in lines if line.startswith('  "')] == sorted(
             state.resources
