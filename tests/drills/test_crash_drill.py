@@ -37,7 +37,7 @@ def test_crash_drill(tmp_path, capsys):
         print(f"\ncrash drill: {KILLS} kills, MLDNS_DRILL_SEED={SEED}")
     killed_mid_run = 0
     with Emulator(quota={"rrsetAdditionsPerChange": 20, "rrsetDeletionsPerChange": 20}) as emu:
-        emu.add_fault(path=r"^/(dns|compute|v3)", delay_ms=15)
+        emu.add_fault(path=r"^/(dns|compute|v3)", delay_ms=40)
         for variant in range(KILLS):
             env = {
                 **os.environ,
@@ -59,7 +59,7 @@ def test_crash_drill(tmp_path, capsys):
             proc = subprocess.Popen(
                 MLDNS + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(rng.uniform(0.5, 2.5))
+            time.sleep(rng.uniform(0.3, 1.6))
             if proc.poll() is None:
                 killed_mid_run += 1
             proc.send_signal(signal.SIGKILL)
