@@ -76,8 +76,11 @@ class Action:
         return cls(**data)
 
 
+_RANK = {op: rank for rank, op in enumerate(OPS)}
+
+
 def _sort_key(action: Action) -> tuple[Any, ...]:
-    return (OPS.index(action.op), action.address)
+    return (_RANK[action.op], action.address)
 
 
 @attrs.frozen
