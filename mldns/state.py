@@ -262,17 +262,17 @@ class LocalStateStore:
             self._encode_all(state.resources)
         else:
             self._encode_changes(changed)
-        head, tail = [], []
-        for key, value in state.to_json(with_resources=False).items():
-            if key == "resources":
-                head.append(' "resources": {' + ("\n" if self._text else ""))
-                tail = ["\n }" if self._text else "}"]
-            else:
-                (tail if tail else head).append(f" {json.dumps(key)}: {_indented(value, 1)}")
-        # The fields before resources, each ended by a comma; resources; the fields after it.
-        first = "{\n" + ",\n".join(head[:-1]) + ",\n" + head[-1]
-        last = tail[0] + "".join(",\n" + t for t in tail[1:]) + "\n}\n"
-        return [first.encode(), b",\n".join(self._text), last.encode()]
+        fields = state.to_json(with_resources=False).items()
+        text = "{\n" + ",\n".join(f" {json.dumps(k)}: {_indented(v, 1)}" for k, v in fields)
+        # The resources go where the empty object stands (the fields before it are plain values).
+        before, empty, after = (text + "\n}\n").partition(' "resources": {}')
+        if not self._text:
+            return [(before + empty + after).encode()]
+        return [
+            (before + ' "resources": {\n').encode(),
+            b",\n".join(self._text),
+            f"\n }}{after}".encode(),
+        ]
 
     def _encode_all(self, resources: dict[str, dict[str, Any]]) -> None:
         known, text = self._entries, dict(zip(self._order, self._text, strict=True))
