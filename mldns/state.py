@@ -204,17 +204,25 @@ class LocalStateStore:
         self._text: list[bytes] = []
         self._position: dict[str, int] = {}
         self._entries: dict[str, dict[str, Any]] = {}
+        # The file as read under the lock, and the entries it held: the first encode reuses the
+        # lines of those entries still unchanged.
+        self._locked = False
+        self._read: tuple[bytes, dict[str, dict[str, Any]]] | None = None
 
     def read(self) -> State | None:
         """The stored state, None if there is none yet; a damaged file is an error, never ignored."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StateError(f"{self.path}: cannot read state ({exc.strerror})") from None
         try:
-            data = json.loads(text)
+            data = json.loads(raw)
+        except UnicodeDecodeError:
+            raise StateError(
+                f"{self.path}: corrupt state (not UTF-8 text){self._backup_hint()}"
+            ) from None
         except json.JSONDecodeError as exc:
             raise StateError(
                 f"{self.path}: corrupt state (invalid JSON at line {exc.lineno}, column {exc.colno}){self._backup_hint()}"
@@ -227,6 +235,8 @@ class LocalStateStore:
             raise StateError(
                 f"{self.path}: belongs to stack {state.stack!r}, not {self.stack!r}{self._backup_hint()}"
             )
+        if self._locked:
+            self._read = raw, data.get("resources", {})
         return state
 
     def read_or_new(self) -> State:
@@ -258,6 +268,9 @@ class LocalStateStore:
         entry is compared; entries are replaced on change, never edited in place, so an entry that
         is the same object as at the last encode still has the same line.
         """
+        if self._read is not None:
+            self._reuse_lines(*self._read)
+            self._read = None
         if changed is None:
             self._encode_all(state.resources)
         else:
@@ -273,6 +286,40 @@ class LocalStateStore:
             b",\n".join(self._text),
             f"\n }}{after}".encode(),
         ]
+
+    def _reuse_lines(self, raw: bytes, resources: dict[str, dict[str, Any]]) -> None:
+        """Take the lines of the file as read, each with the entry read from it, as if this store
+        had encoded them: the first write of an apply then re-encodes only what the apply changed.
+
+        Lines are taken only from a file in the layout `encode` writes, sorted, one resource a
+        line; anything else (an older layout, a hand edit) is simply encoded afresh.
+        """
+        if self._order:
+            return
+        lines = raw.split(b"\n")
+        try:
+            first = lines.index(b' "resources": {') + 1
+        except ValueError:
+            return
+        order: list[str] = []
+        text: list[bytes] = []
+        entries: dict[str, dict[str, Any]] = {}
+        for line in lines[first:]:
+            if not line.startswith(b'  "'):
+                break
+            address, _, _ = line[3:].partition(b'": ')
+            if b"\\" in address:  # an escaped address: not worth unescaping here
+                return
+            name = address.decode()
+            entry = resources.get(name)
+            if entry is None or (order and name <= order[-1]):
+                return
+            order.append(name)
+            text.append(line[:-1] if line.endswith(b",") else line)
+            entries[name] = entry
+        if len(order) == len(resources):
+            self._order, self._text, self._entries = order, text, entries
+            self._position = {a: i for i, a in enumerate(order)}
 
     def _encode_all(self, resources: dict[str, dict[str, Any]]) -> None:
         known, text = self._entries, dict(zip(self._order, self._text, strict=True))
@@ -346,8 +393,10 @@ class LocalStateStore:
                 operation,
             )
             atomic_write(self.info_path, json.dumps(attrs.asdict(info)))
+            self._locked = True
             yield
         finally:
+            self._locked, self._read = False, None
             with contextlib.suppress(OSError):
                 self.info_path.unlink()
             lock.release()

@@ -70,6 +70,40 @@ def test_incremental_encoding_matches_a_full_dump(tmp_path: Path) -> None:
         )
 
 
+def test_first_write_under_the_lock_reuses_the_lines_read(tmp_path: Path) -> None:
+    """The state read under the lock lends its lines to the first write; what changed is new."""
+    state = State(stack="ml", resources={f"dns.ManagedZone.z{n:03d}": entry(n) for n in range(20)})
+    LocalStateStore(tmp_path, "ml").write(state)
+    # A hand-edited but valid line: kept as written while its entry is unchanged.
+    path = tmp_path / "ml.json"
+    path.write_text(path.read_text().replace('"dnsName": "z5.', '"dnsName":   "z5.'))
+    store = LocalStateStore(tmp_path, "ml")
+    with store.lock("apply"):
+        current = store.read()
+        assert current is not None
+        current.resources["dns.ManagedZone.z007"] = {**entry(7), "protect": True}
+        del current.resources["dns.ManagedZone.z009"]
+        current.resources["dns.ManagedZone.z100"] = entry(100)
+        store.write(current)
+    written = path.read_text()
+    assert '"dnsName":   "z5.' in written
+    fresh = b"".join(LocalStateStore(tmp_path / "other", "ml").encode(current)).decode()
+    assert written.replace('"dnsName":   "z5.', '"dnsName": "z5.') == fresh
+    assert json.loads(written) == current.to_json()
+
+
+def test_a_state_file_in_another_layout_is_rewritten_whole(tmp_path: Path) -> None:
+    state = State(stack="ml", resources={f"dns.ManagedZone.z{n:03d}": entry(n) for n in range(5)})
+    (tmp_path / "ml.json").write_text(json.dumps(state.to_json(), indent=2))
+    store = LocalStateStore(tmp_path, "ml")
+    with store.lock("apply"):
+        current = store.read()
+        assert current is not None
+        current.resources["dns.ManagedZone.z001"] = {**entry(1), "protect": True}
+        store.write(current)
+    assert store.path.read_bytes() == b"".join(LocalStateStore(tmp_path, "ml").encode(current))
+
+
 def test_no_state_yet(tmp_path: Path) -> None:
     store = LocalStateStore(tmp_path / "missing", "ml")
     assert store.read() is None
