@@ -55,9 +55,10 @@ def build_units(
     owner: dict[str, Any] = {}
     unit_of: dict[str, str] = {}
     provider_of = {kind: p for p in reversed(providers) for kind in p.kinds}
+    api_of = {kind: kind.split(".")[0] for kind in provider_of}
     for action in actions:
         provider = provider_of[action.kind]
-        key = f"{action.kind.split('.')[0]}:{provider.unit_key(action)}"
+        key = f"{api_of[action.kind]}:{provider.unit_key(action)}"
         grouped.setdefault(key, []).append(action)
         owner[key] = provider
         unit_of[action.address] = key
@@ -69,12 +70,14 @@ def build_units(
             users.setdefault(dep, set()).add(unit_of[action.address])
     for action in actions:
         mine = unit_of[action.address]
+        needs = after[mine]
         if action.op == "delete":
-            after[mine] |= {u for u in users.get(action.address, ()) if u != mine}
-        else:
-            after[mine] |= {
-                unit_of[d] for d in action.depends_on if d in unit_of and unit_of[d] != mine
-            }
+            needs.update(u for u in users.get(action.address, ()) if u != mine)
+            continue
+        for dep in action.depends_on:
+            unit = unit_of.get(dep)
+            if unit is not None and unit != mine:
+                needs.add(unit)
     return units, after
 
 

@@ -80,23 +80,33 @@ def _diff(
     replaced_parents: set[str] = set()
     # Unchanged resources by address: their Actions are built only if their parent is replaced.
     unchanged: dict[str, Resource] = {}
-    live, outputs = refresh.live, refresh.outputs
+    live, raw, outputs = refresh.live, refresh.raw, refresh.outputs
 
-    def common_of(address: str, resource: Resource, after: dict[str, Any]) -> dict[str, Any]:
+    def action_for(
+        op: str,
+        address: str,
+        resource: Resource,
+        after: dict[str, Any],
+        reason: str = "",
+        needs_adopt: bool = False,
+    ) -> Action:
         entry = prior.get(address)
-        return {
-            "address": address,
-            "kind": resource.kind,
-            "project": project,
-            "before": live.get(address),
-            "after": after,
-            "depends_on": _depends_on(resource),
-            "prior_depends_on": tuple(entry.get("depends_on", ())) if entry else (),
-            "live": refresh.raw.get(address),
-            "parent": _parent(resource),
-            "protect": resource.protect,
-            "outputs": outputs.get(address, {}),
-        }
+        return Action(
+            address=address,
+            kind=resource.kind,
+            op=op,
+            project=project,
+            before=live.get(address),
+            after=after,
+            depends_on=_depends_on(resource),
+            prior_depends_on=tuple(entry.get("depends_on", ())) if entry else (),
+            live=raw.get(address),
+            parent=_parent(resource),
+            reason=reason,
+            needs_adopt=needs_adopt,
+            protect=resource.protect,
+            outputs=outputs.get(address, {}),
+        )
 
     for address, resource in desired.items():
         after = bodies[address]
@@ -116,43 +126,32 @@ def _diff(
             )
             if entry != current:
                 refreshed[address] = current
-            continue
-        common = common_of(address, resource, after)
-        if before is None:
+        elif before is None:
             reason = "deleted outside mldns; will be recreated" if entry else ""
-            actions.append(Action(op="create", reason=reason, **common))
+            actions.append(action_for("create", address, resource, after, reason))
         elif entry is None:
             if before == after:
-                actions.append(
-                    Action(
-                        op="adopt", reason="exists and matches; recorded without a write", **common
-                    )
-                )
+                reason = "exists and matches; recorded without a write"
+                actions.append(action_for("adopt", address, resource, after, reason))
             else:
-                actions.append(
-                    Action(
-                        op="update",
-                        needs_adopt=True,
-                        reason="exists, not yet managed, and differs",
-                        **common,
-                    )
-                )
+                reason = "exists, not yet managed, and differs"
+                actions.append(action_for("update", address, resource, after, reason, True))
+        elif provider.replaces(resource.kind, before, after):
+            replaced_parents.add(address)
+            actions.append(action_for("replace", address, resource, after))
         else:
-            op = "replace" if provider.replaces(resource.kind, before, after) else "update"
-            if op == "replace":
-                replaced_parents.add(address)
-            actions.append(Action(op=op, **common))
+            actions.append(action_for("update", address, resource, after))
     for address, entry in prior.items():
         if address in desired:
             continue
-        before = refresh.live.get(address)
+        before = live.get(address)
         common = {
             "address": address,
             "kind": entry["kind"],
             "project": entry["project"],
             "before": before,
             "prior_depends_on": tuple(entry.get("depends_on", ())),
-            "live": refresh.raw.get(address),
+            "live": raw.get(address),
             "parent": entry.get("parent"),
             "protect": bool(entry.get("protect")),
         }
@@ -168,11 +167,7 @@ def _diff(
     if replaced_parents:
         actions = [_recreate_child(a) if a.parent in replaced_parents else a for a in actions]
         actions.extend(
-            Action(
-                op="create",
-                reason="its zone is replaced",
-                **common_of(address, resource, bodies[address]),
-            )
+            action_for("create", address, resource, bodies[address], "its zone is replaced")
             for address, resource in unchanged.items()
             if _parent(resource) in replaced_parents
         )
@@ -187,7 +182,10 @@ def _recreate_child(action: Action) -> Action:
 
 
 def _depends_on(resource: Resource) -> tuple[str, ...]:
-    return tuple(r.address for r in resource.references())
+    references = resource.references()
+    if len(references) == 1:  # a record set's zone: most resources of a big stack
+        return (references[0].address,)
+    return tuple(r.address for r in references)
 
 
 def _parent(resource: Resource) -> str | None:

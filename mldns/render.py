@@ -7,7 +7,7 @@ import json
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 
-from mldns.plan import Plan
+from mldns.plan import SYMBOLS, Plan
 
 COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "=": "36", "?": "90"}
 LABELS = {
@@ -63,16 +63,27 @@ def summary(plan: Plan) -> str:
 def render_text(plan: Plan, color: bool = False) -> str:
     """The reviewable plan: one block per action with its field diffs, then a summary line."""
     lines = [f"Stack {plan.stack} in project {plan.project}", ""]
+    add = lines.append
+    heads = {
+        symbol: (f"\033[{COLORS[symbol]}m  {symbol:>3} ", "\033[0m")
+        if color
+        else (f"  {symbol:>3} ", "")
+        for symbol in COLORS
+    }
     for action in plan.actions:
-        symbol = action.symbol
-        note = f"  # {action.reason}" if action.reason else ""
-        lines.append(_paint(f"  {symbol:>3} {action.address}", COLORS[symbol], color) + note)
-        if action.op in ("update", "replace"):
+        op = action.op
+        head, tail = heads[SYMBOLS[op]]
+        add(
+            f"{head}{action.address}{tail}  # {action.reason}"
+            if action.reason
+            else f"{head}{action.address}{tail}"
+        )
+        if op == "update" or op == "replace":
             for field, old, new in action.field_changes():
-                lines.append(f"        {field}: {_value(old)} -> {_value(new)}")
-        elif action.op == "create":
+                add(f"        {field}: {_value(old)} -> {_value(new)}")
+        elif op == "create":
             for field, value in (action.after or {}).items():
-                lines.append(f"        {field}: {_value(value)}")
+                add(f"        {field}: {_value(value)}")
         elif action.kind.startswith("iam.") and action.op == "delete":
             for member in (action.before or {}).get("members", []):
                 lines.append(f"        loses {(action.before or {}).get('role')}: {member}")

@@ -294,32 +294,27 @@ class LocalStateStore:
         Lines are taken only from a file in the layout `encode` writes, sorted, one resource a
         line; anything else (an older layout, a hand edit) is simply encoded afresh.
         """
-        if self._order:
+        if self._order or not resources:
             return
         lines = raw.split(b"\n")
         try:
             first = lines.index(b' "resources": {') + 1
         except ValueError:
             return
-        order: list[str] = []
-        text: list[bytes] = []
-        entries: dict[str, dict[str, Any]] = {}
-        for line in lines[first:]:
-            if not line.startswith(b'  "'):
-                break
-            address, _, _ = line[3:].partition(b'": ')
-            if b"\\" in address:  # an escaped address: not worth unescaping here
-                return
-            name = address.decode()
-            entry = resources.get(name)
-            if entry is None or (order and name <= order[-1]):
-                return
-            order.append(name)
-            text.append(line[:-1] if line.endswith(b",") else line)
-            entries[name] = entry
-        if len(order) == len(resources):
-            self._order, self._text, self._entries = order, text, entries
-            self._position = {a: i for i, a in enumerate(order)}
+        order = list(resources)  # in file order, as JSON objects keep it
+        block = lines[first : first + len(order)]
+        prefixes = [f'  "{address}": '.encode() for address in order]
+        if (
+            len(block) != len(order)
+            or not lines[first + len(order)].startswith(b" }")
+            or not all(map(bytes.startswith, block, prefixes))
+            or not all(line[-1:] == b"," for line in block[:-1])
+            or order != sorted(order)
+        ):
+            return  # another layout, a hand-edited order, or an address JSON escapes
+        block[:-1] = [line[:-1] for line in block[:-1]]  # the commas between lines
+        self._order, self._text, self._entries = order, block, dict(resources)
+        self._position = {a: i for i, a in enumerate(order)}
 
     def _encode_all(self, resources: dict[str, dict[str, Any]]) -> None:
         known, text = self._entries, dict(zip(self._order, self._text, strict=True))

@@ -628,6 +628,20 @@ def test_change_size_follows_the_project_quota(tmp_path: Any) -> None:
         assert [len(c["deletions"]) for c in history[-3:]] == [4, 4, 2]
 
 
+def test_change_size_counts_record_data_bytes(tmp_path: Any) -> None:
+    """Record data is measured as Google's quota counts it: the JSON of the rrdatas."""
+    from mldns.providers.dns_format import rrdata_size
+
+    for rrdatas in (["10.0.0.1"], ['"quoted" text', "\u00e9t\u00e9"], ["a", "b", "c"]):
+        assert rrdata_size({"rrdatas": rrdatas}) == len(json.dumps(rrdatas))
+    # 20 creates of 13 bytes each ('["10.0.0.1x"]'): at most 100 bytes, so 7 a Change.
+    with Emulator(quota={"totalRrdataSizePerChange": 100}) as emu:
+        stack = build([a(f"w{i}", f"10.0.0.{i + 10}") for i in range(20)])
+        make_workspace(stack, emu, tmp_path).apply()
+        history = zones(emu)["ml-zone"]["changes"]
+        assert [len(c["additions"]) for c in history[1:]] == [7, 7, 6]
+
+
 def test_plan_json_is_documented_shape(emu: Emulator, tmp_path: Any) -> None:
     from mldns.render import render_json
 

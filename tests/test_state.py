@@ -92,16 +92,41 @@ def test_first_write_under_the_lock_reuses_the_lines_read(tmp_path: Path) -> Non
     assert json.loads(written) == current.to_json()
 
 
-def test_a_state_file_in_another_layout_is_rewritten_whole(tmp_path: Path) -> None:
-    state = State(stack="ml", resources={f"dns.ManagedZone.z{n:03d}": entry(n) for n in range(5)})
-    (tmp_path / "ml.json").write_text(json.dumps(state.to_json(), indent=2))
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "indented",
+        "comma then space",
+        "comma opening the next line",
+        "unsorted",
+        "escaped address",
+    ],
+)
+def test_a_state_file_in_another_layout_is_rewritten_whole(tmp_path: Path, layout: str) -> None:
+    resources = {f"dns.ManagedZone.z{n:03d}": entry(n) for n in range(5)}
+    if layout == "escaped address":
+        resources['dns.ManagedZone.z"q'] = entry(9)
+    state = State(stack="ml", resources=resources)
+    LocalStateStore(tmp_path, "ml").write(state)
+    path = tmp_path / "ml.json"
+    text = path.read_text()
+    if layout == "indented":
+        text = json.dumps(state.to_json(), indent=2)
+    elif layout == "comma then space":
+        text = text.replace("},\n", "}, \n")
+    elif layout == "comma opening the next line":
+        text = text.replace('},\n  "', '}\n  ,"')
+    elif layout == "unsorted":
+        text = text.replace("z001", "zzzz").replace("z1.", "zzzz.")
+    path.write_text(text)
     store = LocalStateStore(tmp_path, "ml")
     with store.lock("apply"):
         current = store.read()
         assert current is not None
-        current.resources["dns.ManagedZone.z001"] = {**entry(1), "protect": True}
+        current.resources["dns.ManagedZone.z002"] = {**entry(2), "protect": True}
         store.write(current)
-    assert store.path.read_bytes() == b"".join(LocalStateStore(tmp_path, "ml").encode(current))
+    fresh = LocalStateStore(tmp_path / "other", "ml")
+    assert path.read_bytes() == b"".join(fresh.encode(current))
 
 
 def test_no_state_yet(tmp_path: Path) -> None:

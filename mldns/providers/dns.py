@@ -45,15 +45,18 @@ def _wire(body: dict[str, Any]) -> dict[str, Any]:
 
 @attrs.define
 class _Pair:
-    """One record set action as the deletions and additions it puts into a Change."""
+    """One record set action as the deletions and additions it puts into a Change, and the bytes
+    of record data they count against the Change's quota."""
 
     action: Action
     deletions: list[dict[str, Any]]
     additions: list[dict[str, Any]]
+    size: int = attrs.field(init=False)
 
-    @property
-    def size(self) -> int:
-        return sum(fmt.rrdata_size(b) for b in self.deletions + self.additions)
+    def __attrs_post_init__(self) -> None:
+        self.size = sum(map(fmt.rrdata_size, self.deletions)) + sum(
+            map(fmt.rrdata_size, self.additions)
+        )
 
 
 class DnsProvider:

@@ -263,6 +263,8 @@ def rrdata_size(body: dict[str, Any]) -> int:
     """Bytes of record data a record set adds to a Change (counted against the per-Change quota):
     its rrdatas or routing policy as JSON."""
     rrdatas = body.get("rrdatas")
+    if rrdatas and len(rrdatas) == 1 and type(rrdatas[0]) is str:  # most record sets
+        return len(_json_string(rrdatas[0])) + 2
     if rrdatas and all(isinstance(r, str) for r in rrdatas):
         # What json.dumps(rrdatas) would measure, without building it: each string encoded,
         # joined by ", " inside brackets.
