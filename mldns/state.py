@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,7 @@ def _indented(value: Any, depth: int) -> str:
 
 
 def _line(address: str, entry: dict[str, Any]) -> bytes:
-    return f"  {json.dumps(address)}: {json.dumps(entry)}".encode()
+    return f"  {_json_string(address)}: {json.dumps(entry)}".encode()
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -294,7 +295,7 @@ class LocalStateStore:
         Lines are taken only from a file in the layout `encode` writes, sorted, one resource a
         line; anything else (an older layout, a hand edit) is simply encoded afresh.
         """
-        if self._order or not resources:
+        if not resources:
             return
         lines = raw.split(b"\n")
         try:
@@ -388,7 +389,7 @@ class LocalStateStore:
                 operation,
             )
             atomic_write(self.info_path, json.dumps(attrs.asdict(info)))
-            self._locked = True
+            self._locked, self._backed_up = True, False
             yield
         finally:
             self._locked, self._read = False, None

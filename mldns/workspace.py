@@ -69,6 +69,7 @@ class Workspace:
     parallelism: int = 10
     log: Callable[[str], None] = print
     _clients: Clients | None = None
+    _store: LocalStateStore | None = None
 
     @classmethod
     def for_stack(
@@ -91,7 +92,15 @@ class Workspace:
 
     @property
     def store(self) -> LocalStateStore:
-        return LocalStateStore(self.state_dir, self.stack_name)
+        """One store for the workspace: the state an apply reads under the lock is the one its
+        writes build on."""
+        store = self._store
+        if store is None or (store.directory, store.stack) != (
+            Path(self.state_dir),
+            self.stack_name,
+        ):
+            self._store = LocalStateStore(self.state_dir, self.stack_name)
+        return self._store
 
     @property
     def clients(self) -> Clients:

@@ -628,6 +628,21 @@ def test_change_size_follows_the_project_quota(tmp_path: Any) -> None:
         assert [len(c["deletions"]) for c in history[-3:]] == [4, 4, 2]
 
 
+def test_an_apply_rewrites_only_the_state_lines_it_changed(emu: Emulator, tmp_path: Any) -> None:
+    """The state read under the apply's lock lends its lines to the apply's writes: a line the
+    apply did not touch comes back byte for byte, even one edited by hand."""
+    make_workspace(build([a("w1", "10.0.0.1"), a("w2", "10.0.0.2")]), emu, tmp_path).apply()
+    path = tmp_path / "engine.json"
+    edited = path.read_text().replace('"rrdatas": ["10.0.0.1"]', '"rrdatas":  ["10.0.0.1"]')
+    path.write_text(edited)
+    make_workspace(build([a("w1", "10.0.0.1"), a("w2", "10.0.0.9")]), emu, tmp_path).apply()
+    text = path.read_text()
+    assert '"rrdatas":  ["10.0.0.1"]' in text and '"rrdatas": ["10.0.0.9"]' in text
+    assert state_of(tmp_path).resources[rec_addr("w2.ml.example.com.")]["attributes"][
+        "rrdatas"
+    ] == ["10.0.0.9"]
+
+
 def test_change_size_counts_record_data_bytes(tmp_path: Any) -> None:
     """Record data is measured as Google's quota counts it: the JSON of the rrdatas."""
     from mldns.providers.dns_format import rrdata_size
