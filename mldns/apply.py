@@ -23,6 +23,9 @@ from mldns.plan import Action, Plan
 from mldns.providers.base import ActionFailed, ApplyContext, Provider
 from mldns.state import LocalStateStore, State
 
+# Seconds the state writer lets pass between a commit and the write that records it.
+WRITE_GRACE = 0.005
+
 
 @attrs.frozen
 class Unit:
@@ -105,15 +108,17 @@ class Applier:
         self._generation = self._written = 0
         self._dirty: set[str] = set()  # addresses committed since the last write began
         self._closing = False
+        self._closed = threading.Event()  # set with _closing: cuts the writer's grace short
         self._failure: StateError | None = None
 
     def commit(self, changes: dict[str, dict[str, Any] | None]) -> None:
         """Record finished work in state; the writer puts it on disk behind the caller.
 
         A call never waits for the disk: the next Change goes out while the state holding the
-        previous one is written, and commits that arrive during a write share the next one. A crash
-        can thus lose at most the work of calls still in flight, which the next plan finds live and
-        reconciles, as it would after a crash between a call and its write.
+        previous one is written, and commits that arrive during a write, or in the moment before
+        it, share it. A crash can thus lose at most the work of calls still in flight, which the
+        next plan finds live and reconciles, as it would after a crash between a call and its
+        write.
         """
         with self._changed:
             if self._failure is not None:
@@ -138,6 +143,10 @@ class Applier:
                     self._changed.wait()
                 if self._written >= self._generation:
                     return
+            # A moment's grace: the call that follows a commit goes out before the write competes
+            # with its preparation for the interpreter, and commits arriving meanwhile share it.
+            self._closed.wait(WRITE_GRACE)
+            with self._changed:
                 generation = self._generation
                 # The first write encodes every entry; later ones only what changed since.
                 if self._written == 0:
@@ -172,6 +181,7 @@ class Applier:
         finally:
             with self._changed:
                 self._closing = True
+                self._closed.set()
                 self._changed.notify_all()
             thread.join()
         if self._failure is not None:
