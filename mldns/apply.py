@@ -136,30 +136,33 @@ class Applier:
             self._changed.notify_all()
 
     def _write_behind(self) -> None:
-        """The writer thread: writes the newest state whenever it has moved on, until closed."""
+        """The writer thread: records the newest state whenever it has moved on, in the journal
+        while the apply runs; when the apply ends, writes the state file whole (dropping the
+        journal), then stops."""
         while True:
             with self._changed:
                 while self._written >= self._generation and not self._closing:
                     self._changed.wait()
-                if self._written >= self._generation:
-                    return
-            # A moment's grace: the call that follows a commit goes out before the write competes
-            # with its preparation for the interpreter, and commits arriving meanwhile share it.
-            self._closed.wait(WRITE_GRACE)
+                if self._written >= self._generation and not self.store.journaling:
+                    return  # nothing new, and no journal to fold into the state file
+                closing = self._closing
+            if not closing:
+                # A moment's grace: the call that follows a commit goes out before the write
+                # competes with its preparation for the interpreter; later commits share it.
+                self._closed.wait(WRITE_GRACE)
             with self._changed:
-                generation = self._generation
-                # The first write encodes every entry; later ones only what changed since.
-                if self._written == 0:
-                    header, changed = (
-                        attrs.evolve(self.state, resources=dict(self.state.resources)),
-                        None,
-                    )
-                else:
-                    header = attrs.evolve(self.state, resources={})
-                    changed = {a: self.state.resources.get(a) for a in self._dirty}
+                generation, closing = self._generation, self._closing
+                whole = closing or not self.store.can_append()
+                state = attrs.evolve(
+                    self.state, resources=dict(self.state.resources) if whole else {}
+                )
+                changed = {a: self.state.resources.get(a) for a in self._dirty}
                 self._dirty = set()
             try:
-                self.store.persist(self.store.encode(header, changed))
+                if whole:
+                    self.store.write(state)
+                else:
+                    self.store.append(state, changed)
             except Exception as exc:  # a dead writer must stop the apply, never go unnoticed
                 reason = getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}"
                 with self._changed:
@@ -170,6 +173,8 @@ class Applier:
                 return
             with self._changed:
                 self._written = generation
+            if closing:
+                return
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:
@@ -195,11 +200,13 @@ class Applier:
             )
         with self._writer():
             result = self._run_units(plan, providers)
-        result.outputs = resolve_outputs(plan.outputs, self.state)
-        if result.outputs != self.state.outputs:
-            self.state.outputs = result.outputs
-            self.state.serial += 1
-            self.store.write(self.state)
+            with self._changed:  # every unit has finished: nothing commits any more
+                result.outputs = resolve_outputs(plan.outputs, self.state)
+                if result.outputs != self.state.outputs:
+                    self.state.outputs = result.outputs
+                    self.state.serial += 1
+                    self._generation += 1
+                    self._changed.notify_all()
         result.calls, result.retries = self.clients.stats.calls, self.clients.stats.retries
         return result
 

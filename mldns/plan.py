@@ -195,7 +195,7 @@ def _checksum(body: dict[str, Any]) -> str:
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:
-    from mldns.state import atomic_write
+    from mldns.files import atomic_write
 
     body = plan.to_json()
     atomic_write(Path(path), json.dumps({"plan": body, "sha256": _checksum(body)}, indent=1) + "\n")

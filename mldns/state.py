@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import socket
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,10 @@ from typing import Any
 import attrs
 import filelock
 
+from mldns import journal
 from mldns.errors import LockError, StateError
+from mldns.files import atomic_write
+from mldns.journal import Journal
 
 FORMAT_VERSION = 1
 # The attributes each kind of resource must carry in state for mldns to find it again.
@@ -135,35 +137,8 @@ def _line(address: str, entry: dict[str, Any]) -> bytes:
     return f"  {_json_string(address)}: {json.dumps(entry)}".encode()
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write(path: Path, data: str | bytes | list[bytes]) -> None:
-    """Write via temp file, fsync and rename: readers see the old or the new file, never a torn one.
-
-    `data` may come in pieces, so that a big state is never copied into one string to be written."""
-    chunks = (
-        [data.encode() if isinstance(data, str) else data] if not isinstance(data, list) else data
-    )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
+def _removed(address: str) -> bytes:
+    return f"  {_json_string(address)}: null".encode()
 
 
 @attrs.frozen
@@ -198,6 +173,7 @@ class LocalStateStore:
         self.backup_path = self.directory / f"{stack}.json.backup"
         self.lock_path = self.directory / f"{stack}.json.lock"
         self.info_path = self.directory / f"{stack}.json.lock.info"
+        self.journal_path = self.directory / f"{stack}.json.journal"
         self._backed_up = False
         # The resources as last encoded: addresses in file order, their lines of JSON in the same
         # order, each address's position, and the entry each line encodes.
@@ -209,9 +185,15 @@ class LocalStateStore:
         # lines of those entries still unchanged.
         self._locked = False
         self._read: tuple[bytes, dict[str, dict[str, Any]]] | None = None
+        # Under the lock: the state file's lineage and serial when no journal extends it yet (a
+        # journal may then be started on it), and the journal this run writes.
+        self._base: tuple[str, int] | None = None
+        self._journal: Journal | None = None
 
     def read(self) -> State | None:
-        """The stored state, None if there is none yet; a damaged file is an error, never ignored."""
+        """The stored state, None if there is none yet; a damaged file is an error, never ignored.
+
+        A journal left beside the state file by an apply that did not finish is replayed."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -236,16 +218,55 @@ class LocalStateStore:
             raise StateError(
                 f"{self.path}: belongs to stack {state.stack!r}, not {self.stack!r}{self._backup_hint()}"
             )
+        base = state.lineage, state.serial
+        serial = journal.replay(
+            self.journal_path, state.resources, state.lineage, state.serial, _entry_problem
+        )
+        if serial is not None:
+            state.serial = serial
         if self._locked:
             self._read = raw, data.get("resources", {})
+            self._base = base if not self.journal_path.exists() else None
         return state
 
     def read_or_new(self) -> State:
         return self.read() or State(stack=self.stack)
 
     def write(self, state: State) -> None:
-        """Persist atomically; the first write of a run keeps the previous file as `.backup`."""
+        """Write the state file whole, atomically, and drop the journal it now holds; the first
+        write of a run keeps the previous file as `.backup`."""
         self.persist(self.encode(state))
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        journal.discard(self.journal_path)
+        self._base = (state.lineage, state.serial) if self._locked else None
+
+    @property
+    def journaling(self) -> bool:
+        """Whether this run has started a journal that the state file does not hold yet."""
+        return self._journal is not None
+
+    def can_append(self) -> bool:
+        """Whether `append` may record the next write: under the lock, with a state file this
+        store has read or written and no other journal beside it."""
+        return self._journal is not None or self._base is not None
+
+    def append(self, state: State, changed: dict[str, dict[str, Any] | None]) -> None:
+        """Record the entries `changed` since the last write (None: removed) in the journal, at
+        the serial of `state` (whose resources are not read): a write whose cost follows what
+        changed, not the size of the state."""
+        if self._journal is None:
+            if self._base is None:
+                raise StateError(f"{self.path}: no state file to journal on; write it whole first")
+            self._journal = Journal(self.journal_path, *self._base)
+        self._take_read_lines()
+        self._encode_changes(changed)
+        members = [
+            self._text[self._position[a]] if entry is not None else _removed(a)
+            for a, entry in changed.items()
+        ]
+        self._journal.append(state.serial, members)
 
     def persist(self, chunks: list[bytes]) -> None:
         """Write what `encode` made: callers may encode under their lock and write outside it."""
@@ -269,9 +290,7 @@ class LocalStateStore:
         entry is compared; entries are replaced on change, never edited in place, so an entry that
         is the same object as at the last encode still has the same line.
         """
-        if self._read is not None:
-            self._reuse_lines(*self._read)
-            self._read = None
+        self._take_read_lines()
         if changed is None:
             self._encode_all(state.resources)
         else:
@@ -287,6 +306,11 @@ class LocalStateStore:
             b",\n".join(self._text),
             f"\n }}{after}".encode(),
         ]
+
+    def _take_read_lines(self) -> None:
+        if self._read is not None:
+            self._reuse_lines(*self._read)
+            self._read = None
 
     def _reuse_lines(self, raw: bytes, resources: dict[str, dict[str, Any]]) -> None:
         """Take the lines of the file as read, each with the entry read from it, as if this store
@@ -392,7 +416,9 @@ class LocalStateStore:
             self._locked, self._backed_up = True, False
             yield
         finally:
-            self._locked, self._read = False, None
+            if self._journal is not None:
+                self._journal.close()
+            self._locked, self._read, self._base, self._journal = False, None, None, None
             with contextlib.suppress(OSError):
                 self.info_path.unlink()
             lock.release()

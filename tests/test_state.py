@@ -129,6 +129,76 @@ def test_a_state_file_in_another_layout_is_rewritten_whole(tmp_path: Path, layou
     assert path.read_bytes() == b"".join(fresh.encode(current))
 
 
+def journaled(tmp_path: Path) -> tuple[LocalStateStore, State]:
+    """A state file of 5 zones, then an apply that journals two writes and dies before the end."""
+    state = State(stack="ml", resources={f"dns.ManagedZone.z{n:03d}": entry(n) for n in range(5)})
+    LocalStateStore(tmp_path, "ml").write(state)
+    store = LocalStateStore(tmp_path, "ml")
+    with store.lock("apply"):
+        current = store.read()
+        assert current is not None and store.can_append()
+        current.serial += 1
+        store.append(current, {"dns.ManagedZone.z001": {**entry(1), "protect": True}})
+        current.serial += 1
+        store.append(current, {"dns.ManagedZone.z002": None, "dns.ManagedZone.z009": entry(9)})
+    return store, state
+
+
+def test_a_journal_left_by_a_dead_apply_is_replayed(tmp_path: Path) -> None:
+    store, before = journaled(tmp_path)
+    assert json.loads(store.path.read_text()) == before.to_json()  # the state file is untouched
+    state = LocalStateStore(tmp_path, "ml").read()
+    assert state is not None and state.serial == before.serial + 2
+    assert state.resources["dns.ManagedZone.z001"]["protect"] is True
+    assert "dns.ManagedZone.z002" not in state.resources
+    assert state.resources["dns.ManagedZone.z009"] == entry(9)
+
+
+def test_the_next_write_folds_the_journal_into_the_state_file(tmp_path: Path) -> None:
+    store, _ = journaled(tmp_path)
+    with store.lock("apply"):
+        state = store.read()
+        assert state is not None and not store.can_append()  # a journal is there: write whole
+        store.write(state)
+    assert not store.journal_path.exists()
+    assert LocalStateStore(tmp_path, "ml").read() == state
+
+
+def test_a_write_cut_short_by_a_crash_is_ignored(tmp_path: Path) -> None:
+    store, before = journaled(tmp_path)
+    lines = store.journal_path.read_bytes().split(b"\n")
+    store.journal_path.write_bytes(b"\n".join(lines[:2]) + b"\n" + lines[2][:40])
+    state = LocalStateStore(tmp_path, "ml").read()
+    assert state is not None and state.serial == before.serial + 1
+    assert "dns.ManagedZone.z002" in state.resources  # the second write never finished
+
+
+def test_a_journal_of_an_older_state_file_is_ignored(tmp_path: Path) -> None:
+    store, _ = journaled(tmp_path)
+    journal_text = store.journal_path.read_bytes()
+    newer = State(stack="ml", lineage="other", resources={"dns.ManagedZone.z007": entry(7)})
+    LocalStateStore(tmp_path, "ml").write(newer)
+    store.journal_path.write_bytes(journal_text)  # as if a crash struck before its removal
+    assert LocalStateStore(tmp_path, "ml").read() == newer
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b"not json", "line 3 is not a JSON object"),
+        (b'{"serial": 1, "resources": {}}', "line 3 lacks a newer serial"),
+        (b'{"serial": 99, "resources": {"dns.RecordSet.x": {"kind": "dns.RecordSet"}}}', "line 3"),
+    ],
+)
+def test_a_damaged_journal_is_refused_naming_it(tmp_path: Path, line: bytes, message: str) -> None:
+    store, _ = journaled(tmp_path)
+    lines = store.journal_path.read_bytes().split(b"\n")
+    store.journal_path.write_bytes(b"\n".join([lines[0], lines[1], line, lines[2]]) + b"\n")
+    with pytest.raises(StateError, match="journal") as raised:
+        LocalStateStore(tmp_path, "ml").read()
+    assert str(store.journal_path) in str(raised.value) and message in str(raised.value)
+
+
 def test_no_state_yet(tmp_path: Path) -> None:
     store = LocalStateStore(tmp_path / "missing", "ml")
     assert store.read() is None

@@ -35,7 +35,7 @@ def test_crash_drill(tmp_path, capsys):
     rng = random.Random(SEED)
     with capsys.disabled():
         print(f"\ncrash drill: {KILLS} kills, MLDNS_DRILL_SEED={SEED}")
-    killed_mid_run = 0
+    killed_mid_run = journals = 0
     with Emulator(quota={"rrsetAdditionsPerChange": 20, "rrsetDeletionsPerChange": 20}) as emu:
         emu.add_fault(path=r"^/(dns|compute|v3)", delay_ms=40)
         for variant in range(KILLS):
@@ -65,6 +65,7 @@ def test_crash_drill(tmp_path, capsys):
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             store = LocalStateStore(tmp_path, "fleet")
+            journals += store.journal_path.exists()
             store.read()  # must parse: the file is the old or the new version, never torn
             stack = build(SEED, SIZE, variant)
             ws = Workspace(
@@ -77,8 +78,11 @@ def test_crash_drill(tmp_path, capsys):
             )
             ws.apply(adopt=True, allow_destructive=True)
             assert_converged(ws, stack, emu)
+            assert not store.journal_path.exists(), "a finished apply leaves no journal"
     with capsys.disabled():
         print(
-            f"crash drill: {killed_mid_run} of {KILLS} kills landed while apply was running; all converged"
+            f"crash drill: {killed_mid_run} of {KILLS} kills landed while apply was running, "
+            f"{journals} left a journal to replay; all converged"
         )
     assert killed_mid_run >= KILLS // 2, "too few kills interrupted a run: the drill proved little"
+    assert journals, "no kill left a journal: its replay went untested"

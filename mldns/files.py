@@ -1,0 +1,40 @@
+"""Durable file writes: a file is replaced whole or not at all, and survives a power cut."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def fsync_dir(directory: Path) -> None:
+    """A file created, renamed or removed survives a crash only once its directory is flushed."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, data: str | bytes | list[bytes]) -> None:
+    """Write via temp file, fsync and rename: readers see the old or the new file, never a torn one.
+
+    `data` may come in pieces, so that a big state is never copied into one string to be written."""
+    chunks = (
+        [data.encode() if isinstance(data, str) else data] if not isinstance(data, list) else data
+    )
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)

@@ -1,0 +1,122 @@
+"""The state journal: what an apply changed since the state file was last written whole.
+
+An apply records each call's changes here, so that a write costs what changed rather than the size
+of the state; when the apply ends, the state file is written whole and the journal removed. After a
+crash the journal stays beside the state file, and reading the state replays it.
+
+JSON lines. The first names the state file the journal extends, by lineage and serial:
+
+    {"journal_of": "<lineage>", "serial": 41}
+
+then one line per write: the serial it brings the state to, and the resources it changed (null for
+one removed), each as the state file holds it:
+
+    {"serial": 42, "resources": {"dns.RecordSet.z/a.z.example./A": {...}, ...}}
+
+A write is one line, flushed to disk before the apply goes on; a line without its newline was cut
+short by a crash and is ignored, like the call whose result it held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mldns.errors import StateError
+from mldns.files import fsync_dir
+
+
+class Journal:
+    """A journal being written: created for one apply, appended to by its state writer."""
+
+    def __init__(self, path: Path, lineage: str, serial: int) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            self._write(json.dumps({"journal_of": lineage, "serial": serial}).encode() + b"\n")
+        except BaseException:
+            os.close(self._fd)
+            raise
+        fsync_dir(path.parent)
+
+    def append(self, serial: int, members: list[bytes]) -> None:
+        """Record one write; `members` are `"address": entry` pairs, encoded."""
+        self._write(b'{"serial": %d, "resources": {' % serial + b", ".join(members) + b"}}\n")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        os.fsync(self._fd)
+
+
+def replay(
+    path: Path,
+    resources: dict[str, dict[str, Any]],
+    lineage: str,
+    serial: int,
+    problem: Callable[[Any], str | None],
+) -> int | None:
+    """Apply the journal at `path` to `resources`, those of the state file of `lineage` and
+    `serial`; the serial the state comes to. None when no journal extends that file: none exists,
+    or it extends an older one (written whole since, so the journal is already in it).
+
+    `problem` says what is wrong with a resource entry, as for the state file."""
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateError(f"{path}: cannot read the state journal ({exc.strerror})") from None
+    lines = text.split(b"\n")[:-1]  # what follows the last newline was cut short
+    if not lines:
+        return None
+    header = _parse(path, lines[0], 1)
+    if header.get("journal_of") != lineage or header.get("serial") != serial:
+        return None
+    for number, line in enumerate(lines[1:], start=2):
+        record = _parse(path, line, number)
+        changes, next_serial = record.get("resources"), record.get("serial")
+        if type(next_serial) is not int or next_serial <= serial or type(changes) is not dict:
+            raise StateError(
+                f"{path}: corrupt state journal (line {number} lacks a newer serial or resources)"
+            )
+        for address, entry in changes.items():
+            if entry is None:
+                resources.pop(address, None)
+                continue
+            wrong = problem(entry)
+            if wrong:
+                raise StateError(
+                    f"{path}: corrupt state journal (line {number}: resource {address} {wrong})"
+                )
+            resources[address] = entry
+        serial = next_serial
+    return serial
+
+
+def discard(path: Path) -> None:
+    """Remove a journal the state file now holds."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    fsync_dir(path.parent)
+
+
+def _parse(path: Path, line: bytes, number: int) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise StateError(f"{path}: corrupt state journal (line {number} is not a JSON object)")
+    return value
