@@ -64,22 +64,27 @@ class Stack:
                 f"Stack {self.name}", "add", f"expects a resource, got {type(resource).__name__}"
             )
         address = resource.address
-        if address in self._resources:
+        resources = self._resources
+        if address in resources:
             raise ValidationError(address, None, "is declared twice")
         for ref in resource.references():
-            if self._resources.get(ref.address) is not ref:
+            if resources.get(ref.address) is not ref:
                 raise ValidationError(
                     address,
                     None,
                     f"refers to {ref.address}, which is not declared in stack {self.name} (add it first)",
                 )
         if isinstance(resource, RecordSet):
-            self._check_cname(resource)
-        if isinstance(resource, (ProjectIamBinding, ProjectIamMember)):
+            key = (id(resource.zone), resource.fqdn)
+            same_name = self._names.get(key)
+            if same_name is None:
+                self._names[key] = [resource]
+            else:
+                self._check_cname(resource, same_name)
+                same_name.append(resource)
+        elif isinstance(resource, (ProjectIamBinding, ProjectIamMember)):
             self._check_iam(resource)
-        self._resources[address] = resource
-        if isinstance(resource, RecordSet):
-            self._names.setdefault((id(resource.zone), resource.fqdn), []).append(resource)
+        resources[address] = resource
         return resource
 
     def output(self, name: str, value: Any) -> None:
@@ -99,8 +104,8 @@ class Stack:
             )
         self._outputs[name] = value
 
-    def _check_cname(self, record: RecordSet) -> None:
-        for other in self._names.get((id(record.zone), record.fqdn), ()):
+    def _check_cname(self, record: RecordSet, same_name: list[RecordSet]) -> None:
+        for other in same_name:
             if "CNAME" in (other.type, record.type):
                 raise ValidationError(
                     record.address,

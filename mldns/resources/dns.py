@@ -209,38 +209,52 @@ def _fqdn(zone: ManagedZone, name: str) -> str:
     return f"{name}.{zone.dns_name}"
 
 
+# The checks of a record set's fields, one call each: a big stack constructs 100,000 record sets.
+RECORD_TYPE_CHOICES = " ".join(sorted(rdata.RECORD_TYPES - {"SOA"}))
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _check_zone(record: Any, _: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, ManagedZone):
+        fail(record, "zone", "must be a dns.ManagedZone")
+
+
+def _check_name(record: Any, _: attrs.Attribute, value: Any) -> None:
+    if not (isinstance(value, str) and value):
+        fail(record, "name", "must be a name relative to the zone, '@', or a fully qualified name")
+
+
+def _check_type(record: Any, _: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, str) or value not in rdata.RECORD_TYPES or value == "SOA":
+        fail(record, "type", f"must be one of {RECORD_TYPE_CHOICES}, got {value!r}")
+
+
+def _check_ttl(record: Any, _: attrs.Attribute, value: Any) -> None:
+    if not (is_int(value) and 0 <= value <= MAX_TTL):
+        fail(record, "ttl", f"must be an integer from 0 to {MAX_TTL}, got {value!r}")
+
+
+def _check_protect(record: Any, _: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, bool):
+        fail(record, "protect", "must be True or False")
+
+
 @attrs.frozen(eq=False)
 class RecordSet(Resource):
     """A record set: plain `rrdatas`, or a `routing` policy (Geo, Weighted, Failover)."""
 
     kind: ClassVar[str] = "dns.RecordSet"
 
-    zone: ManagedZone = attrs.field(
-        validator=check(lambda v: isinstance(v, ManagedZone), "must be a dns.ManagedZone")
-    )
-    name: str = attrs.field(
-        validator=check(
-            lambda v: is_str(v) and v,
-            "must be a name relative to the zone, '@', or a fully qualified name",
-        )
-    )
-    type: str = attrs.field(
-        converter=lambda v: v.upper() if isinstance(v, str) else v,
-        validator=check(
-            lambda v: v in rdata.RECORD_TYPES and v != "SOA",
-            "must be one of " + " ".join(sorted(rdata.RECORD_TYPES - {"SOA"})) + ", got {value!r}",
-        ),
-    )
-    ttl: int = attrs.field(
-        default=300,
-        validator=check(
-            lambda v: is_int(v) and 0 <= v <= MAX_TTL,
-            f"must be an integer from 0 to {MAX_TTL}, got {{value!r}}",
-        ),
-    )
+    zone: ManagedZone = attrs.field(validator=_check_zone)
+    name: str = attrs.field(validator=_check_name)
+    type: str = attrs.field(converter=_upper, validator=_check_type)
+    ttl: int = attrs.field(default=300, validator=_check_ttl)
     rrdatas: tuple[str, ...] | None = attrs.field(default=None, converter=str_tuple)
     routing: Routing | None = attrs.field(default=None)
-    protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+    protect: bool = attrs.field(default=False, validator=_check_protect)
     # Derived once at construction: a big stack reads them several times per record set.
     fqdn: str = attrs.field(init=False, repr=False)
     address: str = attrs.field(init=False, repr=False)
