@@ -357,6 +357,7 @@ def emulator(host: str, port: int, data: str | None, quota: tuple[str, ...]) -> 
         quotas = parse_quota(list(quota))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    gc.enable()  # a server runs for hours: its cycles must be collected
     serve(host=host, port=port, data_file=data, quota=quotas)
 
 
@@ -364,6 +365,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: MldnsError and usage errors become one line and exit 1 (tracebacks with --debug)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    if argv is None:
+        gc.disable()  # as mldns.entry does, for `python -c "from mldns.cli import main; main()"`
     try:
         cli.main(args=args, prog_name="mldns", standalone_mode=False)
         if argv is None:

@@ -83,7 +83,9 @@ def render_text(plan: Plan, color: bool = False) -> str:
                 add(f"        {field}: {_value(old)} -> {_value(new)}")
         elif op == "create":
             for field, value in (action.after or {}).items():
-                add(f"        {field}: {_value(value)}")
+                kind = type(value)  # strings and numbers, most fields, without a call
+                text = _string(value) if kind is str else str(value) if kind is int else None
+                add(f"        {field}: {text or _value(value)}")
         elif action.kind.startswith("iam.") and action.op == "delete":
             for member in (action.before or {}).get("members", []):
                 lines.append(f"        loses {(action.before or {}).get('role')}: {member}")

@@ -266,3 +266,16 @@ def test_console_script_with_local_cloud(tmp_path: Path) -> None:
     failed = run("plan", "--local", str(stack))
     assert failed.returncode == 1
     assert failed.stderr == f"Error: {stack}:3: KeyError: 'k'\n"
+
+
+def test_the_command_runs_without_the_cycle_collector() -> None:
+    """`mldns` is a short-lived process: collection is off from before the heavy imports on."""
+    code = (
+        "import gc, sys\n"
+        "sys.argv = ['mldns', '--version']\n"
+        "from mldns.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('collector on:', gc.isenabled(), 'clients imported:', 'mldns.clients' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "collector on: False clients imported: True" in out.stdout

@@ -262,12 +262,13 @@ class RecordSet(Resource):
     def __attrs_post_init__(self) -> None:
         # Run once per record set of a big stack: the usual shape (a relative name, one plain
         # value) takes the short way through each check.
-        zone, rrdatas, rtype = self.zone, self.rrdatas, self.type
-        fqdn = _fqdn(zone, self.name)
+        zone, rrdatas, rtype, name = self.zone, self.rrdatas, self.type, self.name
+        fqdn = f"{name.lower()}.{zone.dns_name}" if name[-1] != "." and name != "@" else None
+        fqdn = fqdn or _fqdn(zone, name)
         object.__setattr__(self, "fqdn", fqdn)
         object.__setattr__(self, "address", f"{self.kind}.{zone.name}/{fqdn}/{rtype}")
         apex = fqdn == zone.dns_name
-        if self.name[-1:] == "." and not apex and not fqdn.endswith("." + zone.dns_name):
+        if name[-1] == "." and not apex and not fqdn.endswith("." + zone.dns_name):
             fail(self, "name", f"{fqdn} lies outside the zone {zone.dns_name}")
         if len(fqdn) > MAX_PLAIN_NAME or not PLAIN_NAME.fullmatch(fqdn):
             try:
