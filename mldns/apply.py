@@ -160,7 +160,7 @@ class Applier:
                 self._dirty = set()
             try:
                 if whole:
-                    self.store.write(state)
+                    self.store.write(state, changed)
                 else:
                     self.store.append(state, changed)
             except Exception as exc:  # a dead writer must stop the apply, never go unnoticed

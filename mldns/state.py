@@ -181,6 +181,7 @@ class LocalStateStore:
         self._text: list[bytes] = []
         self._position: dict[str, int] = {}
         self._entries: dict[str, dict[str, Any]] = {}
+        self._complete = False  # whether those lines are all of the state's, or only some
         # The file as read under the lock, and the entries it held: the first encode reuses the
         # lines of those entries still unchanged.
         self._locked = False
@@ -225,17 +226,26 @@ class LocalStateStore:
         if serial is not None:
             state.serial = serial
         if self._locked:
-            self._read = raw, data.get("resources", {})
+            # What this run writes builds on this read: lines encoded before are forgotten, and
+            # those of the file reused when the file alone is the state (no journal replayed).
+            self._order, self._text, self._position, self._entries = [], [], {}, {}
+            self._complete = False
+            self._read = (raw, data.get("resources", {})) if serial is None else None
             self._base = base if not self.journal_path.exists() else None
         return state
 
     def read_or_new(self) -> State:
         return self.read() or State(stack=self.stack)
 
-    def write(self, state: State) -> None:
+    def write(self, state: State, changed: dict[str, dict[str, Any] | None] | None = None) -> None:
         """Write the state file whole, atomically, and drop the journal it now holds; the first
-        write of a run keeps the previous file as `.backup`."""
-        self.persist(self.encode(state))
+        write of a run keeps the previous file as `.backup`.
+
+        `state` holds every resource. `changed`, if given, holds everything changed since this
+        store's last write or append: then only those lines are encoded, provided the store holds
+        the lines of all the rest."""
+        self._take_read_lines()
+        self.persist(self.encode(state, changed if self._complete else None))
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -309,10 +319,10 @@ class LocalStateStore:
 
     def _take_read_lines(self) -> None:
         if self._read is not None:
-            self._reuse_lines(*self._read)
+            self._complete = self._reuse_lines(*self._read)
             self._read = None
 
-    def _reuse_lines(self, raw: bytes, resources: dict[str, dict[str, Any]]) -> None:
+    def _reuse_lines(self, raw: bytes, resources: dict[str, dict[str, Any]]) -> bool:
         """Take the lines of the file as read, each with the entry read from it, as if this store
         had encoded them: the first write of an apply then re-encodes only what the apply changed.
 
@@ -320,12 +330,12 @@ class LocalStateStore:
         line; anything else (an older layout, a hand edit) is simply encoded afresh.
         """
         if not resources:
-            return
+            return True
         lines = raw.split(b"\n")
         try:
             first = lines.index(b' "resources": {') + 1
         except ValueError:
-            return
+            return False
         order = list(resources)  # in file order, as JSON objects keep it
         block = lines[first : first + len(order)]
         prefixes = [f'  "{address}": '.encode() for address in order]
@@ -336,10 +346,11 @@ class LocalStateStore:
             or not all(line[-1:] == b"," for line in block[:-1])
             or order != sorted(order)
         ):
-            return  # another layout, a hand-edited order, or an address JSON escapes
+            return False  # another layout, a hand-edited order, or an address JSON escapes
         block[:-1] = [line[:-1] for line in block[:-1]]  # the commas between lines
         self._order, self._text, self._entries = order, block, dict(resources)
         self._position = {a: i for i, a in enumerate(order)}
+        return True
 
     def _encode_all(self, resources: dict[str, dict[str, Any]]) -> None:
         known, text = self._entries, dict(zip(self._order, self._text, strict=True))
@@ -349,6 +360,7 @@ class LocalStateStore:
         ]
         self._order, self._entries = order, dict(resources)
         self._position = {a: i for i, a in enumerate(order)}
+        self._complete = True
 
     def _encode_changes(self, changed: dict[str, dict[str, Any] | None]) -> None:
         entries, position, text = self._entries, self._position, self._text

@@ -164,6 +164,37 @@ def test_the_next_write_folds_the_journal_into_the_state_file(tmp_path: Path) ->
     assert LocalStateStore(tmp_path, "ml").read() == state
 
 
+def test_a_write_of_what_changed_keeps_what_the_journal_brought(tmp_path: Path) -> None:
+    """After a replay the file's lines are not the state's: a write naming only this run's
+    changes must still hold the journal's."""
+    store, _ = journaled(tmp_path)
+    with store.lock("apply"):
+        state = store.read()
+        assert state is not None
+        changed = {"dns.ManagedZone.z003": {**entry(3), "protect": True}}
+        state.resources.update(changed)
+        store.write(state, changed)
+    assert LocalStateStore(tmp_path, "ml").read() == state
+    assert state.resources["dns.ManagedZone.z009"] == entry(9)  # from the journal
+
+
+def test_a_write_of_what_changed_reuses_the_rest(tmp_path: Path) -> None:
+    state = State(stack="ml", resources={f"dns.ManagedZone.z{n:03d}": entry(n) for n in range(5)})
+    LocalStateStore(tmp_path, "ml").write(state)
+    path = tmp_path / "ml.json"  # an unchanged line edited by hand is kept as it is
+    path.write_text(path.read_text().replace('"dnsName": "z4.', '"dnsName":   "z4.'))
+    store = LocalStateStore(tmp_path, "ml")
+    with store.lock("apply"):
+        current = store.read()
+        assert current is not None
+        changed = {"dns.ManagedZone.z001": None, "dns.ManagedZone.z007": entry(7)}
+        current.resources.pop("dns.ManagedZone.z001")
+        current.resources["dns.ManagedZone.z007"] = entry(7)
+        store.write(current, changed)
+    assert '"dnsName":   "z4.' in path.read_text()
+    assert LocalStateStore(tmp_path, "ml").read() == current
+
+
 def test_a_write_cut_short_by_a_crash_is_ignored(tmp_path: Path) -> None:
     store, before = journaled(tmp_path)
     lines = store.journal_path.read_bytes().split(b"\n")
