@@ -208,7 +208,7 @@ class DnsProvider:
         records = [a for a in actions if a.kind == RECORD]
         project = actions[0].project
         name = _zone_name(zone.address if zone else records[0].parent)
-        if zone and zone.op in ("create", "replace") and records:
+        if records:  # read while the zone is created, or the record sets are batched
             ctx.prefetch(self._quota_key(project), lambda: self.quota(project))
         if zone and zone.op in ("create", "adopt", "forget"):
             self._zone_action(zone, ctx)
