@@ -37,9 +37,17 @@ def make_plan(
     unmanaged: dict[str, int] = {}
     managed: dict[str, int] = {}
     refreshed: dict[str, dict[str, Any]] = {}
+    # Each provider's share, in one pass over a big stack and its state, in declaration order.
+    shares: dict[int, tuple[dict[str, Resource], dict[str, dict[str, Any]]]] = {
+        id(p): ({}, {}) for p in providers
+    }
+    share_of = {kind: shares[id(p)] for p in reversed(providers) for kind in p.kinds}
+    for address, resource in desired.items():
+        share_of[resource.kind][0][address] = resource
+    for address, entry in prior.resources.items():
+        share_of[entry["kind"]][1][address] = entry
     for provider in providers:
-        mine = {a: r for a, r in desired.items() if r.kind in provider.kinds}
-        prior_mine = {a: e for a, e in prior.resources.items() if e["kind"] in provider.kinds}
+        mine, prior_mine = shares[id(provider)]
         if not mine and not prior_mine:
             continue
         bodies = {a: provider.desired_body(r, project) for a, r in mine.items()}

@@ -121,9 +121,6 @@ class DnsProvider:
                 zones.setdefault(entry["attributes"]["name"], None)
             elif entry["kind"] == RECORD and entry.get("parent"):
                 zones.setdefault(_zone_name(entry["parent"]), None)
-        managed = {a for a in desired if a.startswith(RECORD + ".")} | {
-            a for a, e in prior.items() if e["kind"] == RECORD
-        }
         names = sorted(zones)
         if len(names) > 1:
             listed = self.list_zones(project)
@@ -139,7 +136,15 @@ class DnsProvider:
             listings = pool.map(lambda name: self.list_records(project, name), present)
             for name, records in zip(present, listings, strict=True):
                 self._refresh_zone(
-                    project, name, raw_zones[name], records, zones[name], managed, expected, result
+                    project,
+                    name,
+                    raw_zones[name],
+                    records,
+                    zones[name],
+                    desired,
+                    prior,
+                    expected,
+                    result,
                 )
         return result
 
@@ -150,7 +155,8 @@ class DnsProvider:
         raw_zone: dict[str, Any],
         records: list[dict[str, Any]],
         declared: ManagedZone | None,
-        managed: set[str],
+        desired: dict[str, Resource],
+        prior: dict[str, dict[str, Any]],
         expected: dict[str, dict[str, Any]],
         result: Refresh,
     ) -> None:
@@ -163,7 +169,7 @@ class DnsProvider:
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
             rec_address = record_address(name, raw["name"].lower(), raw["type"])
-            if rec_address in managed:
+            if rec_address in desired or rec_address in prior:  # managed
                 want = expected.get(rec_address)
                 # Google's form of a plain record set equals ours more often than not: then it
                 # need not be normalised, and the diff finds the very same object.
