@@ -38,3 +38,21 @@ def atomic_write(path: Path, data: str | bytes | list[bytes]) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def keep_copy(source: Path, copy: Path) -> None:
+    """Make `copy` hold what `source` holds now, durably, for as long as `source` is only ever
+    replaced whole (as `atomic_write` does): a hard link where the file system has them, so
+    nothing is copied, else a copy written atomically."""
+    link = copy.with_name(f".{copy.name}.link")
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(link)
+        os.link(source, link)
+        os.replace(link, copy)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(link)
+        atomic_write(copy, source.read_bytes())
+        return
+    fsync_dir(copy.parent)

@@ -23,7 +23,7 @@ import filelock
 
 from mldns import journal
 from mldns.errors import LockError, StateError
-from mldns.files import atomic_write
+from mldns.files import atomic_write, keep_copy
 from mldns.journal import Journal
 
 FORMAT_VERSION = 1
@@ -282,7 +282,7 @@ class LocalStateStore:
         """Write what `encode` made: callers may encode under their lock and write outside it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self._backed_up and self.path.exists():
-            atomic_write(self.backup_path, self.path.read_bytes())
+            keep_copy(self.path, self.backup_path)
         self._backed_up = True
         atomic_write(self.path, chunks)
 

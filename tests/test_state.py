@@ -268,6 +268,25 @@ def test_backup_on_first_write_of_a_run(tmp_path: Path) -> None:
     assert len(run.read().resources) == 3
 
 
+def test_backup_without_hard_links_is_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the file system has no hard links, the backup is written out as a copy."""
+    store, state = saved(tmp_path)
+    original = store.path.read_bytes()
+
+    def no_links(source: Any, target: Any) -> None:
+        raise OSError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    run = LocalStateStore(tmp_path, "ml")
+    state.resources["dns.ManagedZone.z2"] = entry(2)
+    run.write(state)
+    assert store.backup_path.read_bytes() == original
+    assert os.stat(store.backup_path).st_ino != os.stat(store.path).st_ino
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ml.json", "ml.json.backup"]
+
+
 def one_line_error(store: LocalStateStore) -> str:
     with pytest.raises(StateError) as info:
         store.read()
