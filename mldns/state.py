@@ -228,8 +228,7 @@ class LocalStateStore:
         if self._locked:
             # What this run writes builds on this read: lines encoded before are forgotten, and
             # those of the file reused when the file alone is the state (no journal replayed).
-            self._order, self._text, self._position, self._entries = [], [], {}, {}
-            self._complete = False
+            self._forget_lines()
             self._read = (raw, data.get("resources", {})) if serial is None else None
             self._base = base if not self.journal_path.exists() else None
         return state
@@ -316,6 +315,10 @@ class LocalStateStore:
             b",\n".join(self._text),
             f"\n }}{after}".encode(),
         ]
+
+    def _forget_lines(self) -> None:
+        self._order, self._text, self._position, self._entries = [], [], {}, {}
+        self._complete, self._read = False, None
 
     def _take_read_lines(self) -> None:
         if self._read is not None:
@@ -426,6 +429,7 @@ class LocalStateStore:
             )
             atomic_write(self.info_path, json.dumps(attrs.asdict(info)))
             self._locked, self._backed_up = True, False
+            self._forget_lines()  # a run builds on what it reads, never on an earlier run's lines
             yield
         finally:
             if self._journal is not None:

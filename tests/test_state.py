@@ -195,6 +195,21 @@ def test_a_write_of_what_changed_reuses_the_rest(tmp_path: Path) -> None:
     assert LocalStateStore(tmp_path, "ml").read() == current
 
 
+def test_a_run_never_builds_on_the_lines_of_an_earlier_one(tmp_path: Path) -> None:
+    """A store used for two runs (a notebook's workspace): the state file removed in between,
+    the second run's write of what changed holds only its own state."""
+    store = LocalStateStore(tmp_path, "ml")
+    with store.lock("apply"):
+        first = State(stack="ml", resources={"dns.ManagedZone.z001": entry(1)})
+        store.write(first)
+    store.path.unlink()
+    with store.lock("apply"):
+        assert store.read() is None
+        second = State(stack="ml", resources={"dns.ManagedZone.z002": entry(2)})
+        store.write(second, dict(second.resources))
+    assert LocalStateStore(tmp_path, "ml").read() == second
+
+
 def test_a_write_cut_short_by_a_crash_is_ignored(tmp_path: Path) -> None:
     store, before = journaled(tmp_path)
     lines = store.journal_path.read_bytes().split(b"\n")
