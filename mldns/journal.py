@@ -13,8 +13,9 @@ one removed), each as the state file holds it:
 
     {"serial": 42, "resources": {"dns.RecordSet.z/a.z.example./A": {...}, ...}}
 
-A write is one line, flushed to disk before the apply goes on; a line without its newline was cut
-short by a crash and is ignored, like the call whose result it held.
+A write is one line, flushed to disk before the next one is made; a line without its newline was
+cut short by a crash and is ignored, like the call whose result it held. The file is readable by
+its owner only, as the state file is.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Journal:
 
     def __init__(self, path: Path, lineage: str, serial: int) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             self._write(json.dumps({"journal_of": lineage, "serial": serial}).encode() + b"\n")
         except BaseException:

@@ -146,6 +146,7 @@ def journaled(tmp_path: Path) -> tuple[LocalStateStore, State]:
 
 def test_a_journal_left_by_a_dead_apply_is_replayed(tmp_path: Path) -> None:
     store, before = journaled(tmp_path)
+    assert store.journal_path.stat().st_mode & 0o777 == store.path.stat().st_mode & 0o777 == 0o600
     assert json.loads(store.path.read_text()) == before.to_json()  # the state file is untouched
     state = LocalStateStore(tmp_path, "ml").read()
     assert state is not None and state.serial == before.serial + 2
