@@ -278,7 +278,8 @@ class LocalStateStore:
         self._journal.append(state.serial, members)
 
     def persist(self, chunks: list[bytes]) -> None:
-        """Write what `encode` made: callers may encode under their lock and write outside it."""
+        """Write what `encode` made as the state file, keeping the previous one as `.backup` on
+        the first write of a run."""
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self._backed_up and self.path.exists():
             keep_copy(self.path, self.backup_path)
@@ -292,8 +293,8 @@ class LocalStateStore:
         if changed.
 
         One line per resource keeps the file reviewable and diffable, and lets the C encoder do
-        the work (an indented dump runs in pure Python, ten times slower). An apply writes the state
-        after every call, so the work of a write must not grow with the state: with `changed`
+        the work (an indented dump runs in pure Python, ten times slower). The lines are kept, so
+        that the work of a write need not grow with the state: with `changed`
         (address to entry, None for removed: everything that changed since this store's last
         encode) only those lines are touched and `state.resources` is not read. Without it, every
         entry is compared; entries are replaced on change, never edited in place, so an entry that

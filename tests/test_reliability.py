@@ -105,9 +105,11 @@ def test_a_state_write_failure_stops_the_apply_and_the_next_run_reconciles(
 
     make_workspace(_stack(), emu, tmp_path).apply()
 
-    def disk_full(self, text):
+    def disk_full(self, *written):
         raise OSError(28, "No space left on device")
 
+    # Every state write fails: the journal's appends and the whole file's.
+    monkeypatch.setattr(LocalStateStore, "append", disk_full)
     monkeypatch.setattr(LocalStateStore, "persist", disk_full)
     with pytest.raises(StateError, match="No space left on device.*next plan reconciles"):
         make_workspace(_stack(ttl=120), emu, tmp_path).apply()

@@ -260,34 +260,25 @@ class RecordSet(Resource):
     address: str = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        # Run once per record set of a big stack: the usual shape (a relative name, one plain
-        # value) takes the short way through each check.
-        zone, rrdatas, rtype, name = self.zone, self.rrdatas, self.type, self.name
-        fqdn = f"{name.lower()}.{zone.dns_name}" if name[-1] != "." and name != "@" else None
-        fqdn = fqdn or _fqdn(zone, name)
+        zone, rrdatas, rtype = self.zone, self.rrdatas, self.type
+        fqdn = _fqdn(zone, self.name)
         object.__setattr__(self, "fqdn", fqdn)
         object.__setattr__(self, "address", f"{self.kind}.{zone.name}/{fqdn}/{rtype}")
         apex = fqdn == zone.dns_name
-        if name[-1] == "." and not apex and not fqdn.endswith("." + zone.dns_name):
+        if not apex and not fqdn.endswith("." + zone.dns_name):
             fail(self, "name", f"{fqdn} lies outside the zone {zone.dns_name}")
-        if len(fqdn) > MAX_PLAIN_NAME or not PLAIN_NAME.fullmatch(fqdn):
-            try:
-                _dns_name(fqdn)
-            except Exception:
-                fail(self, "name", f"{fqdn!r} is not a valid DNS name")
+        try:
+            _dns_name(fqdn)
+        except Exception:
+            fail(self, "name", f"{fqdn!r} is not a valid DNS name")
         if apex and rtype == "CNAME":
             fail(self, "type", "a CNAME cannot be at the zone apex (it holds SOA and NS)")
         if (rrdatas is None) == (self.routing is None):
             fail(self, "rrdatas", "give either rrdatas or routing, not both and not neither")
-        if rrdatas is None:
-            self._check_routing()
-        elif type(rrdatas) is tuple and len(rrdatas) == 1 and type(rrdatas[0]) is str:
-            try:
-                rdata.canonical(rtype, rrdatas[0])
-            except rdata.RdataError as exc:
-                fail(self, "rrdatas", str(exc))
-        else:
+        if rrdatas is not None:
             self._check_rrdatas("rrdatas", rrdatas)
+        else:
+            self._check_routing()
 
     @property
     def key(self) -> str:
