@@ -86,7 +86,7 @@ def _workspace(
     if opts["local"] and opts["emulator"]:
         raise UsageError("--local and --emulator contradict each other: choose one")
     stack = load_stack(stack_file) if stack_file else None
-    name = stack.name if stack else stack_name
+    name = stack.name if stack is not None else stack_name
     with contextlib.ExitStack() as stack_ctx:
         emulator = opts["emulator"]
         if opts["local"]:

@@ -28,7 +28,7 @@ LOCAL_CLOUD = "local-cloud.json"
 def resolve_project(explicit: str | None, stack: Stack | None, local: bool) -> str:
     for candidate in (
         explicit,
-        stack.project if stack else None,
+        stack.project if stack is not None else None,
         *(os.environ.get(v) for v in PROJECT_ENV),
     ):
         if candidate:

@@ -225,6 +225,14 @@ def test_missing_stack_file(mldns: Any, tmp_path: Path) -> None:
     assert result.code == 1 and "no such stack file" in result.err
 
 
+def test_a_stack_with_no_resources_keeps_its_name_and_project(mldns: Any, files: Any) -> None:
+    """An empty Stack has no length; it must still count as given."""
+    files.stack.write_text('import mldns\nstack = mldns.Stack("bare", project="bare-project")\n')
+    result = mldns("plan", str(files.stack), *files.opts)
+    assert result.code == 0, result.err
+    assert "Stack bare in project bare-project" in result.out
+
+
 def test_local_and_emulator_contradict(mldns: Any, files: Any) -> None:
     result = mldns("plan", files.write(), "--local", *files.opts)
     assert result.code == 1
