@@ -35,5 +35,8 @@ def test_benchmark_runs_every_scenario_at_tiny_scale(tmp_path: Path) -> None:
         row = rows[name]
         assert row["calls"] == row["min_calls"], (name, row["calls"], row["min_calls"])
     assert rows["plan-1-zone"]["rss_mb"] > 0
+    for name in ("plan-1-zone", "plan-many-zones"):
+        alone = rows[f"  {name}: stack file alone"]
+        assert alone["mldns_s"] > 0 and alone["ratio"] > 0
     assert rows["plan-1-zone"]["state_bytes"] > 0
     assert "plan-1-zone" in proc.stdout  # the table was printed
