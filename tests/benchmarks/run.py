@@ -211,6 +211,30 @@ class Bench:
             info=True,
             samples={"mldns": alone},
         )
+        latency = self.args.plan_latency_ms
+        if not latency:
+            return
+        # The same plan and floor with every request delayed, as on a real network.
+        engine, floor = [], []
+        self.emu.add_fault(delay_ms=latency)
+        try:
+            for _ in range(self.args.repeat):
+                run = self.cli("plan", stack, state, "--detailed-exitcode", check=False)
+                if run.rc != 0:
+                    raise RuntimeError(f"the no-op plan failed:\n{run.stderr[-2000:]}")
+                engine.append(run.wall)
+                floor.append(self.floor("list", zones=zones).wall)
+        finally:
+            self.emu.clear_faults()
+        self.row(
+            scenario=f"  {name}: {latency} ms a call",
+            timed=f"the same plan with {latency} ms added to every request",
+            mldns_s=statistics.median(engine),
+            floor_s=statistics.median(floor),
+            floor=f"the same lists with {latency} ms added to every request",
+            info=True,
+            samples={"mldns": engine, "floor": floor},
+        )
 
     def apply_scenarios(self, records: int) -> float:
         zone_only = write_stack(self.work, 1, 0)
@@ -363,6 +387,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-zones", type=int, default=50)
     parser.add_argument("--latency-records", type=int, default=100)
     parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument(
+        "--plan-latency-ms",
+        type=int,
+        default=50,
+        help="also time each no-op plan and its floor with this delay per request (0: skip)",
+    )
     parser.add_argument("--parallelism", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median counts")
     parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these")
@@ -373,6 +403,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.big_records, args.zones, args.zone_records = 120, 3, 20
         args.apply_records, args.terraform_records = 30, 10
         args.latency_zones, args.latency_records, args.latency_ms = 3, 5, 5
+        args.plan_latency_ms = 5
         args.repeat = 1
     return args
 
