@@ -13,6 +13,7 @@ from google.cloud import dns as gdns
 
 import mldns
 from mldns import dns
+from mldns.clients import Clients
 from mldns.emulator import Emulator
 from mldns.errors import ApplyError, UnsafePlanError
 from mldns.state import LocalStateStore
@@ -116,6 +117,28 @@ def test_create_then_no_changes(emu: Emulator, tmp_path: Any) -> None:
     again = ws.plan()
     assert not again.has_changes
     assert "No changes" in str(again)
+
+
+def test_a_change_and_its_polls_ask_only_for_id_and_status(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Change's reply echoes every record set it carries; the engine reads only two fields."""
+    replies: list[tuple[str, dict[str, Any]]] = []
+    send = Clients.dns_request
+
+    def recording(self: Clients, method: str, path: str, **kwargs: Any) -> Any:
+        reply = send(self, method, path, **kwargs)
+        if "/changes" in path:
+            replies.append((method, reply))
+        return reply
+
+    monkeypatch.setattr(Clients, "dns_request", recording)
+    with Emulator(change_pending_gets=1) as emu:
+        make_workspace(build([a(f"w{i}", f"10.0.0.{i}") for i in range(5)]), emu, tmp_path).apply()
+        assert len(live(emu)) == 7  # the five, SOA and NS
+    methods = [method for method, _ in replies]
+    assert methods[0] == "POST" and methods[1:] and set(methods[1:]) == {"GET"}  # sent, polled
+    assert all(set(reply) == {"id", "status"} for _, reply in replies)
 
 
 def test_update_in_place_with_field_diff(emu: Emulator, tmp_path: Any) -> None:

@@ -20,6 +20,7 @@ from . import compute_api, dns_api, iam_api
 from .call import Call
 from .errors import ApiError
 from .faults import Faults
+from .fields import parse_fields, select
 from .store import Store
 
 RECENT_REQUESTS = 1000
@@ -179,13 +180,15 @@ class App:
                     body = json.loads(raw)
                 except ValueError:
                     raise ApiError(400, "parseError", "Parse Error") from None
+            fields = request.args.get("fields")
+            selection = parse_fields(fields) if fields else None
             call = Call(self.store, request.method, params, request.args, body)
             write = is_write(request.method, request.path)
             with self.store.lock:
                 status, reply = handler(call)
                 if write:
                     self.store.save()
-            return status, reply
+            return status, select(reply, selection)
         except ApiError as exc:
             return exc.code, exc.body()
 

@@ -25,6 +25,9 @@ DEFAULT_QUOTA = {
     "totalRrdataSizePerChange": 100000,
 }
 MAX_RECONCILE_ROUNDS = 5
+# A Change's reply echoes every record set it adds and deletes; only its id and status are read,
+# so only they are asked for (a partial response, Google's standard `fields` parameter).
+CHANGE_FIELDS = {"fields": "id,status"}
 
 
 def zone_address(name: str) -> str:
@@ -358,7 +361,9 @@ class DnsProvider:
                 "deletions": [d for p in batch for d in p.deletions],
             }
             try:
-                change = self.clients.dns_request("POST", path, data=body)
+                change = self.clients.dns_request(
+                    "POST", path, data=body, query_params=CHANGE_FIELDS
+                )
                 self._wait_change(path, change)
             except (gexc.Conflict, gexc.PreconditionFailed, gexc.NotFound) as exc:
                 batch, done, drift = self._reconcile(project, zone, batch, exc)
@@ -388,7 +393,9 @@ class DnsProvider:
                 )
             time.sleep(delay)
             delay = min(max(delay * 2, 0.05), 2.0)
-            change = self.clients.dns_request("GET", f"{path}/{change['id']}")
+            change = self.clients.dns_request(
+                "GET", f"{path}/{change['id']}", query_params=CHANGE_FIELDS
+            )
 
     def _reconcile(
         self, project: str, zone: str, batch: list[_Pair], exc: Exception

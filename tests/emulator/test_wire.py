@@ -148,3 +148,42 @@ def test_unknown_path_and_method(emu):
     assert requests.get(f"{emu.url}/dns/v1/nowhere", timeout=5).status_code == 404
     reply = requests.delete(f"{emu.url}{DNS}", timeout=5)
     assert reply.status_code == 405 and reply.json()["error"]["code"] == 405
+
+
+def test_fields_selects_a_partial_response(api, zone):
+    change = api(
+        "POST",
+        "/managedZones/train/changes",
+        {
+            "additions": [
+                {"name": "a.train.example.com.", "type": "A", "ttl": 60, "rrdatas": ["10.0.0.1"]}
+            ]
+        },
+        fields="id,status",
+    )
+    assert set(change) <= {"id", "status"} and change["id"]
+    page = api("GET", "/managedZones/train/rrsets", fields="rrsets(name,ttl),kind")
+    assert page["kind"] == "dns#resourceRecordSetsListResponse"
+    assert {"name": "a.train.example.com.", "ttl": 60} in page["rrsets"]
+    assert all(set(r) == {"name", "ttl"} for r in page["rrsets"])
+    project = api("GET", "")
+    nested = api("GET", "", fields="quota/rrsetsPerManagedZone,id")
+    assert nested == {
+        "quota": {"rrsetsPerManagedZone": project["quota"]["rrsetsPerManagedZone"]},
+        "id": project["id"],
+    }
+    every = api("GET", "/managedZones/train/rrsets", fields="rrsets/*,rrsets/name")
+    assert every["rrsets"][0]["kind"] == "dns#resourceRecordSet"
+
+
+@pytest.mark.parametrize("selector", ["id,", "(id)", "rrsets(name", "a//b", "id status", "a)"])
+def test_an_invalid_field_selection_is_refused_before_anything_runs(api, zone, selector):
+    body = {
+        "additions": [
+            {"name": "b.train.example.com.", "type": "A", "ttl": 60, "rrdatas": ["10.0.0.2"]}
+        ]
+    }
+    with pytest.raises(gexc.BadRequest, match="Invalid field selection"):
+        api("POST", "/managedZones/train/changes", body, fields=selector)
+    names = [r["name"] for r in api("GET", "/managedZones/train/rrsets")["rrsets"]]
+    assert "b.train.example.com." not in names
