@@ -39,8 +39,8 @@ def select(value: Any, selection: Selection | None) -> Any:
 
 
 def _tokenize(text: str) -> list[str]:
-    tokens, pos = [], 0
-    while pos < len(text.rstrip()):
+    tokens, pos, end = [], 0, len(text.rstrip())
+    while pos < end:
         match = _TOKEN.match(text, pos)
         if match is None:
             raise _invalid(text)
