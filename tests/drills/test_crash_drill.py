@@ -1,4 +1,5 @@
-"""Crash drill: SIGKILL `mldns apply` at random moments; the next run must converge.
+"""Crash drill: SIGKILL `mldns apply` at random moments (half of them once its state journal
+exists); the next run must converge.
 
 After every kill the state file must parse (old or new version, never torn), and a following
 apply must bring cloud, state and declaration into agreement, adopting what was created but not
@@ -56,15 +57,21 @@ def test_crash_drill(tmp_path, capsys):
                 "--adopt",
                 "--allow-destructive",
             ]
+            store = LocalStateStore(tmp_path, "fleet")
             proc = subprocess.Popen(
                 MLDNS + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(rng.uniform(0.3, 1.6))
+            if variant % 2:
+                time.sleep(rng.uniform(0.3, 1.6))
+            else:
+                # Half the kills wait for the journal, then land while writes are recorded in it,
+                # however long this machine takes to start the apply and reach its first write.
+                _wait_for(store.journal_path, proc)
+                time.sleep(rng.uniform(0, 0.2))
             if proc.poll() is None:
                 killed_mid_run += 1
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            store = LocalStateStore(tmp_path, "fleet")
             journals += store.journal_path.exists()
             store.read()  # must parse: the file is the old or the new version, never torn
             stack = build(SEED, SIZE, variant)
@@ -86,3 +93,10 @@ def test_crash_drill(tmp_path, capsys):
         )
     assert killed_mid_run >= KILLS // 2, "too few kills interrupted a run: the drill proved little"
     assert journals, "no kill left a journal: its replay went untested"
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Until `path` exists, or the process has ended, or `timeout` has passed."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
