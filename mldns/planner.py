@@ -38,16 +38,16 @@ def make_plan(
     managed: dict[str, int] = {}
     refreshed: dict[str, dict[str, Any]] = {}
     # Each provider's share, in one pass over a big stack and its state, in declaration order.
-    shares: dict[int, tuple[dict[str, Resource], dict[str, dict[str, Any]]]] = {
-        id(p): ({}, {}) for p in providers
+    shares: dict[Provider, tuple[dict[str, Resource], dict[str, dict[str, Any]]]] = {
+        p: ({}, {}) for p in providers
     }
-    share_of = {kind: shares[id(p)] for p in reversed(providers) for kind in p.kinds}
+    share_of = {kind: shares[p] for p in reversed(providers) for kind in p.kinds}
     for address, resource in desired.items():
         share_of[resource.kind][0][address] = resource
     for address, entry in prior.resources.items():
         share_of[entry["kind"]][1][address] = entry
     for provider in providers:
-        mine, prior_mine = shares[id(provider)]
+        mine, prior_mine = shares[provider]
         if not mine and not prior_mine:
             continue
         bodies = {a: provider.desired_body(r, project) for a, r in mine.items()}

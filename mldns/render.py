@@ -88,7 +88,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
                 add(f"        {field}: {text or _value(value)}")
         elif action.kind.startswith("iam.") and action.op == "delete":
             for member in (action.before or {}).get("members", []):
-                lines.append(f"        loses {(action.before or {}).get('role')}: {member}")
+                add(f"        loses {(action.before or {}).get('role')}: {member}")
         if action.kind.startswith("iam.") and action.op == "update":
             removed = sorted(
                 set((action.before or {}).get("members", []))
