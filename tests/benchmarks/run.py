@@ -137,6 +137,12 @@ class Bench:
             args += [f"--{key.replace('_', '-')}", str(value)]
         return run_child(args, self.work)
 
+    def lower_bound(self, mode: str, **options: Any) -> Run:
+        args = [sys.executable, str(HERE / "lower_bound.py"), mode]
+        for key, value in options.items():
+            args += [f"--{key}", str(value)]
+        return run_child(args, self.work)
+
     def counted(self, action: Callable[[], Run]) -> tuple[Run, int]:
         self.emu.clear_requests()
         run = action()
@@ -175,7 +181,9 @@ class Bench:
             state_bytes=self.state_bytes(state),
             info=True,
         )
-        engine, floor, calls, alone = [], [], [], []
+        rows_state = self.work / f"rows-{zones}x{records}.json"
+        self.lower_bound("state", zones=zones, records=records, out=rows_state)
+        engine, floor, calls, alone, bound = [], [], [], [], []
         rss = 0.0
         for _ in range(self.args.repeat):
             run, n = self.counted(
@@ -188,6 +196,15 @@ class Bench:
             rss = max(rss, run.rss_mb)
             floor.append(self.floor("list", zones=zones).wall)
             alone.append(run_child([*self.mldns, "validate", str(stack)], self.work).wall)
+            bound.append(
+                self.lower_bound(
+                    "plan",
+                    emulator=self.emu.host_port,
+                    zones=zones,
+                    records=records,
+                    state=rows_state,
+                )
+            )
         self.row(
             scenario=name,
             timed=f"mldns plan, {zones} zone(s) x {records} record sets, no changes",
@@ -210,6 +227,18 @@ class Bench:
             floor_s=statistics.median(floor),
             info=True,
             samples={"mldns": alone},
+        )
+        # What no design could beat while it must start, declare, read state and list.
+        self.row(
+            scenario=f"  {name}: table lower bound",
+            timed="lower_bound.py: the same records as tables, checked, compact state, listed, compared",
+            mldns_s=statistics.median(run.wall for run in bound),
+            floor_s=statistics.median(floor),
+            info=True,
+            samples={
+                "mldns": [run.wall for run in bound],
+                "steps": [json.loads(run.stdout)["steps"] for run in bound],
+            },
         )
         latency = self.args.plan_latency_ms
         if not latency:
