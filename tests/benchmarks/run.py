@@ -132,15 +132,15 @@ class Bench:
         return run_child(args, self.work, check=check)
 
     def floor(self, mode: str, **options: Any) -> Run:
-        args = [sys.executable, str(HERE / "floor.py"), mode, "--emulator", self.emu.host_port]
-        for key, value in options.items():
-            args += [f"--{key.replace('_', '-')}", str(value)]
-        return run_child(args, self.work)
+        return self._script("floor.py", mode, options)
 
     def lower_bound(self, mode: str, **options: Any) -> Run:
-        args = [sys.executable, str(HERE / "lower_bound.py"), mode]
+        return self._script("lower_bound.py", mode, options)
+
+    def _script(self, name: str, mode: str, options: dict[str, Any]) -> Run:
+        args = [sys.executable, str(HERE / name), mode, "--emulator", self.emu.host_port]
         for key, value in options.items():
-            args += [f"--{key}", str(value)]
+            args += [f"--{key.replace('_', '-')}", str(value)]
         return run_child(args, self.work)
 
     def counted(self, action: Callable[[], Run]) -> tuple[Run, int]:
@@ -196,15 +196,7 @@ class Bench:
             rss = max(rss, run.rss_mb)
             floor.append(self.floor("list", zones=zones).wall)
             alone.append(run_child([*self.mldns, "validate", str(stack)], self.work).wall)
-            bound.append(
-                self.lower_bound(
-                    "plan",
-                    emulator=self.emu.host_port,
-                    zones=zones,
-                    records=records,
-                    state=rows_state,
-                )
-            )
+            bound.append(self.lower_bound("plan", zones=zones, records=records, state=rows_state))
         self.row(
             scenario=name,
             timed=f"mldns plan, {zones} zone(s) x {records} record sets, no changes",
