@@ -220,7 +220,7 @@ class Bench:
             info=True,
             samples={"mldns": alone},
         )
-        # What no design could beat while it must start, declare, read state and list.
+        # The least a table-declared plan built from mldns's parts could cost, step after step.
         self.row(
             scenario=f"  {name}: table lower bound",
             timed="lower_bound.py: the same records as tables, checked, compact state, listed, compared",
