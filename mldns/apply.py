@@ -19,8 +19,9 @@ import attrs
 
 from mldns.clients import Clients
 from mldns.errors import StateError, UnsafePlanError
+from mldns.journal import patch_rows
 from mldns.plan import Action, Plan
-from mldns.providers.base import ActionFailed, ApplyContext, Provider
+from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
 from mldns.state import LocalStateStore, State
 
 # Seconds the state writer lets pass between a commit and the write that records it.
@@ -107,11 +108,12 @@ class Applier:
         self._changed = threading.Condition()
         self._generation = self._written = 0
         self._dirty: set[str] = set()  # addresses committed since the last write began
+        self._rows: dict[str, dict[str, Any]] = {}  # and tables' rows, where only rows changed
         self._closing = False
         self._closed = threading.Event()  # set with _closing: cuts the writer's grace short
         self._failure: StateError | None = None
 
-    def commit(self, changes: dict[str, dict[str, Any] | None]) -> None:
+    def commit(self, changes: dict[str, dict[str, Any] | RowChanges | None]) -> None:
         """Record finished work in state; the writer puts it on disk behind the caller.
 
         A call never waits for the disk: the next Change goes out while the state holding the
@@ -125,12 +127,18 @@ class Applier:
                 raise self._failure
             if not changes:
                 return
+            resources = self.state.resources
             for address, entry in changes.items():
+                if isinstance(entry, RowChanges):
+                    resources[address] = patch_rows(resources[address], entry.rows)
+                    self._rows.setdefault(address, {}).update(entry.rows)
+                    continue
                 if entry is None:
-                    self.state.resources.pop(address, None)
+                    resources.pop(address, None)
                 else:
-                    self.state.resources[address] = entry
-            self._dirty.update(changes)
+                    resources[address] = entry
+                self._dirty.add(address)
+                self._rows.pop(address, None)
             self.state.serial += 1
             self._generation += 1
             self._changed.notify_all()
@@ -157,12 +165,14 @@ class Applier:
                     self.state, resources=dict(self.state.resources) if whole else {}
                 )
                 changed = {a: self.state.resources.get(a) for a in self._dirty}
-                self._dirty = set()
+                rows = self._rows
+                self._dirty, self._rows = set(), {}
             try:
                 if whole:
+                    changed.update((a, self.state.resources.get(a)) for a in rows)
                     self.store.write(state, changed)
                 else:
-                    self.store.append(state, changed)
+                    self.store.append(state, changed, rows)
             except Exception as exc:  # a dead writer must stop the apply, never go unnoticed
                 reason = getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}"
                 with self._changed:

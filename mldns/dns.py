@@ -6,7 +6,16 @@ from mldns.resources.dns import (
     InternalLoadBalancer,
     ManagedZone,
     RecordSet,
+    RecordTable,
     Weighted,
 )
 
-__all__ = ["Failover", "Geo", "InternalLoadBalancer", "ManagedZone", "RecordSet", "Weighted"]
+__all__ = [
+    "Failover",
+    "Geo",
+    "InternalLoadBalancer",
+    "ManagedZone",
+    "RecordSet",
+    "RecordTable",
+    "Weighted",
+]

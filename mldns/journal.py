@@ -13,6 +13,11 @@ one removed), each as the state file holds it:
 
     {"serial": 42, "resources": {"dns.RecordSet.z/a.z.example./A": {...}, ...}}
 
+A table of record sets changes a few rows at a time, so only those rows are recorded, each as
+[ttl, data...] or null for one removed:
+
+    {"serial": 43, "resources": {"dns.RecordTable.z/workers": {"$rows": {"w1.z.example.": [300, "10.0.0.1"]}}}}
+
 A write is one line, flushed to disk before the next one is made; a line without its newline was
 cut short by a crash and is ignored, like the call whose result it held. The file is readable by
 its owner only, as the state file is.
@@ -29,6 +34,30 @@ from typing import Any
 
 from mldns.errors import StateError
 from mldns.files import fsync_dir
+
+ROWS = "$rows"
+
+
+def row_problem(row: Any) -> str | None:
+    """What is wrong with one row of a table's state entry ([ttl, data...]), or None."""
+    if type(row) is not list or len(row) < 2 or type(row[0]) is not int:
+        return "is not [ttl, data...]"
+    if type(row[1]) is not str or (len(row) > 2 and any(type(v) is not str for v in row[2:])):
+        return "holds data that is not text"
+    return None
+
+
+def patch_rows(entry: dict[str, Any], rows: dict[str, list[Any] | None]) -> dict[str, Any]:
+    """A table's state entry with `rows` changed (None: removed), as a new entry: entries are
+    replaced, never edited in place."""
+    attributes = entry["attributes"]
+    merged = dict(attributes["rows"])
+    for name, row in rows.items():
+        if row is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = row
+    return {**entry, "attributes": {**attributes, "rows": merged}}
 
 
 class Journal:
@@ -94,6 +123,9 @@ def replay(
             if entry is None:
                 resources.pop(address, None)
                 continue
+            if type(entry) is dict and ROWS in entry:
+                resources[address] = _patched(path, number, address, resources.get(address), entry)
+                continue
             wrong = problem(entry)
             if wrong:
                 raise StateError(
@@ -102,6 +134,28 @@ def replay(
             resources[address] = entry
         serial = next_serial
     return serial
+
+
+def _patched(
+    path: Path, number: int, address: str, current: Any, entry: dict[str, Any]
+) -> dict[str, Any]:
+    rows = entry[ROWS]
+    if (
+        type(current) is not dict
+        or type(current.get("attributes")) is not dict
+        or type(current["attributes"].get("rows")) is not dict
+        or type(rows) is not dict
+    ):
+        raise StateError(
+            f"{path}: corrupt state journal (line {number}: rows for {address}, which holds none)"
+        )
+    for name, row in rows.items():
+        wrong = None if row is None else row_problem(row)
+        if wrong:
+            raise StateError(
+                f"{path}: corrupt state journal (line {number}: row {name} of {address} {wrong})"
+            )
+    return patch_rows(current, rows)
 
 
 def discard(path: Path) -> None:

@@ -47,6 +47,7 @@ class Action:
     needs_adopt: bool = False
     protect: bool = False
     outputs: dict[str, Any] = attrs.field(factory=dict)
+    table: str | None = None  # the table a record set is a row of, whose state entry holds it
 
     @property
     def symbol(self) -> str:

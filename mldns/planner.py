@@ -50,9 +50,14 @@ def make_plan(
         mine, prior_mine = shares[provider]
         if not mine and not prior_mine:
             continue
-        bodies = {a: provider.desired_body(r, project) for a, r in mine.items()}
+        # Kinds the provider diffs itself (tables of record sets) get no body here.
+        bulk = getattr(provider, "bulk_kinds", frozenset())
+        bodies = {
+            a: provider.desired_body(r, project) for a, r in mine.items() if r.kind not in bulk
+        }
         refresh = provider.refresh(project, mine, prior_mine, bodies)
-        actions.extend(_diff(provider, project, mine, bodies, prior_mine, refresh, refreshed))
+        actions.extend(_diff(provider, project, mine, bodies, prior_mine, refresh, refreshed, bulk))
+        refreshed.update(refresh.refreshed)
         unmanaged.update(refresh.unmanaged)
         managed.update(refresh.managed)
     _refuse_protected(actions)
@@ -83,6 +88,7 @@ def _diff(
     prior: dict[str, dict[str, Any]],
     refresh: Refresh,
     refreshed: dict[str, dict[str, Any]],
+    bulk: frozenset[str] = frozenset(),
 ) -> list[Action]:
     actions: list[Action] = []
     replaced_parents: set[str] = set()
@@ -117,7 +123,9 @@ def _diff(
         )
 
     for address, resource in desired.items():
-        after = bodies[address]
+        after = bodies.get(address)
+        if after is None:  # a bulk kind, diffed by its provider
+            continue
         before = live.get(address)
         entry = prior.get(address)
         if entry is not None and before is not None and (before is after or before == after):
@@ -150,7 +158,7 @@ def _diff(
         else:
             actions.append(action_for("update", address, resource, after))
     for address, entry in prior.items():
-        if address in desired:
+        if address in desired or entry["kind"] in bulk:
             continue
         before = live.get(address)
         common = {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mldns.errors import StackFileError, ValidationError
 from mldns.gcpause import paused_gc
 from mldns.resources.base import Output, Resource
-from mldns.resources.dns import RecordSet
+from mldns.resources.dns import RecordSet, RecordTable
 from mldns.resources.iam import ProjectIamBinding, ProjectIamMember
 
 if TYPE_CHECKING:
@@ -36,8 +36,9 @@ class Stack:
         self.name = name
         self.project = project
         self._resources: dict[str, Resource] = {}
-        # Record sets by (zone, fqdn), in declaration order: the CNAME check looks up, never scans.
-        self._names: dict[tuple[int, str], list[RecordSet]] = {}
+        # The types declared at each (zone, fqdn), with who declared them (a record set, or the
+        # table a row belongs to): the duplicate and CNAME checks look up, never scan.
+        self._names: dict[tuple[int, str], list[tuple[str, str]]] = {}
         self._outputs: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -75,13 +76,9 @@ class Stack:
                     f"refers to {ref.address}, which is not declared in stack {self.name} (add it first)",
                 )
         if isinstance(resource, RecordSet):
-            key = (id(resource.zone), resource.fqdn)
-            same_name = self._names.get(key)
-            if same_name is None:
-                self._names[key] = [resource]
-            else:
-                self._check_cname(resource, same_name)
-                same_name.append(resource)
+            self._claim(id(resource.zone), resource.fqdn, resource.type, address)
+        elif isinstance(resource, RecordTable):
+            self._claim_rows(resource)
         elif isinstance(resource, (ProjectIamBinding, ProjectIamMember)):
             self._check_iam(resource)
         resources[address] = resource
@@ -104,14 +101,45 @@ class Stack:
             )
         self._outputs[name] = value
 
-    def _check_cname(self, record: RecordSet, same_name: list[RecordSet]) -> None:
-        for other in same_name:
-            if "CNAME" in (other.type, record.type):
+    def _claim_rows(self, table: RecordTable) -> None:
+        """Claim every row of a table, or none: a refused table leaves no row behind."""
+        zone, rtype, address = id(table.zone), table.type, table.address
+        names, claim = self._names, (rtype, address)
+        try:
+            for fqdn in table.rows:
+                key = (zone, fqdn)
+                if key in names:
+                    self._claim(zone, fqdn, rtype, address)
+                else:  # the usual row: a name nothing else declares
+                    names[key] = [claim]
+        except ValidationError:
+            for fqdn in table.rows:
+                claims = self._names.get((zone, fqdn), [])
+                if (rtype, address) in claims:
+                    claims.remove((rtype, address))
+                    if not claims:
+                        del self._names[(zone, fqdn)]
+            raise
+
+    def _claim(self, zone: int, fqdn: str, rtype: str, address: str) -> None:
+        """File a record set's name and type under its declarer; refuse a second declaration of
+        the same name and type, and a CNAME sharing its name."""
+        same_name = self._names.get((zone, fqdn))
+        if same_name is None:
+            self._names[(zone, fqdn)] = [(rtype, address)]
+            return
+        for other_type, other in same_name:
+            if other_type == rtype:
                 raise ValidationError(
-                    record.address,
-                    "type",
-                    f"a CNAME cannot share its name with another record set ({other.address})",
+                    address, "name", f"{fqdn} {rtype} is also declared by {other}"
                 )
+            if "CNAME" in (other_type, rtype):
+                raise ValidationError(
+                    address,
+                    "type",
+                    f"a CNAME cannot share its name with another record set ({other})",
+                )
+        same_name.append((rtype, address))
 
     def _check_iam(self, new: ProjectIamBinding | ProjectIamMember) -> None:
         for other in self._resources.values():

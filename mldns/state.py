@@ -31,11 +31,15 @@ FORMAT_VERSION = 1
 REQUIRED_ATTRIBUTES = {
     "dns.ManagedZone": ("name", "dnsName"),
     "dns.RecordSet": ("name", "type"),
+    "dns.RecordTable": ("name", "zone", "type"),
     "compute.HealthCheck": ("name",),
     "compute.BackendService": ("name",),
     "iam.ProjectIamBinding": ("role",),
     "iam.ProjectIamMember": ("role", "member"),
 }
+
+
+ZONED = frozenset({"dns.RecordSet", "dns.RecordTable"})
 
 
 def _entry_problem(entry: Any) -> str | None:
@@ -62,8 +66,19 @@ def _entry_problem(entry: Any) -> str | None:
         entry.get("outputs", {})
     ) is not dict:
         return "has a malformed parent or outputs"
-    if kind == "dns.RecordSet" and not parent:
+    if kind in ZONED and not parent:
         return "names no zone (parent)"
+    if kind == "dns.RecordTable":
+        rows = attributes.get("rows")
+        if type(rows) is not dict:
+            return "lacks its rows"
+        for name, row in rows.items():
+            # The usual row, [ttl, one datum], at the cost of four type checks.
+            if type(row) is list and len(row) == 2 and type(row[0]) is int and type(row[1]) is str:
+                continue
+            wrong = journal.row_problem(row)
+            if wrong:
+                return f"has a row {name} that {wrong}"
     return None
 
 
@@ -182,6 +197,7 @@ class LocalStateStore:
         self._position: dict[str, int] = {}
         self._entries: dict[str, dict[str, Any]] = {}
         self._complete = False  # whether those lines are all of the state's, or only some
+        self._stale: set[str] = set()  # tables whose line predates rows appended to the journal
         # The file as read under the lock, and the entries it held: the first encode reuses the
         # lines of those entries still unchanged.
         self._locked = False
@@ -261,10 +277,17 @@ class LocalStateStore:
         store has read or written and no other journal beside it."""
         return self._journal is not None or self._base is not None
 
-    def append(self, state: State, changed: dict[str, dict[str, Any] | None]) -> None:
+    def append(
+        self,
+        state: State,
+        changed: dict[str, dict[str, Any] | None],
+        rows: dict[str, dict[str, list[Any] | None]] | None = None,
+    ) -> None:
         """Record the entries `changed` since the last write (None: removed) in the journal, at
         the serial of `state` (whose resources are not read): a write whose cost follows what
-        changed, not the size of the state."""
+        changed, not the size of the state. `rows` holds, by table, the rows changed in tables
+        not in `changed`: only they are recorded, and the table's line is encoded afresh at the
+        next whole write."""
         if self._journal is None:
             if self._base is None:
                 raise StateError(f"{self.path}: no state file to journal on; write it whole first")
@@ -275,6 +298,9 @@ class LocalStateStore:
             self._text[self._position[a]] if entry is not None else _removed(a)
             for a, entry in changed.items()
         ]
+        for address, patch in (rows or {}).items():
+            members.append(_line(address, {journal.ROWS: patch}))
+            self._stale.add(address)
         self._journal.append(state.serial, members)
 
     def persist(self, chunks: list[bytes]) -> None:
@@ -304,7 +330,9 @@ class LocalStateStore:
         if changed is None:
             self._encode_all(state.resources)
         else:
-            self._encode_changes(changed)
+            stale = {a: state.resources.get(a) for a in self._stale if a not in changed}
+            self._encode_changes({**changed, **stale} if stale else changed)
+        self._stale = set()
         fields = state.to_json(with_resources=False).items()
         text = "{\n" + ",\n".join(f" {json.dumps(k)}: {_indented(v, 1)}" for k, v in fields)
         # The resources go where the empty object stands (the fields before it are plain values).
@@ -319,7 +347,7 @@ class LocalStateStore:
 
     def _forget_lines(self) -> None:
         self._order, self._text, self._position, self._entries = [], [], {}, {}
-        self._complete, self._read = False, None
+        self._complete, self._read, self._stale = False, None, set()
 
     def _take_read_lines(self) -> None:
         if self._read is not None:

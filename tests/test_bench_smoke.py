@@ -23,7 +23,9 @@ def test_benchmark_runs_every_scenario_at_tiny_scale(tmp_path: Path) -> None:
     rows = {row["scenario"]: row for row in results["rows"]}
     for name in (
         "plan-1-zone",
+        "plan-1-zone-table",
         "plan-many-zones",
+        "plan-many-zones-table",
         "apply-create",
         "apply-ttl",
         "terraform-way",
@@ -31,7 +33,15 @@ def test_benchmark_runs_every_scenario_at_tiny_scale(tmp_path: Path) -> None:
     ):
         assert name in rows, name
         assert rows[name]["mldns_s"] > 0
-    for name in ("plan-1-zone", "plan-many-zones", "apply-create", "apply-ttl", "apply-latency"):
+    for name in (
+        "plan-1-zone",
+        "plan-1-zone-table",
+        "plan-many-zones",
+        "plan-many-zones-table",
+        "apply-create",
+        "apply-ttl",
+        "apply-latency",
+    ):
         row = rows[name]
         assert row["calls"] == row["min_calls"], (name, row["calls"], row["min_calls"])
     assert rows["plan-1-zone"]["rss_mb"] > 0

@@ -24,6 +24,16 @@ class Refresh:
     extra: list[Action] = attrs.field(factory=list)
     unmanaged: dict[str, int] = attrs.field(factory=dict)
     managed: dict[str, int] = attrs.field(factory=dict)
+    # State entries to record without a call, for kinds the provider diffs itself (`bulk_kinds`).
+    refreshed: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class RowChanges:
+    """What one call changed in a table's state entry: rows by name, as [ttl, data...], or None
+    for a row removed. Committed in place of the whole entry, which may hold 100,000 rows."""
+
+    rows: dict[str, list[Any] | None]
 
 
 class ActionFailed(Exception):
@@ -35,7 +45,7 @@ class ApplyContext:
     """What providers may do during apply: call the APIs and commit finished work to state."""
 
     clients: Clients
-    commit: Callable[[dict[str, dict[str, Any] | None]], None]
+    commit: Callable[[dict[str, dict[str, Any] | RowChanges | None]], None]
     adopt: bool = False
     log: Callable[[str], None] = print
     _lock: threading.Lock = attrs.field(factory=threading.Lock)

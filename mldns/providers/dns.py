@@ -13,8 +13,9 @@ from mldns.clients import Clients
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
 from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.dns_tables import TABLE, TableRows, state_changes
 from mldns.resources.base import Resource
-from mldns.resources.dns import ManagedZone, RecordSet
+from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
 
 ZONE = "dns.ManagedZone"
 RECORD = "dns.RecordSet"
@@ -63,7 +64,8 @@ class _Pair:
 
 
 class DnsProvider:
-    kinds = frozenset({ZONE, RECORD})
+    kinds = frozenset({ZONE, RECORD, TABLE})
+    bulk_kinds = frozenset({TABLE})  # diffed here, row by row, not by the planner
 
     def __init__(self, clients: Clients) -> None:
         self.clients = clients
@@ -114,16 +116,46 @@ class DnsProvider:
         list per zone, several zones at once; each zone's records are processed as they arrive."""
         result = Refresh()
         zones: dict[str, ManagedZone | None] = {}
-        for _address, resource in desired.items():
+        tables: dict[str, list[TableRows]] = {}
+        for address, resource in desired.items():
             if isinstance(resource, ManagedZone):
                 zones[resource.name] = resource
             elif isinstance(resource, RecordSet):
                 zones.setdefault(resource.zone.name, resource.zone)
-        for _address, entry in prior.items():
-            if entry["kind"] == ZONE:
+            elif isinstance(resource, RecordTable):
+                zone = resource.zone.name
+                zones.setdefault(zone, resource.zone)
+                tables.setdefault(zone, []).append(
+                    TableRows(
+                        address,
+                        project,
+                        zone,
+                        zone_address(zone),
+                        resource.type,
+                        resource,
+                        prior.get(address),
+                    )
+                )
+        for address, entry in prior.items():
+            kind = entry["kind"]
+            if kind == ZONE:
                 zones.setdefault(entry["attributes"]["name"], None)
-            elif entry["kind"] == RECORD and entry.get("parent"):
+            elif kind == RECORD and entry.get("parent"):
                 zones.setdefault(_zone_name(entry["parent"]), None)
+            elif kind == TABLE and address not in desired:
+                zone = _zone_name(entry["parent"])
+                zones.setdefault(zone, None)
+                tables.setdefault(zone, []).append(
+                    TableRows(
+                        address,
+                        project,
+                        zone,
+                        entry["parent"],
+                        entry["attributes"]["type"],
+                        None,
+                        entry,
+                    )
+                )
         names = sorted(zones)
         if len(names) > 1:
             listed = self.list_zones(project)
@@ -134,6 +166,8 @@ class DnsProvider:
         for name in names:
             if raw_zones[name] is None:
                 result.live[zone_address(name)] = None
+                for table in tables.get(name, ()):  # nothing listed: every row is to create
+                    self._diff_table(table, False, result)
         workers = max(1, min(len(present), self.clients.parallelism))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             listings = pool.map(lambda name: self.list_records(project, name), present)
@@ -147,9 +181,16 @@ class DnsProvider:
                     desired,
                     prior,
                     expected,
+                    tables.get(name, []),
                     result,
                 )
         return result
+
+    def _diff_table(self, table: TableRows, zone_replaced: bool, result: Refresh) -> None:
+        actions, entry = table.diff(zone_replaced)
+        result.extra.extend(actions)
+        if entry is not None:
+            result.refreshed[table.address] = entry
 
     def _refresh_zone(
         self,
@@ -161,16 +202,31 @@ class DnsProvider:
         desired: dict[str, Resource],
         prior: dict[str, dict[str, Any]],
         expected: dict[str, dict[str, Any]],
+        tables: list[TableRows],
         result: Refresh,
     ) -> None:
         address = zone_address(name)
-        result.live[address] = fmt.normalize_zone(raw_zone)
+        live_zone = result.live[address] = fmt.normalize_zone(raw_zone)
         result.outputs[address] = fmt.zone_outputs(raw_zone)
         dns_name = raw_zone["dnsName"].lower()
         unmanaged = 0
         count = 0
+        owners: dict[str, list[TableRows]] = {}
+        for table in tables:
+            owners.setdefault(table.type, []).append(table)
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
+            candidates = owners.get(raw["type"]) if owners else None
+            if candidates:  # a row of a table, if a table of its type names it
+                fqdn = raw["name"].lower()
+                owner = None
+                for table in candidates:
+                    if fqdn in table.rows or fqdn in table.prior:
+                        owner = table
+                        break
+                if owner is not None:
+                    owner.live[fqdn] = raw
+                    continue
             rec_address = record_address(name, raw["name"].lower(), raw["type"])
             if rec_address in desired or rec_address in prior:  # managed
                 want = expected.get(rec_address)
@@ -198,6 +254,11 @@ class DnsProvider:
                 )
             else:
                 unmanaged += 1
+        want = expected.get(address)
+        replaced = want is not None and self.replaces(ZONE, live_zone, want)
+        for table in tables:
+            self._diff_table(table, replaced, result)
+            count += table.managed()
         result.unmanaged[address] = unmanaged
         result.managed[address] = count
 
@@ -215,8 +276,9 @@ class DnsProvider:
     def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
         zone = next((a for a in actions if a.kind == ZONE), None)
         records = [a for a in actions if a.kind == RECORD]
+        tables = [a for a in actions if a.kind == TABLE]
         project = actions[0].project
-        name = _zone_name(zone.address if zone else records[0].parent)
+        name = _zone_name(zone.address if zone else actions[0].parent)
         if records:  # read while the zone is created, or the record sets are batched
             ctx.prefetch(self._quota_key(project), lambda: self.quota(project))
         if zone and zone.op in ("create", "adopt", "forget"):
@@ -229,6 +291,8 @@ class DnsProvider:
             records = [attrs.evolve(r, live=None, before=None) for r in records if r.op != "delete"]
         if records:
             self._change_records(project, name, records, ctx)
+        if tables:  # tables no longer declared, whose rows are all gone now
+            ctx.commit({table.address: None for table in tables})
         if zone and zone.op == "delete":
             self._delete_zone(project, name, zone, [], ctx)
 
@@ -325,12 +389,9 @@ class DnsProvider:
     ) -> None:
         pairs: list[_Pair] = []
         # Adoptions and forgettings need no call: recorded in one state write, not one each.
-        recorded: dict[str, dict[str, Any] | None] = {}
+        recorded = state_changes([a for a in actions if a.op in ("adopt", "forget")])
         for action in actions:
             if action.op in ("adopt", "forget"):
-                recorded[action.address] = (
-                    None if action.op == "forget" else state_entry(action, action.after)
-                )
                 continue
             if action.needs_adopt and not ctx.adopt:
                 ctx.commit(recorded)
@@ -367,7 +428,7 @@ class DnsProvider:
                 self._wait_change(path, change)
             except (gexc.Conflict, gexc.PreconditionFailed, gexc.NotFound) as exc:
                 batch, done, drift = self._reconcile(project, zone, batch, exc)
-                ctx.commit({p.action.address: _entry(p.action) for p in done})
+                ctx.commit(state_changes([p.action for p in done]))
                 failures.extend(drift)
                 if not batch:
                     break
@@ -376,7 +437,7 @@ class DnsProvider:
                 raise ActionFailed(
                     f"Change of {len(batch)} record sets in zone {zone} failed: {exc.message}"
                 ) from None
-            ctx.commit({p.action.address: _entry(p.action) for p in batch})
+            ctx.commit(state_changes([p.action for p in batch]))
             break
         else:
             failures.append(f"zone {zone}: record sets kept changing while being written")
@@ -431,10 +492,6 @@ def _summary(body: dict[str, Any] | None) -> str:
     if "rrdatas" in body:
         return f"ttl {body['ttl']}, {', '.join(body['rrdatas'])}"
     return f"ttl {body['ttl']}, routing policy"
-
-
-def _entry(action: Action) -> dict[str, Any] | None:
-    return None if action.op == "delete" else state_entry(action, action.after)
 
 
 def _batches(pairs: list[_Pair], quota: dict[str, int]) -> list[list[_Pair]]:

@@ -391,3 +391,125 @@ class RecordSet(Resource):
                         field,
                         f"health-checked endpoints must be IP addresses of an {self.type} record, got {value!r}",
                     )
+
+
+# One relative plain name a line, and one canonical dotted quad a line: a fleet table in bulk.
+_RELATIVE_NAME_LINES = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*\n)*")
+_QUAD_LINES = re.compile(rf"(?:{rdata.CANONICAL_IPV4.pattern}\n)*")
+
+
+def _records(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+@attrs.frozen(eq=False)
+class RecordTable(Resource):
+    """Plain record sets of one type in one zone, declared together as a table of name -> data.
+
+    For fleets: thousands of workers, shards or parameter servers. Each row is a record set of its
+    own, in Cloud DNS and in the plan (`dns.RecordSet.<zone>/<name>/<type>`); the table is checked
+    as a whole, kept in state as one entry, and compared with the zone's listing row by row, so
+    100,000 rows cost a fraction of 100,000 RecordSet objects. Data is one string or a list.
+    """
+
+    kind: ClassVar[str] = "dns.RecordTable"
+
+    zone: ManagedZone = attrs.field(validator=_check_zone)
+    name: str = attrs.field(
+        validator=check(
+            lambda v: GCE_NAME.match(v),
+            "must match [a-z]([-a-z0-9]{{0,61}}[a-z0-9])?, got {value!r}",
+        )
+    )
+    type: str = attrs.field(converter=_upper, validator=_check_type)
+    records: dict[str, Any] = attrs.field(
+        converter=_records,
+        validator=check(lambda v: isinstance(v, dict), "must be a mapping of name to data"),
+    )
+    ttl: int = attrs.field(default=300, validator=_check_ttl)
+    protect: bool = attrs.field(default=False, validator=_check_protect)
+    # Derived once: each row's fully qualified name and its canonical data, sorted.
+    rows: dict[str, list[str]] = attrs.field(init=False, repr=False)
+    address: str = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "address", f"{self.kind}.{self.zone.name}/{self.name}")
+        object.__setattr__(self, "rows", self._rows_in_bulk() or self._rows_one_by_one())
+
+    def _rows_in_bulk(self) -> dict[str, list[str]] | None:
+        """The rows of the usual fleet table, relative plain names and one canonical dotted quad
+        each, checked with one match over all names and one over all data; None for any other
+        table, whose rows are checked one by one (and whose errors are named there)."""
+        records = self.records
+        if self.type != "A" or not records:
+            return None
+        names, values = list(records), list(records.values())
+        if not all(type(n) is str for n in names) or not all(type(v) is str for v in values):
+            return None
+        lines, data = "\n".join(names) + "\n", "\n".join(values) + "\n"
+        if (
+            lines.count("\n") != len(names)
+            or data.count("\n") != len(values)
+            or not _RELATIVE_NAME_LINES.fullmatch(lines)
+            or not _QUAD_LINES.fullmatch(data)
+        ):
+            return None
+        suffix = "." + self.zone.dns_name
+        fqdns = [name + suffix for name in lines.lower().split("\n")[:-1]]
+        rows = dict(zip(fqdns, ([v] for v in values), strict=True))
+        if len(rows) != len(names) or max(map(len, fqdns)) > MAX_PLAIN_NAME:
+            return None  # a name given twice (in other case), or too long
+        return rows
+
+    def _rows_one_by_one(self) -> dict[str, list[str]]:
+        zone, rtype = self.zone, self.type
+        suffix = "." + zone.dns_name
+        canonical = rdata.canonical
+        rows: dict[str, list[str]] = {}
+        for name, data in self.records.items():
+            if not isinstance(name, str) or not name:
+                fail(self, "records", f"names must be non-empty strings, got {name!r}")
+            fqdn = _fqdn(zone, name)
+            if fqdn in rows:
+                fail(self, f"records[{name!r}]", f"{fqdn} is named twice")
+            if not fqdn.endswith(suffix) and fqdn != zone.dns_name:
+                fail(self, f"records[{name!r}]", f"{fqdn} lies outside the zone {zone.dns_name}")
+            if not (len(fqdn) <= MAX_PLAIN_NAME and PLAIN_NAME.fullmatch(fqdn)):
+                try:
+                    _dns_name(fqdn)
+                except Exception:
+                    fail(self, f"records[{name!r}]", f"{fqdn!r} is not a valid DNS name")
+            try:
+                if type(data) is str:  # the usual row: one value, already checked if seen before
+                    rows[fqdn] = [canonical(rtype, data)]
+                    continue
+                values = str_tuple(data)
+                self._check_data(name, fqdn, values)
+                rows[fqdn] = rdata.canonical_set(rtype, values)
+            except rdata.RdataError as exc:
+                fail(self, f"records[{name!r}]", str(exc))
+        if rtype == "CNAME" and zone.dns_name in rows:
+            fail(self, "records", "a CNAME cannot be at the zone apex (it holds SOA and NS)")
+        return rows
+
+    @property
+    def key(self) -> str:
+        return f"{self.zone.name}/{self.name}"
+
+    def references(self) -> tuple[Resource, ...]:
+        return (self.zone,)
+
+    def _check_data(self, name: str, fqdn: str, values: Any) -> None:
+        field = f"records[{name!r}]"
+        if not isinstance(values, tuple) or not values:
+            fail(self, field, "must be a string or a non-empty list of strings")
+        if len(values) > MAX_RRDATAS:
+            fail(
+                self,
+                field,
+                f"holds {len(values)} records; a record set holds at most {MAX_RRDATAS}",
+            )
+        if self.type == "CNAME" and len(values) != 1:
+            fail(self, field, "a CNAME record set holds exactly one record")
+        if not all(isinstance(v, str) for v in values):
+            fail(self, field, "must be a string or a non-empty list of strings")

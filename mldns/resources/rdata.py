@@ -35,7 +35,7 @@ ROUTABLE_TYPES = frozenset(["A", "AAAA", "CNAME", "MX", "PTR", "SRV", "TXT"])
 
 # An IPv4 address in the form dnspython prints it: four decimal octets, no leading zeros.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_CANONICAL_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+CANONICAL_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
 
 
 class RdataError(ValueError):
@@ -50,7 +50,7 @@ def canonical(rtype: str, text: str) -> str:
     it comes back from Google. A dotted quad already in canonical form (what dnspython returns
     for it unchanged) skips the parser.
     """
-    if rtype == "A" and _CANONICAL_IPV4.fullmatch(text):
+    if rtype == "A" and CANONICAL_IPV4.fullmatch(text):
         return text
     # Imported on first use: dnspython takes longer to import than a stack of plain A records
     # takes to check.

@@ -70,7 +70,7 @@ def plan(emulator: str, zones: int, records: int, ttl: int, state_path: Path) ->
     # quads, the data of every row here). A table failing either would need the checks row by
     # row, which the bound leaves out: every table here passes.
     names_ok = re.compile(rf"(?:{PLAIN_NAME.pattern}\n)*").fullmatch
-    quads_ok = re.compile(rf"(?:{rdata._CANONICAL_IPV4.pattern}\n)*").fullmatch
+    quads_ok = re.compile(rf"(?:{rdata.CANONICAL_IPV4.pattern}\n)*").fullmatch
     rows: dict[str, dict[str, list[str]]] = {}
     for zone, table in declared.items():
         suffix = dns_name(int(zone[1:]))

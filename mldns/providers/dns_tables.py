@@ -1,0 +1,189 @@
+"""Tables of record sets: each declared row against the zone's listing and the table's state rows.
+
+A table's rows become ordinary record set Actions, named as if each row were a RecordSet, so
+batching, reconciling and the plan's text treat them alike. Only a row that differs costs an
+Action; the rest cost a dictionary lookup and a comparison.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from mldns.plan import Action
+from mldns.providers import dns_format as fmt
+from mldns.providers.base import RowChanges, entry_for, state_entry
+from mldns.resources.dns import RecordTable
+
+TABLE = "dns.RecordTable"
+RECORD = "dns.RecordSet"
+
+
+@attrs.define
+class TableRows:
+    """One table of one zone during a refresh: its declared rows, its rows in state, and the
+    record sets of its type listed under those names."""
+
+    address: str
+    project: str
+    zone: str
+    zone_address: str
+    type: str
+    declared: RecordTable | None
+    entry: dict[str, Any] | None
+    rows: dict[str, list[str]] = attrs.field(init=False)
+    prior: dict[str, list[Any]] = attrs.field(init=False)
+    live: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        self.rows = self.declared.rows if self.declared is not None else {}
+        self.prior = self.entry["attributes"]["rows"] if self.entry is not None else {}
+
+    def diff(self, zone_replaced: bool) -> tuple[list[Action], dict[str, Any] | None]:
+        """The Actions that bring the rows to the declaration, and the table's state entry to
+        record without a call (None when the stored one is right)."""
+        actions: list[Action] = []
+        stale: dict[str, list[Any]] = {}
+        declared, prior, live = self.declared, self.prior, self.live
+        ttl = declared.ttl if declared is not None else 0
+        for fqdn, want in self.rows.items():
+            raw = None if zone_replaced else live.get(fqdn)
+            row = prior.get(fqdn)
+            if (
+                raw is not None
+                and row is not None
+                and raw.get("rrdatas") == want
+                and raw.get("ttl") == ttl == row[0]
+                and row[1:] == want
+                and "routingPolicy" not in raw
+            ):
+                continue  # the usual row: live, recorded and declared alike
+            if raw is not None and self._matches(raw, ttl, want):
+                if row is None:
+                    reason = "exists and matches; recorded without a write"
+                    actions.append(self._action("adopt", fqdn, raw, row, ttl, want, reason))
+                elif row[0] != ttl or row[1:] != want:
+                    stale[fqdn] = [ttl, *want]
+            elif raw is None:
+                reason = "its zone is replaced" if zone_replaced else ""
+                if row is not None and not zone_replaced:
+                    reason = "deleted outside mldns; will be recreated"
+                actions.append(self._action("create", fqdn, None, row, ttl, want, reason))
+            elif row is None:
+                reason = "exists, not yet managed, and differs"
+                actions.append(self._action("update", fqdn, raw, row, ttl, want, reason, True))
+            else:
+                actions.append(self._action("update", fqdn, raw, row, ttl, want))
+        for fqdn, row in prior.items():
+            if fqdn in self.rows:
+                continue
+            raw = live.get(fqdn)
+            if raw is None:
+                reason = "already gone from the cloud; dropped from state"
+                actions.append(self._action("forget", fqdn, None, row, 0, None, reason))
+            else:
+                actions.append(
+                    self._action("delete", fqdn, raw, row, 0, None, "no longer declared")
+                )
+        if declared is None:
+            actions.append(
+                Action(
+                    address=self.address,
+                    kind=TABLE,
+                    op="forget",
+                    project=self.project,
+                    prior_depends_on=tuple(self.entry.get("depends_on", ())),
+                    parent=self.zone_address,
+                    reason="no longer declared; its record sets are deleted",
+                    protect=bool(self.entry.get("protect")),
+                )
+            )
+            return actions, None
+        return actions, self._entry(stale)
+
+    def managed(self) -> int:
+        """How many of the zone's listed record sets this table manages."""
+        return sum(1 for fqdn in self.live if fqdn in self.prior)
+
+    def _entry(self, stale: dict[str, list[Any]]) -> dict[str, Any] | None:
+        table = self.declared
+        attributes = {"name": table.name, "zone": self.zone, "type": self.type}
+        header = entry_for(
+            TABLE,
+            self.project,
+            attributes,
+            (self.zone_address,),
+            table.protect,
+            self.zone_address,
+            None,
+        )
+        entry = self.entry
+        if entry is not None and not stale:
+            stored = {**entry, "attributes": {**entry["attributes"]}}
+            del stored["attributes"]["rows"]
+            if stored == header:
+                return None
+        header["attributes"]["rows"] = {**self.prior, **stale}
+        return header
+
+    @staticmethod
+    def _matches(raw: dict[str, Any], ttl: int, want: list[str]) -> bool:
+        if "routingPolicy" in raw or raw.get("ttl", 300) != ttl:
+            return False
+        return raw.get("rrdatas") == want or fmt.normalize_record(raw).get("rrdatas") == want
+
+    def _action(
+        self,
+        op: str,
+        fqdn: str,
+        raw: dict[str, Any] | None,
+        row: list[Any] | None,
+        ttl: int,
+        want: list[str] | None,
+        reason: str = "",
+        needs_adopt: bool = False,
+    ) -> Action:
+        table = self.declared
+        after = None
+        if want is not None:
+            after = {"name": fqdn, "type": self.type, "ttl": ttl, "rrdatas": list(want)}
+        protect = table.protect if table is not None else bool(self.entry.get("protect"))
+        return Action(
+            address=f"{RECORD}.{self.zone}/{fqdn}/{self.type}",
+            kind=RECORD,
+            op=op,
+            project=self.project,
+            before=fmt.normalize_record(raw) if raw is not None else None,
+            after=after,
+            depends_on=(self.zone_address,) if after is not None else (),
+            prior_depends_on=(self.zone_address,) if row is not None else (),
+            live=raw,
+            parent=self.zone_address,
+            reason=reason,
+            needs_adopt=needs_adopt,
+            protect=protect,
+            table=self.address,
+        )
+
+
+def state_changes(actions: list[Action]) -> dict[str, Any]:
+    """The state changes of finished record set Actions: an entry (None: removed) per record set,
+    and for rows of tables, the rows changed in each table."""
+    changes: dict[str, Any] = {}
+    tables: dict[str, dict[str, list[Any] | None]] = {}
+    for action in actions:
+        gone = action.op in ("delete", "forget")
+        if action.table is None:
+            changes[action.address] = None if gone else state_entry(action, action.after)
+            continue
+        after = action.after
+        row = None if gone else [after["ttl"], *after["rrdatas"]]
+        tables.setdefault(action.table, {})[row_name(action.address)] = row
+    changes.update((table, RowChanges(rows)) for table, rows in tables.items())
+    return changes
+
+
+def row_name(address: str) -> str:
+    """The record set name in `dns.RecordSet.<zone>/<name>/<type>` (the zone holds no '/')."""
+    return address[len(RECORD) + 1 :].rsplit("/", 1)[0].split("/", 1)[1]
