@@ -9,7 +9,7 @@ from mldns.emulator import Emulator
 from mldns.providers import dns_format
 from mldns.providers.registry import build_providers
 from mldns.render import render_text
-from mldns.resources.dns import RecordSet
+from mldns.resources.dns import RecordSet, RecordTable
 from mldns.stack import Stack
 from mldns.workspace import Workspace
 
@@ -48,22 +48,36 @@ def assert_converged(ws: Workspace, stack: Stack, emu: Emulator) -> None:
     )
     providers = build_providers(ws.clients)
     for address, resource in stack.resources.items():
+        if isinstance(resource, RecordTable):
+            assert state.resources[address]["attributes"]["rows"] == {
+                fqdn: [resource.ttl, *data] for fqdn, data in resource.rows.items()
+            }, address
+            continue
         provider = next(p for p in providers if resource.kind in p.kinds)
         assert state.resources[address]["attributes"] == provider.desired_body(
             resource, ws.project
         ), address
-    zones = {r.zone.name for r in stack if isinstance(r, RecordSet)}
+    zones = {r.zone.name for r in stack if isinstance(r, (RecordSet, RecordTable))}
     for zone in zones:
         live = live_records(emu, ws.project, zone)
         declared = {
-            (r.fqdn, r.type): r for r in stack if isinstance(r, RecordSet) and r.zone.name == zone
+            (r.fqdn, r.type): dns_format.record_body(r, ws.project)
+            for r in stack
+            if isinstance(r, RecordSet) and r.zone.name == zone
         }
+        for table in stack:
+            if isinstance(table, RecordTable) and table.zone.name == zone:
+                declared.update(
+                    (
+                        (fqdn, table.type),
+                        {"name": fqdn, "type": table.type, "ttl": table.ttl, "rrdatas": data},
+                    )
+                    for fqdn, data in table.rows.items()
+                )
         extra = {k for k in live if k not in declared and k[1] not in ("SOA", "NS")}
         assert not extra, f"record sets nobody declared: {sorted(extra)[:5]}"
-        for key, record in declared.items():
+        for key, body in declared.items():
             assert key in live, f"{key} missing"
-            assert dns_format.normalize_record(live[key]) == dns_format.record_body(
-                record, ws.project
-            ), key
+            assert dns_format.normalize_record(live[key]) == body, key
     snapshot = emu.snapshot()["projects"][ws.project]
     assert sorted(snapshot["zones"]) == sorted(zones), "a zone exists twice or is missing"

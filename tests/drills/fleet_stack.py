@@ -17,7 +17,8 @@ REGIONS = ["us-central1", "europe-west4", "asia-southeast1"]
 
 
 def build(seed: int, size: int, variant: int) -> mldns.Stack:
-    """`size` record sets; each variant changes TTLs, data and membership of about a tenth."""
+    """`size` record sets, and a table of as many rows; each variant changes TTLs, data and
+    membership of about a tenth."""
     rng = random.Random(seed * 1_000_003 + variant)
     stack = mldns.Stack("fleet", project=PROJECT)
     zone = stack.add(
@@ -51,6 +52,20 @@ def build(seed: int, size: int, variant: int) -> mldns.Stack:
                 rrdatas=[f"10.{i // 250}.{i % 250}.{rng.randint(1, 2)}"],
             )
         )
+    # Data shards as a table: about a tenth of its rows come, go or move with each variant.
+    shards = [f"shard-{i}" for i in range(int(size * 1.1))]
+    stack.add(
+        dns.RecordTable(
+            zone=zone,
+            name="shards",
+            type="A",
+            ttl=60 if variant % 4 else 120,
+            records={
+                name: f"10.200.{i // 250}.{i % 250 + rng.randint(1, 2) if rng.random() < 0.1 else i % 250}"
+                for i, name in enumerate(sorted(rng.sample(shards, size - 3)))
+            },
+        )
+    )
     stack.add(
         dns.RecordSet(
             zone=zone,

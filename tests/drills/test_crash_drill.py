@@ -1,5 +1,5 @@
 """Crash drill: SIGKILL `mldns apply` at random moments (half of them once its state journal
-exists); the next run must converge.
+exists, a quarter once it holds rows of a table); the next run must converge.
 
 After every kill the state file must parse (old or new version, never torn), and a following
 apply must bring cloud, state and declaration into agreement, adopting what was created but not
@@ -36,7 +36,7 @@ def test_crash_drill(tmp_path, capsys):
     rng = random.Random(SEED)
     with capsys.disabled():
         print(f"\ncrash drill: {KILLS} kills, MLDNS_DRILL_SEED={SEED}")
-    killed_mid_run = journals = 0
+    killed_mid_run = journals = row_journals = 0
     with Emulator(quota={"rrsetAdditionsPerChange": 20, "rrsetDeletionsPerChange": 20}) as emu:
         emu.add_fault(path=r"^/(dns|compute|v3)", delay_ms=40)
         for variant in range(KILLS):
@@ -65,14 +65,17 @@ def test_crash_drill(tmp_path, capsys):
                 time.sleep(rng.uniform(0.3, 1.6))
             else:
                 # Half the kills wait for the journal, then land while writes are recorded in it,
-                # however long this machine takes to start the apply and reach its first write.
-                _wait_for(store.journal_path, proc)
+                # however long this machine takes to start the apply and reach its first write;
+                # half of those wait until it holds rows of the table, written per Change.
+                _wait_for(store.journal_path, proc, b'"$rows"' if variant % 4 == 0 else b"")
                 time.sleep(rng.uniform(0, 0.2))
             if proc.poll() is None:
                 killed_mid_run += 1
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            journals += store.journal_path.exists()
+            if store.journal_path.exists():
+                journals += 1
+                row_journals += b'"$rows"' in store.journal_path.read_bytes()
             store.read()  # must parse: the file is the old or the new version, never torn
             stack = build(SEED, SIZE, variant)
             ws = Workspace(
@@ -89,14 +92,24 @@ def test_crash_drill(tmp_path, capsys):
     with capsys.disabled():
         print(
             f"crash drill: {killed_mid_run} of {KILLS} kills landed while apply was running, "
-            f"{journals} left a journal to replay; all converged"
+            f"{journals} left a journal to replay ({row_journals} with rows of a table); "
+            "all converged"
         )
     assert killed_mid_run >= KILLS // 2, "too few kills interrupted a run: the drill proved little"
     assert journals, "no kill left a journal: its replay went untested"
+    assert row_journals, "no journal held a table's rows: their replay went untested"
 
 
-def _wait_for(path: Path, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Until `path` exists, or the process has ended, or `timeout` has passed."""
+def _wait_for(
+    path: Path, proc: subprocess.Popen[bytes], holding: bytes = b"", timeout: float = 30.0
+) -> None:
+    """Until `path` exists (and holds `holding`), or the process has ended, or `timeout` has
+    passed."""
     deadline = time.monotonic() + timeout
-    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if holding in path.read_bytes():
+                return
+        except FileNotFoundError:
+            pass
         time.sleep(0.005)
