@@ -279,6 +279,27 @@ def test_a_ttl_change_rewrites_every_row_in_batches(emu: Emulator, tmp_path: Any
     assert not ws.plan().has_changes
 
 
+def test_rows_move_between_tables_without_a_write(emu: Emulator, tmp_path: Any) -> None:
+    make_workspace(build({"w1": "10.0.0.1", "w2": "10.0.0.2"}), emu, tmp_path).apply()
+    stack = build({"w1": "10.0.0.1"})
+    zone = stack.resources[ZONE_ADDR]
+    stack.add(dns.RecordTable(zone=zone, name="spares", type="A", records={"w2": "10.0.0.2"}))
+    ws = make_workspace(stack, emu, tmp_path)
+    plan = ws.plan()
+    assert [(a.address, a.op, a.table) for a in plan.actions] == [
+        (rec_addr(fqdn("w2")), "forget", TABLE)
+    ]
+    emu.clear_requests()
+    ws.apply()
+    assert emu.requests()["writes"] == 0
+    state = state_of(tmp_path)
+    assert set(rows_in_state(tmp_path)) == {fqdn("w1")}
+    assert state.resources["dns.RecordTable.ml-zone/spares"]["attributes"]["rows"] == {
+        fqdn("w2"): [300, "10.0.0.2"]
+    }
+    assert not ws.plan().has_changes
+
+
 # --- state ---------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,13 @@ from mldns.clients import Clients
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
 from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
-from mldns.providers.dns_tables import TABLE, TableRows, state_changes
+from mldns.providers.dns_tables import (
+    TABLE,
+    TableRows,
+    link_moved_rows,
+    owner_of,
+    state_changes,
+)
 from mldns.resources.base import Resource
 from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
 
@@ -219,11 +225,7 @@ class DnsProvider:
             candidates = owners.get(raw["type"]) if owners else None
             if candidates:  # a row of a table, if a table of its type names it
                 fqdn = raw["name"].lower()
-                owner = None
-                for table in candidates:
-                    if fqdn in table.rows or fqdn in table.prior:
-                        owner = table
-                        break
+                owner = owner_of(fqdn, candidates)
                 if owner is not None:
                     owner.live[fqdn] = raw
                     continue
@@ -256,6 +258,7 @@ class DnsProvider:
                 unmanaged += 1
         want = expected.get(address)
         replaced = want is not None and self.replaces(ZONE, live_zone, want)
+        link_moved_rows(tables)
         for table in tables:
             self._diff_table(table, replaced, result)
             count += table.managed()

@@ -35,6 +35,8 @@ class TableRows:
     rows: dict[str, list[str]] = attrs.field(init=False)
     prior: dict[str, list[Any]] = attrs.field(init=False)
     live: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    # Rows this table declares that another table of the zone recorded: moved between tables.
+    moved: dict[str, list[Any]] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self.rows = self.declared.rows if self.declared is not None else {}
@@ -59,11 +61,13 @@ class TableRows:
                 and "routingPolicy" not in raw
             ):
                 continue  # the usual row: live, recorded and declared alike
+            if row is None and self.moved:
+                row = self.moved.get(fqdn)
             if raw is not None and self._matches(raw, ttl, want):
                 if row is None:
                     reason = "exists and matches; recorded without a write"
                     actions.append(self._action("adopt", fqdn, raw, row, ttl, want, reason))
-                elif row[0] != ttl or row[1:] != want:
+                elif fqdn not in prior or row[0] != ttl or row[1:] != want:
                     stale[fqdn] = [ttl, *want]
             elif raw is None:
                 reason = "its zone is replaced" if zone_replaced else ""
@@ -165,6 +169,32 @@ class TableRows:
             protect=protect,
             table=self.address,
         )
+
+
+def owner_of(fqdn: str, tables: list[TableRows]) -> TableRows | None:
+    """The table a listed record set of theirs belongs to: the one declaring it, else the one
+    that recorded it."""
+    for table in tables:
+        if fqdn in table.rows:
+            return table
+    for table in tables:
+        if fqdn in table.prior:
+            return table
+    return None
+
+
+def link_moved_rows(tables: list[TableRows]) -> None:
+    """A row moved from one table to another is managed all along: the table now declaring it
+    takes the other's record of it (which forgets it, finding it listed elsewhere)."""
+    for table in tables:
+        if table.declared is None:
+            continue
+        for other in tables:
+            if other is table or other.type != table.type:
+                continue
+            for fqdn, row in other.prior.items():
+                if fqdn in table.rows and fqdn not in table.prior:
+                    table.moved[fqdn] = row
 
 
 def state_changes(actions: list[Action]) -> dict[str, Any]:
