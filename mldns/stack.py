@@ -36,9 +36,10 @@ class Stack:
         self.name = name
         self.project = project
         self._resources: dict[str, Resource] = {}
-        # The types declared at each (zone, fqdn), with who declared them (a record set, or the
-        # table a row belongs to): the duplicate and CNAME checks look up, never scan.
-        self._names: dict[tuple[int, str], list[tuple[str, str]]] = {}
+        # The types declared at each (zone, fqdn) by record sets, with their addresses, and the
+        # tables of each zone: the duplicate and CNAME checks look up, never scan.
+        self._names: dict[int, dict[str, list[tuple[str, str]]]] = {}
+        self._tables: dict[int, list[RecordTable]] = {}
         self._outputs: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -76,9 +77,9 @@ class Stack:
                     f"refers to {ref.address}, which is not declared in stack {self.name} (add it first)",
                 )
         if isinstance(resource, RecordSet):
-            self._claim(id(resource.zone), resource.fqdn, resource.type, address)
+            self._check_record_set(resource)
         elif isinstance(resource, RecordTable):
-            self._claim_rows(resource)
+            self._check_table(resource)
         elif isinstance(resource, (ProjectIamBinding, ProjectIamMember)):
             self._check_iam(resource)
         resources[address] = resource
@@ -101,45 +102,33 @@ class Stack:
             )
         self._outputs[name] = value
 
-    def _claim_rows(self, table: RecordTable) -> None:
-        """Claim every row of a table, or none: a refused table leaves no row behind."""
-        zone, rtype, address = id(table.zone), table.type, table.address
-        names, claim = self._names, (rtype, address)
-        try:
-            for fqdn in table.rows:
-                key = (zone, fqdn)
-                if key in names:
-                    self._claim(zone, fqdn, rtype, address)
-                else:  # the usual row: a name nothing else declares
-                    names[key] = [claim]
-        except ValidationError:
-            for fqdn in table.rows:
-                claims = self._names.get((zone, fqdn), [])
-                if (rtype, address) in claims:
-                    claims.remove((rtype, address))
-                    if not claims:
-                        del self._names[(zone, fqdn)]
-            raise
-
-    def _claim(self, zone: int, fqdn: str, rtype: str, address: str) -> None:
-        """File a record set's name and type under its declarer; refuse a second declaration of
-        the same name and type, and a CNAME sharing its name."""
-        same_name = self._names.get((zone, fqdn))
+    def _check_record_set(self, record: RecordSet) -> None:
+        """Refuse a second declaration of a name and type, and a CNAME sharing its name."""
+        zone, fqdn, rtype = id(record.zone), record.fqdn, record.type
+        names = self._names.get(zone)
+        if names is None:
+            names = self._names[zone] = {}
+        same_name = names.get(fqdn)
+        tables = self._tables.get(zone)
+        if same_name is not None or tables:
+            claims = [(t.type, t.address) for t in tables or () if fqdn in t.rows]
+            _refuse_clash(record.address, fqdn, rtype, claims + (same_name or []))
         if same_name is None:
-            self._names[(zone, fqdn)] = [(rtype, address)]
-            return
-        for other_type, other in same_name:
-            if other_type == rtype:
-                raise ValidationError(
-                    address, "name", f"{fqdn} {rtype} is also declared by {other}"
-                )
-            if "CNAME" in (other_type, rtype):
-                raise ValidationError(
-                    address,
-                    "type",
-                    f"a CNAME cannot share its name with another record set ({other})",
-                )
-        same_name.append((rtype, address))
+            names[fqdn] = [(rtype, record.address)]
+        else:
+            same_name.append((rtype, record.address))
+
+    def _check_table(self, table: RecordTable) -> None:
+        """The same checks for every row of a table, as set operations over whole tables."""
+        zone, rows = id(table.zone), table.rows
+        for other in self._tables.get(zone, ()):
+            # The types decide a clash, not the name: one shared name tells.
+            for fqdn in sorted(rows.keys() & other.rows.keys())[:1]:
+                _refuse_clash(table.address, fqdn, table.type, [(other.type, other.address)])
+        names = self._names.get(zone, {})
+        for fqdn in sorted(rows.keys() & names.keys()):
+            _refuse_clash(table.address, fqdn, table.type, names[fqdn])
+        self._tables.setdefault(zone, []).append(table)
 
     def _check_iam(self, new: ProjectIamBinding | ProjectIamMember) -> None:
         for other in self._resources.values():
@@ -207,3 +196,14 @@ def _user_line(exc: BaseException, path: Path) -> str:
         if Path(f.filename).resolve() == path.resolve()
     ]
     return str(frames[-1].lineno) if frames else "?"
+
+
+def _refuse_clash(address: str, fqdn: str, rtype: str, claims: list[tuple[str, str]]) -> None:
+    """Refuse `rtype` at `fqdn` if a claim holds the same type there, or either is a CNAME."""
+    for other_type, other in claims:
+        if other_type == rtype:
+            raise ValidationError(address, "name", f"{fqdn} {rtype} is also declared by {other}")
+        if "CNAME" in (other_type, rtype):
+            raise ValidationError(
+                address, "type", f"a CNAME cannot share its name with another record set ({other})"
+            )

@@ -217,6 +217,16 @@ def test_a_table_no_longer_declared_deletes_its_rows_and_leaves_state(
     assert not ws.plan().has_changes
 
 
+def test_an_undeclared_table_whose_rows_are_gone_is_forgotten(emu: Emulator, tmp_path: Any) -> None:
+    make_workspace(build({"w1": "10.0.0.1"}), emu, tmp_path).apply()
+    delete_live(emu, "ml-zone", fqdn("w1"), "A")
+    ws = make_workspace(build(None), emu, tmp_path)
+    assert ops(ws.plan()) == {rec_addr(fqdn("w1")): "forget", TABLE: "forget"}
+    ws.apply()
+    assert set(state_of(tmp_path).resources) == {ZONE_ADDR}
+    assert not ws.plan().has_changes
+
+
 def test_a_row_deleted_outside_is_recreated(emu: Emulator, tmp_path: Any) -> None:
     ws = make_workspace(build({"w1": "10.0.0.1", "w2": "10.0.0.2"}), emu, tmp_path)
     ws.apply()

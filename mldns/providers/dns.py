@@ -225,9 +225,12 @@ class DnsProvider:
             candidates = owners.get(raw["type"]) if owners else None
             if candidates:  # a row of a table, if a table of its type names it
                 fqdn = raw["name"].lower()
-                owner = owner_of(fqdn, candidates)
-                if owner is not None:
-                    owner.live[fqdn] = raw
+                if len(candidates) == 1:
+                    taken = candidates[0].take(fqdn, raw)
+                else:
+                    owner = owner_of(fqdn, candidates)
+                    taken = owner is not None and owner.take(fqdn, raw)
+                if taken:
                     continue
             rec_address = record_address(name, raw["name"].lower(), raw["type"])
             if rec_address in desired or rec_address in prior:  # managed

@@ -34,33 +34,47 @@ class TableRows:
     entry: dict[str, Any] | None
     rows: dict[str, list[str]] = attrs.field(init=False)
     prior: dict[str, list[Any]] = attrs.field(init=False)
+    ttl: int = attrs.field(init=False)
     live: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    # Rows listed exactly as declared and as recorded: the usual row, which needs nothing.
+    same: set[str] = attrs.field(factory=set)
     # Rows this table declares that another table of the zone recorded: moved between tables.
     moved: dict[str, list[Any]] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self.rows = self.declared.rows if self.declared is not None else {}
         self.prior = self.entry["attributes"]["rows"] if self.entry is not None else {}
+        self.ttl = self.declared.ttl if self.declared is not None else 0
+
+    def take(self, fqdn: str, raw: dict[str, Any]) -> bool:
+        """File one listed record set, as it arrives, if it is a row of this table's."""
+        want, ttl = self.rows.get(fqdn), self.ttl
+        if want is None:
+            if fqdn not in self.prior:
+                return False
+        elif raw.get("rrdatas") == want and raw.get("ttl") == ttl and "routingPolicy" not in raw:
+            row = self.prior.get(fqdn)
+            if row is not None and row[0] == ttl and row[1:] == want:
+                self.same.add(fqdn)
+                return True
+        self.live[fqdn] = raw
+        return True
 
     def diff(self, zone_replaced: bool) -> tuple[list[Action], dict[str, Any] | None]:
         """The Actions that bring the rows to the declaration, and the table's state entry to
         record without a call (None when the stored one is right)."""
         actions: list[Action] = []
         stale: dict[str, list[Any]] = {}
-        declared, prior, live = self.declared, self.prior, self.live
-        ttl = declared.ttl if declared is not None else 0
+        declared, prior, live, same, ttl = self.declared, self.prior, self.live, self.same, self.ttl
+        if zone_replaced:
+            same = set()
+        elif declared is not None and not live and len(same) == len(self.rows) == len(prior):
+            return actions, self._entry(stale)  # every row listed as declared and recorded
         for fqdn, want in self.rows.items():
+            if fqdn in same:
+                continue
             raw = None if zone_replaced else live.get(fqdn)
             row = prior.get(fqdn)
-            if (
-                raw is not None
-                and row is not None
-                and raw.get("rrdatas") == want
-                and raw.get("ttl") == ttl == row[0]
-                and row[1:] == want
-                and "routingPolicy" not in raw
-            ):
-                continue  # the usual row: live, recorded and declared alike
             if row is None and self.moved:
                 row = self.moved.get(fqdn)
             if raw is not None and self._matches(raw, ttl, want):
@@ -108,7 +122,7 @@ class TableRows:
 
     def managed(self) -> int:
         """How many of the zone's listed record sets this table manages."""
-        return sum(1 for fqdn in self.live if fqdn in self.prior)
+        return len(self.same) + sum(1 for fqdn in self.live if fqdn in self.prior)
 
     def _entry(self, stale: dict[str, list[Any]]) -> dict[str, Any] | None:
         table = self.declared

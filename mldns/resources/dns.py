@@ -444,9 +444,10 @@ class RecordTable(Resource):
         if self.type != "A" or not records:
             return None
         names, values = list(records), list(records.values())
-        if not all(type(n) is str for n in names) or not all(type(v) is str for v in values):
+        try:  # (only strings join)
+            lines, data = "\n".join(names) + "\n", "\n".join(values) + "\n"
+        except TypeError:
             return None
-        lines, data = "\n".join(names) + "\n", "\n".join(values) + "\n"
         if (
             lines.count("\n") != len(names)
             or data.count("\n") != len(values)

@@ -389,7 +389,7 @@ def _format_row(row: dict[str, Any]) -> str:
     if row.get("min_calls") is not None:
         calls += f" (min {row['min_calls']})"
     return (
-        f"{row['scenario']:<36} {_fmt(row.get('mldns_s')):>8} {_fmt(floor):>8} "
+        f"{row['scenario']:<42} {_fmt(row.get('mldns_s')):>8} {_fmt(floor):>8} "
         f"{ratio:>12} {_bar(row):>7} {ok:>6} {calls:>16} {_fmt(row.get('rss_mb'), '.0f'):>7}"
     )
 
@@ -403,7 +403,7 @@ def _bar(row: dict[str, Any]) -> str:
 
 
 HEADER = (
-    f"{'scenario':<36} {'mldns s':>8} {'floor s':>8} {'ratio':>12} {'bar':>7} {'':>6} "
+    f"{'scenario':<42} {'mldns s':>8} {'floor s':>8} {'ratio':>12} {'bar':>7} {'':>6} "
     f"{'API calls':>16} {'RSS MB':>7}"
 )
 
