@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -102,14 +104,30 @@ class DnsProvider:
 
     def _list(self, path: str, field: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
+        for page in self._pages(path, field):
+            items.extend(page)
+        return items
+
+    def _pages(self, path: str, field: str) -> Iterator[list[dict[str, Any]]]:
         params: dict[str, Any] = {"maxResults": PAGE_SIZE}
         while True:
             reply = self.clients.dns_request("GET", path, query_params=params)
-            items.extend(reply.get(field, []))
+            yield reply.get(field, [])
             token = reply.get("nextPageToken")
             if not token:
-                return items
+                return
             params = {"maxResults": PAGE_SIZE, "pageToken": token}
+
+    def _stream_records(self, project: str, zone: str, pages: queue.SimpleQueue[Any]) -> None:
+        """List a zone into `pages`, a page at a time, then None (or the error that stopped it):
+        the refresh works through each page while the next is on its way."""
+        try:
+            for page in self._pages(f"/projects/{project}/managedZones/{zone}/rrsets", "rrsets"):
+                pages.put(page)
+        except BaseException as exc:
+            pages.put(exc)
+            return
+        pages.put(None)
 
     def refresh(
         self,
@@ -175,14 +193,16 @@ class DnsProvider:
                 for table in tables.get(name, ()):  # nothing listed: every row is to create
                     self._diff_table(table, False, result)
         workers = max(1, min(len(present), self.clients.parallelism))
+        streams: dict[str, queue.SimpleQueue[Any]] = {name: queue.SimpleQueue() for name in present}
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            listings = pool.map(lambda name: self.list_records(project, name), present)
-            for name, records in zip(present, listings, strict=True):
+            for name in present:
+                pool.submit(self._stream_records, project, name, streams[name])
+            for name in present:
                 self._refresh_zone(
                     project,
                     name,
                     raw_zones[name],
-                    records,
+                    _records_of(streams[name]),
                     zones[name],
                     desired,
                     prior,
@@ -203,7 +223,7 @@ class DnsProvider:
         project: str,
         name: str,
         raw_zone: dict[str, Any],
-        records: list[dict[str, Any]],
+        records: Iterator[dict[str, Any]],
         declared: ManagedZone | None,
         desired: dict[str, Resource],
         prior: dict[str, dict[str, Any]],
@@ -490,6 +510,17 @@ class DnsProvider:
                     f"{action.address}: changed outside mldns since the plan (now {_summary(now)}); plan again"
                 )
         return remaining, done, drift
+
+
+def _records_of(pages: queue.SimpleQueue[Any]) -> Iterator[dict[str, Any]]:
+    """The record sets of a zone being listed, as its pages arrive."""
+    while True:
+        page = pages.get()
+        if page is None:
+            return
+        if isinstance(page, BaseException):
+            raise page
+        yield from page
 
 
 def _summary(body: dict[str, Any] | None) -> str:
