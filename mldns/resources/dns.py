@@ -289,24 +289,7 @@ class RecordSet(Resource):
         return (self.zone, hc) if isinstance(hc, Resource) else (self.zone,)
 
     def _check_rrdatas(self, field: str, values: Any) -> None:
-        if not isinstance(values, tuple) or not values:
-            fail(self, field, "must be a non-empty list of strings")
-        if len(values) > MAX_RRDATAS:
-            fail(
-                self,
-                field,
-                f"holds {len(values)} records; a record set holds at most {MAX_RRDATAS}",
-            )
-        rtype = self.type
-        if rtype == "CNAME" and len(values) != 1:
-            fail(self, field, "a CNAME record set holds exactly one record")
-        for value in values:
-            if not isinstance(value, str):
-                fail(self, field, "must be a non-empty list of strings")
-            try:
-                rdata.canonical(rtype, value)
-            except rdata.RdataError as exc:
-                fail(self, field, str(exc))
+        _check_values(self, field, values, "must be a non-empty list of strings")
 
     def _check_routing(self) -> None:
         routing = self.routing
@@ -398,6 +381,9 @@ _RELATIVE_NAME_LINES = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1
 _QUAD_LINES = re.compile(rf"(?:{rdata.CANONICAL_IPV4.pattern}\n)*")
 
 
+TABLE_DATA_SHAPE = "must be a string or a non-empty list of strings"
+
+
 def _records(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
 
@@ -485,7 +471,7 @@ class RecordTable(Resource):
                     rows[fqdn] = [canonical(rtype, data)]
                     continue
                 values = str_tuple(data)
-                self._check_data(name, fqdn, values)
+                _check_values(self, f"records[{name!r}]", values, TABLE_DATA_SHAPE)
                 rows[fqdn] = rdata.canonical_set(rtype, values)
             except rdata.RdataError as exc:
                 fail(self, f"records[{name!r}]", str(exc))
@@ -500,17 +486,25 @@ class RecordTable(Resource):
     def references(self) -> tuple[Resource, ...]:
         return (self.zone,)
 
-    def _check_data(self, name: str, fqdn: str, values: Any) -> None:
-        field = f"records[{name!r}]"
-        if not isinstance(values, tuple) or not values:
-            fail(self, field, "must be a string or a non-empty list of strings")
-        if len(values) > MAX_RRDATAS:
-            fail(
-                self,
-                field,
-                f"holds {len(values)} records; a record set holds at most {MAX_RRDATAS}",
-            )
-        if self.type == "CNAME" and len(values) != 1:
-            fail(self, field, "a CNAME record set holds exactly one record")
-        if not all(isinstance(v, str) for v in values):
-            fail(self, field, "must be a string or a non-empty list of strings")
+
+def _check_values(resource: Any, field: str, values: Any, shape: str) -> None:
+    """The checks of one record set's data: a tuple of 1 to 100 strings (one for a CNAME), each
+    valid for the type."""
+    if not isinstance(values, tuple) or not values:
+        fail(resource, field, shape)
+    if len(values) > MAX_RRDATAS:
+        fail(
+            resource,
+            field,
+            f"holds {len(values)} records; a record set holds at most {MAX_RRDATAS}",
+        )
+    rtype = resource.type
+    if rtype == "CNAME" and len(values) != 1:
+        fail(resource, field, "a CNAME record set holds exactly one record")
+    for value in values:
+        if not isinstance(value, str):
+            fail(resource, field, shape)
+        try:
+            rdata.canonical(rtype, value)
+        except rdata.RdataError as exc:
+            fail(resource, field, str(exc))
