@@ -164,6 +164,10 @@ def test_record_set_needs_a_zone_object() -> None:
         ("CAA", "0 issue"),
         ("TXT", "x" * 300),
         ("SSHFP", "1 1 nothex"),
+        # dnspython reads up to a line break and would drop the rest without a word
+        ("A", "10.0.0.1\n10.0.0.2"),
+        ("MX", "10 a.example.com.\n20 b.example.com."),
+        ("TXT", '"a"\r\n"b"'),
     ],
 )
 def test_rrdatas_are_parsed_per_type(rtype: str, value: str) -> None:

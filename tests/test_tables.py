@@ -78,6 +78,7 @@ def test_a_fleet_table_checked_in_bulk_equals_one_checked_row_by_row() -> None:
     ("records", "message"),
     [
         ({"a": "10.00.0.1"}, "is not valid A data"),
+        ({"a": "10.0.0.1\n10.0.0.2"}, "holds a line break"),
         ({"a": "10.0.0.1", "A": "10.0.0.2"}, "named twice"),
         ({"a" * 64: "10.0.0.1"}, "not a valid DNS name"),
     ],

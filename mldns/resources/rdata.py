@@ -53,6 +53,10 @@ def canonical(rtype: str, text: str) -> str:
     """
     if rtype == "A" and CANONICAL_IPV4.fullmatch(text):
         return text
+    if "\n" in text or "\r" in text:  # dnspython would read up to the line break, drop the rest
+        raise RdataError(
+            f"{text!r} is not valid {rtype} data (it holds a line break; give each record as a string of its own)"
+        )
     # Imported on first use: dnspython takes longer to import than a stack of plain A records
     # takes to check.
     import dns.exception
