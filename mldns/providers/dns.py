@@ -16,17 +16,18 @@ from mldns.plan import Action
 from mldns.providers import dns_format as fmt
 from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
 from mldns.providers.dns_tables import (
+    RECORD,
     TABLE,
     TableRows,
     link_moved_rows,
     owner_of,
+    record_address,
     state_changes,
 )
 from mldns.resources.base import Resource
 from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
 
 ZONE = "dns.ManagedZone"
-RECORD = "dns.RecordSet"
 PAGE_SIZE = 1000
 DEFAULT_QUOTA = {
     "rrsetAdditionsPerChange": 1000,
@@ -43,8 +44,8 @@ def zone_address(name: str) -> str:
     return f"{ZONE}.{name}"
 
 
-def record_address(zone: str, name: str, rtype: str) -> str:
-    return f"{RECORD}.{zone}/{name}/{rtype}"
+def _rrsets_path(project: str, zone: str) -> str:
+    return f"/projects/{project}/managedZones/{zone}/rrsets"
 
 
 def _zone_name(address: str) -> str:
@@ -94,7 +95,7 @@ class DnsProvider:
 
     def list_records(self, project: str, zone: str) -> list[dict[str, Any]]:
         """Every record set of a zone, page by page: the one read a refresh makes per zone."""
-        return self._list(f"/projects/{project}/managedZones/{zone}/rrsets", "rrsets")
+        return self._list(_rrsets_path(project, zone), "rrsets")
 
     def list_zones(self, project: str) -> dict[str, dict[str, Any]]:
         """Every zone of the project by name, page by page."""
@@ -122,7 +123,7 @@ class DnsProvider:
         """List a zone into `pages`, a page at a time, then None (or the error that stopped it):
         the refresh works through each page while the next is on its way."""
         try:
-            for page in self._pages(f"/projects/{project}/managedZones/{zone}/rrsets", "rrsets"):
+            for page in self._pages(_rrsets_path(project, zone), "rrsets"):
                 pages.put(page)
         except BaseException as exc:
             pages.put(exc)

@@ -168,7 +168,7 @@ class TableRows:
             after = {"name": fqdn, "type": self.type, "ttl": ttl, "rrdatas": list(want)}
         protect = table.protect if table is not None else bool(self.entry.get("protect"))
         return Action(
-            address=f"{RECORD}.{self.zone}/{fqdn}/{self.type}",
+            address=record_address(self.zone, fqdn, self.type),
             kind=RECORD,
             op=op,
             project=self.project,
@@ -226,6 +226,10 @@ def state_changes(actions: list[Action]) -> dict[str, Any]:
         tables.setdefault(action.table, {})[row_name(action.address)] = row
     changes.update((table, RowChanges(rows)) for table, rows in tables.items())
     return changes
+
+
+def record_address(zone: str, name: str, rtype: str) -> str:
+    return f"{RECORD}.{zone}/{name}/{rtype}"
 
 
 def row_name(address: str) -> str:

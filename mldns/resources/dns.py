@@ -33,6 +33,11 @@ PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}\.)+")
 MAX_PLAIN_NAME = 254
 
 
+_gce_name = check(
+    lambda v: GCE_NAME.match(v), "must match [a-z]([-a-z0-9]{{0,61}}[a-z0-9])?, got {value!r}"
+)
+
+
 def _dns_name(value: Any) -> bool:
     if not isinstance(value, str) or not value.endswith(".") or value == ".":
         return False
@@ -61,12 +66,7 @@ class ManagedZone(Resource):
 
     kind: ClassVar[str] = "dns.ManagedZone"
 
-    name: str = attrs.field(
-        validator=check(
-            lambda v: GCE_NAME.match(v),
-            "must match [a-z]([-a-z0-9]{{0,61}}[a-z0-9])?, got {value!r}",
-        )
-    )
+    name: str = attrs.field(validator=_gce_name)
     dns_name: str = attrs.field(
         converter=_lower,
         validator=check(_dns_name, "must be a DNS name ending in '.', got {value!r}"),
@@ -401,12 +401,7 @@ class RecordTable(Resource):
     kind: ClassVar[str] = "dns.RecordTable"
 
     zone: ManagedZone = attrs.field(validator=_check_zone)
-    name: str = attrs.field(
-        validator=check(
-            lambda v: GCE_NAME.match(v),
-            "must match [a-z]([-a-z0-9]{{0,61}}[a-z0-9])?, got {value!r}",
-        )
-    )
+    name: str = attrs.field(validator=_gce_name)
     type: str = attrs.field(converter=_upper, validator=_check_type)
     records: dict[str, Any] = attrs.field(
         converter=_records,
@@ -461,11 +456,10 @@ class RecordTable(Resource):
                 fail(self, f"records[{name!r}]", f"{fqdn} is named twice")
             if not fqdn.endswith(suffix) and fqdn != zone.dns_name:
                 fail(self, f"records[{name!r}]", f"{fqdn} lies outside the zone {zone.dns_name}")
-            if not (len(fqdn) <= MAX_PLAIN_NAME and PLAIN_NAME.fullmatch(fqdn)):
-                try:
-                    _dns_name(fqdn)
-                except Exception:
-                    fail(self, f"records[{name!r}]", f"{fqdn!r} is not a valid DNS name")
+            try:
+                _dns_name(fqdn)
+            except Exception:
+                fail(self, f"records[{name!r}]", f"{fqdn!r} is not a valid DNS name")
             try:
                 if type(data) is str:  # the usual row: one value, already checked if seen before
                     rows[fqdn] = [canonical(rtype, data)]
