@@ -1,4 +1,5 @@
-"""Local emulator of Cloud DNS v1, Compute v1 and Resource Manager v3, faithful on the wire.
+"""Local emulator of Cloud DNS v1, Compute v1, Resource Manager v3 and Cloud Storage v1 (the part
+that keeps a state object safe), faithful on the wire.
 
 It lets mldns run and be tested offline with Google's own client libraries. It imports nothing
 from the rest of mldns.

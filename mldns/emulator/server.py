@@ -16,7 +16,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import compute_api, dns_api, iam_api
+from . import compute_api, dns_api, iam_api, storage_api
 from .call import Call
 from .errors import ApiError
 from .faults import Faults
@@ -38,6 +38,8 @@ def api_of(path: str) -> str:
         return "compute"
     if path.startswith("/v3/"):
         return "resourcemanager"
+    if storage_api.handles(path):
+        return "storage"
     return "other"
 
 
@@ -102,11 +104,16 @@ def _url_map() -> Map:
     return Map(rules, strict_slashes=False, merge_slashes=False)
 
 
-def _json(status: int, body: Any) -> Response:
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if body is None:
-        return Response(status=status)
+        return Response(status=status, headers=headers)
+    if isinstance(body, bytes):  # an object's bytes, as stored; the headers say what they are
+        return Response(body, status=status, headers=headers)
     return Response(
-        json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json"
+        json.dumps(body, separators=(",", ":")),
+        status=status,
+        mimetype="application/json",
+        headers=headers,
     )
 
 
@@ -147,7 +154,10 @@ class App:
                 if fault.status:
                     status = fault.status
                     return _json(status, fault.error().body())
-            status, body = self.dispatch(request)
+            if storage_api.handles(path):
+                status, body, headers = self.dispatch_storage(request)
+            else:
+                (status, body), headers = self.dispatch(request), {}
             if fault is not None and fault.after:
                 if fault.drop:
                     status = 0
@@ -155,7 +165,7 @@ class App:
                 if fault.status:
                     status = fault.status
                     return _json(status, fault.error().body())
-            return _json(status, body)
+            return _json(status, body, headers)
         finally:
             self.log.record(method, path, status)
 
@@ -191,6 +201,26 @@ class App:
             return status, select(reply, selection)
         except ApiError as exc:
             return exc.code, exc.body()
+
+    def dispatch_storage(self, request: Request) -> storage_api.Reply:
+        """Cloud Storage, routed on the raw path: an object's name is percent-encoded in it."""
+        environ = request.environ
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+        try:
+            with self.store.lock:
+                reply = storage_api.dispatch(
+                    self.store.storage,
+                    request.method,
+                    raw,
+                    request.args,
+                    request.headers,
+                    request.get_data(cache=False),
+                )
+                if is_write(request.method, request.path):
+                    self.store.save()
+            return reply
+        except ApiError as exc:
+            return exc.code, exc.body(), {}
 
     # ------------------------------------------------------------ admin API
 

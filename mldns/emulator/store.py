@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import EmulatorDataError
 from .ids import project_number, rfc3339_now
+from .storage_api import Storage
 
 FORMAT_VERSION = 1
 
@@ -178,6 +179,7 @@ class Store:
         self.operation_polls_to_done = operation_polls_to_done
         self.missing_projects = set(missing_projects)
         self.projects: dict[str, Project] = {}
+        self.storage = Storage()
         if self.data_file and os.path.exists(self.data_file):
             self.load()
 
@@ -194,14 +196,18 @@ class Store:
     def reset(self) -> None:
         with self.lock:
             self.projects.clear()
+            self.storage.clear()  # its generation counter runs on: generations are never reused
             self.save()
 
     def to_dict(self) -> dict[str, Any]:
         with self.lock:
-            return {
+            data: dict[str, Any] = {
                 "version": FORMAT_VERSION,
                 "projects": {pid: p.to_dict() for pid, p in sorted(self.projects.items())},
             }
+            if self.storage.buckets:
+                data["storage"] = self.storage.to_dict()
+            return data
 
     def load(self) -> None:
         """Replace the state with the data file's; EmulatorDataError if it is not ours."""
@@ -212,11 +218,13 @@ class Store:
             if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
                 raise ValueError(f"not an emulator data file (format version {FORMAT_VERSION})")
             projects = {pid: Project.from_dict(pid, p) for pid, p in data["projects"].items()}
+            storage = Storage()
+            storage.load(data.get("storage", {}))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise EmulatorDataError(f"cannot load emulator data file {path}: {detail}") from None
         with self.lock:
-            self.projects = projects
+            self.projects, self.storage = projects, storage
 
     def save(self) -> None:
         """Write the data file atomically (temporary file, fsync, rename); no-op without one."""
