@@ -34,17 +34,9 @@ from typing import Any
 
 from mldns.errors import StateError
 from mldns.files import fsync_dir
+from mldns.resources.dns import row_problem
 
 ROWS = "$rows"
-
-
-def row_problem(row: Any) -> str | None:
-    """What is wrong with one row of a table's state entry ([ttl, data...]), or None."""
-    if type(row) is not list or len(row) < 2 or type(row[0]) is not int:
-        return "is not [ttl, data...]"
-    if type(row[1]) is not str or (len(row) > 2 and any(type(v) is not str for v in row[2:])):
-        return "holds data that is not text"
-    return None
 
 
 def patch_rows(entry: dict[str, Any], rows: dict[str, list[Any] | None]) -> dict[str, Any]:

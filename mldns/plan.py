@@ -98,6 +98,7 @@ class Plan:
     outputs: dict[str, Any] = attrs.field(factory=dict)
     warnings: tuple[str, ...] = ()
     refreshed: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    destructive_reasons: tuple[str, ...] = ()
     calls: int = 0
     retries: int = 0
     workspace: Any = attrs.field(default=None, eq=False, repr=False)
@@ -109,30 +110,10 @@ class Plan:
     def counts(self) -> Counter[str]:
         return Counter(a.op for a in self.actions)
 
-    def destructive(self, threshold: float = 0.3, minimum: int = 10) -> list[str]:
-        """Why this plan needs --allow-destructive (after octoDNS' safety thresholds); empty if not."""
-        reasons = []
-        per_zone: Counter[str] = Counter()
-        for action in self.actions:
-            if action.kind == "dns.ManagedZone" and action.op in ("delete", "replace"):
-                reasons.append(f"{action.op}s zone {action.address}")
-            elif (
-                action.kind == "dns.RecordSet"
-                and action.op in ("delete", "replace")
-                and action.parent
-            ):
-                per_zone[action.parent] += 1
-            elif action.kind.startswith("iam.") and action.op in ("update", "delete"):
-                removed = removed_members(action)
-                if removed:
-                    reasons.append(f"{action.address} removes {', '.join(removed)}")
-        for zone, removed in sorted(per_zone.items()):
-            total = self.managed.get(zone, 0)
-            if total >= minimum and removed > threshold * total:
-                reasons.append(
-                    f"deletes or replaces {removed} of {total} managed record sets in {zone}"
-                )
-        return reasons
+    def destructive(self) -> list[str]:
+        """Why this plan needs --allow-destructive; empty if it does not (reasons are the
+        planner's, from each kind's hooks and octoDNS-style thresholds)."""
+        return list(self.destructive_reasons)
 
     def apply(self, **options: Any) -> Any:
         """Carry the plan out (notebooks and scripts); options as for `Workspace.apply_plan`."""
@@ -165,6 +146,7 @@ class Plan:
             "outputs": self.outputs,
             "warnings": list(self.warnings),
             "refreshed": self.refreshed,
+            "destructive": list(self.destructive_reasons),
         }
 
     @classmethod
@@ -180,15 +162,8 @@ class Plan:
             outputs=data.get("outputs", {}),
             warnings=tuple(data.get("warnings", ())),
             refreshed=data.get("refreshed", {}),
+            destructive_reasons=tuple(data["destructive"]),
         )
-
-
-def removed_members(action: Action) -> list[str]:
-    """Members an IAM action takes a role away from."""
-    before, after = action.before or {}, action.after or {}
-    had = set(before.get("members", ())) | ({before["member"]} if before.get("member") else set())
-    keeps = set(after.get("members", ())) | ({after["member"]} if after.get("member") else set())
-    return sorted(had - keeps)
 
 
 def _checksum(body: dict[str, Any]) -> str:

@@ -5,11 +5,13 @@ Planning never writes: it reads state and the live cloud, and returns data.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import attrs
 
 from mldns.errors import UnsafePlanError
+from mldns.kinds import lookup
 from mldns.plan import Action, Plan
 from mldns.providers.base import Provider, Refresh, entry_for
 from mldns.resources.base import Output, Resource
@@ -77,7 +79,38 @@ def make_plan(
         outputs=encode_outputs(outputs),
         warnings=warnings,
         refreshed=refreshed,
+        destructive_reasons=destructive_reasons(actions, managed),
     )
+
+
+def destructive_reasons(
+    actions: list[Action], managed: dict[str, int], threshold: float = 0.3, minimum: int = 10
+) -> tuple[str, ...]:
+    """Why the actions need --allow-destructive: each kind's own reasons, and parents losing more
+    than `threshold` of at least `minimum` managed children (after octoDNS' safety thresholds)."""
+    reasons = []
+    per_parent: Counter[str] = Counter()
+    for action in actions:
+        op = action.op
+        if op not in ("update", "delete", "replace"):
+            continue
+        facts = lookup(action.kind)
+        if facts is None:
+            continue
+        if facts.counted_in_parent:
+            if op != "update" and action.parent:
+                per_parent[action.parent] += 1
+            continue
+        reason = facts.destroys(op, action.address, action.before, action.after)
+        if reason:
+            reasons.append(reason)
+    for parent, removed in sorted(per_parent.items()):
+        total = managed.get(parent, 0)
+        if total >= minimum and removed > threshold * total:
+            reasons.append(
+                f"deletes or replaces {removed} of {total} managed record sets in {parent}"
+            )
+    return tuple(reasons)
 
 
 def _diff(
@@ -115,7 +148,7 @@ def _diff(
             depends_on=_depends_on(resource),
             prior_depends_on=tuple(entry.get("depends_on", ())) if entry else (),
             live=raw.get(address),
-            parent=_parent(resource),
+            parent=resource.parent,
             reason=reason,
             needs_adopt=needs_adopt,
             protect=resource.protect,
@@ -137,7 +170,7 @@ def _diff(
                 after,
                 _depends_on(resource),
                 resource.protect,
-                _parent(resource),
+                resource.parent,
                 outputs.get(address),
             )
             if entry != current:
@@ -185,7 +218,7 @@ def _diff(
         actions.extend(
             action_for("create", address, resource, bodies[address], "its zone is replaced")
             for address, resource in unchanged.items()
-            if _parent(resource) in replaced_parents
+            if resource.parent in replaced_parents
         )
     return actions
 
@@ -202,11 +235,6 @@ def _depends_on(resource: Resource) -> tuple[str, ...]:
     if len(references) == 1:  # a record set's zone: most resources of a big stack
         return (references[0].address,)
     return tuple(r.address for r in references)
-
-
-def _parent(resource: Resource) -> str | None:
-    zone = getattr(resource, "zone", None)
-    return zone.address if isinstance(zone, Resource) else None
 
 
 def _refuse_protected(actions: list[Action]) -> None:

@@ -7,6 +7,7 @@ import json
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 
+from mldns.kinds import lookup
 from mldns.plan import SYMBOLS, Plan
 
 COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "=": "36", "?": "90"}
@@ -86,15 +87,12 @@ def render_text(plan: Plan, color: bool = False) -> str:
                 kind = type(value)  # strings and numbers, most fields, without a call
                 text = _string(value) if kind is str else str(value) if kind is int else None
                 add(f"        {field}: {text or _value(value)}")
-        elif action.kind.startswith("iam.") and action.op == "delete":
-            for member in (action.before or {}).get("members", []):
-                add(f"        loses {(action.before or {}).get('role')}: {member}")
-        if action.kind.startswith("iam.") and action.op == "update":
-            removed = sorted(
-                set((action.before or {}).get("members", []))
-                - set((action.after or {}).get("members", []))
-            )
-            lines.extend(f"        loses {action.after.get('role')}: {m}" for m in removed)
+        if op == "update" or op == "delete":
+            facts = lookup(action.kind)
+            if facts is not None:
+                lines.extend(
+                    f"        {line}" for line in facts.plan_lines(op, action.before, action.after)
+                )
     if plan.actions:
         lines.append("")
     for warning in plan.warnings:

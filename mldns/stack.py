@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mldns.errors import StackFileError, ValidationError
 from mldns.gcpause import paused_gc
-from mldns.resources.base import Output, Resource
-from mldns.resources.dns import RecordSet, RecordTable
-from mldns.resources.iam import ProjectIamBinding, ProjectIamMember
+from mldns.resources.base import Output, Resource, StackCheck
 
 if TYPE_CHECKING:
     from mldns.plan import Plan
@@ -36,10 +34,8 @@ class Stack:
         self.name = name
         self.project = project
         self._resources: dict[str, Resource] = {}
-        # The types declared at each (zone, fqdn) by record sets, with their addresses, and the
-        # tables of each zone: the duplicate and CNAME checks look up, never scan.
-        self._names: dict[int, dict[str, list[tuple[str, str]]]] = {}
-        self._tables: dict[int, list[RecordTable]] = {}
+        # One instance of each check the declared kinds ask for (duplicates, CNAMEs, IAM clashes).
+        self._checks: dict[type[StackCheck], StackCheck] = {}
         self._outputs: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -76,12 +72,11 @@ class Stack:
                     None,
                     f"refers to {ref.address}, which is not declared in stack {self.name} (add it first)",
                 )
-        if isinstance(resource, RecordSet):
-            self._check_record_set(resource)
-        elif isinstance(resource, RecordTable):
-            self._check_table(resource)
-        elif isinstance(resource, (ProjectIamBinding, ProjectIamMember)):
-            self._check_iam(resource)
+        for check in resource.stack_checks:
+            checker = self._checks.get(check)
+            if checker is None:
+                checker = self._checks[check] = check()
+            checker.add(resource)
         resources[address] = resource
         return resource
 
@@ -101,48 +96,6 @@ class Stack:
                 f"{value.resource.address} is not declared in this stack",
             )
         self._outputs[name] = value
-
-    def _check_record_set(self, record: RecordSet) -> None:
-        """Refuse a second declaration of a name and type, and a CNAME sharing its name."""
-        zone, fqdn, rtype = id(record.zone), record.fqdn, record.type
-        names = self._names.get(zone)
-        if names is None:
-            names = self._names[zone] = {}
-        same_name = names.get(fqdn)
-        tables = self._tables.get(zone)
-        if same_name is not None or tables:
-            claims = [(t.type, t.address) for t in tables or () if fqdn in t.rows]
-            _refuse_clash(record.address, fqdn, rtype, claims + (same_name or []))
-        if same_name is None:
-            names[fqdn] = [(rtype, record.address)]
-        else:
-            same_name.append((rtype, record.address))
-
-    def _check_table(self, table: RecordTable) -> None:
-        """The same checks for every row of a table, as set operations over whole tables."""
-        zone, rows = id(table.zone), table.rows
-        for other in self._tables.get(zone, ()):
-            # The types decide a clash, not the name: one shared name tells.
-            for fqdn in sorted(rows.keys() & other.rows.keys())[:1]:
-                _refuse_clash(table.address, fqdn, table.type, [(other.type, other.address)])
-        names = self._names.get(zone, {})
-        for fqdn in sorted(rows.keys() & names.keys()):
-            _refuse_clash(table.address, fqdn, table.type, names[fqdn])
-        self._tables.setdefault(zone, []).append(table)
-
-    def _check_iam(self, new: ProjectIamBinding | ProjectIamMember) -> None:
-        for other in self._resources.values():
-            if (
-                isinstance(other, (ProjectIamBinding, ProjectIamMember))
-                and type(other) is not type(new)
-                and other.role == new.role
-                and other.condition == new.condition
-            ):
-                raise ValidationError(
-                    new.address,
-                    "role",
-                    f"{new.role} is also declared by {other.address}; a role is either bound authoritatively or gets members, not both",
-                )
 
     # Notebook and script entry points; the engine is imported lazily so the model stays free of it.
     def plan(self, **options: Any) -> Plan:
@@ -196,14 +149,3 @@ def _user_line(exc: BaseException, path: Path) -> str:
         if Path(f.filename).resolve() == path.resolve()
     ]
     return str(frames[-1].lineno) if frames else "?"
-
-
-def _refuse_clash(address: str, fqdn: str, rtype: str, claims: list[tuple[str, str]]) -> None:
-    """Refuse `rtype` at `fqdn` if a claim holds the same type there, or either is a CNAME."""
-    for other_type, other in claims:
-        if other_type == rtype:
-            raise ValidationError(address, "name", f"{fqdn} {rtype} is also declared by {other}")
-        if "CNAME" in (other_type, rtype):
-            raise ValidationError(
-                address, "type", f"a CNAME cannot share its name with another record set ({other})"
-            )

@@ -25,37 +25,25 @@ from mldns import journal
 from mldns.errors import LockError, StateError
 from mldns.files import atomic_write, keep_copy
 from mldns.journal import Journal
+from mldns.kinds import lookup
 
 FORMAT_VERSION = 1
-# The attributes each kind of resource must carry in state for mldns to find it again.
-REQUIRED_ATTRIBUTES = {
-    "dns.ManagedZone": ("name", "dnsName"),
-    "dns.RecordSet": ("name", "type"),
-    "dns.RecordTable": ("name", "zone", "type"),
-    "compute.HealthCheck": ("name",),
-    "compute.BackendService": ("name",),
-    "iam.ProjectIamBinding": ("role",),
-    "iam.ProjectIamMember": ("role", "member"),
-}
-
-
-ZONED = frozenset({"dns.RecordSet", "dns.RecordTable"})
 
 
 def _entry_problem(entry: Any) -> str | None:
     """What is wrong with one resource record of a state file, or None.
 
     Called for every resource of every state read (100,000 in a big zone): exact type checks,
-    JSON holds no subclasses."""
+    JSON holds no subclasses. What each kind must hold is its own (`mldns.kinds`)."""
     if type(entry) is not dict:
         return "is not an object"
     kind, attributes = entry.get("kind"), entry.get("attributes")
-    required = REQUIRED_ATTRIBUTES.get(kind)  # type: ignore[arg-type]
-    if required is None:
+    facts = lookup(kind) if type(kind) is str else None
+    if facts is None:
         return f"has unknown kind {kind!r}"
     if type(entry.get("project")) is not str or type(attributes) is not dict:
         return "lacks project or attributes"
-    for key in required:
+    for key in facts.state_keys:
         if type(attributes.get(key)) is not str:
             return f"lacks attribute {key}"
     deps = entry.get("depends_on", [])
@@ -66,20 +54,9 @@ def _entry_problem(entry: Any) -> str | None:
         entry.get("outputs", {})
     ) is not dict:
         return "has a malformed parent or outputs"
-    if kind in ZONED and not parent:
+    if facts.has_parent and not parent:
         return "names no zone (parent)"
-    if kind == "dns.RecordTable":
-        rows = attributes.get("rows")
-        if type(rows) is not dict:
-            return "lacks its rows"
-        for name, row in rows.items():
-            # The usual row, [ttl, one datum], at the cost of four type checks.
-            if type(row) is list and len(row) == 2 and type(row[0]) is int and type(row[1]) is str:
-                continue
-            wrong = journal.row_problem(row)
-            if wrong:
-                return f"has a row {name} that {wrong}"
-    return None
+    return facts.entry_problem(attributes)
 
 
 @attrs.define

@@ -16,11 +16,36 @@ from mldns.errors import ValidationError
 GCE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
+class StackCheck:
+    """A rule over the resources of one Stack (duplicates, CNAME exclusivity, IAM clashes).
+
+    A Stack keeps one instance of each check named in a kind's `stack_checks` and shows it every
+    resource of those kinds as it is declared, so checks index rather than scan."""
+
+    def add(self, resource: Any) -> None:
+        """Raise ValidationError if `resource` clashes with one added before; else remember it."""
+        raise NotImplementedError
+
+
 class Resource:
-    """Base of all declared resources (mixin for attrs classes)."""
+    """Base of all declared resources (mixin for attrs classes).
+
+    A kind's facts, which the engine reads through `mldns.kinds` (register the class there):
+    the class attributes below and the hooks `key`, `parent`, `entry_problem`, `destroys` and
+    `plan_lines`. The defaults fit a kind with none of these needs.
+    """
 
     kind: ClassVar[str]
     protect: bool
+    # Attributes a state entry of this kind must hold as strings, to find the resource again.
+    state_keys: ClassVar[tuple[str, ...]] = ()
+    # Whether a state entry must name its parent, the resource it lives in (a record's zone).
+    has_parent: ClassVar[bool] = False
+    # Whether deleting or replacing one counts toward its parent's destructive threshold,
+    # rather than being destructive on its own account.
+    counted_in_parent: ClassVar[bool] = False
+    # Checks that see this resource together with others of the same Stack.
+    stack_checks: ClassVar[tuple[type[StackCheck], ...]] = ()
 
     @property
     def key(self) -> str:
@@ -31,9 +56,33 @@ class Resource:
     def address(self) -> str:
         return f"{self.kind}.{self.key}"
 
+    @property
+    def parent(self) -> str | None:
+        """The address of the resource this one lives in and is replaced with, if any."""
+        return None
+
     def references(self) -> tuple[Resource, ...]:
         """Resources this one needs to exist first (dependency edges)."""
         return ()
+
+    @classmethod
+    def entry_problem(cls, attributes: dict[str, Any]) -> str | None:
+        """What is wrong with a state entry's attributes beyond `state_keys`, or None."""
+        return None
+
+    @classmethod
+    def destroys(
+        cls, op: str, address: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> str | None:
+        """Why this change needs --allow-destructive (shown to the user), or None."""
+        return None
+
+    @classmethod
+    def plan_lines(
+        cls, op: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> list[str]:
+        """Lines a plan shows under this change beyond its field diff (who loses a role)."""
+        return []
 
 
 @attrs.frozen

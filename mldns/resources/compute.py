@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from mldns.kinds import register
 from mldns.resources.base import (
     GCE_NAME,
     Resource,
@@ -40,6 +41,7 @@ class HealthCheck(Resource):
     """A global health check; with `source_regions` it can back Cloud DNS routing policies."""
 
     kind: ClassVar[str] = "compute.HealthCheck"
+    state_keys: ClassVar[tuple[str, ...]] = ("name",)
 
     name: str = attrs.field(validator=_name)
     type: str = attrs.field(
@@ -132,6 +134,7 @@ class BackendService(Resource):
     """A global backend service whose health checks are declared in the same stack or by URL."""
 
     kind: ClassVar[str] = "compute.BackendService"
+    state_keys: ClassVar[tuple[str, ...]] = ("name",)
 
     name: str = attrs.field(validator=_name)
     health_checks: tuple[Any, ...] = attrs.field(converter=str_tuple)
@@ -177,3 +180,7 @@ class BackendService(Resource):
 
     def references(self) -> tuple[Resource, ...]:
         return tuple(h for h in self.health_checks if isinstance(h, Resource))
+
+
+register(HealthCheck)
+register(BackendService)

@@ -9,11 +9,14 @@ from typing import Any, ClassVar
 
 import attrs
 
+from mldns.errors import ValidationError
+from mldns.kinds import register
 from mldns.resources import rdata
 from mldns.resources.base import (
     GCE_NAME,
     Output,
     Resource,
+    StackCheck,
     check,
     fail,
     is_bool,
@@ -65,6 +68,7 @@ class ManagedZone(Resource):
     """A Cloud DNS managed zone. `authoritative=True` deletes record sets nobody declared."""
 
     kind: ClassVar[str] = "dns.ManagedZone"
+    state_keys: ClassVar[tuple[str, ...]] = ("name", "dnsName")
 
     name: str = attrs.field(validator=_gce_name)
     dns_name: str = attrs.field(
@@ -115,6 +119,13 @@ class ManagedZone(Resource):
     @property
     def key(self) -> str:
         return self.name
+
+    @classmethod
+    def destroys(
+        cls, op: str, address: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> str | None:
+        """Deleting or replacing a zone takes all its records with it."""
+        return f"{op}s zone {address}" if op in ("delete", "replace") else None
 
     @property
     def name_servers(self) -> Output:
@@ -242,11 +253,70 @@ def _check_protect(record: Any, _: attrs.Attribute, value: Any) -> None:
         fail(record, "protect", "must be True or False")
 
 
+class RecordNames(StackCheck):
+    """One name and type is declared once per zone, and a CNAME shares its name with nothing.
+
+    Keeps the types declared at each (zone, fqdn) by record sets, with their addresses, and the
+    tables of each zone: a check looks up, never scans."""
+
+    def __init__(self) -> None:
+        self._names: dict[int, dict[str, list[tuple[str, str]]]] = {}
+        self._tables: dict[int, list[RecordTable]] = {}
+
+    def add(self, resource: Any) -> None:
+        if isinstance(resource, RecordTable):
+            self._add_table(resource)
+        else:
+            self._add_record_set(resource)
+
+    def _add_record_set(self, record: RecordSet) -> None:
+        zone, fqdn, rtype = id(record.zone), record.fqdn, record.type
+        names = self._names.get(zone)
+        if names is None:
+            names = self._names[zone] = {}
+        same_name = names.get(fqdn)
+        tables = self._tables.get(zone)
+        if same_name is not None or tables:
+            claims = [(t.type, t.address) for t in tables or () if fqdn in t.rows]
+            _refuse_clash(record.address, fqdn, rtype, claims + (same_name or []))
+        if same_name is None:
+            names[fqdn] = [(rtype, record.address)]
+        else:
+            same_name.append((rtype, record.address))
+
+    def _add_table(self, table: RecordTable) -> None:
+        """The same checks for every row of a table, as set operations over whole tables."""
+        zone, rows = id(table.zone), table.rows
+        for other in self._tables.get(zone, ()):
+            # The types decide a clash, not the name: one shared name tells.
+            for fqdn in sorted(rows.keys() & other.rows.keys())[:1]:
+                _refuse_clash(table.address, fqdn, table.type, [(other.type, other.address)])
+        names = self._names.get(zone, {})
+        for fqdn in sorted(rows.keys() & names.keys()):
+            _refuse_clash(table.address, fqdn, table.type, names[fqdn])
+        self._tables.setdefault(zone, []).append(table)
+
+
+def _refuse_clash(address: str, fqdn: str, rtype: str, claims: list[tuple[str, str]]) -> None:
+    """Refuse `rtype` at `fqdn` if a claim holds the same type there, or either is a CNAME."""
+    for other_type, other in claims:
+        if other_type == rtype:
+            raise ValidationError(address, "name", f"{fqdn} {rtype} is also declared by {other}")
+        if "CNAME" in (other_type, rtype):
+            raise ValidationError(
+                address, "type", f"a CNAME cannot share its name with another record set ({other})"
+            )
+
+
 @attrs.frozen(eq=False)
 class RecordSet(Resource):
     """A record set: plain `rrdatas`, or a `routing` policy (Geo, Weighted, Failover)."""
 
     kind: ClassVar[str] = "dns.RecordSet"
+    state_keys: ClassVar[tuple[str, ...]] = ("name", "type")
+    has_parent: ClassVar[bool] = True
+    counted_in_parent: ClassVar[bool] = True
+    stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
 
     zone: ManagedZone = attrs.field(validator=_check_zone)
     name: str = attrs.field(validator=_check_name)
@@ -283,6 +353,10 @@ class RecordSet(Resource):
     @property
     def key(self) -> str:
         return f"{self.zone.name}/{_fqdn(self.zone, self.name)}/{self.type}"
+
+    @property
+    def parent(self) -> str:
+        return self.zone.address
 
     def references(self) -> tuple[Resource, ...]:
         hc = getattr(self.routing, "health_check", None)
@@ -399,6 +473,9 @@ class RecordTable(Resource):
     """
 
     kind: ClassVar[str] = "dns.RecordTable"
+    state_keys: ClassVar[tuple[str, ...]] = ("name", "zone", "type")
+    has_parent: ClassVar[bool] = True
+    stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
 
     zone: ManagedZone = attrs.field(validator=_check_zone)
     name: str = attrs.field(validator=_gce_name)
@@ -477,8 +554,27 @@ class RecordTable(Resource):
     def key(self) -> str:
         return f"{self.zone.name}/{self.name}"
 
+    @property
+    def parent(self) -> str:
+        return self.zone.address
+
     def references(self) -> tuple[Resource, ...]:
         return (self.zone,)
+
+    @classmethod
+    def entry_problem(cls, attributes: dict[str, Any]) -> str | None:
+        """A table's rows, as its state entry holds them: name -> [ttl, data...]."""
+        rows = attributes.get("rows")
+        if type(rows) is not dict:
+            return "lacks its rows"
+        for name, row in rows.items():
+            # The usual row, [ttl, one datum], at the cost of four type checks.
+            if type(row) is list and len(row) == 2 and type(row[0]) is int and type(row[1]) is str:
+                continue
+            wrong = row_problem(row)
+            if wrong:
+                return f"has a row {name} that {wrong}"
+        return None
 
 
 def _check_values(resource: Any, field: str, values: Any, shape: str) -> None:
@@ -502,3 +598,17 @@ def _check_values(resource: Any, field: str, values: Any, shape: str) -> None:
             rdata.canonical(rtype, value)
         except rdata.RdataError as exc:
             fail(resource, field, str(exc))
+
+
+def row_problem(row: Any) -> str | None:
+    """What is wrong with one row of a table's state entry ([ttl, data...]), or None."""
+    if type(row) is not list or len(row) < 2 or type(row[0]) is not int:
+        return "is not [ttl, data...]"
+    if type(row[1]) is not str or (len(row) > 2 and any(type(v) is not str for v in row[2:])):
+        return "holds data that is not text"
+    return None
+
+
+register(ManagedZone)
+register(RecordSet)
+register(RecordTable)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
-from mldns.resources.base import Resource, all_str, check, is_str, str_tuple
+from mldns.errors import ValidationError
+from mldns.kinds import register
+from mldns.resources.base import Resource, StackCheck, all_str, check, is_str, str_tuple
 
 ROLE = re.compile(
     r"^(roles/[a-zA-Z0-9_.]+|projects/[a-z0-9-]+/roles/[a-zA-Z0-9_.]+|organizations/[0-9]+/roles/[a-zA-Z0-9_.]+)$"
@@ -45,11 +47,64 @@ def _suffix(condition: Condition | None) -> str:
     return f"[{condition.title}]" if condition else ""
 
 
+class RoleClaims(StackCheck):
+    """A role (under one condition) is either bound authoritatively or gets members, not both."""
+
+    def __init__(self) -> None:
+        self._claims: dict[tuple[str, Condition | None], dict[type, str]] = {}
+
+    def add(self, resource: Any) -> None:
+        claims = self._claims.setdefault((resource.role, resource.condition), {})
+        for other_type, other in claims.items():
+            if other_type is not type(resource):
+                raise ValidationError(
+                    resource.address,
+                    "role",
+                    f"{resource.role} is also declared by {other}; a role is either bound authoritatively or gets members, not both",
+                )
+        claims.setdefault(type(resource), resource.address)
+
+
+class _Grant(Resource):
+    """What both IAM kinds share: their clash check, and how a change that takes a role away
+    from members reads in a plan and why it needs consent."""
+
+    stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RoleClaims,)
+
+    @classmethod
+    def destroys(
+        cls, op: str, address: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> str | None:
+        lost = _lost(op, before, after)
+        return f"{address} removes {', '.join(lost)}" if lost else None
+
+    @classmethod
+    def plan_lines(
+        cls, op: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> list[str]:
+        role = (after or before or {}).get("role")
+        return [f"loses {role}: {member}" for member in _lost(op, before, after)]
+
+
+def _lost(op: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """The members an update or delete of a grant takes the role away from."""
+    if op not in ("update", "delete"):
+        return []
+    return sorted(_members(before) - _members(after))
+
+
+def _members(body: dict[str, Any] | None) -> set[str]:
+    body = body or {}
+    member = body.get("member")
+    return set(body.get("members", ())) | ({member} if member else set())
+
+
 @attrs.frozen(eq=False)
-class ProjectIamBinding(Resource):
+class ProjectIamBinding(_Grant):
     """Authoritative for one role: members not listed lose it."""
 
     kind: ClassVar[str] = "iam.ProjectIamBinding"
+    state_keys: ClassVar[tuple[str, ...]] = ("role",)
 
     role: str = attrs.field(validator=_role)
     members: tuple[str, ...] = attrs.field(
@@ -70,10 +125,11 @@ class ProjectIamBinding(Resource):
 
 
 @attrs.frozen(eq=False)
-class ProjectIamMember(Resource):
+class ProjectIamMember(_Grant):
     """Adds one member to one role and leaves the role's other members alone."""
 
     kind: ClassVar[str] = "iam.ProjectIamMember"
+    state_keys: ClassVar[tuple[str, ...]] = ("role", "member")
 
     role: str = attrs.field(validator=_role)
     member: str = attrs.field(
@@ -90,3 +146,7 @@ class ProjectIamMember(Resource):
     @property
     def key(self) -> str:
         return f"{self.role}{_suffix(self.condition)}/{self.member}"
+
+
+register(ProjectIamBinding)
+register(ProjectIamMember)

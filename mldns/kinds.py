@@ -1,0 +1,39 @@
+"""The registry of resource kinds: the one place the engine learns what a kind is.
+
+Each resource module registers its classes here (as octoDNS' record types call
+`Record.register_type`); each kind's facts are the class attributes and hooks documented on
+`mldns.resources.base.Resource`: its address, what its state entry must hold, the stack-level
+checks it needs, how its actions read in a plan and why one of them is destructive. The planner,
+the renderers, the state reader and the Stack ask the registry; none of them names a kind.
+Providers declare the rest (which fields replace rather than update) beside their API calls.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from mldns.resources.base import Resource
+
+R = TypeVar("R", bound=type[Resource])
+
+_KINDS: dict[str, type[Resource]] = {}
+
+
+def register(cls: R) -> R:
+    """Make `cls.kind` known to the engine; a second class under the same name is refused."""
+    kind = cls.kind
+    known = _KINDS.get(kind)
+    if known is not None and known.__qualname__ != cls.__qualname__:
+        raise ValueError(f"kind {kind} is already registered by {known.__qualname__}")
+    _KINDS[kind] = cls
+    return cls
+
+
+def lookup(kind: str) -> type[Resource] | None:
+    """The resource class of `kind`, or None for a kind nobody registered."""
+    return _KINDS.get(kind)
+
+
+def names() -> frozenset[str]:
+    """Every registered kind."""
+    return frozenset(_KINDS)
