@@ -1,0 +1,313 @@
+"""Google's JSON for zones, record sets, health checks, backend services and IAM bindings, as
+mldns resources. The live reader and the Terraform reader both speak it.
+
+A field mldns cannot declare is reported as a note; the resource is still declared when the rest
+of it can be, and left out (with a note) when it cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mldns.errors import ValidationError
+from mldns.generate.model import Generated
+from mldns.providers import compute_format, dns_format
+from mldns.resources import rdata
+from mldns.resources.compute import (
+    BACKEND_PROTOCOLS,
+    BALANCING_MODES,
+    HEALTH_CHECK_TYPES,
+    SCHEMES,
+    Backend,
+    BackendService,
+    HealthCheck,
+)
+from mldns.resources.dns import (
+    Failover,
+    Geo,
+    InternalLoadBalancer,
+    ManagedZone,
+    RecordSet,
+    Routing,
+    Weighted,
+)
+from mldns.resources.iam import Condition, ProjectIamBinding, ProjectIamMember
+
+COMPUTE_PREFIX = dns_format.COMPUTE_URL
+# Zone settings Cloud DNS has and a ManagedZone cannot declare (yet).
+ZONE_EXTRAS = {
+    "forwardingConfig": "forwarding targets",
+    "peeringConfig": "DNS peering",
+    "reverseLookupConfig": "reverse lookup",
+    "serviceDirectoryConfig": "Service Directory namespace",
+}
+HealthChecks = dict[str, HealthCheck]  # by full URL
+
+
+def short_url(url: str) -> str:
+    """A Compute URL as a person writes it: projects/P/global/..."""
+    return dns_format.compute_url(url)[len(COMPUTE_PREFIX) :]
+
+
+def _build(gen: Generated, what: str, make: Callable[[], Any]) -> Any:
+    """Build a resource; one mldns refuses becomes a note rather than an error."""
+    try:
+        return make()
+    except ValidationError as exc:
+        field = f"{exc.field}: " if exc.field else ""
+        gen.note(what, f"not declared ({field}{exc.message})")
+        return None
+
+
+# --- zones -------------------------------------------------------------------------------------
+
+
+def zone(gen: Generated, raw: dict[str, Any]) -> ManagedZone | None:
+    name = raw["name"]
+    address = f"dns.ManagedZone.{name}"
+    for field, what in ZONE_EXTRAS.items():
+        if raw.get(field):
+            gen.note(address, f"{what} ({field}) cannot be declared; set it after apply")
+    if (raw.get("cloudLoggingConfig") or {}).get("enableLogging"):
+        gen.note(address, "query logging (cloudLoggingConfig) cannot be declared")
+    visibility = raw.get("visibility", "public")
+    dnssec = (raw.get("dnssecConfig") or {}).get("state", "off")
+    if dnssec not in ("on", "off"):
+        gen.note(address, f"DNSSEC state {dnssec!r} cannot be declared; declared as off")
+    networks = [
+        short_url(n["networkUrl"])
+        for n in (raw.get("privateVisibilityConfig") or {}).get("networks") or []
+        if n.get("networkUrl")
+    ]
+    return _build(
+        gen,
+        address,
+        lambda: ManagedZone(
+            name=name,
+            dns_name=raw["dnsName"],
+            description=raw.get("description") or "",
+            visibility=visibility,
+            labels=dict(sorted((raw.get("labels") or {}).items())),
+            networks=sorted(networks),
+            dnssec=dnssec == "on" and visibility == "public",
+        ),
+    )
+
+
+# --- record sets -------------------------------------------------------------------------------
+
+
+def record_set(
+    gen: Generated, zone: ManagedZone, raw: dict[str, Any], health_checks: HealthChecks
+) -> RecordSet | None:
+    """A record set as declared, or None (with a note) when it cannot be; the apex SOA and NS,
+    which Cloud DNS owns, are None without a note."""
+    rtype, fqdn = raw["type"], raw["name"].lower()
+    if dns_format.is_apex_default(raw, zone.dns_name):
+        return None
+    address = f"dns.RecordSet.{zone.name}/{fqdn}/{rtype}"
+    if rtype not in rdata.RECORD_TYPES or rtype == "SOA":
+        gen.note(address, f"type {rtype} cannot be declared")
+        return None
+    ttl = raw.get("ttl", 300)
+    policy = raw.get("routingPolicy")
+    if not policy:
+        return _build(
+            gen,
+            address,
+            lambda: RecordSet(
+                zone=zone, name=zone.relative(fqdn), type=rtype, ttl=ttl, rrdatas=raw["rrdatas"]
+            ),
+        )
+    routing = _routing(gen, address, policy, health_checks)
+    if routing is None:
+        return None
+    return _build(
+        gen,
+        address,
+        lambda: RecordSet(
+            zone=zone, name=zone.relative(fqdn), type=rtype, ttl=ttl, routing=routing
+        ),
+    )
+
+
+def _routing(
+    gen: Generated, address: str, policy: dict[str, Any], health_checks: HealthChecks
+) -> Routing | None:
+    url = policy.get("healthCheck")
+    check: Any = None
+    if url:
+        check = health_checks.get(dns_format.compute_url(url)) or short_url(url)
+    if "geo" in policy:
+        geo = policy["geo"]
+        return Geo(
+            [(i["location"], _targets(i)) for i in geo.get("items", [])],
+            fencing=bool(geo.get("enableFencing")),
+            health_check=check,
+        )
+    if "wrr" in policy:
+        return Weighted(
+            [(_weight(i.get("weight", 0)), _targets(i)) for i in policy["wrr"].get("items", [])],
+            health_check=check,
+        )
+    if "primaryBackup" in policy:
+        pb = policy["primaryBackup"]
+        backup = pb.get("backupGeoTargets") or {}
+        if backup.get("enableFencing"):
+            gen.note(address, "fencing of the backup targets cannot be declared; left off")
+        return Failover(
+            primary=_checked(pb.get("primaryTargets") or {}),
+            backup=[(i["location"], _targets(i)) for i in backup.get("items", [])],
+            trickle=float(pb.get("trickleTraffic") or 0.0),
+            health_check=check,
+        )
+    gen.note(address, f"routing policy {sorted(policy)} cannot be declared")
+    return None
+
+
+def _weight(value: Any) -> float | int:
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _targets(item: dict[str, Any]) -> list[Any]:
+    if item.get("healthCheckedTargets"):
+        return _checked(item["healthCheckedTargets"])
+    return list(item.get("rrdatas") or [])
+
+
+def _checked(raw: dict[str, Any]) -> list[Any]:
+    ilbs = [
+        InternalLoadBalancer(
+            ip=t["ipAddress"],
+            port=int(t.get("port", 0)),
+            network=short_url(t.get("networkUrl", "")),
+            project=t.get("project", ""),
+            region=t.get("region", ""),
+            protocol=str(t.get("ipProtocol", "tcp")).lower(),
+            lb_type=t.get("loadBalancerType", "regionalL4ilb"),
+        )
+        for t in raw.get("internalLoadBalancers") or []
+    ]
+    return ilbs + list(raw.get("externalEndpoints") or [])
+
+
+# --- compute -----------------------------------------------------------------------------------
+
+
+def health_check(gen: Generated, raw: dict[str, Any]) -> HealthCheck | None:
+    address = f"compute.HealthCheck.{raw['name']}"
+    kind = raw.get("type", "")
+    if kind not in HEALTH_CHECK_TYPES:
+        gen.note(address, f"health checks of type {kind or 'unknown'} cannot be declared")
+        return None
+    body = compute_format.normalize_health_check(raw)
+    probe = body[compute_format.TYPE_FIELDS[kind]]
+    return _build(
+        gen,
+        address,
+        lambda: HealthCheck(
+            name=body["name"],
+            type=kind,
+            port=probe["port"],
+            request_path=probe.get("requestPath", "/"),
+            host=probe.get("host"),
+            check_interval_sec=body["checkIntervalSec"],
+            timeout_sec=body["timeoutSec"],
+            healthy_threshold=body["healthyThreshold"],
+            unhealthy_threshold=body["unhealthyThreshold"],
+            source_regions=body.get("sourceRegions"),
+        ),
+    )
+
+
+def backend_service(
+    gen: Generated, raw: dict[str, Any], health_checks: HealthChecks
+) -> BackendService | None:
+    address = f"compute.BackendService.{raw['name']}"
+    body = compute_format.normalize_backend_service(raw)
+    for field, value, allowed in (
+        ("protocol", body["protocol"], BACKEND_PROTOCOLS),
+        ("loadBalancingScheme", body["loadBalancingScheme"], SCHEMES),
+    ):
+        if value not in allowed:
+            gen.note(address, f"{field} {value} cannot be declared")
+            return None
+    backends = []
+    for b in body["backends"]:
+        if "instanceGroups/" not in b["group"] or b["balancingMode"] not in BALANCING_MODES:
+            gen.note(
+                address,
+                f"backend {short_url(b['group'])} ({b['balancingMode']}) cannot be declared",
+            )
+            return None
+        backends.append(
+            Backend(
+                group=short_url(b["group"]),
+                balancing_mode=b["balancingMode"],
+                capacity_scaler=_weight(b["capacityScaler"]),
+                max_utilization=b.get("maxUtilization"),
+            )
+        )
+    checks = [health_checks.get(url) or short_url(url) for url in body["healthChecks"]]
+    return _build(
+        gen,
+        address,
+        lambda: BackendService(
+            name=body["name"],
+            health_checks=checks,
+            backends=backends,
+            protocol=body["protocol"],
+            port_name=body.get("portName") or "http",
+            timeout_sec=body["timeoutSec"],
+            load_balancing_scheme=body["loadBalancingScheme"],
+        ),
+    )
+
+
+def health_check_url(project: str, name: str) -> str:
+    return compute_format.self_link("compute.HealthCheck", project, name)
+
+
+# --- IAM ---------------------------------------------------------------------------------------
+
+
+def iam(gen: Generated, bindings: list[dict[str, Any]], authoritative: bool) -> None:
+    """Each binding as one ProjectIamBinding, or each of its members as a ProjectIamMember."""
+    merged: dict[tuple[str, tuple[str, str, str] | None], set[str]] = {}
+    for b in bindings:
+        c = b.get("condition")
+        key = (c.get("expression", ""), c.get("title", ""), c.get("description", "")) if c else None
+        merged.setdefault((b["role"], key), set()).update(b.get("members") or [])
+    for (role, cond), members in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or ())):
+        condition = _condition(gen, role, cond)
+        if cond is not None and condition is None:
+            continue
+        if authoritative:
+            _build(
+                gen,
+                f"iam.ProjectIamBinding.{role}",
+                lambda r=role, m=members, c=condition: gen.add(
+                    ProjectIamBinding(role=r, members=sorted(m), condition=c)
+                ),
+            )
+            continue
+        for member in sorted(members):
+            _build(
+                gen,
+                f"iam.ProjectIamMember.{role}/{member}",
+                lambda r=role, m=member, c=condition: gen.add(
+                    ProjectIamMember(role=r, member=m, condition=c)
+                ),
+            )
+
+
+def _condition(gen: Generated, role: str, cond: tuple[str, str, str] | None) -> Condition | None:
+    if cond is None:
+        return None
+    return _build(
+        gen,
+        f"iam {role} condition {cond[1]!r}",
+        lambda: Condition(expression=cond[0], title=cond[1], description=cond[2]),
+    )

@@ -1,0 +1,105 @@
+"""A live project, read as a plan reads it: the zones, then one paginated list per zone, the
+health checks and backend services page by page, and the IAM policy once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from google.api_core import exceptions as gexc
+
+from mldns.clients import Clients
+from mldns.generate import convert
+from mldns.generate.model import Generated, SourceError, stack_name_for
+from mldns.providers.compute_format import to_dict
+from mldns.providers.dns import DnsProvider
+from mldns.providers.iam import IamProvider
+
+PARTS = ("dns", "compute", "iam")
+COMPUTE_PAGE = 500
+
+
+def read_project(
+    clients: Clients,
+    project: str,
+    zones: Iterable[str] = (),
+    only: Iterable[str] = PARTS,
+    iam_bindings: bool = False,
+) -> Generated:
+    """What `project` holds, as resources; `zones` limits the zones read (default: all)."""
+    parts, wanted = set(only), list(zones)
+    gen = Generated(
+        source=f"project {project}", stack_name=stack_name_for(project), project=project
+    )
+    checks: convert.HealthChecks = {}
+    step = "health checks"
+    try:
+        if "compute" in parts:
+            for raw in _compute_list(clients, project, "HealthChecksClient"):
+                hc = convert.health_check(gen, raw)
+                if hc is not None:
+                    gen.add(hc)
+                    checks[convert.health_check_url(project, hc.name)] = hc
+            step = "backend services"
+            for raw in _compute_list(clients, project, "BackendServicesClient"):
+                gen.add(convert.backend_service(gen, raw, checks))
+        step = "managed zones"
+        if "dns" in parts:
+            _read_dns(gen, clients, project, wanted, checks)
+        step = "IAM policy"
+        if "iam" in parts:
+            policy = IamProvider(clients).get_policy(project)
+            bindings = [_binding(b) for b in policy.bindings]
+            convert.iam(gen, bindings, iam_bindings)
+    except gexc.GoogleAPICallError as exc:
+        raise SourceError(f"project {project}: cannot read its {step}: {exc.message}") from None
+    return gen
+
+
+def _read_dns(
+    gen: Generated, clients: Clients, project: str, wanted: list[str], checks: convert.HealthChecks
+) -> None:
+    provider = DnsProvider(clients)
+    listed = provider.list_zones(project)
+    missing = [name for name in wanted if name not in listed]
+    if missing:
+        raise SourceError(f"project {project} has no managed zone named {', '.join(missing)}")
+    names = sorted(set(wanted) if wanted else listed)
+    workers = max(1, min(len(names), clients.parallelism))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        lists = {name: pool.submit(provider.list_records, project, name) for name in names}
+        for name in names:
+            zone = gen.add(convert.zone(gen, listed[name]))
+            records = lists[name].result()
+            if zone is None:
+                gen.note(f"dns.ManagedZone.{name}", f"its {len(records)} record sets are left out")
+                continue
+            for raw in records:
+                gen.add(convert.record_set(gen, zone, raw, checks))  # type: ignore[arg-type]
+
+
+def _compute_list(clients: Clients, project: str, client_name: str) -> list[dict[str, Any]]:
+    """Every global resource of one Compute collection, a page per call, sorted by name."""
+    client = clients.compute(client_name)
+    items: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        request = {"project": project, "max_results": COMPUTE_PAGE, "page_token": token}
+        page = clients.call(client.list, request=request)
+        items.extend(to_dict(item) for item in page.items)
+        token = page.next_page_token
+        if not token:
+            return sorted(items, key=lambda raw: raw["name"])
+
+
+def _binding(binding: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"role": binding.role, "members": list(binding.members)}
+    if binding.HasField("condition"):
+        c = binding.condition
+        body["condition"] = {
+            "expression": c.expression,
+            "title": c.title,
+            "description": c.description,
+        }
+    return body
