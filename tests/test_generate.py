@@ -134,3 +134,33 @@ def test_routing_health_check_is_a_python_reference(
     assert "health_check=traffic_director_health_check" in run.out
     assert "health_checks=[traffic_director_health_check]" in run.out
     assert "healthChecks/" not in run.out
+
+
+def test_a_project_that_cannot_be_read_gets_one_line(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    emu.add_fault(path="/managedZones", status=403, reason="forbidden", message="Permission denied")
+    out = tmp_path / "stack.py"
+    run = mldns("generate", "--project", "p1", "--emulator", emu.host_port, "-o", str(out))
+    assert run.code == 1 and run.err.count("\n") == 1, run.err
+    assert run.err.startswith("Error: project p1: cannot read its managed zones:")
+    assert not out.exists()
+    emu.clear_faults()
+    run = mldns("generate", "--project", "p1", "--emulator", emu.host_port, "--zone", "nope")
+    assert run.code == 1 and "project p1 has no managed zone named nope" in run.err
+
+
+def test_iam_is_additive_members_by_default_and_bindings_on_request(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    source = workspace(ROOT / "examples" / "seed_001_zone_and_iam" / "stack.py", emu, tmp_path)
+    source.apply()
+    args = ("generate", "--project", source.project, "--emulator", emu.host_port, "--only", "iam")
+    members = mldns(*args)
+    assert "iam.ProjectIamMember(" in members.out and "iam.ProjectIamBinding(" not in members.out
+    assert "dns.ManagedZone" not in members.out
+    bindings = mldns(*args, "--iam-bindings")
+    assert "iam.ProjectIamBinding(" in bindings.out and "ProjectIamMember(" not in bindings.out
+    out = tmp_path / "bindings.py"
+    out.write_text(bindings.out)
+    assert_adopts_without_writes(out, emu, tmp_path / "fresh")

@@ -8,6 +8,7 @@ of it can be, and left out (with a note) when it cannot.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from mldns.errors import ValidationError
@@ -285,22 +286,12 @@ def iam(gen: Generated, bindings: list[dict[str, Any]], authoritative: bool) -> 
         if cond is not None and condition is None:
             continue
         if authoritative:
-            _build(
-                gen,
-                f"iam.ProjectIamBinding.{role}",
-                lambda r=role, m=members, c=condition: gen.add(
-                    ProjectIamBinding(role=r, members=sorted(m), condition=c)
-                ),
-            )
+            make = partial(ProjectIamBinding, role, sorted(members), condition)
+            gen.add(_build(gen, f"iam.ProjectIamBinding.{role}", make))
             continue
         for member in sorted(members):
-            _build(
-                gen,
-                f"iam.ProjectIamMember.{role}/{member}",
-                lambda r=role, m=member, c=condition: gen.add(
-                    ProjectIamMember(role=r, member=m, condition=c)
-                ),
-            )
+            add = partial(ProjectIamMember, role, member, condition)
+            gen.add(_build(gen, f"iam.ProjectIamMember.{role}/{member}", add))
 
 
 def _condition(gen: Generated, role: str, cond: tuple[str, str, str] | None) -> Condition | None:

@@ -171,7 +171,7 @@ class _Writer:
             name = f"{rtype.lower()}-records"
             if types.count(rtype) > 1:
                 name += f"-ttl{ttl}"
-            rows = {zone.relative(rs.fqdn): _data(rs.rrdatas) for rs in _sorted(group)}
+            rows = {zone.relative(rs.fqdn): _data(rs.rrdatas or ()) for rs in _sorted(group)}
             blocks.append(self._table(zone, zone_var, name, rtype, ttl, rows))
         for table in sorted(declared_tables, key=_name):
             rows = {zone.relative(fqdn): _data(data) for fqdn, data in table.rows.items()}
@@ -265,9 +265,7 @@ class _Writer:
 
 
 def _is_default(field: attrs.Attribute, value: Any) -> bool:
-    default = field.default
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        default = default.factory()
+    default = field.default  # (no resource field has a factory default)
     if value == default:
         return True
     return default is None and value in ({}, ())
