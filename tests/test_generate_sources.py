@@ -7,12 +7,15 @@ from typing import Any
 
 import dns.zone
 import pytest
+import test_generate
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import dns as gdns
-from test_generate import assert_adopts_without_writes, mldns, workspace  # noqa: F401
+from test_generate import assert_adopts_without_writes, workspace
 
 from mldns.emulator import Emulator
 from mldns.resources import rdata
+
+mldns = test_generate.mldns  # the fixture
 
 ZONE_FILE = """\
 $ORIGIN example.com.
