@@ -14,12 +14,19 @@ from typing import Any
 import click
 
 from mldns.clients import emulator_from_env
-from mldns.errors import MldnsError, UsageError, one_line
+from mldns.errors import MldnsError, PlanFileError, UsageError, one_line
 from mldns.plan import Plan, load_plan, save_plan
 from mldns.render import render_json, render_text
 from mldns.stack import load_stack
 from mldns.state import LocalStateStore, State, stacks_in
-from mldns.workspace import Workspace, local_emulator, resolve_project
+from mldns.target import Target, apply_command
+from mldns.workspace import (
+    Workspace,
+    check_fresh,
+    check_target,
+    local_emulator,
+    resolve_project,
+)
 
 DEFAULT_STACK_FILE = "stack.py"
 
@@ -98,6 +105,7 @@ def _workspace(
             stack=stack,
             state_dir=opts["state_dir"],
             emulator=emulator_from_env(emulator),
+            local=bool(opts["local"]),
             timeout=opts["timeout"],
             lock_timeout=opts["lock_timeout"],
             parallelism=opts["parallelism"],
@@ -149,7 +157,9 @@ def plan(
     click.echo(render_json(result) if as_json else render_text(result, color=_color()))
     click.echo(f"{result.calls} API calls, {result.retries} retried.", err=True)
     if out:
-        click.echo(f"Saved the plan to {out}; apply it with: mldns apply {out}", err=True)
+        click.echo(
+            f"Saved the plan to {out}; apply it with: {apply_command(result.target, out)}", err=True
+        )
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
 
@@ -179,6 +189,24 @@ def _report(result: Any) -> None:
         click.echo(f"  {name} = {json.dumps(value)}")
 
 
+def _check_saved_plan(saved: Plan, plan_file: str, opts: dict[str, Any]) -> None:
+    """Refuse a saved plan made elsewhere, or on a state that has moved on, before it is shown
+    and before anything (a local cloud, a state directory) is started or created."""
+    if opts["local"] and opts["emulator"]:
+        raise UsageError("--local and --emulator contradict each other: choose one")
+    here = Target.of(
+        local=opts["local"],
+        emulator=emulator_from_env(opts["emulator"]),
+        state_dir=opts["state_dir"],
+    )
+    check_target(saved, here, plan_file)
+    if opts["project"] and opts["project"] != saved.project:
+        raise PlanFileError(
+            f"{plan_file} was made for project {saved.project}, not {opts['project']}; plan again"
+        )
+    check_fresh(saved, LocalStateStore(opts["state_dir"], saved.stack).read(), opts["state_dir"])
+
+
 def _is_plan_file(path: str) -> bool:
     return Path(path).suffix != ".py" and Path(path).is_file()
 
@@ -201,6 +229,7 @@ def apply(
     """Apply a stack file, or a plan saved with `plan --out`."""
     if _is_plan_file(target):
         saved = load_plan(target)
+        _check_saved_plan(saved, target, opts)
         with _workspace(
             None, {**opts, "project": opts["project"] or saved.project}, stack_name=saved.stack
         ) as ws:

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from mldns.errors import PlanFileError
+from mldns.target import Target
 
 PLAN_FORMAT_VERSION = 1
 OPS = ("delete", "replace", "create", "update", "adopt", "forget")
@@ -101,6 +102,8 @@ class Plan:
     destructive_reasons: tuple[str, ...] = ()
     calls: int = 0
     retries: int = 0
+    # Where the plan was made (cloud and state): a saved plan is applied only there.
+    target: Target | None = None
     workspace: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
@@ -147,6 +150,7 @@ class Plan:
             "warnings": list(self.warnings),
             "refreshed": self.refreshed,
             "destructive": list(self.destructive_reasons),
+            "target": self.target.to_json() if self.target is not None else None,
         }
 
     @classmethod
@@ -163,6 +167,7 @@ class Plan:
             warnings=tuple(data.get("warnings", ())),
             refreshed=data.get("refreshed", {}),
             destructive_reasons=tuple(data["destructive"]),
+            target=Target.from_json(data["target"]) if data.get("target") else None,
         )
 
 

@@ -19,6 +19,7 @@ from mldns.planner import make_plan
 from mldns.providers.registry import build_providers
 from mldns.stack import Stack
 from mldns.state import LocalStateStore, LockInfo, State
+from mldns.target import Target, apply_command
 
 PROJECT_ENV = ("GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
 LOCAL_PROJECT = "mldns-local"
@@ -55,6 +56,31 @@ def local_emulator(state_dir: str | os.PathLike[str]) -> Iterator[str]:
         emulator.stop()
 
 
+def check_target(plan: Plan, here: Target, plan_file: str | None = None) -> None:
+    """Refuse a plan made against another cloud or state than `here` (a saved plan must say
+    where it was made; one built in memory by a caller of the engine may not)."""
+    if plan.target is None and plan_file is not None:
+        raise PlanFileError(f"{plan_file} does not record where it was made; plan again")
+    if plan.target is not None and plan.target != here:
+        hint = f"; apply it with: {apply_command(plan.target, plan_file)}" if plan_file else ""
+        raise PlanFileError(
+            f"the plan was made against {plan.target.describe()}, not {here.describe()}{hint}"
+        )
+
+
+def check_fresh(plan: Plan, state: State | None, state_dir: str) -> None:
+    """Refuse a plan whose stack has no state here, or whose state moved on since it was made."""
+    if state is None and plan.lineage is not None:
+        raise PlanFileError(
+            f"no state for stack {plan.stack} in {state_dir} (was the plan made with --state-dir?)"
+        )
+    if state is not None and (state.lineage, state.serial) != (plan.lineage, plan.serial):
+        raise PlanFileError(
+            f"stale plan: the state of stack {plan.stack} changed since the plan was made "
+            f"(serial {plan.serial} -> {state.serial}); plan again"
+        )
+
+
 @attrs.define
 class Workspace:
     """Plan and apply one stack against one project; the state lives in `state_dir`."""
@@ -64,6 +90,7 @@ class Workspace:
     stack: Stack | None = None
     state_dir: str = "state"
     emulator: str | None = None
+    local: bool = False  # the emulator is the local cloud kept in the state directory
     timeout: float = 600.0
     lock_timeout: float = 0.0
     parallelism: int = 10
@@ -103,6 +130,11 @@ class Workspace:
         return self._store
 
     @property
+    def target(self) -> Target:
+        """Where this workspace plans and applies: its cloud and its state directory."""
+        return Target.of(local=self.local, emulator=self.emulator, state_dir=self.state_dir)
+
+    @property
     def clients(self) -> Clients:
         if self._clients is None:
             self._clients = Clients(
@@ -131,6 +163,7 @@ class Workspace:
             lineage=prior.lineage if stored else None,
             calls=stats.calls - before[0],
             retries=stats.retries - before[1],
+            target=self.target,
             workspace=self,
         )
 
@@ -138,17 +171,13 @@ class Workspace:
     def apply_plan(
         self, plan: Plan, *, adopt: bool = False, allow_destructive: bool = False
     ) -> ApplyResult:
-        """Apply a plan made earlier, if the state has not moved on since."""
+        """Apply a plan made earlier here, if the state has not moved on since."""
         if plan.stack != self.stack_name:
             raise PlanFileError(f"the plan is for stack {plan.stack!r}, not {self.stack_name!r}")
+        check_target(plan, self.target)
         with self.store.lock("apply", timeout=self.lock_timeout, on_stale=self._report_stale):
             state = self.store.read()
-            if (state.lineage if state else None) != plan.lineage or (
-                state.serial if state else 0
-            ) != plan.serial:
-                raise PlanFileError(
-                    "stale plan: the state changed since the plan was made; plan again"
-                )
+            check_fresh(plan, state, self.state_dir)
             return self._run(plan, state or State(stack=self.stack_name), adopt, allow_destructive)
 
     @paused_gc()

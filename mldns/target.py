@@ -1,0 +1,78 @@
+"""Where a plan is made: the cloud it reads and the state it builds on.
+
+A saved plan records its target, so that it is applied only against the cloud and the state it was
+made from: a plan made against an emulator must never reach Google, nor one made on one state be
+applied on another.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from mldns.errors import PlanFileError
+
+Cloud = Literal["google", "emulator", "local"]
+DEFAULT_STATE_DIR = "state"
+
+
+@attrs.frozen
+class Target:
+    """The cloud (Google, an emulator at host:port, or the local cloud kept in the state
+    directory) and the state directory, as an absolute path."""
+
+    cloud: Cloud
+    endpoint: str  # host:port of an emulator; empty for Google and for the local cloud
+    state_dir: str
+
+    @classmethod
+    def of(cls, *, local: bool, emulator: str | None, state_dir: str | os.PathLike[str]) -> Target:
+        where = str(Path(state_dir).resolve())
+        if local:
+            return cls("local", "", where)
+        if emulator:
+            return cls("emulator", emulator.removeprefix("http://").rstrip("/"), where)
+        return cls("google", "", where)
+
+    def describe(self) -> str:
+        if self.cloud == "local":
+            return f"the local cloud and state in {_shown(self.state_dir)}"
+        cloud = "Google Cloud" if self.cloud == "google" else f"the emulator at {self.endpoint}"
+        return f"{cloud} with state in {_shown(self.state_dir)}"
+
+    def flags(self) -> list[str]:
+        """The options that point a command at this target, as a user would type them."""
+        flags = {"local": ["--local"], "emulator": ["--emulator", self.endpoint], "google": []}
+        shown = _shown(self.state_dir)
+        if shown != DEFAULT_STATE_DIR:
+            return [*flags[self.cloud], "--state-dir", shown]
+        return flags[self.cloud]
+
+    def to_json(self) -> dict[str, str]:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Target:
+        try:
+            return cls(data["cloud"], data["endpoint"], data["state_dir"])
+        except (KeyError, TypeError):
+            raise PlanFileError(f"malformed plan target {data!r}") from None
+
+
+def _shown(path: str) -> str:
+    """A state directory as the user would write it here: relative when under the working one."""
+    try:
+        relative = Path(path).relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+    return str(relative) if str(relative) != "." else "."
+
+
+def apply_command(target: Target | None, plan_file: str) -> str:
+    """The command that applies a saved plan against the target it was made for."""
+    flags = target.flags() if target is not None else []
+    return shlex.join(["mldns", "apply", *flags, plan_file])
