@@ -140,6 +140,16 @@ def validate(stack_file: str) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are."
 )
+@click.option(
+    "--lock",
+    type=click.BOOL,
+    default=True,
+    is_flag=False,
+    flag_value=True,
+    metavar="[=BOOL]",
+    help="Hold the state lock while reading (default; --lock=false as --no-lock).",
+)
+@click.option("--no-lock", is_flag=True, help="Read the state without taking its lock.")
 @engine_options
 def plan(
     stack_file: str,
@@ -147,10 +157,18 @@ def plan(
     out: str | None,
     destroy: bool,
     detailed_exitcode: bool,
+    lock: bool,
+    no_lock: bool,
     **opts: Any,
 ) -> None:
     """Show what apply would change. Never writes to the cloud or the state."""
     with _workspace(stack_file, opts) as ws:
+        ws.lock_plans = lock and not no_lock
+        if not ws.lock_plans:
+            click.echo(
+                "Reading the state without its lock: an apply running now may show as changes.",
+                err=True,
+            )
         result = ws.plan(destroy=destroy)
     if out:
         save_plan(result, out)

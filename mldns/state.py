@@ -143,6 +143,13 @@ class LockInfo:
     def describe(self) -> str:
         return f"pid {self.pid} on host {self.host} since {self.since} ({self.operation})"
 
+    def holding(self) -> str:
+        """Who holds the lock, as a sentence's subject: 'an apply by pid 7 on host h'."""
+        article = "an" if self.operation[:1] in "aeiou" else "a"
+        return (
+            f"{article} {self.operation} by pid {self.pid} on host {self.host} (since {self.since})"
+        )
+
     def is_dead_here(self) -> bool:
         if self.host != socket.gethostname():
             return False
@@ -419,9 +426,9 @@ class LocalStateStore:
             lock.acquire(timeout=max(timeout, 0))
         except filelock.Timeout:
             holder = self._wait_for_holder()
-            who = holder.describe() if holder else "another process"
+            who = holder.holding() if holder else "another process"
             raise LockError(
-                f"state {self.path} is locked by {who}; retry later, or wait with --lock-timeout"
+                f"{who} holds the state {self.path}; retry later, or wait with --lock-timeout"
             ) from None
         try:
             previous = self.holder()

@@ -91,6 +91,7 @@ class Workspace:
     state_dir: str = "state"
     emulator: str | None = None
     local: bool = False  # the emulator is the local cloud kept in the state directory
+    lock_plans: bool = True  # a plan reads under the state lock, as Terraform's does
     timeout: float = 600.0
     lock_timeout: float = 0.0
     parallelism: int = 10
@@ -144,8 +145,15 @@ class Workspace:
 
     @paused_gc()
     def plan(self, destroy: bool = False) -> Plan:
-        """Refresh and diff; reads state and the cloud, writes nothing."""
-        return self._plan(self.store.read(), destroy)
+        """Refresh and diff; reads state and the cloud, writes nothing.
+
+        The state lock is held while it reads (unless `lock_plans` is off), so a plan made during
+        an apply names that apply instead of showing its half-done work as changes. With no
+        state directory there is nothing to lock, and none is created."""
+        if not self.lock_plans or not self.store.directory.is_dir():
+            return self._plan(self.store.read(), destroy)
+        with self.store.lock("plan", timeout=self.lock_timeout, on_stale=self._report_stale):
+            return self._plan(self.store.read(), destroy)
 
     def _plan(self, stored: State | None, destroy: bool) -> Plan:
         if self.stack is None and not destroy:

@@ -383,8 +383,8 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
         with pytest.raises(LockError) as info, store.lock("plan"):
             pass
         message = str(info.value)
-        assert f"locked by pid {holder.pid} on host {socket.gethostname()}" in message
-        assert "(apply)" in message and "since 20" in message
+        assert f"an apply by pid {holder.pid} on host {socket.gethostname()}" in message
+        assert "holds the state" in message and "since 20" in message
         assert "\n" not in message
     finally:
         holder.stdin.close()

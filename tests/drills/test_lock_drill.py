@@ -52,5 +52,5 @@ def test_two_applies_one_winner(tmp_path):
         assert "No changes to apply" in out, results
         return
     assert code == 1, results
-    assert "locked by pid" in err and "on host" in err, err
+    assert "an apply by pid" in err and "holds the state" in err, err
     assert len(err.strip().splitlines()) == 1, err
