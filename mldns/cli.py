@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -16,7 +17,7 @@ import click
 from mldns.clients import emulator_from_env
 from mldns.errors import MldnsError, PlanFileError, UsageError, one_line
 from mldns.plan import Plan, load_plan, save_plan
-from mldns.render import render_json, render_text
+from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
 from mldns.stack import load_stack
 from mldns.state import LocalStateStore, State, stacks_in
 from mldns.target import Target, apply_command
@@ -86,6 +87,45 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How a plan is shown: plan and show share these; they arrive as one `view` dict."""
+    options = [
+        click.option(
+            "--format",
+            "view_format",
+            type=click.Choice(FORMATS),
+            default="text",
+            show_default=True,
+            help="text for terminals, json for programs, markdown for pull requests, html for browsers.",
+        ),
+        click.option("--compact", is_flag=True, help="One line per action, no field details."),
+        click.option(
+            "--verbose",
+            is_flag=True,
+            help="List every action in full, deletes' fields too; never summarise large groups.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+
+    def wrapped(*args: Any, view_format: str, compact: bool, verbose: bool, **kwargs: Any) -> Any:
+        view = {"format": view_format, "compact": compact, "verbose": verbose}
+        return func(*args, view=view, **kwargs)
+
+    return functools.update_wrapper(wrapped, func)
+
+
+def _render(plan: Plan, view: dict[str, Any]) -> str:
+    fmt, verbose, compact = view["format"], view["verbose"], view["compact"]
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan, verbose=verbose, compact=compact)
+    if fmt == "html":
+        return render_html(plan, page=True, verbose=verbose, compact=compact)
+    return render_text(plan, color=_color(), verbose=verbose, compact=compact)
+
+
 @contextlib.contextmanager
 def _workspace(
     stack_file: str | None, opts: dict[str, Any], stack_name: str | None = None
@@ -133,6 +173,7 @@ def validate(stack_file: str) -> None:
 @cli.command()
 @click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format_version 1).")
+@view_options
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Save the plan for `mldns apply FILE`."
 )
@@ -154,6 +195,7 @@ def validate(stack_file: str) -> None:
 def plan(
     stack_file: str,
     as_json: bool,
+    view: dict[str, Any],
     out: str | None,
     destroy: bool,
     detailed_exitcode: bool,
@@ -161,7 +203,13 @@ def plan(
     no_lock: bool,
     **opts: Any,
 ) -> None:
-    """Show what apply would change. Never writes to the cloud or the state."""
+    """Show what apply would change. Never writes to the cloud or the state.
+
+    \b
+    Examples:
+      mldns plan --local stack.py
+      mldns plan stack.py --format markdown --out plan.json > plan.md
+    """
     with _workspace(stack_file, opts) as ws:
         ws.lock_plans = lock and not no_lock
         if not ws.lock_plans:
@@ -172,7 +220,9 @@ def plan(
         result = ws.plan(destroy=destroy)
     if out:
         save_plan(result, out)
-    click.echo(render_json(result) if as_json else render_text(result, color=_color()))
+    if as_json:
+        view["format"] = "json"
+    click.echo(_render(result, view))
     click.echo(f"{result.calls} API calls, {result.retries} retried.", err=True)
     if out:
         click.echo(
@@ -180,6 +230,20 @@ def plan(
         )
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
+
+
+@cli.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@view_options
+def show(plan_file: str, view: dict[str, Any]) -> None:
+    """Show a plan saved with `plan --out`, in any of the plan's formats. No API calls.
+
+    \b
+    Examples:
+      mldns show plan.json
+      mldns show plan.json --format html > plan.html
+    """
+    click.echo(_render(load_plan(plan_file), view))
 
 
 def _confirm(auto_approve: bool) -> Callable[[Plan], bool]:

@@ -62,7 +62,8 @@ def test_notebook_runs_end_to_end(emu: Emulator, tmp_path: Path, monkeypatch: An
 
     plan_cell = next(c for c in code if c.source.startswith("plan = stack.plan("))
     html = next(o["data"]["text/html"] for o in plan_cell.outputs if "data" in o)
-    assert "<table>" in html
+    assert '<div class="mldns-plan">' in html  # the renderer `mldns plan --format html` uses
+    assert "(none)" not in html  # a create lists its declared fields, not "(none) -> value"
     assert "dns.ManagedZone.run-42" in html
     assert "Plan: 7 to create, 0 to update, 0 to delete." in html
 
@@ -90,7 +91,7 @@ def test_plan_objects_render_and_apply_from_python(emu: Emulator, tmp_path: Path
     options = {"emulator": emu.host_port, "state_dir": str(tmp_path), "log": lambda line: None}
     plan = stack.plan(**options)
     assert "+ dns.RecordSet.z/a.z.example.com./A" in str(plan)
-    assert "<td><code>+</code></td>" in plan._repr_html_()
+    assert '<span class="sym op-create">+</span>' in plan._repr_html_()
     plan.apply()
     assert not stack.plan(**options).has_changes
     # A plan made before someone else's apply is stale.

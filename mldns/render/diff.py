@@ -1,0 +1,195 @@
+"""Field-path diffs of two canonical bodies, with list items matched by identity.
+
+A path names a value inside a body: dict keys joined by dots, and list items in brackets by what
+identifies them, never by position:
+
+    ttl
+    routingPolicy.geo.items["europe-west4"].rrdatas      a geo item, by its location
+    routingPolicy.wrr.items["10.1.0.10"].weight          a weighted item, by its data
+    members["user:bob@example.com"]                      an IAM member, by itself
+
+A list of plain values is compared whole (`rrdatas: ["a"] -> ["b"]`), unless it is a list of
+members or holds more than a few values, whose items are then added and removed one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import attrs
+
+Op = Literal["add", "remove", "change"]
+
+# Fields that identify an item of a list of objects, in order of preference.
+IDENTITY_FIELDS = ("location", "member", "role", "networkUrl", "name")
+# Fields that do not identify an item (its weight changes; it is still the same item).
+NOT_IDENTITY = ("weight",)
+# Lists of plain values compared item by item whatever their length.
+ITEMWISE = frozenset({"members"})
+# Longer lists of plain values are compared item by item too.
+WHOLE_LIMIT = 3
+
+
+@attrs.frozen
+class Item:
+    """A list item in a path, named by its identity."""
+
+    key: str
+
+    def __str__(self) -> str:
+        return "[" + json.dumps(self.key, ensure_ascii=False) + "]"
+
+
+Segment = str | Item
+Path = tuple[Segment, ...]
+
+
+@attrs.frozen
+class Change:
+    """One difference: `op` is add (only `after`), remove (only `before`) or change (both)."""
+
+    path: Path
+    op: Op
+    before: Any = None
+    after: Any = None
+
+    @property
+    def where(self) -> str:
+        return path_text(self.path)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.where, "op": self.op, "before": self.before, "after": self.after}
+
+
+def path_text(path: Path) -> str:
+    """`routingPolicy.geo.items["europe-west4"].rrdatas`."""
+    out = []
+    for segment in path:
+        if isinstance(segment, Item):
+            out.append(str(segment))
+        else:
+            out.append(("." if out else "") + segment)
+    return "".join(out)
+
+
+def diff(before: Any, after: Any, path: Path = ()) -> list[Change]:
+    """Every difference between two bodies, as deep as the lists' identities allow."""
+    return list(_diff(before, after, path))
+
+
+def leaves(value: Any, path: Path = ()) -> list[Change]:
+    """A body as additions of its leaves, for creates: the same paths an update would show."""
+    return list(_leaves(value, path, "add"))
+
+
+def _diff(before: Any, after: Any, path: Path) -> Iterator[Change]:
+    if before == after:
+        return
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in _keys(before, after):
+            if key not in after:
+                yield Change((*path, key), "remove", before=before[key])
+            elif key not in before:
+                yield Change((*path, key), "add", after=after[key])
+            else:
+                yield from _diff(before[key], after[key], (*path, key))
+    elif isinstance(before, list) and isinstance(after, list) and _keyed(before, after, path):
+        old, new = by_identity(before), by_identity(after)
+        for key in sorted(old.keys() | new.keys(), key=natural_key):
+            item = (*path, Item(key))
+            if key not in new:
+                yield Change(item, "remove", before=old[key])
+            elif key not in old:
+                yield Change(item, "add", after=new[key])
+            else:
+                yield from _diff(old[key], new[key], item)
+    else:
+        yield Change(path, "change", before=before, after=after)
+
+
+def _leaves(value: Any, path: Path, op: Op) -> Iterator[Change]:
+    if isinstance(value, dict) and value:
+        for key, inner in value.items():
+            yield from _leaves(inner, (*path, key), op)
+    elif isinstance(value, list) and value and _keyed(value, value, path):
+        for key, inner in by_identity(value).items():
+            if isinstance(inner, dict):  # the field that names the item is in its path already
+                rest = {k: v for k, v in inner.items() if v != key}
+                inner = rest or inner
+            yield from _leaves(inner, (*path, Item(key)), op)
+    elif op == "add":
+        yield Change(path, "add", after=value)
+    else:
+        yield Change(path, "remove", before=value)
+
+
+def _keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The body's own field order (the canonical one); what only `before` has, last."""
+    return [*after, *(k for k in before if k not in after)]
+
+
+def _keyed(before: list[Any], after: list[Any], path: Path) -> bool:
+    """Whether two lists are compared item by item (and their items can be named)."""
+    items = before + after
+    if all(isinstance(i, dict) for i in items):
+        keys = [_identity(i) for i in before], [_identity(i) for i in after]
+        return all(len(set(k)) == len(k) for k in keys)  # ambiguous identities: compare whole
+    if all(isinstance(i, (str, int, float)) and not isinstance(i, bool) for i in items):
+        if len(set(before)) != len(before) or len(set(after)) != len(after):
+            return False
+        last = path[-1] if path else None
+        return last in ITEMWISE or max(len(before), len(after)) > WHOLE_LIMIT
+    return False
+
+
+def by_identity(items: list[Any]) -> dict[str, Any]:
+    return {_identity(i): i for i in items}
+
+
+def _identity(item: Any) -> str:
+    if not isinstance(item, dict):
+        return item if isinstance(item, str) else json.dumps(item)
+    if "ipAddress" in item:
+        return _endpoint(item)
+    for field in IDENTITY_FIELDS:
+        if isinstance(item.get(field), str):
+            return item[field]
+    rest = {k: v for k, v in item.items() if k not in NOT_IDENTITY}
+    return ",".join(_flat(rest))
+
+
+def identity(value: Any) -> str:
+    """How a value would name the item it is the data of."""
+    return ",".join(_flat(value))
+
+
+def _endpoint(target: dict[str, Any]) -> str:
+    """An internal load balancer, named by its address and port."""
+    return f"{target['ipAddress']}:{target.get('port')}"
+
+
+def _flat(value: Any) -> Iterator[str]:
+    """The plain values inside a value, in order: what a person would call an item's data."""
+    if isinstance(value, dict):
+        if "ipAddress" in value:
+            yield _endpoint(value)
+            return
+        for key in sorted(value):
+            yield from _flat(value[key])
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _flat(inner)
+    else:
+        yield str(value)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort key under which `big2` comes before `big10` (text and numbers alternate)."""
+    parts = _DIGITS.split(text)
+    return tuple((int(p), p) if i % 2 else p for i, p in enumerate(parts))
