@@ -46,7 +46,7 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--emulator",
             metavar="HOST:PORT",
-            help="Use an mldns emulator (or set MLDNS_EMULATOR_HOST).",
+            help="Use an mldns emulator: HOST:PORT or http://HOST:PORT (or MLDNS_EMULATOR_HOST).",
         ),
         click.option(
             "--local",

@@ -10,14 +10,17 @@ import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import attrs
 import requests
 from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
+from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from mldns.errors import UsageError
+from mldns.errors import ApiError, CredentialsError, UnreachableError, UsageError
 
 T = TypeVar("T")
 EMULATOR_ENV = "MLDNS_EMULATOR_HOST"
@@ -43,22 +46,69 @@ def reason(exc: BaseException) -> str | None:
     return getattr(first, "reason", None)
 
 
+def unreachable(exc: BaseException) -> str | None:
+    """Why no connection could be made, when waiting would not help: refused, a name that does
+    not resolve, TLS that fails. None for what a retry may cure (a connection dropped mid-call,
+    a connect timeout)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        inner = getattr(exc.args[0], "reason", None) if exc.args else None
+        detail = getattr(inner, "args", None)
+        first = detail[0] if detail else inner
+        text = getattr(first, "verify_message", None) or getattr(first, "reason", None) or first
+        return f"TLS failed ({text or exc})"
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
+        exc, requests.exceptions.ConnectTimeout
+    ):
+        return None
+    cause = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(cause, NameResolutionError):
+        return f"the name {_host(exc).rsplit(':', 1)[0]} does not resolve"
+    origin = cause.__cause__ if isinstance(cause, NewConnectionError) else None
+    if isinstance(origin, OSError) and not isinstance(origin, TimeoutError):
+        return (origin.strerror or str(origin)).lower()
+    return None
+
+
+def _host(exc: BaseException) -> str:
+    request = getattr(exc, "request", None)
+    return urlsplit(getattr(request, "url", "") or "").netloc or "the endpoint"
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Worth retrying: rate limits, server errors, dropped connections. Never 400/404/409/412."""
+    """Worth retrying: rate limits, server errors, dropped connections. Never 400/404/409/412,
+    nor an endpoint that cannot be reached at all."""
     if isinstance(exc, TRANSIENT):
-        return True
+        return unreachable(exc) is None
     return isinstance(exc, gexc.Forbidden) and reason(exc) in RATE_LIMIT_REASONS
+
+
+def parse_emulator(value: str) -> str:
+    """HOST:PORT from `HOST:PORT` or the `http://HOST:PORT` URL `mldns emulator` prints."""
+    text = value.strip()
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        if scheme.lower() != "http":
+            raise UsageError(f"emulator address {value!r}: the emulator speaks http://")
+        text = rest.rstrip("/")
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or "/" in text:
+        raise UsageError(f"emulator address {value!r} must be HOST:PORT or http://HOST:PORT")
+    return text
 
 
 def emulator_from_env(explicit: str | None) -> str | None:
     """The emulator's host:port from the flag, else from MLDNS_EMULATOR_HOST, else None (Google)."""
     value = explicit or os.environ.get(EMULATOR_ENV) or None
-    if value is None:
-        return None
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise UsageError(f"emulator address {value!r} must be HOST:PORT")
-    return value
+    return None if value is None else parse_emulator(value)
+
+
+def no_credentials(exc: BaseException) -> CredentialsError:
+    """One line on how to get credentials, with the first sentence of google-auth's reason."""
+    detail = str(exc).split(". ")[0].rstrip(".")
+    return CredentialsError(
+        f"no Google credentials ({detail}): log in with `gcloud auth application-default login`, "
+        "or use --local (an emulator in this process) or --emulator HOST:PORT"
+    )
 
 
 @attrs.define
@@ -115,7 +165,10 @@ class Clients:
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
         with self._lock:
             if name not in self._built:
-                self._built[name] = build()
+                try:
+                    self._built[name] = build()
+                except auth_exc.DefaultCredentialsError as exc:
+                    raise no_credentials(exc) from exc
             return self._built[name]
 
     @property
@@ -148,7 +201,36 @@ class Clients:
             self.stats.count_call()
             return func(*args, **kwargs)
 
-        return self.retry(attempt)()
+        try:
+            return self.retry(attempt)()
+        except requests.exceptions.ConnectionError as exc:
+            why = unreachable(exc)
+            if why is None:
+                raise
+            raise UnreachableError(self._unreachable(exc, why)) from exc
+        except auth_exc.DefaultCredentialsError as exc:
+            raise no_credentials(exc) from exc
+        except auth_exc.RefreshError as exc:
+            raise CredentialsError(
+                f"Google credentials were refused ({str(exc)[:200]}): log in again with "
+                "`gcloud auth application-default login`"
+            ) from exc
+        except gexc.RetryError as exc:
+            last = exc.cause if exc.cause is not None else exc
+            raise ApiError(
+                f"no success within --timeout {self.timeout:g}s of retries; last error: "
+                f"{str(last)[:300]}"
+            ) from exc
+
+    def _unreachable(self, exc: BaseException, why: str) -> str:
+        if self.emulator is not None:
+            return (
+                f"cannot reach the emulator at {self.emulator}: {why}; is `mldns emulator` running?"
+            )
+        return (
+            f"cannot reach {_host(exc)}: {why}; check the network and proxy, "
+            "or use --local / --emulator HOST:PORT"
+        )
 
     def dns_request(self, method: str, path: str, **kwargs: Any) -> Any:
         """A Cloud DNS request with a full JSON body, through google-cloud-dns' own connection.

@@ -52,6 +52,15 @@ class ApiError(MldnsError):
     """A Google API call failed in a way no retry or reconciliation could fix."""
 
 
+class UnreachableError(ApiError):
+    """The endpoint refused the connection, its name does not resolve, or TLS failed: no retry
+    would help, so the user hears of it at once."""
+
+
+class CredentialsError(MldnsError):
+    """No usable Google credentials (Application Default Credentials)."""
+
+
 class ApplyError(MldnsError):
     """An apply finished with failed actions; the state holds everything that was done."""
 

@@ -1,0 +1,132 @@
+"""Errors a user meets in the first hour: one line on stderr, exit 1, and at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from mldns.clients import parse_emulator, unreachable
+from mldns.emulator import Emulator
+from mldns.errors import UsageError
+
+MLDNS = str(Path(sys.executable).with_name("mldns"))
+
+STACK = """
+import mldns
+from mldns import dns
+
+stack = mldns.Stack("errs", project="ml-test")
+zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+"""
+
+
+def no_credentials_env(home: Path) -> dict[str, str]:
+    """An environment in which Application Default Credentials cannot be found, quickly: no
+    credentials file, an empty home and gcloud config, and no probe of a metadata server
+    (google-auth skips it when NO_GCE_CHECK is "true"; the host points nowhere besides)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "CLOUDSDK_"))}
+    env.pop("MLDNS_EMULATOR_HOST", None)
+    env.update(
+        HOME=str(home),
+        CLOUDSDK_CONFIG=str(home / "gcloud"),
+        NO_GCE_CHECK="true",
+        GCE_METADATA_HOST="127.0.0.1:1",
+        GCE_METADATA_IP="127.0.0.1:1",
+    )
+    return env
+
+
+def run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    (tmp_path / "stack.py").write_text(STACK)
+    return subprocess.run(
+        [MLDNS, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,  # a retried refusal would run to the 600 s default and fail here
+        env=env,
+    )
+
+
+def test_a_refused_emulator_is_one_line_at_once(tmp_path: Path) -> None:
+    out = run(tmp_path, "plan", "--emulator", "127.0.0.1:1")
+    assert out.returncode == 1
+    assert out.stderr == (
+        "Error: cannot reach the emulator at 127.0.0.1:1: connection refused; "
+        "is `mldns emulator` running?\n"
+    )
+    assert not (tmp_path / "state").exists() or not any((tmp_path / "state").iterdir())
+
+
+def test_an_emulator_name_that_does_not_resolve_is_one_line(tmp_path: Path) -> None:
+    out = run(tmp_path, "plan", "--emulator", "no-such-host.invalid:8475")
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1
+    assert "cannot reach the emulator at no-such-host.invalid:8475" in out.stderr
+    assert "does not resolve" in out.stderr
+
+
+def test_the_url_the_emulator_prints_is_accepted(tmp_path: Path, emu: Emulator) -> None:
+    out = run(tmp_path, "plan", "--emulator", emu.url + "/", "--detailed-exitcode")
+    assert out.returncode == 2, out.stderr
+    assert "+ dns.ManagedZone.ml-zone" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("127.0.0.1:8475", "127.0.0.1:8475"),
+        ("http://127.0.0.1:8475", "127.0.0.1:8475"),
+        ("http://localhost:8475/", "localhost:8475"),
+    ],
+)
+def test_emulator_addresses(given: str, expected: str) -> None:
+    assert parse_emulator(given) == expected
+
+
+@pytest.mark.parametrize("given", ["127.0.0.1", "https://127.0.0.1:8475", "http://h:1/dns", ":80"])
+def test_bad_emulator_addresses_are_refused(given: str) -> None:
+    with pytest.raises(UsageError):
+        parse_emulator(given)
+
+
+def test_tls_failure_is_not_transient(emu: Emulator) -> None:
+    """HTTPS to a server that speaks HTTP fails the handshake: no retry can help."""
+    with pytest.raises(requests.exceptions.SSLError) as caught:
+        requests.get(f"https://{emu.host_port}/", timeout=10)
+    why = unreachable(caught.value)
+    assert why is not None and why.startswith("TLS failed")
+
+
+def test_dropped_connection_stays_transient() -> None:
+    """A connection dropped mid-call is retried (the fault-soak drill covers it on the wire)."""
+    dropped = requests.exceptions.ConnectionError(
+        ConnectionResetError(104, "Connection reset by peer")
+    )
+    assert unreachable(dropped) is None
+
+
+def test_no_credentials_is_one_line(tmp_path: Path) -> None:
+    env = no_credentials_env(tmp_path / "home")
+    out = run(tmp_path, "plan", env=env)
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1, out.stderr
+    assert "gcloud auth application-default login" in out.stderr
+    assert "--local" in out.stderr and "--emulator" in out.stderr
+
+
+def test_a_missing_credentials_file_is_named(tmp_path: Path) -> None:
+    env = no_credentials_env(tmp_path / "home")
+    env["GOOGLE_APPLICATION_CREDENTIALS"] = str(tmp_path / "missing.json")
+    out = run(tmp_path, "plan", env=env)
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1, out.stderr
+    assert "missing.json" in out.stderr
+    assert "gcloud auth application-default login" in out.stderr
