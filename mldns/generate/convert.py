@@ -66,7 +66,7 @@ def _build(gen: Generated, what: str, make: Callable[[], Any]) -> Any:
 
 def zone(gen: Generated, raw: dict[str, Any]) -> ManagedZone | None:
     name = raw["name"]
-    address = f"dns.ManagedZone.{name}"
+    address = f"{ManagedZone.kind}.{name}"
     for field, what in ZONE_EXTRAS.items():
         if raw.get(field):
             gen.note(address, f"{what} ({field}) cannot be declared; set it after apply")
@@ -107,7 +107,7 @@ def record_set(
     rtype, fqdn = raw["type"], raw["name"].lower()
     if dns_format.is_apex_default(raw, zone.dns_name):
         return None
-    address = f"dns.RecordSet.{zone.name}/{fqdn}/{rtype}"
+    address = f"{RecordSet.kind}.{zone.name}/{fqdn}/{rtype}"
     if rtype not in rdata.RECORD_TYPES or rtype == "SOA":
         gen.note(address, f"type {rtype} cannot be declared")
         return None
@@ -198,7 +198,7 @@ def _checked(raw: dict[str, Any]) -> list[Any]:
 
 
 def health_check(gen: Generated, raw: dict[str, Any]) -> HealthCheck | None:
-    address = f"compute.HealthCheck.{raw['name']}"
+    address = f"{HealthCheck.kind}.{raw['name']}"
     kind = raw.get("type", "")
     if kind not in HEALTH_CHECK_TYPES:
         gen.note(address, f"health checks of type {kind or 'unknown'} cannot be declared")
@@ -226,7 +226,7 @@ def health_check(gen: Generated, raw: dict[str, Any]) -> HealthCheck | None:
 def backend_service(
     gen: Generated, raw: dict[str, Any], health_checks: HealthChecks
 ) -> BackendService | None:
-    address = f"compute.BackendService.{raw['name']}"
+    address = f"{BackendService.kind}.{raw['name']}"
     body = compute_format.normalize_backend_service(raw)
     for field, value, allowed in (
         ("protocol", body["protocol"], BACKEND_PROTOCOLS),
@@ -268,7 +268,7 @@ def backend_service(
 
 
 def health_check_url(project: str, name: str) -> str:
-    return compute_format.self_link("compute.HealthCheck", project, name)
+    return compute_format.self_link(HealthCheck.kind, project, name)
 
 
 # --- IAM ---------------------------------------------------------------------------------------
@@ -287,11 +287,11 @@ def iam(gen: Generated, bindings: list[dict[str, Any]], authoritative: bool) -> 
             continue
         if authoritative:
             make = partial(ProjectIamBinding, role, sorted(members), condition)
-            gen.add(_build(gen, f"iam.ProjectIamBinding.{role}", make))
+            gen.add(_build(gen, f"{ProjectIamBinding.kind}.{role}", make))
             continue
         for member in sorted(members):
             add = partial(ProjectIamMember, role, member, condition)
-            gen.add(_build(gen, f"iam.ProjectIamMember.{role}/{member}", add))
+            gen.add(_build(gen, f"{ProjectIamMember.kind}.{role}/{member}", add))
 
 
 def _condition(gen: Generated, role: str, cond: tuple[str, str, str] | None) -> Condition | None:

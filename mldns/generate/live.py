@@ -15,6 +15,7 @@ from mldns.generate.model import Generated, SourceError, stack_name_for
 from mldns.providers.compute_format import to_dict
 from mldns.providers.dns import DnsProvider
 from mldns.providers.iam import IamProvider
+from mldns.resources.dns import ManagedZone
 
 PARTS = ("dns", "compute", "iam")
 COMPUTE_PAGE = 500
@@ -73,7 +74,9 @@ def _read_dns(
             zone = gen.add(convert.zone(gen, listed[name]))
             records = lists[name].result()
             if zone is None:
-                gen.note(f"dns.ManagedZone.{name}", f"its {len(records)} record sets are left out")
+                gen.note(
+                    f"{ManagedZone.kind}.{name}", f"its {len(records)} record sets are left out"
+                )
                 continue
             for raw in records:
                 gen.add(convert.record_set(gen, zone, raw, checks))  # type: ignore[arg-type]

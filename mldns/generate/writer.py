@@ -199,7 +199,7 @@ class _Writer:
         args.append(f"records={var}")
         return [
             f"{var} = {self._value(rows)}",
-            f"stack.add(dns.RecordTable({', '.join(args)}))",
+            f"stack.add({RecordTable.kind}({', '.join(args)}))",
         ]
 
     # --- statements and values -------------------------------------------------------------------
