@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import graphlib
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -21,6 +23,7 @@ from mldns.clients import Clients
 from mldns.errors import StateError, UnsafePlanError
 from mldns.journal import patch_rows
 from mldns.plan import Action, Plan
+from mldns.progress import Progress
 from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
 from mldns.state import LocalStateStore, State
 
@@ -43,6 +46,7 @@ class ApplyResult:
     failed: list[tuple[str, str]] = attrs.field(factory=list)
     skipped: list[str] = attrs.field(factory=list)
     outputs: dict[str, Any] = attrs.field(factory=dict)
+    applied: Counter[str] = attrs.field(factory=Counter)  # actions carried out, per op
     calls: int = 0
     retries: int = 0
 
@@ -97,6 +101,7 @@ class Applier:
         parallelism: int = 10,
         adopt: bool = False,
         log: Callable[[str], None] = print,
+        progress: Progress | None = None,
     ) -> None:
         self.store = store
         self.state = state
@@ -104,6 +109,7 @@ class Applier:
         self.parallelism = max(1, parallelism)
         self.adopt = adopt
         self.log = log
+        self.progress = progress or Progress()
         # Guards state, the generation counters and the writer's failure.
         self._changed = threading.Condition()
         self._generation = self._written = 0
@@ -209,7 +215,11 @@ class Applier:
                 f"{', '.join(blocked)} exist but differ from the declaration and are not managed yet; apply with --adopt to take them over"
             )
         with self._writer():
-            result = self._run_units(plan, providers)
+            self.progress.start(len(plan.actions))
+            try:
+                result = self._run_units(plan, providers)
+            finally:
+                self.progress.close()
             with self._changed:  # every unit has finished: nothing commits any more
                 result.outputs = resolve_outputs(plan.outputs, self.state)
                 if result.outputs != self.state.outputs:
@@ -238,7 +248,7 @@ class Applier:
                         sorter.done(key)
                         continue
                     unit = units[key]
-                    running[pool.submit(unit.provider.execute, list(unit.actions), ctx)] = key
+                    running[pool.submit(self._execute, unit, ctx)] = key
                 if not running:
                     continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -247,6 +257,7 @@ class Applier:
                     error = future.exception()
                     if error is None:
                         result.done.append(key)
+                        result.applied.update(a.op for a in units[key].actions)
                     elif isinstance(error, ActionFailed):
                         failed.add(key)
                         result.failed.append((key, str(error)))
@@ -255,6 +266,19 @@ class Applier:
                         result.failed.append((key, f"{type(error).__name__}: {error}"))
                     sorter.done(key)
         return result
+
+    def _execute(self, unit: Unit, ctx: ApplyContext) -> None:
+        """One unit, told to the progress observer as it starts and ends."""
+        self.progress.unit_started(unit.key, unit.actions)
+        started = time.monotonic()
+        error = None
+        try:
+            unit.provider.execute(list(unit.actions), ctx)
+        except BaseException as exc:
+            error = str(exc) or type(exc).__name__
+            raise
+        finally:
+            self.progress.unit_finished(unit.key, unit.actions, time.monotonic() - started, error)
 
 
 def resolve_outputs(outputs: dict[str, Any], state: State) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import click
 from mldns.clients import emulator_from_env
 from mldns.errors import MldnsError, PlanFileError, UsageError, one_line
 from mldns.plan import Plan, load_plan, save_plan
+from mldns.progress import Lines, Live, Progress, complete
 from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
 from mldns.stack import load_stack
 from mldns.state import LocalStateStore, State, stacks_in
@@ -246,9 +247,10 @@ def show(plan_file: str, view: dict[str, Any]) -> None:
     click.echo(_render(load_plan(plan_file), view))
 
 
-def _confirm(auto_approve: bool) -> Callable[[Plan], bool]:
+def _confirm(auto_approve: bool, quiet: bool = False) -> Callable[[Plan], bool]:
     def confirm(plan: Plan) -> bool:
-        click.echo(render_text(plan, color=_color()))
+        if not (quiet and auto_approve):
+            click.echo(render_text(plan, color=_color()))
         if auto_approve:
             return True
         if not sys.stdin.isatty():
@@ -260,13 +262,23 @@ def _confirm(auto_approve: bool) -> Callable[[Plan], bool]:
     return confirm
 
 
+quiet_option = click.option("--quiet", is_flag=True, help="Print only the summary line.")
+
+
+def _progress(quiet: bool) -> Progress:
+    """Each unit of work as it starts and ends: a live bar on a terminal, plain lines otherwise."""
+    if quiet:
+        return Progress()
+    if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        return Live()
+    return Lines(click.echo)
+
+
 def _report(result: Any) -> None:
     if not result.done:
         click.echo(f"No changes to apply; {result.calls} API calls, {result.retries} retried.")
     else:
-        click.echo(
-            f"Apply complete: {len(result.done)} units of work done; {result.calls} API calls, {result.retries} retried."
-        )
+        click.echo(complete(result.applied, result.calls, result.retries))
     for name, value in result.outputs.items():
         click.echo(f"  {name} = {json.dumps(value)}")
 
@@ -304,36 +316,51 @@ def _is_plan_file(path: str) -> bool:
     is_flag=True,
     help="Allow zone deletions, IAM member removals and mass record deletions.",
 )
+@quiet_option
 @engine_options
 def apply(
-    target: str, auto_approve: bool, adopt: bool, allow_destructive: bool, **opts: Any
+    target: str, auto_approve: bool, adopt: bool, allow_destructive: bool, quiet: bool, **opts: Any
 ) -> None:
-    """Apply a stack file, or a plan saved with `plan --out`."""
+    """Apply a stack file, or a plan saved with `plan --out`.
+
+    \b
+    Examples:
+      mldns apply --local stack.py
+      mldns plan stack.py --out plan.json && mldns apply plan.json
+    """
     if _is_plan_file(target):
         saved = load_plan(target)
         _check_saved_plan(saved, target, opts)
         with _workspace(
             None, {**opts, "project": opts["project"] or saved.project}, stack_name=saved.stack
         ) as ws:
-            click.echo(render_text(saved, color=_color()))
+            ws.progress = _progress(quiet)
+            if not quiet:
+                click.echo(render_text(saved, color=_color()))
             _report(ws.apply_plan(saved, adopt=adopt, allow_destructive=allow_destructive))
         return
     with _workspace(target, opts) as ws:
-        _report(
-            ws.apply(
-                adopt=adopt, allow_destructive=allow_destructive, confirm=_confirm(auto_approve)
-            )
-        )
+        ws.progress = _progress(quiet)
+        confirm = _confirm(auto_approve, quiet)
+        _report(ws.apply(adopt=adopt, allow_destructive=allow_destructive, confirm=confirm))
 
 
 @cli.command()
 @click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
+@quiet_option
 @engine_options
-def destroy(stack_file: str, auto_approve: bool, **opts: Any) -> None:
-    """Delete everything the stack manages (and nothing else)."""
+def destroy(stack_file: str, auto_approve: bool, quiet: bool, **opts: Any) -> None:
+    """Delete everything the stack manages (and nothing else).
+
+    \b
+    Examples:
+      mldns destroy --local stack.py
+      mldns destroy stack.py --auto-approve --quiet
+    """
     with _workspace(stack_file, opts) as ws:
-        _report(ws.destroy(confirm=_confirm(auto_approve)))
+        ws.progress = _progress(quiet)
+        _report(ws.destroy(confirm=_confirm(auto_approve, quiet)))
 
 
 def _state_store(state_dir: str, stack: str | None) -> LocalStateStore:

@@ -16,6 +16,7 @@ from mldns.errors import ApplyError, PlanFileError, StateError, UnsafePlanError,
 from mldns.gcpause import paused_gc
 from mldns.plan import Plan
 from mldns.planner import make_plan
+from mldns.progress import Progress
 from mldns.providers.registry import build_providers
 from mldns.stack import Stack
 from mldns.state import LocalStateStore, LockInfo, State
@@ -96,6 +97,7 @@ class Workspace:
     lock_timeout: float = 0.0
     parallelism: int = 10
     log: Callable[[str], None] = print
+    progress: Progress | None = None  # told of each unit of work as an apply runs
     _clients: Clients | None = None
     _store: LocalStateStore | None = None
 
@@ -221,7 +223,13 @@ class Workspace:
                 f"destructive plan ({'; '.join(reasons)}); apply with --allow-destructive"
             )
         applier = Applier(
-            self.store, state, self.clients, parallelism=self.parallelism, adopt=adopt, log=self.log
+            self.store,
+            state,
+            self.clients,
+            parallelism=self.parallelism,
+            adopt=adopt,
+            log=self.log,
+            progress=self.progress,
         )
         result = applier.run(plan, build_providers(self.clients))
         if result.failed:

@@ -42,7 +42,7 @@ def test_two_applies_one_winner(tmp_path):
         ]
         outputs = [p.communicate(timeout=120) for p in procs]
         results = [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
-    winners = [r for r in results if r[0] == 0 and "units of work done" in r[1]]
+    winners = [r for r in results if r[0] == 0 and "Apply complete:" in r[1]]
     losers = [r for r in results if r not in winners]
     assert len(winners) == 1, results
     code, out, err = losers[0]
