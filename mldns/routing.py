@@ -348,7 +348,7 @@ def _geo(geo: Mapping[str, Any], region: str | None, health: Health) -> Answer:
             if down:
                 why.append(f"{_down_text(down)}, left out of {location}'s answer")
             if i:
-                why.append(f"so {location} answers")
+                why[-1] += f", so {location} answers"
             return data, 1.0, tuple(why)
         if i == 0 and geo.get("enableFencing"):
             why.append(

@@ -1,0 +1,174 @@
+"""Routing answers for a stack, from its declaration (what apply would make) or from the live zones.
+
+The rules themselves are `mldns.routing`'s; this module only gathers the zones (declared record
+sets through the same canonical bodies apply sends, or the live ones through the DNS provider),
+checks the question, and lays answers out as a matrix of routed names by region.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from mldns import routing
+from mldns.errors import MldnsError, UsageError
+from mldns.providers import dns_format as fmt
+from mldns.regions import region_problem, regions
+from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
+from mldns.stack import Stack
+
+DEFAULT_PROJECT = "mldns-local"  # only names health checks in bodies; answers do not depend on it
+
+
+class ResolveError(MldnsError):
+    """A question the zones cannot answer: a name outside them, a name or type they do not hold."""
+
+
+def declared_zones(stack: Stack) -> list[routing.Zone]:
+    """The stack's zones as apply would make them (without the apex SOA and NS Google adds)."""
+    project = stack.project or DEFAULT_PROJECT
+    records: dict[int, list[dict[str, Any]]] = {}
+    zones = [r for r in stack if isinstance(r, ManagedZone)]
+    for resource in stack:
+        if isinstance(resource, RecordSet):
+            records.setdefault(id(resource.zone), []).append(fmt.record_body(resource, project))
+        elif isinstance(resource, RecordTable):
+            records.setdefault(id(resource.zone), []).extend(
+                {"name": fqdn, "type": resource.type, "ttl": resource.ttl, "rrdatas": data}
+                for fqdn, data in resource.rows.items()
+            )
+    return [routing.Zone.of(z.dns_name, records.get(id(z), []), z.name) for z in zones]
+
+
+def live_zones(clients: Any, project: str) -> list[routing.Zone]:
+    """Every zone of the project as Cloud DNS holds it now: one list per zone."""
+    from mldns.providers.dns import DnsProvider
+
+    provider = DnsProvider(clients)
+    return [
+        routing.Zone.of(z["dnsName"], provider.list_records(project, name), name)
+        for name, z in sorted(provider.list_zones(project).items())
+    ]
+
+
+def check_region(region: str, where: str = "--from") -> str:
+    problem = region_problem(region)
+    if problem:
+        raise UsageError(f"{where}: {problem}")
+    return region
+
+
+def check_down(down: Iterable[str]) -> list[str]:
+    result = []
+    for ip in down:
+        try:
+            result.append(str(ipaddress.ip_address(ip)))
+        except ValueError:
+            raise UsageError(f"--down: {ip!r} is not an IP address") from None
+    return result
+
+
+def answer(
+    zones: Sequence[routing.Zone],
+    name: str,
+    rtype: str = "A",
+    region: str | None = None,
+    down: Iterable[str] = (),
+) -> routing.Resolution:
+    """The answers a client in `region` gets for `name`/`rtype`; ResolveError when there are none
+    because the name lies outside every zone, does not exist, or holds no such type."""
+    fqdn = name.lower() if name.endswith(".") else name.lower() + "."
+    zone = routing.zone_of(zones, fqdn)
+    if zone is None:
+        known = ", ".join(z.dns_name for z in zones) or "none"
+        raise ResolveError(f"{fqdn} is outside every zone of the stack ({known})")
+    result = routing.resolve(zone, fqdn, rtype, region, routing.down_set(check_down(down)))
+    if result.status == "NXDOMAIN":
+        raise ResolveError(f"{fqdn} does not exist in zone {zone.name} (NXDOMAIN)")
+    if result.nodata:
+        raise ResolveError(f"{result.outcomes[0].why[-1]} (NODATA)")
+    return result
+
+
+def routed_names(zones: Iterable[routing.Zone]) -> list[tuple[routing.Zone, str, str]]:
+    """Every record set with a routing policy: (zone, name, type), in name order."""
+    found = [
+        (zone, name, rtype)
+        for zone in zones
+        for (name, rtype), body in zone.rrsets.items()
+        if body.get("routingPolicy")
+    ]
+    return sorted(found, key=lambda z: (z[1], z[2]))
+
+
+def sampled(result: routing.Resolution, n: int, seed: int = 0) -> dict[tuple[str, ...], float]:
+    """The share of each answer over `n` queries drawn as a server draws them (seeded: the same
+    command prints the same numbers)."""
+    return routing.sample(result, n, random.Random(seed))
+
+
+def cell(result: routing.Resolution) -> str:
+    """One matrix cell: the answer, or each answer with its share."""
+    if len(result.outcomes) == 1:
+        return " ".join(result.outcomes[0].data)
+    return " | ".join(f"{' '.join(o.data)} {o.share:.0%}" for o in result.outcomes)
+
+
+@attrs.frozen
+class Matrix:
+    """Every routed name's answer from every region; renders as text, JSON or an HTML table."""
+
+    names: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[routing.Resolution, ...]], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "names": list(self.names),
+            "rows": [
+                {
+                    "from": region,
+                    "answers": {n: r.to_dict() for n, r in zip(self.names, cells, strict=True)},
+                }
+                for region, cells in self.rows
+            ],
+        }
+
+    def __str__(self) -> str:
+        table = [("from", *self.names)] + [
+            (region, *(cell(r) for r in cells)) for region, cells in self.rows
+        ]
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        return "\n".join(
+            "  ".join(text.ljust(w) for text, w in zip(row, widths, strict=True)).rstrip()
+            for row in table
+        )
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(n)}</th>" for n in ("from", *self.names))
+        body = "".join(
+            f"<tr><td>{html.escape(region)}</td>"
+            + "".join(f"<td>{html.escape(cell(r))}</td>" for r in cells)
+            + "</tr>"
+            for region, cells in self.rows
+        )
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def matrix(
+    zones: Sequence[routing.Zone], down: Iterable[str] = (), among: Iterable[str] | None = None
+) -> Matrix:
+    """Every routed name by every region (or the regions `among`)."""
+    health = routing.down_set(check_down(down))
+    names = routed_names(zones)
+    if not names:
+        raise ResolveError("no record set of the stack has a routing policy")
+    rows = tuple(
+        (region, tuple(routing.resolve(z, n, t, region, health) for z, n, t in names))
+        for region in (among if among is not None else regions())
+    )
+    return Matrix(tuple(f"{n} {t}" for _, n, t in names), rows)
