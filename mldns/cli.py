@@ -588,7 +588,24 @@ def resolve(
     metavar="KEY=N",
     help="Override a Cloud DNS quota, e.g. rrsetsPerManagedZone=200000.",
 )
-def emulator(host: str, port: int, data: str | None, quota: tuple[str, ...]) -> None:
+@click.option(
+    "--dns-port",
+    type=click.IntRange(0, 65535),
+    help="Also answer DNS for the public zones on this port (UDP and TCP).",
+)
+@click.option(
+    "--probe-health",
+    is_flag=True,
+    help="Probe health-checked targets as their health checks say (needs --dns-port).",
+)
+def emulator(
+    host: str,
+    port: int,
+    data: str | None,
+    quota: tuple[str, ...],
+    dns_port: int | None,
+    probe_health: bool,
+) -> None:
     """Serve the local emulator of Cloud DNS, Compute and Resource Manager."""
     from mldns.emulator import parse_quota, serve
 
@@ -597,7 +614,16 @@ def emulator(host: str, port: int, data: str | None, quota: tuple[str, ...]) -> 
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     gc.enable()  # a server runs for hours: its cycles must be collected
-    serve(host=host, port=port, data_file=data, quota=quotas)
+    if probe_health and dns_port is None:
+        raise UsageError("--probe-health feeds the DNS server: give --dns-port too")
+    serve(
+        host=host,
+        port=port,
+        data_file=data,
+        quota=quotas,
+        dns_port=dns_port,
+        probe_health=probe_health,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,9 +18,11 @@ from werkzeug.wrappers import Request, Response
 
 from . import compute_api, dns_api, iam_api, storage_api
 from .call import Call
-from .errors import ApiError
+from .dns_server import Answerer, DnsServer, DnsTables
+from .errors import ApiError, invalid
 from .faults import Faults
 from .fields import parse_fields, select
+from .prober import Prober
 from .store import Store
 
 RECENT_REQUESTS = 1000
@@ -66,6 +68,7 @@ class RequestLog:
             self.by_method: collections.Counter[str] = collections.Counter()
             self.by_api: collections.Counter[str] = collections.Counter()
             self.writes_by_api: collections.Counter[str] = collections.Counter()
+            self.queries_by_rcode: collections.Counter[str] = collections.Counter()
             self.recent: collections.deque[dict[str, Any]] = collections.deque(
                 maxlen=RECENT_REQUESTS
             )
@@ -84,9 +87,27 @@ class RequestLog:
                 {"method": method, "path": path, "api": api, "status": status, "write": write}
             )
 
+    def record_query(self, name: str, rtype: str, rcode: str) -> None:
+        """A DNS query the emulator's DNS server answered, counted like an API call."""
+        with self._lock:
+            self.total += 1
+            self.by_method["QUERY"] += 1
+            self.by_api["dns-server"] += 1
+            self.queries_by_rcode[rcode] += 1
+            self.recent.append(
+                {
+                    "method": "QUERY",
+                    "path": f"{name} {rtype}",
+                    "api": "dns-server",
+                    "status": rcode,
+                    "write": False,
+                }
+            )
+
     def summary(self) -> dict[str, Any]:
         with self._lock:
             return {
+                "queries_by_rcode": dict(self.queries_by_rcode),
                 "total": self.total,
                 "writes": self.writes,
                 "by_method": dict(self.by_method),
@@ -133,6 +154,7 @@ class App:
         self.faults = Faults()
         self.log = RequestLog()
         self.urls = _url_map()
+        self.dns_tables = DnsTables()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -227,7 +249,13 @@ class App:
     def admin(self, request: Request) -> Response:
         route = (request.method, request.path[len(_ADMIN) :].rstrip("/"))
         try:
-            body = request.get_json(force=True, silent=True) if request.method == "POST" else None
+            body = (
+                request.get_json(force=True, silent=True)
+                if request.method in ("POST", "PUT")
+                else None
+            )
+            if route[1].startswith("dns"):
+                return self.dns_admin(route, body)
             if route == ("GET", "health"):
                 return _json(200, {"ok": True})
             if route == ("GET", "requests"):
@@ -268,6 +296,31 @@ class App:
                 }
             },
         )
+
+    def dns_admin(self, route: tuple[str, str], body: Any) -> Response:
+        """The DNS server's tables: where clients are, and which targets are down."""
+        tables = self.dns_tables
+        try:
+            if route == ("PUT", "dns/client-regions"):
+                tables.set_client_regions(body)
+            elif route == ("PUT", "dns/health"):
+                tables.set_health(body)
+            elif route[0] != "GET" or route[1] not in ("dns", "dns/client-regions", "dns/health"):
+                return _json(
+                    404,
+                    {
+                        "error": {
+                            "code": 404,
+                            "message": f"no admin route /_emulator/{route[1]}",
+                            "status": "NOT_FOUND",
+                        }
+                    },
+                )
+        except ValueError as exc:
+            return _json(400, invalid(str(exc)).body())
+        view = tables.view()
+        key = route[1].removeprefix("dns/").replace("-", "_")
+        return _json(200, view if key == "dns" else {key: view[key]})
 
     def reset(self) -> None:
         """Forget the cloud, the fault rules and the request counts."""
@@ -328,9 +381,17 @@ class Emulator:
         change_pending_gets: int = 0,
         operation_polls_to_done: int = 2,
         missing_projects: tuple[str, ...] | list[str] = (),
+        dns_port: int | None = None,
+        probe_health: bool = False,
+        dns_seed: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.dns_port = dns_port
+        self.probe_health = probe_health
+        self.dns_seed = dns_seed
+        self._dns: DnsServer | None = None
+        self._prober: Prober | None = None
         self.store = Store(
             data_file=data_file,
             quota=quota,
@@ -365,9 +426,30 @@ class Emulator:
             daemon=True,
         )
         self._thread.start()
+        if self.dns_port is not None:
+            self._start_dns()
         return self
 
+    def _start_dns(self) -> None:
+        """The DNS server (and the prober) beside the API server; `dns_port` 0 picks a free one."""
+        app = self.app
+        answerer = Answerer(self.store, app.dns_tables, app.log.record_query, seed=self.dns_seed)
+        try:
+            self._dns = DnsServer(answerer, self.host, self.dns_port or 0).start()
+        except OSError:
+            self.stop()
+            raise
+        self.dns_port = self._dns.port
+        if self.probe_health:
+            self._prober = Prober(self.store, app.dns_tables.set_probed).start()
+
     def stop(self) -> None:
+        if self._prober is not None:
+            self._prober.stop()
+            self._prober = None
+        if self._dns is not None:
+            self._dns.stop()
+            self._dns = None
         if self._server is None:
             return
         self._server.shutdown()
@@ -434,16 +516,37 @@ class Emulator:
         self.app.configure(settings)
         return self.app.config()
 
+    def set_client_regions(self, table: dict[str, str]) -> None:
+        self.app.dns_tables.set_client_regions(table)
+
+    def set_health(self, table: dict[str, bool]) -> None:
+        self.app.dns_tables.set_health(table)
+
 
 def serve(
     host: str = "127.0.0.1",
     port: int = 8475,
     data_file: str | os.PathLike[str] | None = None,
     quota: dict[str, int] | None = None,
+    dns_port: int | None = None,
+    probe_health: bool = False,
 ) -> None:
-    """Serve until interrupted; print one line with the URL once ready."""
-    emulator = Emulator(host=host, port=port, data_file=data_file, quota=quota).start()
+    """Serve until interrupted; print one line with the URL (and one for DNS) once ready."""
+    emulator = Emulator(
+        host=host,
+        port=port,
+        data_file=data_file,
+        quota=quota,
+        dns_port=dns_port,
+        probe_health=probe_health,
+    ).start()
     print(f"mldns emulator listening on {emulator.url}", flush=True)
+    if emulator.dns_port is not None:
+        probing = ", probing health-checked targets" if probe_health else ""
+        print(
+            f"mldns emulator DNS on {emulator.host}:{emulator.dns_port} (UDP and TCP){probing}",
+            flush=True,
+        )
     try:
         while True:
             time.sleep(3600)
