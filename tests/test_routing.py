@@ -330,3 +330,28 @@ def test_raw_bodies_as_the_emulator_stores_them():
     }
     res = resolve(Zone.of(ZONE, [raw]), "w." + ZONE, "A", None)
     assert pick(res, random.Random(0)).data == ("10.0.0.1",)
+
+
+def test_the_emulator_and_the_resolver_import_nothing_of_the_engine():
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "mldns"
+    allowed = {"mldns", "mldns.routing", "mldns.regions"}
+    files = [
+        *sorted((package / "emulator").glob("*.py")),
+        package / "routing.py",
+        package / "regions.py",
+    ]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "mldns":
+                names = [f"mldns.{a.name}" for a in node.names]  # from mldns import routing
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            engine = [n for n in names if n.split(".")[0] == "mldns" and n not in allowed]
+            assert not engine, f"{path.name} imports {engine}"

@@ -2,7 +2,8 @@
 that keeps a state object safe), faithful on the wire.
 
 It lets mldns run and be tested offline with Google's own client libraries. It imports nothing
-from the rest of mldns.
+from the engine: only `mldns.routing` and `mldns.regions`, standalone modules of the standard
+library and data, which its DNS server answers by.
 """
 
 from .errors import EmulatorDataError

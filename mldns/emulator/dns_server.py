@@ -38,6 +38,7 @@ from mldns.regions import region_problem
 from .store import Store, Zone
 
 MAX_TCP = 32
+BIND_TRIES = 20
 TCP_IDLE_S = 5.0
 UDP_PAYLOAD = 512
 Record = Callable[[str, str, str], None]
@@ -148,8 +149,8 @@ class Answerer:
             response.set_rcode(dns.rcode.SERVFAIL)
         question = query.question[0] if query.question else None
         self.record(
-            question.name.to_text() if question else "?",
-            dns.rdatatype.to_text(question.rdtype) if question else "?",
+            question.name.to_text() if question is not None else "?",
+            dns.rdatatype.to_text(question.rdtype) if question is not None else "?",
             dns.rcode.to_text(response.rcode()),
         )
         return _to_wire(response, max_size if max_size is not None else _payload(query))
@@ -306,13 +307,8 @@ class DnsServer:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> DnsServer:
-        udp = _UdpServer((self.host, self.port), _Udp)
+        udp, tcp = self._bind()
         self.port = udp.server_address[1]
-        try:
-            tcp = _TcpServer((self.host, self.port), _Tcp)
-        except OSError:
-            udp.server_close()
-            raise
         udp.answerer = tcp.answerer = self.answerer
         tcp.slots = threading.BoundedSemaphore(MAX_TCP)
         self._servers = [udp, tcp]
@@ -326,6 +322,18 @@ class DnsServer:
             thread.start()
             self._threads.append(thread)
         return self
+
+    def _bind(self) -> tuple[_UdpServer, _TcpServer]:
+        """UDP and TCP on one port; with port 0, the first free for both of a few tries."""
+        for attempt in range(BIND_TRIES):
+            udp = _UdpServer((self.host, self.port), _Udp)
+            try:
+                return udp, _TcpServer((self.host, udp.server_address[1]), _Tcp)
+            except OSError:
+                udp.server_close()
+                if self.port or attempt + 1 == BIND_TRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         for server in self._servers:
