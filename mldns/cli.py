@@ -475,7 +475,7 @@ def state_unlock(state_dir: str, stack_name: str | None) -> None:
 
 @cli.command()
 @click.option(
-    "--zone", "zones", multiple=True, metavar="NAME", help="Live: only this zone (repeat)."
+    "--zone", "zones", multiple=True, metavar="NAME", help="Only this zone (repeat; live, octoDNS)."
 )
 @click.option(
     "--only",
@@ -490,12 +490,16 @@ def state_unlock(state_dir: str, stack_name: str | None) -> None:
 @click.option("--from-zone-file", type=click.Path(dir_okay=False), help="A BIND zone file.")
 @click.option("--dns-name", help="The zone file's domain, e.g. example.com.")
 @click.option("--zone-name", help="The managed zone's name (default: from the domain).")
+@click.option("--from-octodns", type=click.Path(dir_okay=False), help="An octoDNS config.")
+@click.option(
+    "--from-terraform-state", type=click.Path(dir_okay=False), help="A terraform.tfstate (v4)."
+)
 @click.option("--stack-name", help="The generated stack's name (default: from the source).")
 @click.option("-o", "--output", "out", type=click.Path(), help="Write the stack to FILE.")
 @click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
 @engine_options
 def generate(out: str | None, force: bool, **opts: Any) -> None:
-    """Write the stack file for what exists: a live project or a zone file.
+    """Write the stack file for what exists: a live project, a zone file, octoDNS or Terraform.
 
     Exits 3 when the source holds something a stack cannot declare (each is a comment in the
     file and a line on stderr).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from test_generate import assert_adopts_without_writes, workspace
 
 from mldns.emulator import Emulator
 from mldns.resources import rdata
+from mldns.stack import load_stack
 
 mldns = test_generate.mldns  # the fixture
 
@@ -147,3 +149,220 @@ def test_contradicting_options_get_one_line(
 ) -> None:
     run = mldns("generate", "--state-dir", str(tmp_path), *args)
     assert run.code == 1 and message in run.err and run.err.count("\n") == 1, run.err
+
+
+OCTODNS_CONFIG = """\
+providers:
+  config:
+    class: octodns.provider.yaml.YamlProvider
+    directory: ./zones
+    default_ttl: 600
+  gcp:
+    class: octodns_googlecloud.GoogleCloudProvider
+zones:
+  example.org.:
+    sources: [config]
+    targets: [gcp]
+"""
+
+OCTODNS_ZONE = """\
+'':
+  - type: A
+    values: [192.0.2.10, 192.0.2.11]
+  - type: MX
+    values:
+      - {preference: 10, exchange: mx1.example.org.}
+      - {preference: 20, exchange: mx2.example.org.}
+  - type: TXT
+    values: ['v=spf1 include:_spf.example.org -all', 'k=v\\; other=thing']
+  - type: CAA
+    value: {flags: 0, tag: issue, value: letsencrypt.org}
+  - type: NS
+    values: [ns1.example.org., ns2.example.org.]
+www:
+  type: CNAME
+  ttl: 300
+  value: example.org.
+_xmpp._tcp:
+  type: SRV
+  value: {priority: 5, weight: 10, port: 5222, target: xmpp.example.org.}
+ipv6:
+  type: AAAA
+  value: 2001:db8::10
+"""
+
+
+def octodns_files(tmp_path: Path, zone: str = OCTODNS_ZONE) -> Path:
+    (tmp_path / "zones").mkdir(exist_ok=True)
+    (tmp_path / "zones" / "example.org.yaml").write_text(zone)
+    config = tmp_path / "octodns.yaml"
+    config.write_text(OCTODNS_CONFIG)
+    return config
+
+
+def test_octodns_config_round_trips_through_an_empty_project(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    config = octodns_files(tmp_path)
+    out = tmp_path / "stack.py"
+    run = mldns("generate", "--from-octodns", str(config), "--project", "octo", "-o", str(out))
+    assert run.code == 0, run.err
+    workspace(out, emu, tmp_path / "state").apply()
+    o = "example.org."
+    assert listed(emu, "octo", "example-org") == {
+        (o, "A", 600, ("192.0.2.10", "192.0.2.11")),
+        (o, "MX", 600, ("10 mx1.example.org.", "20 mx2.example.org.")),
+        (o, "TXT", 600, ('"k=v; other=thing"', '"v=spf1 include:_spf.example.org -all"')),
+        (o, "CAA", 600, ('0 issue "letsencrypt.org"',)),
+        (f"www.{o}", "CNAME", 300, ("example.org.",)),
+        (f"_xmpp._tcp.{o}", "SRV", 600, ("5 10 5222 xmpp.example.org.",)),
+        (f"ipv6.{o}", "AAAA", 600, ("2001:db8::10",)),
+    }
+    again = tmp_path / "again.py"
+    run = mldns("generate", "--project", "octo", "--emulator", emu.host_port, "-o", str(again))
+    assert run.code == 0, run.err
+    assert_adopts_without_writes(again, emu, tmp_path / "fresh")
+
+
+def test_octodns_dynamic_records_become_policies_or_notes(tmp_path: Path, mldns: Any) -> None:
+    zone = """\
+api:
+  type: A
+  values: [192.0.2.1]
+  dynamic:
+    pools:
+      blue: {values: [{value: 192.0.2.1, weight: 3}, {value: 192.0.2.2, weight: 1}]}
+    rules:
+      - pool: blue
+cdn:
+  type: A
+  values: [198.51.100.1]
+  dynamic:
+    pools:
+      eu: {values: [{value: 198.51.100.1}]}
+      us: {values: [{value: 198.51.100.2}]}
+      west: {values: [{value: 198.51.100.3}]}
+    rules:
+      - geos: [EU]
+        pool: eu
+      - geos: [NA, NA-US-CA]
+        pool: us
+      - pool: west
+hq:
+  type: LOC
+  value: {lat_degrees: 52}
+"""
+    config = octodns_files(tmp_path, zone)
+    run = mldns("generate", "--from-octodns", str(config), "--zone", "example.org")
+    assert run.code == 3, run.err
+    assert 'routing=dns.Weighted([(3, ["192.0.2.1"]), (1, ["192.0.2.2"])])' in run.out
+    assert '"europe-west1": ["198.51.100.1"]' in run.out and '"us-central1"' in run.out
+    for why in ("geo NA-US-CA is not a continent", "catch-all rule", "type LOC"):
+        assert why in run.err and why in run.out, why
+    path = tmp_path / "stack.py"
+    path.write_text(run.out)
+    assert len(load_stack(path)) == 3  # the zone, api and cdn
+
+
+def test_octodns_bad_input_gets_one_line(tmp_path: Path, mldns: Any) -> None:
+    config = octodns_files(tmp_path, "www:\n  type: A\n  value: [unclosed\n")
+    run = mldns("generate", "--from-octodns", str(config))
+    assert run.code == 1 and run.err.count("\n") == 1, run.err
+    assert f"{tmp_path / 'zones' / 'example.org.yaml'}:4:1: not valid YAML" in run.err
+    other = mldns("generate", "--from-octodns", str(config), "--zone", "other.net.")
+    assert other.code == 1 and f"{config}: the config has no zone other.net." in other.err
+
+
+def tfstate(version: int = 4) -> dict[str, Any]:
+    hc_url = "https://www.googleapis.com/compute/v1/projects/tf-proj/global/healthChecks/web-hc"
+    return {
+        "version": version,
+        "terraform_version": "1.6.0",
+        "resources": [
+            {"mode": "managed", "type": "google_compute_health_check", "name": "web",
+             "instances": [{"attributes": {
+                 "name": "web-hc", "project": "tf-proj", "check_interval_sec": 30,
+                 "timeout_sec": 5, "healthy_threshold": 2, "unhealthy_threshold": 2,
+                 "http_health_check": [{"port": 8080, "request_path": "/healthz"}],
+                 "source_regions": ["us-central1", "europe-west4", "asia-east1"],
+                 "self_link": hc_url}}]},
+            {"mode": "managed", "type": "google_compute_backend_service", "name": "web",
+             "instances": [{"attributes": {
+                 "name": "web-backend", "project": "tf-proj", "health_checks": [hc_url],
+                 "protocol": "HTTP", "port_name": "http", "timeout_sec": 30,
+                 "load_balancing_scheme": "EXTERNAL", "backend": []}}]},
+            {"mode": "managed", "type": "google_dns_managed_zone", "name": "prod",
+             "instances": [{"attributes": {
+                 "name": "prod-zone", "dns_name": "prod.example.com.", "project": "tf-proj",
+                 "description": "Managed by Terraform", "visibility": "public",
+                 "labels": {"env": "prod"}, "dnssec_config": [{"state": "on"}]}}]},
+            {"mode": "managed", "type": "google_dns_record_set", "name": "www",
+             "instances": [{"attributes": {
+                 "managed_zone": "prod-zone", "name": "www.prod.example.com.", "type": "A",
+                 "ttl": 300, "rrdatas": ["203.0.113.5"], "project": "tf-proj"}}]},
+            {"mode": "managed", "type": "google_dns_record_set", "name": "api",
+             "instances": [{"attributes": {
+                 "managed_zone": "prod-zone", "name": "api.prod.example.com.", "type": "A",
+                 "ttl": 60, "rrdatas": [], "project": "tf-proj",
+                 "routing_policy": [{"health_check": hc_url, "wrr": [], "primary_backup": [],
+                                     "geo": [
+                     {"location": "us-central1", "rrdatas": [],
+                      "health_checked_targets": [{"external_endpoints": ["203.0.113.10"]}]},
+                     {"location": "europe-west4", "rrdatas": [],
+                      "health_checked_targets": [{"external_endpoints": ["203.0.113.20"]}]},
+                 ]}]}}]},
+            {"mode": "managed", "type": "google_dns_record_set", "name": "ps",
+             "instances": [{"attributes": {
+                 "managed_zone": "prod-zone", "name": "ps.prod.example.com.", "type": "A",
+                 "ttl": 30, "project": "tf-proj",
+                 "routing_policy": [{"wrr": [{"weight": 0.75, "rrdatas": ["10.1.0.1"]},
+                                             {"weight": 0.25, "rrdatas": ["10.1.0.2"]}]}]}}]},
+            {"mode": "managed", "type": "google_project_iam_binding", "name": "dns_admins",
+             "instances": [{"attributes": {
+                 "project": "tf-proj", "role": "roles/dns.admin",
+                 "members": ["group:dns@example.com"], "condition": []}}]},
+            {"mode": "managed", "type": "google_project_iam_member", "name": "reader",
+             "instances": [{"attributes": {
+                 "project": "tf-proj", "role": "roles/dns.reader",
+                 "member": "serviceAccount:ci@tf-proj.iam.gserviceaccount.com"}}]},
+            {"mode": "managed", "type": "google_storage_bucket", "name": "logs",
+             "instances": [{"attributes": {"name": "logs"}}]},
+            {"mode": "data", "type": "google_project", "name": "this", "instances": []},
+        ],
+    }  # fmt: skip
+
+
+def test_terraform_state_becomes_a_stack_that_applies(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(json.dumps(tfstate()))
+    out = tmp_path / "stack.py"
+    run = mldns("generate", "--from-terraform-state", str(state), "-o", str(out))
+    assert run.code == 3, run.err
+    assert "google_storage_bucket.logs: Terraform type google_storage_bucket" in run.err
+    text = out.read_text()
+    assert 'mldns.Stack("tf-proj", project="tf-proj")' in text
+    assert "health_check=web_hc" in text and "health_checks=[web_hc]" in text
+    assert "dnssec=True" in text and "iam.ProjectIamBinding(" in text
+    assert "iam.ProjectIamMember(" in text
+    ws = workspace(out, emu, tmp_path / "state")
+    ws.apply()
+    again = tmp_path / "again.py"
+    run = mldns(
+        "generate", "--project", "tf-proj", "--emulator", emu.host_port, "--only", "dns,compute",
+        "-o", str(again),
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    assert_adopts_without_writes(again, emu, tmp_path / "fresh")
+
+
+def test_terraform_state_bad_input_gets_one_line(tmp_path: Path, mldns: Any) -> None:
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(json.dumps(tfstate(version=3)))
+    run = mldns("generate", "--from-terraform-state", str(state))
+    assert run.code == 1 and "Terraform state format version 3; only version 4" in run.err
+    state.write_text('{\n  "version": 4,\n  "resources": [\n')
+    run = mldns("generate", "--from-terraform-state", str(state))
+    assert run.code == 1 and run.err.count("\n") == 1
+    assert f"{state}:4:1: not JSON" in run.err, run.err

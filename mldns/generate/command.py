@@ -16,7 +16,7 @@ from mldns.generate.output import check_target, write_target
 from mldns.generate.writer import render, ruff_executable
 from mldns.workspace import local_emulator, resolve_project
 
-FILE_SOURCES = ("from_zone_file",)
+FILE_SOURCES = ("from_zone_file", "from_octodns", "from_terraform_state")
 
 
 def run_generate(
@@ -64,6 +64,14 @@ def _read(source: str | None, opts: dict[str, Any]) -> Generated:
         return read_zone_file(
             opts["from_zone_file"], opts["dns_name"], opts.get("zone_name"), opts.get("project")
         )
+    if source == "from_octodns":
+        from mldns.generate.octodns import read_octodns
+
+        return read_octodns(opts["from_octodns"], opts.get("zones") or (), opts.get("project"))
+    if source == "from_terraform_state":
+        from mldns.generate.terraform import read_terraform_state
+
+        return read_terraform_state(opts["from_terraform_state"], opts.get("project"))
     return _read_live(opts)
 
 

@@ -51,7 +51,7 @@ def short_url(url: str) -> str:
     return dns_format.compute_url(url)[len(COMPUTE_PREFIX) :]
 
 
-def _build(gen: Generated, what: str, make: Callable[[], Any]) -> Any:
+def build(gen: Generated, what: str, make: Callable[[], Any]) -> Any:
     """Build a resource; one mldns refuses becomes a note rather than an error."""
     try:
         return make()
@@ -81,7 +81,7 @@ def zone(gen: Generated, raw: dict[str, Any]) -> ManagedZone | None:
         for n in (raw.get("privateVisibilityConfig") or {}).get("networks") or []
         if n.get("networkUrl")
     ]
-    return _build(
+    return build(
         gen,
         address,
         lambda: ManagedZone(
@@ -114,7 +114,7 @@ def record_set(
     ttl = raw.get("ttl", 300)
     policy = raw.get("routingPolicy")
     if not policy:
-        return _build(
+        return build(
             gen,
             address,
             lambda: RecordSet(
@@ -124,7 +124,7 @@ def record_set(
     routing = _routing(gen, address, policy, health_checks)
     if routing is None:
         return None
-    return _build(
+    return build(
         gen,
         address,
         lambda: RecordSet(
@@ -205,7 +205,7 @@ def health_check(gen: Generated, raw: dict[str, Any]) -> HealthCheck | None:
         return None
     body = compute_format.normalize_health_check(raw)
     probe = body[compute_format.TYPE_FIELDS[kind]]
-    return _build(
+    return build(
         gen,
         address,
         lambda: HealthCheck(
@@ -252,7 +252,7 @@ def backend_service(
             )
         )
     checks = [health_checks.get(url) or short_url(url) for url in body["healthChecks"]]
-    return _build(
+    return build(
         gen,
         address,
         lambda: BackendService(
@@ -287,17 +287,17 @@ def iam(gen: Generated, bindings: list[dict[str, Any]], authoritative: bool) -> 
             continue
         if authoritative:
             make = partial(ProjectIamBinding, role, sorted(members), condition)
-            gen.add(_build(gen, f"{ProjectIamBinding.kind}.{role}", make))
+            gen.add(build(gen, f"{ProjectIamBinding.kind}.{role}", make))
             continue
         for member in sorted(members):
             add = partial(ProjectIamMember, role, member, condition)
-            gen.add(_build(gen, f"{ProjectIamMember.kind}.{role}/{member}", add))
+            gen.add(build(gen, f"{ProjectIamMember.kind}.{role}/{member}", add))
 
 
 def _condition(gen: Generated, role: str, cond: tuple[str, str, str] | None) -> Condition | None:
     if cond is None:
         return None
-    return _build(
+    return build(
         gen,
         f"iam {role} condition {cond[1]!r}",
         lambda: Condition(expression=cond[0], title=cond[1], description=cond[2]),
