@@ -7,6 +7,7 @@ import functools
 import gc
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -245,6 +246,40 @@ def show(plan_file: str, view: dict[str, Any]) -> None:
       mldns show plan.json --format html > plan.html
     """
     click.echo(_render(load_plan(plan_file), view))
+
+
+@cli.command()
+@click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "graph_format",
+    type=click.Choice(["dot", "svg"]),
+    default="dot",
+    show_default=True,
+    help="DOT text, or an SVG drawn by Graphviz's dot.",
+)
+@click.option("--plan", "with_plan", is_flag=True, help="Colour each resource by what a plan does.")
+@engine_options
+def graph(stack_file: str, graph_format: str, with_plan: bool, **opts: Any) -> None:
+    """Print the stack's dependency graph: zones and their record sets, health checks, backend
+    services, IAM. Without --plan, no API calls.
+
+    \b
+    Examples:
+      mldns graph stack.py | dot -Tpng > stack.png
+      mldns graph stack.py --plan --local --format svg > plan.svg
+    """
+    from mldns.render.graph import INSTALL, render_dot, to_svg
+
+    if graph_format == "svg" and not shutil.which("dot"):
+        raise UsageError(INSTALL)  # before any plan is made
+    stack = load_stack(stack_file)
+    plan = None
+    if with_plan:
+        with _workspace(stack_file, opts) as ws:
+            plan = ws.plan()
+    dot = render_dot(stack, plan, name=stack.name)
+    click.echo(to_svg(dot) if graph_format == "svg" else dot, nl=False)
 
 
 def _confirm(auto_approve: bool, quiet: bool = False) -> Callable[[Plan], bool]:
