@@ -167,7 +167,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command()
 @click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
 def validate(stack_file: str) -> None:
-    """Check a stack file without calling any API."""
+    """Check a stack file without calling any API.
+
+    \b
+    Examples:
+      mldns validate
+      mldns validate examples/training_dns/stack.py
+    """
     stack = load_stack(stack_file)
     click.echo(f"Stack {stack.name}: {len(stack)} resources, all valid.")
 
@@ -432,7 +438,13 @@ stack_option = click.option(
 @state_dir_option
 @stack_option
 def output(name: str | None, as_json: bool, state_dir: str, stack_name: str | None) -> None:
-    """Print the stack's outputs, from the state alone."""
+    """Print the stack's outputs, from the state alone.
+
+    \b
+    Examples:
+      mldns output
+      mldns output name_servers --json
+    """
     _, state = _read_state(state_dir, stack_name)
     outputs = state.outputs
     if name is not None:
@@ -452,14 +464,25 @@ def output(name: str | None, as_json: bool, state_dir: str, stack_name: str | No
 
 @cli.group()
 def state() -> None:
-    """Inspect or edit the state (no cloud calls)."""
+    """Inspect or edit the state (no cloud calls).
+
+    \b
+    Examples:
+      mldns state list
+      mldns state show dns.ManagedZone.ml-zone --stack training-dns
+    """
 
 
 @state.command("list")
 @state_dir_option
 @stack_option
 def state_list(state_dir: str, stack_name: str | None) -> None:
-    """List managed resource addresses."""
+    """List managed resource addresses.
+
+    \b
+    Example:
+      mldns state list --state-dir state
+    """
     _, current = _read_state(state_dir, stack_name)
     for address in sorted(current.resources):
         click.echo(address)
@@ -470,7 +493,12 @@ def state_list(state_dir: str, stack_name: str | None) -> None:
 @state_dir_option
 @stack_option
 def state_show(address: str, state_dir: str, stack_name: str | None) -> None:
-    """Show one resource as recorded."""
+    """Show one resource as recorded.
+
+    \b
+    Example:
+      mldns state show 'dns.RecordSet.ml-zone/coordinator.ml.example.com./A'
+    """
     _, current = _read_state(state_dir, stack_name)
     if address not in current.resources:
         raise UsageError(f"{address} is not in the state")
@@ -483,7 +511,12 @@ def state_show(address: str, state_dir: str, stack_name: str | None) -> None:
 @stack_option
 @click.option("--lock-timeout", default=0.0, type=click.FloatRange(min=0))
 def state_rm(address: str, state_dir: str, stack_name: str | None, lock_timeout: float) -> None:
-    """Forget a resource without deleting it from the cloud."""
+    """Forget a resource without deleting it from the cloud.
+
+    \b
+    Example:
+      mldns state rm 'dns.RecordSet.ml-zone/legacy.ml.example.com./A'
+    """
     store = _state_store(state_dir, stack_name)
     with store.lock("state rm", timeout=lock_timeout):
         current = store.read()
@@ -499,7 +532,12 @@ def state_rm(address: str, state_dir: str, stack_name: str | None, lock_timeout:
 @state_dir_option
 @stack_option
 def state_unlock(state_dir: str, stack_name: str | None) -> None:
-    """Clear a lock left behind by a run that died."""
+    """Clear a lock left behind by a run that died.
+
+    \b
+    Example:
+      mldns state unlock --stack training-dns
+    """
     store = _state_store(state_dir, stack_name)
     holder = store.unlock()
     click.echo(
@@ -538,6 +576,11 @@ def generate(out: str | None, force: bool, **opts: Any) -> None:
 
     Exits 3 when the source holds something a stack cannot declare (each is a comment in the
     file and a line on stderr).
+
+    \b
+    Examples:
+      mldns generate --project my-project -o stack.py
+      mldns generate --from-zone-file db.example.com --dns-name example.com. -o stack.py
     """
     from mldns.generate.command import run_generate
 
@@ -575,7 +618,13 @@ def resolve(
     stack_file: str,
     **opts: Any,
 ) -> None:
-    """What Cloud DNS answers NAME [TYPE] to a client in a region, and why."""
+    """What Cloud DNS answers NAME [TYPE] to a client in a region, and why.
+
+    \b
+    Examples:
+      mldns resolve dataset.ml.example.com. --from europe-west4
+      mldns resolve --matrix --down 203.0.113.20
+    """
     from mldns import resolve as rs
 
     if matrix and (name or from_region or samples):
@@ -645,7 +694,13 @@ def emulator(
     dns_port: int | None,
     probe_health: bool,
 ) -> None:
-    """Serve the local emulator of Cloud DNS, Compute and Resource Manager."""
+    """Serve the local emulator of Cloud DNS, Compute and Resource Manager.
+
+    \b
+    Examples:
+      mldns emulator
+      mldns emulator --port 9000 --data cloud.json --dns-port 8053
+    """
     from mldns.emulator import parse_quota, serve
 
     try:

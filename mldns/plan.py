@@ -87,7 +87,12 @@ def _sort_key(action: Action) -> tuple[Any, ...]:
 
 @attrs.frozen
 class Plan:
-    """The result of a refresh and diff; apply is driven by these actions alone."""
+    """The result of a refresh and diff; apply is driven by these actions alone.
+
+    Example:
+        plan = stack.plan(emulator="127.0.0.1:8475")
+        print(plan)  # the text plan; a notebook shows the HTML view
+    """
 
     stack: str
     project: str
@@ -119,7 +124,17 @@ class Plan:
         return list(self.destructive_reasons)
 
     def apply(self, **options: Any) -> Any:
-        """Carry the plan out (notebooks and scripts); options as for `Workspace.apply_plan`."""
+        """Carry the plan out (notebooks and scripts), if the state has not moved on since.
+
+        Args:
+            options: `adopt` (take over resources that exist and differ; default False) and
+                `allow_destructive` (default False), as for `Workspace.apply_plan`.
+
+        Example:
+            plan = stack.plan(emulator="127.0.0.1:8475")
+            plan  # a notebook shows it as HTML; print(plan) gives the text plan
+            result = plan.apply(allow_destructive=True)
+        """
         if self.workspace is None:
             raise PlanFileError(
                 "this plan is not bound to a workspace; load it with Workspace.load_plan"

@@ -23,7 +23,22 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 class Stack:
-    """The resources of one deployment, in the order they were declared."""
+    """The resources of one deployment, in the order they were declared; what notebooks and
+    stack files build, and what `mldns plan` and `apply` read.
+
+    Args:
+        name: The stack's name (1-100 letters, digits, '.', '_' or '-'); its state is
+            `<state_dir>/<name>.json`.
+        project: The Google Cloud project; None to take it from --project or
+            GOOGLE_CLOUD_PROJECT.
+
+    Example:
+        stack = mldns.Stack("training-dns", project="my-project")
+        zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+        stack.output("name_servers", zone.name_servers)
+        plan = stack.plan(emulator="127.0.0.1:8475")  # in a notebook: shown as HTML
+        plan.apply()
+    """
 
     def __init__(self, name: str, project: str | None = None) -> None:
         if not isinstance(name, str) or not STACK_NAME.match(name):
@@ -57,7 +72,16 @@ class Stack:
         return dict(self._outputs)
 
     def add(self, resource: R) -> R:
-        """Declare a resource; its references must already be declared in this stack."""
+        """Declare a resource and return it; its references must already be declared in this
+        stack, so reference cycles cannot be written.
+
+        Args:
+            resource: A ManagedZone, RecordSet, RecordTable, HealthCheck, BackendService,
+                ProjectIamBinding or ProjectIamMember.
+
+        Example:
+            zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+        """
         if not isinstance(resource, Resource):
             raise ValidationError(
                 f"Stack {self.name}", "add", f"expects a resource, got {type(resource).__name__}"
@@ -82,7 +106,15 @@ class Stack:
         return resource
 
     def output(self, name: str, value: Any) -> None:
-        """Export a value (plain, or an Output of a declared resource) after apply."""
+        """Export a value after apply (`mldns output NAME`, `ApplyResult.outputs`).
+
+        Args:
+            name: An identifier.
+            value: A plain JSON value, or an Output of a declared resource (known after apply).
+
+        Example:
+            stack.output("name_servers", zone.name_servers)
+        """
         if not isinstance(name, str) or not name.isidentifier():
             raise ValidationError(
                 f"Stack {self.name}", f"output {name!r}", "names must be identifiers"
@@ -100,19 +132,46 @@ class Stack:
 
     # Notebook and script entry points; the engine is imported lazily so the model stays free of it.
     def plan(self, **options: Any) -> Plan:
-        """Refresh and diff against the live project; see `mldns.workspace.Workspace` for options."""
+        """Refresh and diff against the live project; writes nothing. The Plan prints as text,
+        shows as HTML in a notebook, and `plan.apply()` carries it out.
+
+        Args:
+            options: `emulator` ("HOST:PORT"; default: MLDNS_EMULATOR_HOST, else Google with
+                Application Default Credentials), `state_dir` (default "state"), `project`,
+                `timeout` (600 s a call), `lock_timeout` (0), `parallelism` (10), `log`
+                (print), as for `mldns.workspace.Workspace`.
+
+        Example:
+            plan = stack.plan(emulator="127.0.0.1:8475", state_dir="state")
+            print(plan)
+        """
         from mldns.workspace import Workspace
 
         return Workspace.for_stack(self, **options).plan()
 
     def apply(self, **options: Any) -> Any:
-        """Plan, then apply without asking (the notebook equivalent of `apply --auto-approve`)."""
+        """Plan, then apply without asking (the notebook equivalent of `apply --auto-approve`).
+
+        Args:
+            options: As for `plan`.
+
+        Example:
+            result = stack.apply(emulator="127.0.0.1:8475")
+            result.outputs["name_servers"]
+        """
         from mldns.workspace import Workspace
 
         return Workspace.for_stack(self, **options).apply()
 
     def destroy(self, **options: Any) -> Any:
-        """Delete everything this stack manages."""
+        """Delete everything this stack manages, and nothing else.
+
+        Args:
+            options: As for `plan`.
+
+        Example:
+            stack.destroy(emulator="127.0.0.1:8475")
+        """
         from mldns.workspace import Workspace
 
         return Workspace.for_stack(self, **options).destroy()

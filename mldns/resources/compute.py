@@ -38,7 +38,27 @@ def _int_range(low: int, high: int) -> Any:
 
 @attrs.frozen(eq=False)
 class HealthCheck(Resource):
-    """A global health check; with `source_regions` it can back Cloud DNS routing policies."""
+    """A global health check; with `source_regions` it can back Cloud DNS routing policies.
+
+    Args:
+        name: The health check's name in the project.
+        type: "HTTP", "HTTPS" or "TCP".
+        port: The port probed.
+        request_path: The path probed (not for TCP).
+        host: The Host header sent (not for TCP).
+        check_interval_sec: Seconds between probes (at most 30 for Cloud DNS).
+        timeout_sec: Seconds a probe may take.
+        healthy_threshold: Successes before a target counts as healthy.
+        unhealthy_threshold: Failures before a target counts as unhealthy.
+        source_regions: Exactly three regions to probe from, as Cloud DNS requires.
+        protect: Refuse to delete or replace the health check.
+
+    Example:
+        hc = stack.add(compute.HealthCheck(name="trainer-hc", port=8080, request_path="/healthz",
+                                           check_interval_sec=30,
+                                           source_regions=["us-central1", "europe-west4",
+                                                           "asia-southeast1"]))
+    """
 
     kind: ClassVar[str] = "compute.HealthCheck"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
@@ -102,7 +122,17 @@ class HealthCheck(Resource):
 
 @attrs.frozen
 class Backend:
-    """One instance group behind a backend service; the group itself is not managed here."""
+    """One instance group behind a backend service; the group itself is not managed here.
+
+    Args:
+        group: The instance group's URL or path ("projects/P/zones/Z/instanceGroups/G").
+        balancing_mode: "UTILIZATION", "RATE" or "CONNECTION".
+        capacity_scaler: Share of the group's capacity to use (0 to 1).
+        max_utilization: Target utilisation for "UTILIZATION" (0 to 1), or None.
+
+    Example:
+        compute.Backend(group="projects/my-project/zones/us-central1-a/instanceGroups/trainers")
+    """
 
     group: str = attrs.field(
         validator=check(
@@ -131,7 +161,23 @@ class Backend:
 
 @attrs.frozen(eq=False)
 class BackendService(Resource):
-    """A global backend service whose health checks are declared in the same stack or by URL."""
+    """A global backend service whose health checks are declared in the same stack or by URL.
+
+    Args:
+        name: The backend service's name in the project.
+        health_checks: HealthChecks (or their URLs) that probe the backends.
+        backends: The Backend instance groups it sends traffic to.
+        protocol: "HTTP", "HTTPS", "HTTP2", "TCP", "SSL", "UDP" or "GRPC".
+        port_name: The named port on the instance groups.
+        timeout_sec: Seconds a backend may take to answer.
+        load_balancing_scheme: "EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL", "INTERNAL_MANAGED" or
+            "INTERNAL_SELF_MANAGED".
+        protect: Refuse to delete or replace the backend service.
+
+    Example:
+        stack.add(compute.BackendService(name="trainers", health_checks=[hc],
+                                         backends=[compute.Backend(group=group_url)]))
+    """
 
     kind: ClassVar[str] = "compute.BackendService"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)

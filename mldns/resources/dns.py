@@ -65,7 +65,24 @@ def _lower(value: Any) -> Any:
 
 @attrs.frozen(eq=False)
 class ManagedZone(Resource):
-    """A Cloud DNS managed zone. `authoritative=True` deletes record sets nobody declared."""
+    """A Cloud DNS managed zone. `authoritative=True` deletes record sets nobody declared.
+
+    Args:
+        name: The zone's name in the project (1-63 lower-case letters, digits, '-').
+        dns_name: The domain it serves, with the trailing dot ("ml.example.com.").
+        description: Free text shown in the console.
+        visibility: "public" or "private".
+        labels: Key/value labels on the zone.
+        networks: For a private zone, the VPC networks that see it (names or URLs).
+        dnssec: Turn DNSSEC signing on (public zones).
+        authoritative: Delete record sets in the zone that the stack does not declare (the apex
+            SOA and NS excepted); otherwise they are left alone and counted in the plan.
+        protect: Refuse to delete or replace the zone.
+
+    Example:
+        zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com.",
+                                         labels={"team": "ml-platform"}))
+    """
 
     kind: ClassVar[str] = "dns.ManagedZone"
     state_keys: ClassVar[tuple[str, ...]] = ("name", "dnsName")
@@ -138,7 +155,21 @@ class ManagedZone(Resource):
 
 @attrs.frozen
 class InternalLoadBalancer:
-    """A private-zone routing target: an internal load balancer's forwarding rule."""
+    """A private-zone routing target: an internal load balancer's forwarding rule.
+
+    Args:
+        ip: The forwarding rule's IP address.
+        port: Its port.
+        network: The VPC network (name or URL).
+        project: The project the load balancer lives in.
+        region: Its region.
+        protocol: "tcp" or "udp".
+        lb_type: "regionalL4ilb" (or "globalL7ilb", "regionalL7ilb").
+
+    Example:
+        ilb = dns.InternalLoadBalancer(ip="10.128.0.5", port=443, network="default",
+                                       project="my-project", region="us-central1")
+    """
 
     ip: str = attrs.field(
         validator=check(
@@ -181,7 +212,16 @@ def _pairs(value: Any) -> tuple[tuple[Any, tuple[Target, ...]], ...]:
 
 @attrs.frozen
 class Geo:
-    """Answer each client from the nearest region (Cloud DNS geolocation routing)."""
+    """Answer each client from the nearest region (Cloud DNS geolocation routing).
+
+    Args:
+        items: Region -> answers (record data, or InternalLoadBalancer targets).
+        fencing: Never answer from another region when a region's targets are all unhealthy.
+        health_check: A HealthCheck (or its URL) that makes the targets health-checked.
+
+    Example:
+        routing=dns.Geo({"us-central1": ["203.0.113.10"], "europe-west4": ["203.0.113.20"]})
+    """
 
     items: tuple[tuple[str, tuple[Target, ...]], ...] = attrs.field(converter=_pairs)
     fencing: bool = False
@@ -190,7 +230,15 @@ class Geo:
 
 @attrs.frozen
 class Weighted:
-    """Split answers by weight (weighted round robin)."""
+    """Split answers by weight (weighted round robin).
+
+    Args:
+        items: (weight, answers) pairs; weights are relative.
+        health_check: A HealthCheck (or its URL) that makes the targets health-checked.
+
+    Example:
+        routing=dns.Weighted([(0.8, ["10.1.0.10"]), (0.2, ["10.1.0.11"])])
+    """
 
     items: tuple[tuple[float, tuple[Target, ...]], ...] = attrs.field(
         converter=lambda v: tuple((w, _targets(t)) for w, t in v)
@@ -200,7 +248,18 @@ class Weighted:
 
 @attrs.frozen
 class Failover:
-    """Answer with the primary targets while healthy, else the backup regions (primary/backup)."""
+    """Answer with the primary targets while healthy, else the backup regions (primary/backup).
+
+    Args:
+        primary: The primary targets (record data or InternalLoadBalancer targets).
+        backup: Region -> answers used while the primary is unhealthy.
+        trickle: Share of traffic (0 to 1) sent to the backup even while the primary is healthy.
+        health_check: The HealthCheck (or its URL) that probes the primary targets.
+
+    Example:
+        routing=dns.Failover(primary=["10.0.0.10"], backup={"us-east1": ["10.0.1.10"]},
+                             health_check=hc)
+    """
 
     primary: tuple[Target, ...] = attrs.field(converter=_targets)
     backup: tuple[tuple[str, tuple[Target, ...]], ...] = attrs.field(converter=_pairs)
@@ -310,7 +369,21 @@ def _refuse_clash(address: str, fqdn: str, rtype: str, claims: list[tuple[str, s
 
 @attrs.frozen(eq=False)
 class RecordSet(Resource):
-    """A record set: plain `rrdatas`, or a `routing` policy (Geo, Weighted, Failover)."""
+    """A record set: plain `rrdatas`, or a `routing` policy (Geo, Weighted, Failover).
+
+    Args:
+        zone: The ManagedZone it belongs to (declared in the same stack).
+        name: Relative ("coordinator"), "@" for the apex, or absolute with a trailing dot.
+        type: The record type ("A", "AAAA", "CNAME", "TXT", "MX", ...).
+        ttl: Seconds resolvers may cache the answer.
+        rrdatas: The record data; give either this or `routing`.
+        routing: A Geo, Weighted or Failover policy instead of `rrdatas`.
+        protect: Refuse to delete or replace the record set.
+
+    Example:
+        stack.add(dns.RecordSet(zone=zone, name="coordinator", type="A", ttl=60,
+                                rrdatas=["10.0.0.2"]))
+    """
 
     kind: ClassVar[str] = "dns.RecordSet"
     state_keys: ClassVar[tuple[str, ...]] = ("name", "type")
@@ -470,6 +543,18 @@ class RecordTable(Resource):
     own, in Cloud DNS and in the plan (`dns.RecordSet.<zone>/<name>/<type>`); the table is checked
     as a whole, kept in state as one entry, and compared with the zone's listing row by row, so
     100,000 rows cost a fraction of 100,000 RecordSet objects. Data is one string or a list.
+
+    Args:
+        zone: The ManagedZone its rows belong to (declared in the same stack).
+        name: The table's name, unique in its zone; its rows are named by `records`.
+        type: The record type of every row ("A", "AAAA", "CNAME", "TXT", ...); no routing.
+        records: Row name (relative, or absolute with a trailing dot) -> data (str or list).
+        ttl: Seconds resolvers may cache each row's answer.
+        protect: Refuse to delete the table's rows.
+
+    Example:
+        workers = {f"worker-{i}": ip for i, ip in enumerate(worker_ips)}
+        stack.add(dns.RecordTable(zone=zone, name="workers", type="A", ttl=60, records=workers))
     """
 
     kind: ClassVar[str] = "dns.RecordTable"

@@ -25,7 +25,17 @@ _role = check(
 
 @attrs.frozen
 class Condition:
-    """An IAM condition (CEL expression); needs policy version 3, which mldns then uses."""
+    """An IAM condition (CEL expression); needs policy version 3, which mldns then uses.
+
+    Args:
+        expression: The CEL expression that must hold.
+        title: A short title (conditions are told apart by expression, title and description).
+        description: Free text.
+
+    Example:
+        iam.Condition(expression='request.time < timestamp("2027-01-01T00:00:00Z")',
+                      title="until-2027")
+    """
 
     expression: str = attrs.field(
         validator=check(lambda v: is_str(v) and v.strip(), "must be a non-empty CEL expression")
@@ -101,7 +111,18 @@ def _members(body: dict[str, Any] | None) -> set[str]:
 
 @attrs.frozen(eq=False)
 class ProjectIamBinding(_Grant):
-    """Authoritative for one role: members not listed lose it."""
+    """Authoritative for one role: members not listed lose it.
+
+    Args:
+        role: "roles/NAME", or a custom role "projects/P/roles/NAME".
+        members: Everyone who holds the role ("user:", "serviceAccount:", "group:", "domain:").
+        condition: A Condition under which the binding holds; None for always.
+        protect: Refuse to delete the binding.
+
+    Example:
+        stack.add(iam.ProjectIamBinding(role="roles/dns.admin",
+                                        members=["group:ml-platform@example.com"]))
+    """
 
     kind: ClassVar[str] = "iam.ProjectIamBinding"
     state_keys: ClassVar[tuple[str, ...]] = ("role",)
@@ -126,7 +147,18 @@ class ProjectIamBinding(_Grant):
 
 @attrs.frozen(eq=False)
 class ProjectIamMember(_Grant):
-    """Adds one member to one role and leaves the role's other members alone."""
+    """Adds one member to one role and leaves the role's other members alone.
+
+    Args:
+        role: "roles/NAME", or a custom role "projects/P/roles/NAME".
+        member: Who gets the role ("user:", "serviceAccount:", "group:", "domain:").
+        condition: A Condition under which the grant holds; None for always.
+        protect: Refuse to remove the grant.
+
+    Example:
+        stack.add(iam.ProjectIamMember(role="roles/dns.reader",
+                                       member="serviceAccount:trainer@my-project.iam.gserviceaccount.com"))
+    """
 
     kind: ClassVar[str] = "iam.ProjectIamMember"
     state_keys: ClassVar[tuple[str, ...]] = ("role", "member")
