@@ -19,6 +19,7 @@ from mldns.clients import emulator_from_env
 from mldns.errors import MldnsError, PlanFileError, UsageError, one_line
 from mldns.plan import Plan, load_plan, save_plan
 from mldns.progress import Lines, Live, Progress, complete
+from mldns.providers.base import UNMANAGED_NAMES
 from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
 from mldns.stack import load_stack
 from mldns.state import LocalStateStore, State, stacks_in
@@ -117,15 +118,20 @@ def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return functools.update_wrapper(wrapped, func)
 
 
-def _render(plan: Plan, view: dict[str, Any]) -> str:
-    fmt, verbose, compact = view["format"], view["verbose"], view["compact"]
+def _render(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> str:
+    fmt = view["format"]
     if fmt == "json":
         return render_json(plan)
+    options = {
+        "verbose": view["verbose"],
+        "compact": view["compact"],
+        "unmanaged_names": UNMANAGED_NAMES if unmanaged else 0,
+    }
     if fmt == "markdown":
-        return render_markdown(plan, verbose=verbose, compact=compact)
+        return render_markdown(plan, **options)
     if fmt == "html":
-        return render_html(plan, page=True, verbose=verbose, compact=compact)
-    return render_text(plan, color=_color(), verbose=verbose, compact=compact)
+        return render_html(plan, page=True, **options)
+    return render_text(plan, color=_color(), **options)
 
 
 @contextlib.contextmanager
@@ -183,6 +189,11 @@ def validate(stack_file: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format_version 1).")
 @view_options
 @click.option(
+    "--show-unmanaged",
+    is_flag=True,
+    help="List the record sets left alone (up to 1,000 a zone), not only count them.",
+)
+@click.option(
     "--out", type=click.Path(dir_okay=False), help="Save the plan for `mldns apply FILE`."
 )
 @click.option("--destroy", is_flag=True, help="Plan the deletion of everything the stack manages.")
@@ -204,6 +215,7 @@ def plan(
     stack_file: str,
     as_json: bool,
     view: dict[str, Any],
+    show_unmanaged: bool,
     out: str | None,
     destroy: bool,
     detailed_exitcode: bool,
@@ -230,7 +242,7 @@ def plan(
         save_plan(result, out)
     if as_json:
         view["format"] = "json"
-    click.echo(_render(result, view))
+    click.echo(_render(result, view, show_unmanaged))
     click.echo(f"{result.calls} API calls, {result.retries} retried.", err=True)
     if out:
         click.echo(

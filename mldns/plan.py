@@ -100,6 +100,7 @@ class Plan:
     serial: int
     actions: tuple[Action, ...] = attrs.field(converter=lambda a: tuple(sorted(a, key=_sort_key)))
     unmanaged: dict[str, int] = attrs.field(factory=dict)
+    unmanaged_names: dict[str, list[str]] = attrs.field(factory=dict)  # the first 1,000 a zone
     managed: dict[str, int] = attrs.field(factory=dict)
     outputs: dict[str, Any] = attrs.field(factory=dict)
     warnings: tuple[str, ...] = ()
@@ -160,6 +161,7 @@ class Plan:
             "serial": self.serial,
             "actions": [a.to_json() for a in self.actions],
             "unmanaged": self.unmanaged,
+            "unmanaged_names": self.unmanaged_names,
             "managed": self.managed,
             "outputs": self.outputs,
             "warnings": list(self.warnings),
@@ -177,6 +179,7 @@ class Plan:
             serial=data["serial"],
             actions=[Action.from_json(a) for a in data["actions"]],
             unmanaged=data.get("unmanaged", {}),
+            unmanaged_names=data.get("unmanaged_names", {}),
             managed=data.get("managed", {}),
             outputs=data.get("outputs", {}),
             warnings=tuple(data.get("warnings", ())),

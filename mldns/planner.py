@@ -37,6 +37,7 @@ def make_plan(
     """Diff `desired` (empty to destroy) against state and the live project."""
     actions: list[Action] = []
     unmanaged: dict[str, int] = {}
+    unmanaged_names: dict[str, list[str]] = {}
     managed: dict[str, int] = {}
     refreshed: dict[str, dict[str, Any]] = {}
     # Each provider's share, in one pass over a big stack and its state, in declaration order.
@@ -61,6 +62,7 @@ def make_plan(
         actions.extend(_diff(provider, project, mine, bodies, prior_mine, refresh, refreshed, bulk))
         refreshed.update(refresh.refreshed)
         unmanaged.update(refresh.unmanaged)
+        unmanaged_names.update(refresh.unmanaged_names)
         managed.update(refresh.managed)
     _refuse_protected(actions)
     warnings = tuple(
@@ -75,6 +77,7 @@ def make_plan(
         serial=prior.serial,
         actions=actions,
         unmanaged={k: v for k, v in unmanaged.items() if v},
+        unmanaged_names=unmanaged_names,
         managed=managed,
         outputs=encode_outputs(outputs),
         warnings=warnings,

@@ -103,3 +103,24 @@ def test_show_refuses_what_is_not_a_plan(run: Any, tmp_path: Path) -> None:
     code, _ = run("show", str(bogus))
     assert code == 1
     assert run.err.startswith("Error: ") and run.err.count("\n") == 1
+
+
+def test_unmanaged_record_sets_can_be_listed(run: Any, stack: Any, tmp_path: Path) -> None:
+    path, opts = stack
+    address = "dns.RecordSet.ml-zone/dataset.ml.example.com./A"
+    assert run("state", "rm", address, "--state-dir", opts[-1])[0] == 0  # now nobody's
+    Path(path).write_text(STACK.split("stack.add(\n    dns.RecordSet(")[0])  # nor declared
+    _, counted = run("plan", path, *opts)
+    assert "Unmanaged record sets left alone: 1 in ml-zone." in counted
+    assert "dataset.ml.example.com. A" not in counted
+    _, listed = run("plan", path, "--show-unmanaged", *opts)
+    assert (
+        "dns.ManagedZone.ml-zone: 1 unmanaged record set left alone: dataset.ml.example.com. A"
+        in listed
+    )
+    _, markdown = run("plan", path, "--show-unmanaged", "--format", "markdown", *opts)
+    assert "dataset.ml.example.com. A" in markdown
+    _, as_json = run("plan", path, "--json", *opts)
+    assert json.loads(as_json)["unmanaged_names"] == {
+        "dns.ManagedZone.ml-zone": ["dataset.ml.example.com. A"]
+    }

@@ -13,6 +13,8 @@ from mldns.clients import Clients
 from mldns.plan import Action
 from mldns.resources.base import Resource
 
+UNMANAGED_NAMES = 1000
+
 
 @attrs.define
 class Refresh:
@@ -23,6 +25,8 @@ class Refresh:
     outputs: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     extra: list[Action] = attrs.field(factory=list)
     unmanaged: dict[str, int] = attrs.field(factory=dict)
+    # The first UNMANAGED_NAMES of them per zone, as "name TYPE": a plan can list, not only count.
+    unmanaged_names: dict[str, list[str]] = attrs.field(factory=dict)
     managed: dict[str, int] = attrs.field(factory=dict)
     # State entries to record without a call, for kinds the provider diffs itself (`bulk_kinds`).
     refreshed: dict[str, dict[str, Any]] = attrs.field(factory=dict)

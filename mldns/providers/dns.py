@@ -14,7 +14,13 @@ from google.api_core import exceptions as gexc
 from mldns.clients import Clients
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
-from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.base import (
+    UNMANAGED_NAMES,
+    ActionFailed,
+    ApplyContext,
+    Refresh,
+    state_entry,
+)
 from mldns.providers.dns_tables import (
     RECORD,
     TABLE,
@@ -237,6 +243,7 @@ class DnsProvider:
         result.outputs[address] = fmt.zone_outputs(raw_zone)
         dns_name = raw_zone["dnsName"].lower()
         unmanaged = 0
+        names: list[str] = []
         count = 0
         owners: dict[str, list[TableRows]] = {}
         for table in tables:
@@ -280,6 +287,8 @@ class DnsProvider:
                 )
             else:
                 unmanaged += 1
+                if len(names) < UNMANAGED_NAMES:
+                    names.append(f"{raw['name'].lower()} {raw['type']}")
         want = expected.get(address)
         replaced = want is not None and self.replaces(ZONE, live_zone, want)
         link_moved_rows(tables)
@@ -287,6 +296,8 @@ class DnsProvider:
             self._diff_table(table, replaced, result)
             count += table.managed()
         result.unmanaged[address] = unmanaged
+        if names:
+            result.unmanaged_names[address] = names
         result.managed[address] = count
 
     def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:

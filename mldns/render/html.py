@@ -38,11 +38,16 @@ STYLE = """
 
 
 def render_html(
-    plan: Plan, *, page: bool = False, verbose: bool = False, compact: bool = False
+    plan: Plan,
+    *,
+    page: bool = False,
+    verbose: bool = False,
+    compact: bool = False,
+    unmanaged_names: int = 0,
 ) -> str:
     """The plan as an HTML fragment with its own style; `page` wraps it in a whole document."""
     view = build(plan, verbose=verbose, compact=compact)
-    body = f'<div class="mldns-plan"><style>{STYLE}</style>{_head(view)}{_groups(view)}</div>'
+    body = f'<div class="mldns-plan"><style>{STYLE}</style>{_head(view, unmanaged_names)}{_groups(view)}</div>'
     if not page:
         return body
     title = escape(f"mldns plan: {plan.stack} in {plan.project}")
@@ -57,7 +62,7 @@ def _box(kind: str, title: str, items: list[str]) -> str:
     return f'<div class="box {kind}"><strong>{escape(title)}</strong><ul>{lis}</ul></div>'
 
 
-def _head(view: View) -> str:
+def _head(view: View, names: int = 0) -> str:
     plan = view.plan
     out = [
         f"<h2>Stack <code>{escape(plan.stack)}</code> in project <code>{escape(plan.project)}</code></h2>",
@@ -76,7 +81,7 @@ def _head(view: View) -> str:
         out.append(_box("destructive", "Access taken away", items))
     if plan.warnings:
         out.append(_box("warning", "Warnings", list(plan.warnings)))
-    extra = notes.unmanaged(plan) + notes.outputs(plan)
+    extra = notes.unmanaged(plan, names) + notes.outputs(plan)
     if view.summarised:
         extra.append(f"{view.summarised:,} actions in large groups are shown as counts")
     if extra:

@@ -15,10 +15,15 @@ _FENCE = "```"
 
 
 def render_markdown(
-    plan: Plan, *, verbose: bool = False, compact: bool = False, limit: int = COMMENT_LIMIT
+    plan: Plan,
+    *,
+    verbose: bool = False,
+    compact: bool = False,
+    limit: int = COMMENT_LIMIT,
+    unmanaged_names: int = 0,
 ) -> str:
     view = build(plan, verbose=verbose, compact=compact)
-    head = _head(view)
+    head = _head(view, unmanaged_names)
     groups = {name: _group(name, blocks) for name, blocks in view.groups.items()}
     squeezed: list[str] = []
     # Largest groups first become counts, until the whole fits.
@@ -43,7 +48,7 @@ def _size(head: list[str], groups: dict[str, str]) -> int:
     return sum(len(x) + 1 for x in head) + sum(len(g) + 1 for g in groups.values())
 
 
-def _head(view: View) -> list[str]:
+def _head(view: View, names: int = 0) -> list[str]:
     plan = view.plan
     out = [f"### mldns plan: `{plan.stack}` in `{plan.project}`", "", f"**{summary(plan)}**", ""]
     if view.destructive:
@@ -58,7 +63,7 @@ def _head(view: View) -> list[str]:
         out.append("> [!WARNING]")
         out += [f"> {_escape(w)}" for w in plan.warnings]
         out.append("")
-    extra = notes.unmanaged(plan) + notes.outputs(plan)
+    extra = notes.unmanaged(plan, names) + notes.outputs(plan)
     out += [f"- {_escape(line)}" for line in extra]
     if extra:
         out.append("")

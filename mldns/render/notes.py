@@ -11,7 +11,7 @@ PENDING = frozenset({"create", "replace"})
 def unmanaged(plan: Plan, names: int = 0) -> list[str]:
     """One line per zone holding record sets mldns leaves alone; with `names`, up to that many
     of their names."""
-    listed: dict[str, list[str]] = getattr(plan, "unmanaged_names", None) or {}
+    listed = plan.unmanaged_names
     out = []
     for zone, count in sorted(plan.unmanaged.items()):
         line = f"{zone}: {count} unmanaged record set{'s' if count != 1 else ''} left alone"
