@@ -54,10 +54,15 @@ class HealthCheck(Resource):
         protect: Refuse to delete or replace the health check.
 
     Example:
-        hc = stack.add(compute.HealthCheck(name="trainer-hc", port=8080, request_path="/healthz",
-                                           check_interval_sec=30,
-                                           source_regions=["us-central1", "europe-west4",
-                                                           "asia-southeast1"]))
+        hc = stack.add(
+            compute.HealthCheck(
+                name="trainer-hc",
+                port=8080,
+                request_path="/healthz",
+                check_interval_sec=30,
+                source_regions=["us-central1", "europe-west4", "asia-southeast1"],
+            )
+        )
     """
 
     kind: ClassVar[str] = "compute.HealthCheck"
@@ -175,8 +180,11 @@ class BackendService(Resource):
         protect: Refuse to delete or replace the backend service.
 
     Example:
-        stack.add(compute.BackendService(name="trainers", health_checks=[hc],
-                                         backends=[compute.Backend(group=group_url)]))
+        stack.add(
+            compute.BackendService(
+                name="trainers", health_checks=[hc], backends=[compute.Backend(group=group_url)]
+            )
+        )
     """
 
     kind: ClassVar[str] = "compute.BackendService"

@@ -80,8 +80,9 @@ class ManagedZone(Resource):
         protect: Refuse to delete or replace the zone.
 
     Example:
-        zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com.",
-                                         labels={"team": "ml-platform"}))
+        zone = stack.add(
+            dns.ManagedZone(name="ml-zone", dns_name="ml.example.com.", labels={"team": "ml-platform"})
+        )
     """
 
     kind: ClassVar[str] = "dns.ManagedZone"
@@ -167,8 +168,9 @@ class InternalLoadBalancer:
         lb_type: "regionalL4ilb" (or "globalL7ilb", "regionalL7ilb").
 
     Example:
-        ilb = dns.InternalLoadBalancer(ip="10.128.0.5", port=443, network="default",
-                                       project="my-project", region="us-central1")
+        ilb = dns.InternalLoadBalancer(
+            ip="10.128.0.5", port=443, network="default", project="my-project", region="us-central1"
+        )
     """
 
     ip: str = attrs.field(
@@ -220,7 +222,7 @@ class Geo:
         health_check: A HealthCheck (or its URL) that makes the targets health-checked.
 
     Example:
-        routing=dns.Geo({"us-central1": ["203.0.113.10"], "europe-west4": ["203.0.113.20"]})
+        routing = dns.Geo({"us-central1": ["203.0.113.10"], "europe-west4": ["203.0.113.20"]})
     """
 
     items: tuple[tuple[str, tuple[Target, ...]], ...] = attrs.field(converter=_pairs)
@@ -237,7 +239,7 @@ class Weighted:
         health_check: A HealthCheck (or its URL) that makes the targets health-checked.
 
     Example:
-        routing=dns.Weighted([(0.8, ["10.1.0.10"]), (0.2, ["10.1.0.11"])])
+        routing = dns.Weighted([(0.8, ["10.1.0.10"]), (0.2, ["10.1.0.11"])])
     """
 
     items: tuple[tuple[float, tuple[Target, ...]], ...] = attrs.field(
@@ -257,8 +259,7 @@ class Failover:
         health_check: The HealthCheck (or its URL) that probes the primary targets.
 
     Example:
-        routing=dns.Failover(primary=["10.0.0.10"], backup={"us-east1": ["10.0.1.10"]},
-                             health_check=hc)
+        routing = dns.Failover(primary=["10.0.0.10"], backup={"us-east1": ["10.0.1.10"]}, health_check=hc)
     """
 
     primary: tuple[Target, ...] = attrs.field(converter=_targets)
@@ -381,8 +382,7 @@ class RecordSet(Resource):
         protect: Refuse to delete or replace the record set.
 
     Example:
-        stack.add(dns.RecordSet(zone=zone, name="coordinator", type="A", ttl=60,
-                                rrdatas=["10.0.0.2"]))
+        stack.add(dns.RecordSet(zone=zone, name="coordinator", type="A", ttl=60, rrdatas=["10.0.0.2"]))
     """
 
     kind: ClassVar[str] = "dns.RecordSet"

@@ -33,8 +33,7 @@ class Condition:
         description: Free text.
 
     Example:
-        iam.Condition(expression='request.time < timestamp("2027-01-01T00:00:00Z")',
-                      title="until-2027")
+        iam.Condition(expression='request.time < timestamp("2027-01-01T00:00:00Z")', title="until-2027")
     """
 
     expression: str = attrs.field(
@@ -120,8 +119,7 @@ class ProjectIamBinding(_Grant):
         protect: Refuse to delete the binding.
 
     Example:
-        stack.add(iam.ProjectIamBinding(role="roles/dns.admin",
-                                        members=["group:ml-platform@example.com"]))
+        stack.add(iam.ProjectIamBinding(role="roles/dns.admin", members=["group:ml-platform@example.com"]))
     """
 
     kind: ClassVar[str] = "iam.ProjectIamBinding"
@@ -156,8 +154,11 @@ class ProjectIamMember(_Grant):
         protect: Refuse to remove the grant.
 
     Example:
-        stack.add(iam.ProjectIamMember(role="roles/dns.reader",
-                                       member="serviceAccount:trainer@my-project.iam.gserviceaccount.com"))
+        stack.add(
+            iam.ProjectIamMember(
+                role="roles/dns.reader", member="serviceAccount:trainer@my-project.iam.gserviceaccount.com"
+            )
+        )
     """
 
     kind: ClassVar[str] = "iam.ProjectIamMember"
