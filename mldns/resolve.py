@@ -86,7 +86,7 @@ def answer(
     zone = routing.zone_of(zones, fqdn)
     if zone is None:
         known = ", ".join(z.dns_name for z in zones) or "none"
-        raise ResolveError(f"{fqdn} is outside every zone of the stack ({known})")
+        raise ResolveError(f"{fqdn} is outside every zone ({known})")
     result = routing.resolve(zone, fqdn, rtype, region, routing.down_set(check_down(down)))
     if result.status == "NXDOMAIN":
         raise ResolveError(f"{fqdn} does not exist in zone {zone.name} (NXDOMAIN)")
@@ -166,7 +166,7 @@ def matrix(
     health = routing.down_set(check_down(down))
     names = routed_names(zones)
     if not names:
-        raise ResolveError("no record set of the stack has a routing policy")
+        raise ResolveError("no record set in these zones has a routing policy")
     rows = tuple(
         (region, tuple(routing.resolve(z, n, t, region, health) for z, n, t in names))
         for region in (among if among is not None else regions())
