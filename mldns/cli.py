@@ -7,6 +7,7 @@ import functools
 import gc
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -39,6 +40,32 @@ def _color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+class Duration(click.ParamType):
+    """Seconds, as a number or with a unit: 30, 10s, 2m, 1h, 500ms."""
+
+    name = "duration"
+    UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+    def __init__(self, minimum: float = 0.0) -> None:
+        self.minimum = minimum
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*", str(value))
+            if match is None:
+                self.fail(
+                    f"{value!r} is not a duration: give seconds (30) or 10s, 2m, 1h", param, ctx
+                )
+            seconds = float(match[1]) * self.UNITS[match[2] or "s"]
+        if seconds < self.minimum:
+            self.fail(f"{value!r} is less than {self.minimum:g} s", param, ctx)
+        return seconds
+
+
 def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options every command that talks to the cloud shares."""
     options = [
@@ -67,15 +94,15 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--timeout",
             default=600.0,
             show_default=True,
-            type=click.FloatRange(min=1),
-            help="Deadline in seconds for each call, retries included.",
+            type=Duration(minimum=1),
+            help="Deadline for each call, retries included: seconds, or 90s, 10m.",
         ),
         click.option(
             "--lock-timeout",
             default=0.0,
             show_default=True,
-            type=click.FloatRange(min=0),
-            help="Seconds to wait for the state lock.",
+            type=Duration(),
+            help="How long to wait for the state lock: seconds, or 10s, 2m.",
         ),
         click.option(
             "--parallelism",
@@ -161,8 +188,22 @@ def _workspace(
         )
 
 
+DEBUG_HELP = "Show tracebacks for errors."
+
+
+def _debug_everywhere(command: click.Command) -> None:
+    """Accept --debug after the verb too (`mldns plan --debug`): `main` reads it from the
+    arguments, so each command only has to let it through."""
+    if not any(param.name == "debug" for param in command.params):
+        command.params.append(
+            click.Option(["--debug"], is_flag=True, expose_value=False, help=DEBUG_HELP)
+        )
+    for sub in getattr(command, "commands", {}).values():
+        _debug_everywhere(sub)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--debug", is_flag=True, help=DEBUG_HELP)
 @click.version_option(package_name="mldns")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
@@ -172,8 +213,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command()
 @click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
-def validate(stack_file: str) -> None:
+@engine_options
+def validate(stack_file: str, **_opts: Any) -> None:
     """Check a stack file without calling any API.
+
+    The shared options are accepted (and need no cloud), so one command line serves validate,
+    plan and apply.
 
     \b
     Examples:
@@ -300,7 +345,9 @@ def graph(stack_file: str, graph_format: str, with_plan: bool, **opts: Any) -> N
     click.echo(to_svg(dot) if graph_format == "svg" else dot, nl=False)
 
 
-def _confirm(auto_approve: bool, quiet: bool = False) -> Callable[[Plan], bool]:
+def _confirm(
+    auto_approve: bool, quiet: bool = False, verb: str = "apply"
+) -> Callable[[Plan], bool]:
     def confirm(plan: Plan) -> bool:
         if not (quiet and auto_approve):
             click.echo(render_text(plan, color=_color()))
@@ -308,9 +355,10 @@ def _confirm(auto_approve: bool, quiet: bool = False) -> Callable[[Plan], bool]:
             return True
         if not sys.stdin.isatty():
             raise UsageError(
-                "apply needs confirmation, and there is no terminal to ask: rerun with --auto-approve"
+                f"{verb} needs confirmation, and there is no terminal to ask: rerun with --auto-approve"
             )
-        return click.confirm("Apply these changes?", default=False)
+        question = "Destroy these resources?" if verb == "destroy" else "Apply these changes?"
+        return click.confirm(question, default=False)
 
     return confirm
 
@@ -413,7 +461,13 @@ def destroy(stack_file: str, auto_approve: bool, quiet: bool, **opts: Any) -> No
     """
     with _workspace(stack_file, opts) as ws:
         ws.progress = _progress(quiet)
-        _report(ws.destroy(confirm=_confirm(auto_approve, quiet)))
+        result = ws.destroy(confirm=_confirm(auto_approve, quiet, "destroy"))
+    calls = f"{result.calls} API calls, {result.retries} retried."
+    if not result.done:
+        click.echo(f"Nothing to destroy; {calls}")
+        return
+    destroyed = result.applied.get("delete", 0)
+    click.echo(f"Destroy complete: {destroyed} resources destroyed; {calls}")
 
 
 def _state_store(state_dir: str, stack: str | None) -> LocalStateStore:
@@ -521,7 +575,9 @@ def state_show(address: str, state_dir: str, stack_name: str | None) -> None:
 @click.argument("address")
 @state_dir_option
 @stack_option
-@click.option("--lock-timeout", default=0.0, type=click.FloatRange(min=0))
+@click.option(
+    "--lock-timeout", default=0.0, type=Duration(), help="How long to wait for the state lock."
+)
 def state_rm(address: str, state_dir: str, stack_name: str | None, lock_timeout: float) -> None:
     """Forget a resource without deleting it from the cloud.
 
@@ -736,6 +792,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: MldnsError and usage errors become one line and exit 1 (tracebacks with --debug)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    _debug_everywhere(cli)
     if argv is None:
         gc.disable()  # as mldns.entry does, for `python -c "from mldns.cli import main; main()"`
     try:
