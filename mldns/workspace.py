@@ -161,13 +161,15 @@ class Workspace:
         if self.stack is None and not destroy:
             raise UsageError("planning needs a stack")
         prior = stored or State(stack=self.stack_name)
-        desired = {} if destroy else self.stack.resources
+        desired = {} if destroy or self.stack is None else self.stack.resources
         outputs = {} if destroy else self.stack.outputs
         before = self.clients.stats.calls, self.clients.stats.retries
         plan = make_plan(
             self.stack_name, self.project, desired, outputs, prior, build_providers(self.clients)
         )
         stats = self.clients.stats
+        if destroy:  # destructive by definition: the confirmation is the guard, not a flag
+            plan = attrs.evolve(plan, destructive_reasons=())
         return attrs.evolve(
             plan,
             lineage=prior.lineage if stored else None,
@@ -211,10 +213,12 @@ class Workspace:
                 raise UsageError("apply cancelled")
             return self._run(plan, stored or State(stack=self.stack_name), adopt, allow_destructive)
 
-    def destroy(
-        self, *, allow_destructive: bool = True, confirm: Callable[[Plan], bool] | None = None
-    ) -> ApplyResult:
-        return self.apply(destroy=True, allow_destructive=allow_destructive, confirm=confirm)
+    def destroy(self, *, confirm: Callable[[Plan], bool] | None = None) -> ApplyResult:
+        """Delete what the state records; with no state there is nothing to go on, and a wrong
+        directory or stack name must not pass for an empty cloud."""
+        if self.store.read() is None:
+            raise UsageError(f"no state for stack {self.stack_name} in {self.state_dir}")
+        return self.apply(destroy=True, allow_destructive=True, confirm=confirm)
 
     def _run(self, plan: Plan, state: State, adopt: bool, allow_destructive: bool) -> ApplyResult:
         reasons = plan.destructive()

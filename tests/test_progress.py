@@ -121,6 +121,4 @@ def test_the_cli_prints_lines_without_a_terminal_and_only_the_summary_when_quiet
     )
     main(["destroy", "--auto-approve", "--quiet", str(stack), *opts])
     quiet = capsys.readouterr().out.strip().splitlines()
-    assert len(quiet) == 1 and quiet[0].startswith(
-        "Apply complete: 0 created, 0 updated, 2 deleted; "
-    )
+    assert len(quiet) == 1 and quiet[0].startswith("Destroy complete: 2 resources destroyed; ")
