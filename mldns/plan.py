@@ -1,6 +1,8 @@
 """A Plan is frozen data: the actions that would bring the cloud to the declaration.
 
-It records the lineage and serial of the state it was made from, so applying it after the state
+Everything in it was computed by the planner (actions, their bodies before and after, why the
+plan is destructive) and nothing in it calls out: no clients, no workspace, no counters. It
+records the lineage and serial of the state it was made from, so applying it after the state
 moved on is refused as stale. Saved plans carry a checksum, so an edited file is refused too.
 """
 
@@ -8,26 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from mldns.errors import PlanFileError
+from mldns.files import atomic_write
+from mldns.ops import OPS, SYMBOLS, WRITES, Op
+from mldns.render import render_html, render_text
 from mldns.target import Target
 
 PLAN_FORMAT_VERSION = 1
-OPS = ("delete", "replace", "create", "update", "adopt", "forget")
-SYMBOLS = {
-    "create": "+",
-    "update": "~",
-    "replace": "-/+",
-    "delete": "-",
-    "adopt": "=",
-    "forget": "?",
-}
-WRITES = frozenset({"create", "update", "replace", "delete"})
 
 
 @attrs.frozen
@@ -36,13 +32,13 @@ class Action:
 
     address: str
     kind: str
-    op: str
+    op: Op
     project: str
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     depends_on: tuple[str, ...] = ()
     prior_depends_on: tuple[str, ...] = ()
-    live: dict[str, Any] | None = None
+    raw: dict[str, Any] | None = None  # Google's reply as read, which a provider may need
     parent: str | None = None
     reason: str = ""
     needs_adopt: bool = False
@@ -106,11 +102,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     refreshed: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     destructive_reasons: tuple[str, ...] = ()
-    calls: int = 0
-    retries: int = 0
     # Where the plan was made (cloud and state): a saved plan is applied only there.
     target: Target | None = None
-    workspace: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def has_changes(self) -> bool:
@@ -127,29 +120,31 @@ class Plan:
     def apply(self, **options: Any) -> Any:
         """Carry the plan out (notebooks and scripts), if the state has not moved on since.
 
+        A convenience for `Workspace.apply(plan, **options)` with the workspace that made this
+        plan (the Plan itself holds none). A plan read from a file has none here: apply it with
+        `Workspace.apply(plan)`.
+
         Args:
             options: `adopt` (take over resources that exist and differ; default False) and
-                `allow_destructive` (default False), as for `Workspace.apply_plan`.
+                `allow_destructive` (default False), as for `Workspace.apply`.
 
         Example:
             plan = stack.plan(emulator="127.0.0.1:8475")
             plan  # a notebook shows it as HTML; print(plan) gives the text plan
             result = plan.apply(allow_destructive=True)
         """
-        if self.workspace is None:
+        maker = _MAKERS.get(id(self))
+        if maker is None:
             raise PlanFileError(
-                "this plan is not bound to a workspace; load it with Workspace.load_plan"
+                "this plan was not made by a workspace in this process; "
+                "apply it with Workspace.apply(plan)"
             )
-        return self.workspace.apply_plan(self, **options)
+        return maker.apply(self, **options)
 
     def __str__(self) -> str:
-        from mldns.render import render_text
-
         return render_text(self, color=False)
 
     def _repr_html_(self) -> str:
-        from mldns.render import render_html
-
         return render_html(self)
 
     def to_json(self) -> dict[str, Any]:
@@ -189,13 +184,26 @@ class Plan:
         )
 
 
+class _Maker(Protocol):
+    def apply(self, plan: Plan, **options: Any) -> Any: ...
+
+
+# The workspace that made each live plan, by the plan's identity: kept outside the Plan so that
+# it stays data, and dropped with the plan.
+_MAKERS: dict[int, _Maker] = {}
+
+
+def remember_maker(plan: Plan, maker: _Maker) -> None:
+    """Let `plan.apply()` reach the workspace that made it, for as long as the plan lives."""
+    _MAKERS[id(plan)] = maker
+    weakref.finalize(plan, _MAKERS.pop, id(plan), None)
+
+
 def _checksum(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:
-    from mldns.files import atomic_write
-
     body = plan.to_json()
     atomic_write(Path(path), json.dumps({"plan": body, "sha256": _checksum(body)}, indent=1) + "\n")
 

@@ -150,7 +150,7 @@ def _diff(
             after=after,
             depends_on=_depends_on(resource),
             prior_depends_on=tuple(entry.get("depends_on", ())) if entry else (),
-            live=raw.get(address),
+            raw=raw.get(address),
             parent=resource.parent,
             reason=reason,
             needs_adopt=needs_adopt,
@@ -203,7 +203,7 @@ def _diff(
             "project": entry["project"],
             "before": before,
             "prior_depends_on": tuple(entry.get("depends_on", ())),
-            "live": raw.get(address),
+            "raw": raw.get(address),
             "parent": entry.get("parent"),
             "protect": bool(entry.get("protect")),
         }

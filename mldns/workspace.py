@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -14,13 +14,15 @@ from mldns.apply import Applier, ApplyResult
 from mldns.clients import Clients, emulator_from_env
 from mldns.errors import ApplyError, PlanFileError, StateError, UnsafePlanError, UsageError
 from mldns.gcpause import paused_gc
-from mldns.plan import Plan
+from mldns.plan import Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
 from mldns.providers.registry import build_providers
-from mldns.stack import Stack
 from mldns.state import LocalStateStore, LockInfo, State
 from mldns.target import Target, apply_command
+
+if TYPE_CHECKING:  # a Stack builds workspaces for its notebook methods
+    from mldns.stack import Stack
 
 PROJECT_ENV = ("GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
 LOCAL_PROJECT = "mldns-local"
@@ -162,22 +164,15 @@ class Workspace:
             raise UsageError("planning needs a stack")
         prior = stored or State(stack=self.stack_name)
         desired = {} if destroy or self.stack is None else self.stack.resources
-        outputs = {} if destroy else self.stack.outputs
-        before = self.clients.stats.calls, self.clients.stats.retries
+        outputs = {} if destroy or self.stack is None else self.stack.outputs
         plan = make_plan(
             self.stack_name, self.project, desired, outputs, prior, build_providers(self.clients)
         )
-        stats = self.clients.stats
         if destroy:  # destructive by definition: the confirmation is the guard, not a flag
             plan = attrs.evolve(plan, destructive_reasons=())
-        return attrs.evolve(
-            plan,
-            lineage=prior.lineage if stored else None,
-            calls=stats.calls - before[0],
-            retries=stats.retries - before[1],
-            target=self.target,
-            workspace=self,
-        )
+        plan = attrs.evolve(plan, lineage=prior.lineage if stored else None, target=self.target)
+        remember_maker(plan, self)
+        return plan
 
     @paused_gc()
     def apply_plan(
@@ -195,13 +190,17 @@ class Workspace:
     @paused_gc()
     def apply(
         self,
+        plan: Plan | None = None,
         *,
         adopt: bool = False,
         allow_destructive: bool = False,
         destroy: bool = False,
         confirm: Callable[[Plan], bool] | None = None,
     ) -> ApplyResult:
-        """Plan and apply under one lock, so nothing can slip in between."""
+        """Apply `plan` (as `apply_plan` does), or plan and apply under one lock, so nothing can
+        slip in between."""
+        if plan is not None:
+            return self.apply_plan(plan, adopt=adopt, allow_destructive=allow_destructive)
         with self.store.lock(
             "destroy" if destroy else "apply",
             timeout=self.lock_timeout,

@@ -116,9 +116,9 @@ def test_create_then_no_changes_with_one_get_per_resource(emu, tmp_path) -> None
     assert bs["backends"][0]["group"].endswith(GROUP)
 
     emu.clear_requests()
-    again = make_workspace(fleet(), emu, tmp_path).plan()
-    assert not again.has_changes
-    assert again.calls == 2
+    fresh = make_workspace(fleet(), emu, tmp_path)
+    assert not fresh.plan().has_changes
+    assert fresh.clients.stats.calls == 2
     assert emu.requests()["by_api"] == {"compute": 2}
 
 

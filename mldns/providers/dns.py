@@ -280,7 +280,7 @@ class DnsProvider:
                         op="delete",
                         project=project,
                         before=fmt.normalize_record(raw),
-                        live=raw,
+                        raw=raw,
                         parent=address,
                         reason="not declared in an authoritative zone",
                     )
@@ -326,7 +326,7 @@ class DnsProvider:
         elif zone and zone.op == "replace":
             self._delete_zone(project, name, zone, records, ctx, recreate=True)
             self._zone_action(attrs.evolve(zone, op="create"), ctx)
-            records = [attrs.evolve(r, live=None, before=None) for r in records if r.op != "delete"]
+            records = [attrs.evolve(r, raw=None, before=None) for r in records if r.op != "delete"]
         if records:
             self._change_records(project, name, records, ctx)
         if tables:  # tables no longer declared, whose rows are all gone now
@@ -399,7 +399,7 @@ class DnsProvider:
         """Remove the zone's managed record sets, then the zone itself."""
         if recreate:
             doomed = [
-                attrs.evolve(r, op="delete", after=None) for r in records if r.live is not None
+                attrs.evolve(r, op="delete", after=None) for r in records if r.raw is not None
             ]
             if doomed:
                 self._change_records(project, name, doomed, ctx)
@@ -437,9 +437,7 @@ class DnsProvider:
                     f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
                 )
             deletions = (
-                [action.live]
-                if action.op in ("update", "delete", "replace") and action.live
-                else []
+                [action.raw] if action.op in ("update", "delete", "replace") and action.raw else []
             )
             additions = [action.after] if action.after is not None and action.op != "delete" else []
             pairs.append(_Pair(action, deletions, additions))

@@ -176,7 +176,7 @@ class TableRows:
             after=after,
             depends_on=(self.zone_address,) if after is not None else (),
             prior_depends_on=(self.zone_address,) if row is not None else (),
-            live=raw,
+            raw=raw,
             parent=self.zone_address,
             reason=reason,
             needs_adopt=needs_adopt,

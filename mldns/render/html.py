@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from html import escape
+from typing import TYPE_CHECKING
 
-from mldns.plan import SYMBOLS, Plan
+from mldns.ops import SYMBOLS
 from mldns.render import notes
 from mldns.render.model import LABELS, Entry, Summary, View, build, summary
+
+if TYPE_CHECKING:  # a Plan renders itself through this package
+    from mldns.plan import Plan
 
 STYLE = """
 .mldns-plan{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;max-width:1100px}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mldns.plan import Plan
 from mldns.render import notes
 from mldns.render.diff import diff
 from mldns.render.model import kind_lines
+
+if TYPE_CHECKING:  # a Plan renders itself through this package
+    from mldns.plan import Plan
 
 
 def render_json(plan: Plan) -> str:

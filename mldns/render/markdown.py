@@ -4,10 +4,14 @@ destructive first, then one collapsible group per zone (or API), within GitHub's
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from mldns.plan import SYMBOLS, Plan
+from mldns.ops import SYMBOLS
 from mldns.render import notes
 from mldns.render.model import LABELS, Entry, Summary, View, build, summary
+
+if TYPE_CHECKING:  # a Plan renders itself through this package
+    from mldns.plan import Plan
 
 # GitHub refuses comments over 65,536 characters; leave room for what a bot wraps around it.
 COMMENT_LIMIT = 60_000

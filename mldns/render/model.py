@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring as _string
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from mldns.kinds import lookup
-from mldns.plan import OPS, Action, Plan
+from mldns.ops import OPS
 from mldns.render.diff import (
     Change,
     Item,
@@ -24,6 +24,9 @@ from mldns.render.diff import (
     natural_key,
     path_text,
 )
+
+if TYPE_CHECKING:  # a Plan renders itself through this package
+    from mldns.plan import Action, Plan
 
 # A group (a zone's record sets, say) with more actions of one kind than this is summarised.
 SUMMARY_LIMIT = 300

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from mldns.plan import Plan
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a Plan renders itself through this package
+    from mldns.plan import Plan
 
 LINE_SYMBOLS = {"add": "+", "remove": "-", "change": "~"}
 PENDING = frozenset({"create", "replace"})

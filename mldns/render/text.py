@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from mldns.plan import SYMBOLS, Plan
+from typing import TYPE_CHECKING
+
+from mldns.ops import SYMBOLS
 from mldns.render import notes
 from mldns.render.model import Entry, Line, View, build, summary
+
+if TYPE_CHECKING:  # a Plan renders itself through this package
+    from mldns.plan import Plan
 
 COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "=": "36", "?": "90"}
 
