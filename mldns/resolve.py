@@ -11,7 +11,7 @@ import html
 import ipaddress
 import random
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -20,7 +20,9 @@ from mldns.errors import MldnsError, UsageError
 from mldns.providers import dns_format as fmt
 from mldns.regions import region_problem, regions
 from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
-from mldns.stack import Stack
+
+if TYPE_CHECKING:  # a Stack resolves through this module
+    from mldns.stack import Stack
 
 DEFAULT_PROJECT = "mldns-local"  # only names health checks in bodies; answers do not depend on it
 
