@@ -731,6 +731,19 @@ def resolve(
             click.echo(f"  {' '.join(data)}  {share:.1%}")
 
 
+@cli.command("import")
+@click.argument("address")
+@click.argument("ident", metavar="ID")
+@click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
+@engine_options
+def import_(address: str, ident: str, stack_file: str, **opts: Any) -> None:
+    """Record an existing resource in the state under ADDRESS, without changing it."""
+    from mldns.importer import import_resource
+
+    with _workspace(stack_file, opts) as ws:
+        click.echo(import_resource(ws, address, ident))
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8475, show_default=True, type=click.IntRange(0, 65535))

@@ -1,0 +1,100 @@
+"""`mldns import ADDRESS ID`: existing resources recorded in the state without a write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import test_generate
+from test_generate import ROOT, workspace
+
+from mldns.emulator import Emulator
+
+mldns = test_generate.mldns  # the fixture
+SEED = ROOT / "examples" / "seed_000_geo_routing" / "stack.py"
+IAM_STACK = """
+import mldns
+from mldns import iam
+
+stack = mldns.Stack("iam-import", project="my-project")
+stack.add(iam.ProjectIamMember(role="roles/owner", member="user:owner@example.com"))
+stack.add(iam.ProjectIamBinding(role="roles/dns.reader", members=["group:ops@example.com"]))
+"""
+
+
+def test_import_records_every_kind_without_a_write(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    workspace(SEED, emu, tmp_path / "elsewhere").apply()
+    iam_file = tmp_path / "iam.py"
+    iam_file.write_text(IAM_STACK)
+    workspace(iam_file, emu, tmp_path / "elsewhere").apply()
+    opts = ("--emulator", emu.host_port, "--state-dir", str(tmp_path / "state"))
+    emu.clear_requests()
+    for address, ident in [
+        ("dns.ManagedZone.ml-dns-zone", "ml-dns-zone"),
+        (
+            "dns.RecordSet.ml-dns-zone/mlworkloads.example.com./A",
+            "projects/my-project/managedZones/ml-dns-zone/rrsets/mlworkloads.example.com./A",
+        ),
+        ("compute.HealthCheck.traffic-director-health-check", "traffic-director-health-check"),
+        (
+            "compute.BackendService.traffic-director-backend-service",
+            "https://www.googleapis.com/compute/v1/projects/my-project/global/backendServices/traffic-director-backend-service",
+        ),
+    ]:
+        run = mldns("import", address, ident, str(SEED), *opts)
+        assert run.code == 0, run.err
+        assert f"Imported {address}: it matches the declaration." in run.out
+    for address, ident in [
+        ("iam.ProjectIamMember.roles/owner/user:owner@example.com", "roles/owner user:owner@example.com"),
+        ("iam.ProjectIamBinding.roles/dns.reader", "roles/dns.reader"),
+    ]:  # fmt: skip
+        run = mldns("import", address, ident, str(iam_file), *opts)
+        assert run.code == 0, run.err
+    assert emu.requests()["writes"] == 0
+    listed = mldns(
+        "state", "list", "--state-dir", str(tmp_path / "state"), "--stack", "seed-000-geo-routing"
+    )
+    assert len(listed.out.split()) == 4
+    plan = workspace(SEED, emu, tmp_path / "state").plan()
+    assert not plan.has_changes, [(a.address, a.op) for a in plan.actions]
+
+
+def test_import_keeps_a_difference_for_the_next_plan(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    workspace(SEED, emu, tmp_path / "elsewhere").apply()
+    changed = tmp_path / "stack.py"
+    changed.write_text(SEED.read_text().replace("ttl=30,", "ttl=120,"))
+    address = "dns.RecordSet.ml-dns-zone/mlworkloads.example.com./A"
+    opts = ("--emulator", emu.host_port, "--state-dir", str(tmp_path / "state"))
+    run = mldns("import", address, "ml-dns-zone/mlworkloads.example.com./A", str(changed), *opts)
+    assert run.code == 0 and "as it is; the next plan shows" in run.out, run.err
+    state = json.loads((tmp_path / "state" / "seed-000-geo-routing.json").read_text())
+    assert state["resources"][address]["attributes"]["ttl"] == 30  # as found, not as declared
+    plan = workspace(changed, emu, tmp_path / "state").plan()
+    update = next(a for a in plan.actions if a.address == address)
+    assert (update.op, update.needs_adopt) == ("update", False)
+
+
+def test_import_refusals_get_one_line_each(emu: Emulator, tmp_path: Path, mldns: Any) -> None:
+    workspace(SEED, emu, tmp_path / "elsewhere").apply()
+    opts = ("--emulator", emu.host_port, "--state-dir", str(tmp_path / "state"))
+    zone = "dns.ManagedZone.ml-dns-zone"
+    cases = [
+        (("dns.ManagedZone.other", "other"), "dns.ManagedZone.other is not declared in stack"),
+        ((zone, "prod-zone"), "ID 'prod-zone' names 'prod-zone', but dns.ManagedZone.ml-dns-zone declares"),
+        ((zone, "projects/elsewhere/managedZones/ml-dns-zone"), "is in project 'elsewhere'"),
+    ]  # fmt: skip
+    for args, message in cases:
+        run = mldns("import", *args, str(SEED), *opts)
+        assert run.code == 1 and message in run.err and run.err.count("\n") == 1, run.err
+    assert mldns("import", zone, "ml-dns-zone", str(SEED), *opts).code == 0
+    again = mldns("import", zone, "ml-dns-zone", str(SEED), *opts)
+    assert again.code == 1 and f"{zone} is already in the state" in again.err
+    record = "dns.RecordSet.ml-dns-zone/mlworkloads.example.com./A"
+    emu.reset()  # the cloud forgets everything: nothing left to import
+    gone = mldns("import", record, "ml-dns-zone/mlworkloads.example.com./A", str(SEED), *opts)
+    assert gone.code == 1 and "does not exist in project my-project" in gone.err, gone.err
