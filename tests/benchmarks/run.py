@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from emulator_proc import EmulatorProcess  # noqa: E402
-from stacks import STACK, write_stack  # noqa: E402
+from stacks import PROJECT, STACK, write_stack  # noqa: E402
 
 PAGE = 1000  # records per list page, and record sets per Change (the default quota)
 SCENARIOS = (
@@ -44,6 +44,7 @@ SCENARIOS = (
     "apply-ttl",
     "terraform-way",
     "apply-latency",
+    "generate-1-zone",
 )
 
 
@@ -269,6 +270,45 @@ class Bench:
             samples={"mldns": engine, "floor": floor},
         )
 
+    def generate_scenario(self, records: int) -> None:
+        """`mldns generate` from a live zone against a bare list of that zone."""
+        self.emu.reset()
+        self.cli("apply", write_stack(self.work, 1, records), self.state_dir())
+        engine, floor, calls = [], [], []
+        rss = 0.0
+        for attempt in range(self.args.repeat):
+            out = self.work / f"generated-{attempt}.py"
+            args = [
+                *self.mldns,
+                "generate",
+                "--project",
+                PROJECT,
+                "--only",
+                "dns",
+                "--emulator",
+                self.emu.host_port,
+                "-o",
+                str(out),
+            ]
+            run, n = self.counted(lambda args=args: run_child(args, self.work))
+            engine.append(run.wall)
+            calls.append(n)
+            rss = max(rss, run.rss_mb)
+            floor.append(self.floor("list", zones=1).wall)
+        self.row(
+            scenario="generate-1-zone",
+            timed=f"mldns generate --project, 1 zone x {records} record sets, written as a table",
+            mldns_s=statistics.median(engine),
+            floor_s=statistics.median(floor),
+            floor="bare paginated list of the zone (google-cloud-dns connection)",
+            bar=2.0,
+            calls=max(calls),
+            min_calls=1 + pages(records + 2),
+            min_calls_detail="the project's zone list + record set pages (SOA and NS included)",
+            rss_mb=rss,
+            samples={"mldns": engine, "floor": floor},
+        )
+
     def apply_scenarios(self, records: int) -> float:
         zone_only = write_stack(self.work, 1, 0)
         created = write_stack(self.work, 1, records, ttl=300)
@@ -417,6 +457,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--zone-records", type=int, default=500)
     parser.add_argument("--apply-records", type=int, default=10_000)
     parser.add_argument("--terraform-records", type=int, default=10_000)
+    parser.add_argument("--generate-records", type=int, default=10_000)
     parser.add_argument("--latency-zones", type=int, default=50)
     parser.add_argument("--latency-records", type=int, default=100)
     parser.add_argument("--latency-ms", type=int, default=50)
@@ -435,6 +476,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.big_records, args.zones, args.zone_records = 120, 3, 20
         args.apply_records, args.terraform_records = 30, 10
+        args.generate_records = 30
         args.latency_zones, args.latency_records, args.latency_ms = 3, 5, 5
         args.plan_latency_ms = 5
         args.repeat = 1
@@ -482,6 +524,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 bench.terraform_scenario(args.terraform_records, create)
             if "apply-latency" in chosen:
                 bench.latency_scenario(args.latency_zones, args.latency_records, args.latency_ms)
+            if "generate-1-zone" in chosen:
+                bench.generate_scenario(args.generate_records)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results = {
