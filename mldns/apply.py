@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from mldns.clients import Clients
-from mldns.errors import StateError, UnsafePlanError
+from mldns.errors import Interrupted, MldnsError, StateError, UnsafePlanError
 from mldns.journal import patch_rows
 from mldns.plan import Action, Plan
 from mldns.progress import Progress
@@ -47,6 +47,12 @@ class ApplyResult:
     skipped: list[str] = attrs.field(factory=list)
     outputs: dict[str, Any] = attrs.field(factory=dict)
     applied: Counter[str] = attrs.field(factory=Counter)  # actions carried out, per op
+    # Units Ctrl-C cut short (their finished calls are recorded) or kept from starting.
+    stopped: list[str] = attrs.field(factory=list)
+    not_started: list[str] = attrs.field(factory=list)
+    addresses: dict[str, tuple[str, ...]] = attrs.field(factory=dict)  # each unit's actions
+    recorded: set[str] = attrs.field(factory=set)  # addresses this apply wrote to the state
+    causes: dict[str, str] = attrs.field(factory=dict)  # a failed unit's reason, when told apart
     calls: int = 0
     retries: int = 0
 
@@ -118,6 +124,7 @@ class Applier:
         self._closing = False
         self._closed = threading.Event()  # set with _closing: cuts the writer's grace short
         self._failure: StateError | None = None
+        self.recorded: set[str] = set()
 
     def commit(self, changes: dict[str, dict[str, Any] | RowChanges | None]) -> None:
         """Record finished work in state; the writer puts it on disk behind the caller.
@@ -134,6 +141,7 @@ class Applier:
             if not changes:
                 return
             resources = self.state.resources
+            self.recorded.update(changes)
             for address, entry in changes.items():
                 if isinstance(entry, RowChanges):
                     resources[address] = patch_rows(resources[address], entry.rows)
@@ -232,8 +240,13 @@ class Applier:
 
     def _run_units(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
         self.commit(plan.refreshed)  # what changed outside mldns but already matches: no API call
+        self.recorded.clear()
         units, after = build_units(plan.actions, providers)
-        result = ApplyResult()
+        result = ApplyResult(
+            addresses={k: tuple(a.address for a in u.actions) for k, u in units.items()},
+            recorded=self.recorded,
+        )
+        stopping = self.clients.stopping
         ctx = ApplyContext(clients=self.clients, commit=self.commit, adopt=self.adopt, log=self.log)
         sorter = graphlib.TopologicalSorter(after)
         sorter.prepare()
@@ -242,6 +255,10 @@ class Applier:
             running: dict[Future[None], str] = {}
             while sorter.is_active():
                 for key in sorter.get_ready():
+                    if stopping.is_set():
+                        result.not_started.append(key)
+                        sorter.done(key)
+                        continue
                     if after[key] & failed:
                         failed.add(key)
                         result.skipped.append(key)
@@ -258,7 +275,15 @@ class Applier:
                     if error is None:
                         result.done.append(key)
                         result.applied.update(a.op for a in units[key].actions)
+                    elif isinstance(error, Interrupted):
+                        failed.add(key)
+                        result.stopped.append(key)
                     elif isinstance(error, ActionFailed):
+                        failed.add(key)
+                        result.failed.append((key, str(error)))
+                        if error.cause:
+                            result.causes[key] = error.cause
+                    elif isinstance(error, MldnsError):  # e.g. the endpoint became unreachable
                         failed.add(key)
                         result.failed.append((key, str(error)))
                     else:

@@ -17,7 +17,7 @@ import click
 
 from mldns import gcpause
 from mldns.clients import emulator_from_env
-from mldns.errors import MldnsError, PlanFileError, UsageError, one_line
+from mldns.errors import Interrupted, MldnsError, PlanFileError, UsageError, one_line
 from mldns.plan import Plan, load_plan, save_plan
 from mldns.progress import Lines, Live, Progress, complete
 from mldns.providers.base import UNMANAGED_NAMES
@@ -185,6 +185,7 @@ def _workspace(
             lock_timeout=opts["lock_timeout"],
             parallelism=opts["parallelism"],
             log=lambda line: click.echo(line, err=True),
+            interruptible=True,
         )
 
 
@@ -816,7 +817,8 @@ def main(argv: list[str] | None = None) -> None:
     except MldnsError as exc:
         if debug:
             raise
-        click.echo(f"Error: {one_line(str(exc))}", err=True)
+        prefix = "" if isinstance(exc, Interrupted) else "Error: "
+        click.echo(f"{prefix}{one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

@@ -20,7 +20,7 @@ from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from mldns.errors import ApiError, CredentialsError, UnreachableError, UsageError
+from mldns.errors import ApiError, CredentialsError, Interrupted, UnreachableError, UsageError
 
 T = TypeVar("T")
 EMULATOR_ENV = "MLDNS_EMULATOR_HOST"
@@ -143,7 +143,10 @@ class Clients:
         self.timeout = timeout
         self.parallelism = parallelism
         self.stats = CallStats()
+        self.stopping = threading.Event()  # set by Ctrl-C: no call starts after it
+        self.in_flight = 0
         self._lock = threading.Lock()
+        self._flight = threading.Lock()
         self._built: dict[str, Any] = {}
         self.retry = gretry.Retry(
             predicate=is_transient,
@@ -198,8 +201,16 @@ class Clients:
         """Run one API call with retry on transient errors; counts every attempt."""
 
         def attempt() -> T:
+            if self.stopping.is_set():
+                raise Interrupted("stopped by Ctrl-C before this call")
             self.stats.count_call()
-            return func(*args, **kwargs)
+            with self._flight:
+                self.in_flight += 1
+            try:
+                return func(*args, **kwargs)
+            finally:
+                with self._flight:
+                    self.in_flight -= 1
 
         try:
             return self.retry(attempt)()

@@ -69,5 +69,11 @@ class ApplyError(MldnsError):
         super().__init__(message)
 
 
+class Interrupted(MldnsError):
+    """Ctrl-C stopped an apply: what finished is in the state; the rest is for the next run."""
+
+    exit_code = 130
+
+
 class UsageError(MldnsError):
     """Options that contradict each other or make no sense together."""

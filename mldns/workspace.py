@@ -10,10 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from mldns import outcome
 from mldns.apply import Applier, ApplyResult
 from mldns.clients import Clients, emulator_from_env
-from mldns.errors import ApplyError, PlanFileError, StateError, UnsafePlanError, UsageError
+from mldns.errors import (
+    ApplyError,
+    Interrupted,
+    PlanFileError,
+    StateError,
+    UnsafePlanError,
+    UsageError,
+)
 from mldns.gcpause import paused_gc
+from mldns.interrupt import stop_on_interrupt
 from mldns.plan import Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
@@ -99,6 +108,7 @@ class Workspace:
     lock_timeout: float = 0.0
     parallelism: int = 10
     log: Callable[[str], None] = print
+    interruptible: bool = False  # Ctrl-C stops an apply gracefully (the CLI's main thread)
     progress: Progress | None = None  # told of each unit of work as an apply runs
     _clients: Clients | None = None
     _store: LocalStateStore | None = None
@@ -234,18 +244,17 @@ class Workspace:
             log=self.log,
             progress=self.progress,
         )
-        result = applier.run(plan, build_providers(self.clients))
+        guard = (
+            stop_on_interrupt(self.clients, self.log)
+            if self.interruptible
+            else contextlib.nullcontext()
+        )
+        with guard:
+            result = applier.run(plan, build_providers(self.clients))
+        if self.clients.stopping.is_set():
+            raise Interrupted(outcome.interrupted(result))
         if result.failed:
-            lines = [f"{key}: {message}" for key, message in result.failed]
-            skipped = (
-                f"; skipped because of it: {', '.join(result.skipped)}" if result.skipped else ""
-            )
-            done = (
-                f"; {len(result.done)} other units finished and are in the state"
-                if result.done
-                else ""
-            )
-            raise ApplyError("apply failed: " + " | ".join(lines) + skipped + done, result.failed)
+            raise ApplyError(outcome.failed(result), result.failed)
         return result
 
     def _report_stale(self, holder: LockInfo) -> None:

@@ -130,3 +130,36 @@ def test_a_missing_credentials_file_is_named(tmp_path: Path) -> None:
     assert out.stderr.count("\n") == 1, out.stderr
     assert "missing.json" in out.stderr
     assert "gcloud auth application-default login" in out.stderr
+
+
+FLEET = """
+import mldns
+from mldns import dns
+
+stack = mldns.Stack("fleet", project="ml-test")
+for i in range(12):
+    zone = stack.add(dns.ManagedZone(name=f"zone-{i:02d}", dns_name=f"z{i}.example.com."))
+    for j in range(3):
+        stack.add(dns.RecordSet(zone=zone, name=f"w{j}", type="A", rrdatas=["10.0.0.1"]))
+"""
+
+
+def test_a_failed_apply_of_many_units_groups_failures_by_cause(
+    tmp_path: Path, emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mldns.cli import main
+
+    emu.add_fault(method="POST", path="/changes$", status=403, message="Permission denied here")
+    (tmp_path / "stack.py").write_text(FLEET)
+    opts = ["--emulator", emu.host_port, "--state-dir", str(tmp_path / "state"), "--quiet"]
+    with pytest.raises(SystemExit) as exited:
+        main(["apply", "--auto-approve", str(tmp_path / "stack.py"), *opts])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 600, err
+    assert err.count("Permission denied here") == 1  # the cause once
+    assert err.startswith("Error: apply failed for 36 resources: 36 resources: ")
+    assert "(dns.RecordSet.zone-00/w0.z0.example.com./A, " in err
+    assert " and 33 more)" in err
+    assert "12 resources finished and are in the state" in err  # the zones
+    assert err.rstrip().endswith("run `mldns plan` to see what is left")

@@ -41,7 +41,14 @@ class RowChanges:
 
 
 class ActionFailed(Exception):
-    """An action could not be carried out; the message is Google's, or names the drift."""
+    """An action could not be carried out; the message is Google's, or names the drift.
+
+    `cause` is the reason alone, without what failed, so that an apply of many units can tell
+    one cause once (by default, the message less the address it starts with)."""
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 @attrs.define

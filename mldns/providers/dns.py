@@ -12,6 +12,7 @@ import attrs
 from google.api_core import exceptions as gexc
 
 from mldns.clients import Clients
+from mldns.errors import Interrupted
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
 from mldns.providers.base import (
@@ -461,7 +462,13 @@ class DnsProvider:
                 change = self.clients.dns_request(
                     "POST", path, data=body, query_params=CHANGE_FIELDS
                 )
-                self._wait_change(path, change)
+                try:
+                    self._wait_change(path, change)
+                except Interrupted:
+                    # Stopped while the Change was pending: Cloud DNS carries out every Change
+                    # it accepted, so it is recorded as done rather than left to the next plan.
+                    ctx.commit(state_changes([p.action for p in batch]))
+                    raise
             except (gexc.Conflict, gexc.PreconditionFailed, gexc.NotFound) as exc:
                 batch, done, drift = self._reconcile(project, zone, batch, exc)
                 ctx.commit(state_changes([p.action for p in done]))
@@ -471,7 +478,8 @@ class DnsProvider:
                 continue
             except gexc.GoogleAPICallError as exc:
                 raise ActionFailed(
-                    f"Change of {len(batch)} record sets in zone {zone} failed: {exc.message}"
+                    f"Change of {len(batch)} record sets in zone {zone} failed: {exc.message}",
+                    cause=exc.message,
                 ) from None
             ctx.commit(state_changes([p.action for p in batch]))
             break

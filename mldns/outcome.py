@@ -1,0 +1,89 @@
+"""An apply that did not finish, told in one line: failures grouped by cause, the first few
+addresses of each, what finished and is in the state, and where to look next."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+SHOWN = 3  # addresses named per cause
+NEXT = "run `mldns plan` to see what is left"
+# google-cloud-core starts its errors with the request: "POST https://...?fields=...: reason"
+_REQUEST = re.compile(r"^[A-Z]+ https?://\S+: ")
+
+
+def _resources(n: int) -> str:
+    return f"{n:,} resource" if n == 1 else f"{n:,} resources"
+
+
+def _group(cause: str, addresses: Sequence[str]) -> str:
+    if len(addresses) == 1:
+        return f"{addresses[0]}: {cause}"
+    return f"{_resources(len(addresses))}: {cause} ({_first(addresses)})"
+
+
+def _first(addresses: Sequence[str]) -> str:
+    shown = ", ".join(sorted(addresses)[:SHOWN])
+    more = len(addresses) - SHOWN
+    return f"{shown} and {more:,} more" if more > 0 else shown
+
+
+def _cause(message: str, addresses: Sequence[str]) -> str:
+    """The message without the address it starts with, so that one cause groups many units."""
+    for address in addresses:
+        if message.startswith(address + ": "):
+            message = message[len(address) + 2 :]
+            break
+    return _REQUEST.sub("", message)
+
+
+def _left(result: Any, keys: Sequence[str]) -> list[str]:
+    """The addresses of these units that this apply did not record."""
+    return [
+        a for key in keys for a in result.addresses.get(key, (key,)) if a not in result.recorded
+    ]
+
+
+def _finished(result: Any) -> str:
+    done = len(result.recorded)
+    return f"{_resources(done)} finished and are in the state" if done else "nothing finished"
+
+
+def _failures(result: Any) -> tuple[int, list[str]]:
+    """How many resources failed, and one part per cause (largest first), then those skipped."""
+    groups: dict[str, list[str]] = {}
+    for key, message in result.failed:
+        addresses = result.addresses.get(key, (key,))
+        left = _left(result, [key]) or list(addresses)
+        cause = _cause(result.causes.get(key) or message, addresses)
+        groups.setdefault(cause, []).extend(left)
+    parts = [
+        _group(cause, addresses)
+        for cause, addresses in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+    skipped = _left(result, result.skipped)
+    if skipped:
+        parts.append(
+            f"{_resources(len(skipped))} not attempted, as what they need failed "
+            f"({_first(skipped)})"
+        )
+    return sum(len(a) for a in groups.values()), parts
+
+
+def failed(result: Any) -> str:
+    """`apply failed for 550 resources: 550 resources: <cause> (a, b, c and 547 more); ...`"""
+    count, parts = _failures(result)
+    return f"apply failed for {_resources(count)}: " + "; ".join([*parts, _finished(result), NEXT])
+
+
+def interrupted(result: Any) -> str:
+    """What a Ctrl-C left: finished and recorded, failed, not done."""
+    parts = [f"stopped by Ctrl-C: {_finished(result)}"]
+    if result.failed:
+        parts += _failures(result)[1]
+    left = _left(result, [*result.stopped, *result.not_started])
+    if left:
+        parts.append(f"{_resources(len(left))} not done ({_first(left)})")
+    parts.append(NEXT)
+    return "; ".join(parts)
