@@ -12,6 +12,9 @@ from mldns.render.model import kind_lines
 if TYPE_CHECKING:  # a Plan renders itself through this package
     from mldns.plan import Plan
 
+# Ops whose `paths` are a diff; a create's or delete's would repeat its `after` or `before`.
+DIFFED = frozenset({"update", "replace"})
+
 
 def render_json(plan: Plan) -> str:
     body = plan_json(plan)
@@ -27,7 +30,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         {
             "address": a.address,
             "fields": [{"field": f, "before": o, "after": n} for f, o, n in a.field_changes()],
-            "paths": [c.to_json() for c in diff(a.before or {}, a.after or {})],
+            "paths": [c.to_json() for c in diff(a.before or {}, a.after or {})]
+            if a.op in DIFFED
+            else [],
             "notes": kind_lines(a),
         }
         for a in plan.actions

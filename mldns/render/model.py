@@ -5,6 +5,7 @@ who loses a role, unmanaged record sets, outputs). The views only lay it out.
 
 from __future__ import annotations
 
+import functools
 import json
 from json.encoder import encode_basestring as _string
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from mldns.render.diff import (
     natural_key,
     path_text,
 )
+from mldns.resources.base import Resource
 
 if TYPE_CHECKING:  # a Plan renders itself through this package
     from mldns.plan import Action, Plan
@@ -169,10 +171,17 @@ def short_name(address: str) -> str:
 
 def kind_lines(action: Action) -> list[str]:
     """What the action's kind says about it besides the diff (who loses a role)."""
-    facts = lookup(action.kind)
-    if facts is None:
-        return []
-    return list(facts.plan_lines(action.op, action.before, action.after))
+    says = _plan_lines(action.kind)
+    return list(says(action.op, action.before, action.after)) if says else []
+
+
+@functools.cache
+def _plan_lines(kind: str) -> Any:
+    """The kind's `plan_lines`, or None when it says nothing (most kinds: skipped quickly)."""
+    facts = lookup(kind)
+    if facts is None or facts.plan_lines.__func__ is Resource.plan_lines.__func__:  # type: ignore[attr-defined]
+        return None
+    return facts.plan_lines
 
 
 # --- detail lines ------------------------------------------------------------------------------
