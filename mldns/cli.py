@@ -738,7 +738,13 @@ def resolve(
 @click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
 @engine_options
 def import_(address: str, ident: str, stack_file: str, **opts: Any) -> None:
-    """Record an existing resource in the state under ADDRESS, without changing it."""
+    """Record an existing resource in the state under ADDRESS, without changing it.
+
+    \b
+    Examples:
+      mldns import dns.ManagedZone.prod-zone prod-zone
+      mldns import dns.RecordSet.prod-zone/www.example.com./A prod-zone/www.example.com./A
+    """
     from mldns.importer import import_resource
 
     with _workspace(stack_file, opts) as ws:
