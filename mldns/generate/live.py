@@ -3,6 +3,7 @@ health checks and backend services page by page, and the IAM policy once."""
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,7 +14,7 @@ from mldns.clients import Clients
 from mldns.generate import convert
 from mldns.generate.model import Generated, SourceError, stack_name_for
 from mldns.providers.compute_format import to_dict
-from mldns.providers.dns import DnsProvider
+from mldns.providers.dns import DnsProvider, _records_of
 from mldns.providers.iam import IamProvider
 from mldns.resources.dns import ManagedZone
 
@@ -68,15 +69,16 @@ def _read_dns(
         raise SourceError(f"project {project} has no managed zone named {', '.join(missing)}")
     names = sorted(set(wanted) if wanted else listed)
     workers = max(1, min(len(names), clients.parallelism))
+    streams: dict[str, queue.SimpleQueue[Any]] = {name: queue.SimpleQueue() for name in names}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        lists = {name: pool.submit(provider.list_records, project, name) for name in names}
+        for name in names:  # each zone is listed page by page, and read as its pages arrive
+            pool.submit(provider._stream_records, project, name, streams[name])
         for name in names:
             zone = gen.add(convert.zone(gen, listed[name]))
-            records = lists[name].result()
+            records = _records_of(streams[name])
             if zone is None:
-                gen.note(
-                    f"{ManagedZone.kind}.{name}", f"its {len(records)} record sets are left out"
-                )
+                left = sum(1 for _ in records)
+                gen.note(f"{ManagedZone.kind}.{name}", f"its {left} record sets are left out")
                 continue
             for raw in records:
                 gen.add(convert.record_set(gen, zone, raw, checks))  # type: ignore[arg-type]

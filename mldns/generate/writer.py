@@ -8,6 +8,7 @@ always give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 import shutil
@@ -101,7 +102,10 @@ def dns_order(fqdn: str) -> tuple[tuple[Any, ...], ...]:
     return tuple(map(_natural, reversed(fqdn.rstrip(".").split("."))))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _natural(label: str) -> tuple[Any, ...]:
+    """A label's sort key: its text, numbers compared as numbers (cached: a zone's names share
+    most of their labels)."""
     return tuple(int(p) if i % 2 else p for i, p in enumerate(_DIGITS.split(label)))
 
 
