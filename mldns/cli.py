@@ -651,6 +651,8 @@ def generate(out: str | None, force: bool, **opts: Any) -> None:
     Examples:
       mldns generate --project my-project -o stack.py
       mldns generate --from-zone-file db.example.com --dns-name example.com. -o stack.py
+      mldns generate --from-octodns config/production.yaml --zone example.com.
+      mldns generate --from-terraform-state terraform.tfstate -o stack.py
     """
     from mldns.generate.command import run_generate
 
@@ -740,10 +742,14 @@ def resolve(
 def import_(address: str, ident: str, stack_file: str, **opts: Any) -> None:
     """Record an existing resource in the state under ADDRESS, without changing it.
 
+    ID names the object the declaration names: a zone's or health check's name (or its
+    projects/P/... path), ZONE/NAME/TYPE for a record set, a role, or 'ROLE MEMBER'.
+
     \b
     Examples:
       mldns import dns.ManagedZone.prod-zone prod-zone
       mldns import dns.RecordSet.prod-zone/www.example.com./A prod-zone/www.example.com./A
+      mldns import iam.ProjectIamMember.roles/dns.reader/user:a@example.com "roles/dns.reader user:a@example.com"
     """
     from mldns.importer import import_resource
 
