@@ -91,7 +91,8 @@ def answer(
         raise ResolveError(f"{fqdn} is outside every zone ({known})")
     result = routing.resolve(zone, fqdn, rtype, region, routing.down_set(check_down(down)))
     if result.status == "NXDOMAIN":
-        raise ResolveError(f"{fqdn} does not exist in zone {zone.name} (NXDOMAIN)")
+        why = "; ".join(result.outcomes[0].why)  # any aliases followed, then the missing name
+        raise ResolveError(f"{why} in zone {zone.name} (NXDOMAIN)")
     if result.nodata:
         raise ResolveError(f"{result.outcomes[0].why[-1]} (NODATA)")
     return result

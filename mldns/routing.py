@@ -244,7 +244,7 @@ def _lookup(
     if not zone.exists(name):
         source = zone.wildcard(name)
         if source is None:
-            return "NXDOMAIN", [Outcome((), 1.0, (f"{zone.name} holds no name {name}",))]
+            return "NXDOMAIN", [Outcome((), 1.0, why + (f"{name} does not exist",))]
         owner, why = source, (f"{name} does not exist; the wildcard {source} answers",)
     body = zone.rrsets.get((owner, rtype))
     if body is not None:

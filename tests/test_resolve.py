@@ -85,7 +85,10 @@ def test_resolve_matrix_has_every_region_and_routed_name():
         ),
         (["ml.example.org", "--from", "us-east1"], "ml.example.org. is outside every zone"),
         ([APEX, "TXT", "--from", "us-east1"], "mlworkloads.example.com. holds A; no TXT (NODATA)"),
-        (["gone." + APEX, "--from", "us-east1"], "does not exist in zone ml-dns-zone (NXDOMAIN)"),
+        (
+            ["gone." + APEX, "--from", "us-east1"],
+            f"gone.{APEX}. does not exist in zone ml-dns-zone (NXDOMAIN)",
+        ),
         (
             [APEX, "--from", "us-east1", "--down", "203.0.113"],
             "--down: '203.0.113' is not an IP address",

@@ -3,12 +3,16 @@ and the choices mldns made where the documentation is silent."""
 
 from __future__ import annotations
 
+import ast
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mldns.regions import distance_km
+from mldns.regions import distance_km, regions
 from mldns.routing import Zone, down_set, nearest, pick, resolve, sample, zone_of
 
 ZONE = "ml.example.com."
@@ -288,13 +292,19 @@ def test_cname_out_of_the_zone_and_loops_stop():
     )
     (out,) = resolve(z, "ext." + ZONE, "A", None).outcomes
     assert out.data == ("storage.googleapis.com.",) and "outside the zone" in out.why[-1]
+    dangling = Zone.of(ZONE, [plain("d.", "CNAME", "gone.ml.example.com.")])
+    res = resolve(dangling, "d." + ZONE, "A", None)
+    assert res.status == "NXDOMAIN" and res.outcomes[0].data == ("gone.ml.example.com.",)
     (loop,) = resolve(z, "a." + ZONE, "A", None).outcomes
     assert len(loop.records) == 8 and "too long" in loop.why[-1]
 
 
 def test_nxdomain_nodata_and_empty_non_terminals():
     z = zone(plain("w.", "A", "10.0.0.1"), plain("x.pool.", "A", "10.0.0.2"))
-    assert resolve(z, "nope." + ZONE, "A", None).status == "NXDOMAIN"
+    missing = resolve(z, "nope." + ZONE, "A", None)
+    assert missing.status == "NXDOMAIN" and missing.outcomes[0].why == (
+        f"nope.{ZONE} does not exist",
+    )
     nodata = resolve(z, "w." + ZONE, "TXT", None)
     assert nodata.status == "NOERROR" and nodata.nodata
     assert nodata.outcomes[0].why == (f"w.{ZONE} holds A; no TXT",)
@@ -333,8 +343,6 @@ def test_raw_bodies_as_the_emulator_stores_them():
 
 
 def test_the_emulator_and_the_resolver_import_nothing_of_the_engine():
-    import ast
-    from pathlib import Path
 
     package = Path(__file__).resolve().parent.parent / "mldns"
     allowed = {"mldns", "mldns.routing", "mldns.regions"}
@@ -355,3 +363,48 @@ def test_the_emulator_and_the_resolver_import_nothing_of_the_engine():
                 continue
             engine = [n for n in names if n.split(".")[0] == "mldns" and n not in allowed]
             assert not engine, f"{path.name} imports {engine}"
+
+
+# --- properties over generated policies --------------------------------------------------------
+
+
+IPS = [f"192.0.2.{i}" for i in range(1, 9)]
+region_names = st.sampled_from(sorted(regions()))
+targets = st.lists(st.sampled_from(IPS), min_size=1, max_size=3, unique=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    items=st.dictionaries(region_names, targets, min_size=1, max_size=5),
+    down=st.sets(st.sampled_from(IPS)),
+    client=st.one_of(st.none(), region_names),
+    fencing=st.booleans(),
+)
+def test_geo_answers_a_healthy_item_whenever_one_is_left(items, down, client, fencing):
+    z = zone(record("w", {"geo": geo(items, fencing=fencing)}))
+    (out,) = resolve(z, "w." + ZONE, "A", client, down_set(down)).outcomes
+    assert out.share == 1.0
+    assert any(set(out.data) <= set(ips) for ips in items.values())
+    some_healthy = any(set(ips) - down for ips in items.values())
+    fenced = any("fencing keeps" in reason for reason in out.why)
+    if some_healthy and not fenced:
+        assert not set(out.data) & down
+    if client in items and set(items[client]) - down:
+        assert out.data == tuple(ip for ip in items[client] if ip not in down)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    items=st.lists(st.tuples(st.sampled_from([0, 0.5, 1, 3]), targets), min_size=1, max_size=5),
+    down=st.sets(st.sampled_from(IPS)),
+)
+def test_wrr_shares_sum_to_one_and_avoid_down_targets_while_any_item_is_up(items, down):
+    res = resolve(zone(record("ps", wrr(*items))), "ps." + ZONE, "A", None, down_set(down))
+    assert abs(sum(o.share for o in res.outcomes) - 1.0) < 1e-9
+    up = [(w, ips) for w, ips in items if set(ips) - down]
+    if up:
+        assert all(not set(o.data) & down for o in res.outcomes)
+    if any(w > 0 for w, _ in up):
+        zero_only = {tuple(ip for ip in ips if ip not in down) for w, ips in up if w == 0}
+        weighted = {tuple(ip for ip in ips if ip not in down) for w, ips in up if w > 0}
+        assert all(o.data in weighted or o.data not in zero_only for o in res.outcomes)
