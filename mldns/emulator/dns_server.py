@@ -39,6 +39,7 @@ from .store import Store, Zone
 
 MAX_TCP = 32
 BIND_TRIES = 20
+ZONE_TRANSFERS = (dns.rdatatype.AXFR, dns.rdatatype.IXFR)  # not offered
 TCP_IDLE_S = 5.0
 UDP_PAYLOAD = 512
 Record = Callable[[str, str, str], None]
@@ -165,7 +166,7 @@ class Answerer:
             return response
         question = query.question[0]
         qname = question.name.to_text().lower()
-        if question.rdclass != dns.rdataclass.IN:
+        if question.rdclass != dns.rdataclass.IN or question.rdtype in ZONE_TRANSFERS:
             response.set_rcode(dns.rcode.REFUSED)
             return response
         ecs = next((o for o in query.options if isinstance(o, dns.edns.ECSOption)), None)

@@ -128,6 +128,7 @@ def test_cname_chains_nodata_nxdomain_refused_and_truncation(emu, tmp_path):
     assert ask(emu, "nope.ml.example.com.").rcode() == dns.rcode.NXDOMAIN
     assert ask(emu, "c.train.internal.").rcode() == dns.rcode.REFUSED  # private: not served
     assert ask(emu, "example.org.").rcode() == dns.rcode.REFUSED
+    assert ask(emu, "ml.example.com.", "AXFR", tcp=True).rcode() == dns.rcode.REFUSED
     udp = dns.query.udp(
         dns.message.make_query("big.ml.example.com.", "TXT"),
         "127.0.0.1",
