@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 import pytest
-from conftest import PROJECT
+from helpers import PROJECT
 
 from mldns.cli import main
 from mldns.emulator import Emulator

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import PROJECT, make_workspace
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 from googleapiclient import discovery
+from helpers import PROJECT, make_workspace
 
 import mldns
 from mldns import compute, dns

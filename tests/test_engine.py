@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from conftest import PROJECT, make_workspace
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 from google.cloud import dns as gdns
+from helpers import PROJECT, make_workspace
 
 import mldns
 from mldns import dns

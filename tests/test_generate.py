@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT
+from helpers import PROJECT
 
 from mldns.cli import main
 from mldns.emulator import Emulator

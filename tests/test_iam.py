@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import PROJECT, make_workspace
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import resourcemanager_v3
+from helpers import PROJECT, make_workspace
 
 import mldns
 from mldns import iam

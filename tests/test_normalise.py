@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import PROJECT, make_workspace
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import dns as gdns
+from helpers import PROJECT, make_workspace
 
 import mldns
 from mldns import dns

@@ -8,7 +8,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import make_workspace
+from helpers import make_workspace
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import make_workspace
+from helpers import make_workspace
 from rich.console import Console
 
 from mldns import dns

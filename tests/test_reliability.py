@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_workspace
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import dns as gdns
+from helpers import make_workspace
 
 import mldns
 from mldns import dns

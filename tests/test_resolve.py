@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import make_workspace
+from helpers import make_workspace
 
 from mldns.cli import cli
 from mldns.errors import UsageError

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from conftest import make_workspace
 from google.auth.credentials import AnonymousCredentials
 from googleapiclient import discovery
+from helpers import make_workspace
 
 from mldns.cli import cli
 from mldns.stack import load_stack

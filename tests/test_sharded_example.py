@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_workspace
+from helpers import make_workspace
 
 from mldns.emulator import Emulator
 from mldns.errors import UnsafePlanError

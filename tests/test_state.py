@@ -432,7 +432,7 @@ def test_lock_info_from_another_host_is_not_declared_dead() -> None:
 
 
 def test_apply_reports_a_lock_left_by_a_dead_run(emu: Any, tmp_path: Path) -> None:
-    from conftest import make_workspace
+    from helpers import make_workspace
 
     import mldns
     from mldns import dns

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import PROJECT, make_workspace
+from helpers import PROJECT, make_workspace
 from test_engine import add_live, delete_live, live, make_zone_live, ops, rec_addr, state_of
 
 import mldns

@@ -12,7 +12,7 @@ from googleapiclient import discovery
 
 from mldns.emulator import Emulator
 
-PROJECT = "emu-proj"
+from .helpers import PROJECT
 
 
 @pytest.fixture
@@ -91,20 +91,3 @@ def discovery_dns(emu: Emulator):
         client_options={"api_endpoint": emu.url + "/"},
         cache_discovery=False,
     )
-
-
-def a_record(name: str, *ips: str, ttl: int = 300) -> dict[str, Any]:
-    return {"name": name, "type": "A", "ttl": ttl, "rrdatas": list(ips)}
-
-
-def health_check_body(name: str = "hc1", **extra: Any) -> compute_v1.HealthCheck:
-    fields = {
-        "name": name,
-        "type_": "HTTP",
-        "check_interval_sec": 30,
-        "timeout_sec": 5,
-        "http_health_check": compute_v1.HTTPHealthCheck(port=8080, request_path="/healthz"),
-        "source_regions": ["us-central1", "europe-west1", "asia-east1"],
-    }
-    fields.update(extra)
-    return compute_v1.HealthCheck(**fields)

@@ -8,7 +8,7 @@ import pytest
 import requests
 from google.api_core import exceptions as gexc
 
-from .conftest import PROJECT, a_record, health_check_body
+from .helpers import PROJECT, a_record, health_check_body
 
 ADMIN = "/_emulator"
 Z = "/managedZones/train"

@@ -6,7 +6,7 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import compute_v1
 
-from .conftest import PROJECT, health_check_body
+from .helpers import PROJECT, health_check_body
 
 BASE = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global"
 

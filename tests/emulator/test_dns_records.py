@@ -7,7 +7,7 @@ from google.api_core import exceptions as gexc
 
 from mldns.emulator import Emulator
 
-from .conftest import a_record
+from .helpers import a_record
 
 Z = "/managedZones/train"
 APEX = "train.example.com."

@@ -7,7 +7,7 @@ import copy
 import pytest
 from google.api_core import exceptions as gexc
 
-from .conftest import PROJECT, health_check_body
+from .helpers import PROJECT, health_check_body
 
 Z = "/managedZones/train"
 APEX = "train.example.com."

@@ -11,7 +11,7 @@ from google.cloud import dns
 
 from mldns.emulator import Emulator
 
-from .conftest import PROJECT
+from .helpers import PROJECT
 
 
 def test_project_quota_defaults(dns_client):

@@ -10,7 +10,7 @@ from google.iam.v1 import policy_pb2
 
 from mldns.emulator.iam_api import CONCURRENT_CHANGE
 
-from .conftest import PROJECT
+from .helpers import PROJECT
 
 RESOURCE = f"projects/{PROJECT}"
 

@@ -16,7 +16,7 @@ from google.cloud import dns
 
 from mldns.emulator import Emulator, EmulatorDataError, parse_quota
 
-from .conftest import a_record
+from .helpers import a_record
 
 
 def _client(emu: Emulator) -> dns.Client:

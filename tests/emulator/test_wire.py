@@ -6,7 +6,7 @@ import pytest
 import requests
 from google.api_core import exceptions as gexc
 
-from .conftest import PROJECT
+from .helpers import PROJECT
 
 DNS = f"/dns/v1/projects/{PROJECT}"
 
