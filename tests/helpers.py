@@ -222,7 +222,9 @@ def apply_plan(
     plan: Plan, cloud: FakeCloud, store: LocalStateStore, *, parallelism: int = 4
 ) -> ApplyResult:
     """Carry `plan` out against `cloud`, committing to `store`, as the Workspace does."""
-    clients: Any = SimpleNamespace(stats=SimpleNamespace(calls=0, retries=0))
+    # What the applier reads of the clients: their counters and the Ctrl-C flag.
+    stats = SimpleNamespace(calls=0, retries=0)
+    clients: Any = SimpleNamespace(stats=stats, stopping=threading.Event())
     state = store.read() or State(stack=plan.stack)
     applier = Applier(store, state, clients, parallelism=parallelism, log=lambda line: None)
     return applier.run(plan, [FakeProvider(cloud)])
