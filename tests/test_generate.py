@@ -164,3 +164,27 @@ def test_iam_is_additive_members_by_default_and_bindings_on_request(
     out = tmp_path / "bindings.py"
     out.write_text(bindings.out)
     assert_adopts_without_writes(out, emu, tmp_path / "fresh")
+
+
+def test_zone_and_only_narrow_what_is_read(emu: Emulator, tmp_path: Path, mldns: Any) -> None:
+    workspace(ROOT / "examples" / "seed_000_geo_routing" / "stack.py", emu, tmp_path / "a").apply()
+    other = tmp_path / "other.py"
+    other.write_text(
+        (ROOT / "examples" / "training_dns" / "stack.py")
+        .read_text()
+        .replace('"training-dns"', '"other"')
+    )
+    workspace(other, emu, tmp_path / "b").apply()
+    args = ("generate", "--project", "my-project", "--emulator", emu.host_port)
+    both = mldns(*args, "--only", "dns")
+    assert 'name="ml-zone"' in both.out and 'name="ml-dns-zone"' in both.out
+    one = mldns(*args, "--zone", "ml-zone", "--only", "dns")
+    assert 'name="ml-zone"' in one.out and "ml-dns-zone" not in one.out
+    # the health check is not in the stack: the routing policy names it by its path
+    dns_only = mldns(*args, "--zone", "ml-dns-zone", "--only", "dns")
+    assert (
+        'health_check="projects/my-project/global/healthChecks/traffic-director-health-check"'
+        in dns_only.out
+    )
+    compute = mldns(*args, "--only", "compute")
+    assert "compute.HealthCheck(" in compute.out and "dns.ManagedZone" not in compute.out
