@@ -52,6 +52,12 @@ def down_set(down: Iterable[str]) -> Health:
     return lambda ip: ip not in gone
 
 
+def endpoint_up(seen_up: Mapping[str, bool]) -> bool:
+    """An external endpoint's health from what each of its health check's three source regions
+    sees: Google calls it unhealthy when at least two of them see it fail."""
+    return sum(1 for up in seen_up.values() if not up) < 2
+
+
 @dataclass(frozen=True)
 class RRset:
     """One record set of an answer, with the data chosen for this query."""
@@ -411,6 +417,7 @@ __all__ = [
     "always_up",
     "answers",
     "down_set",
+    "endpoint_up",
     "nearest",
     "pick",
     "resolve",

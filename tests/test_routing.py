@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mldns.regions import distance_km, regions
-from mldns.routing import Zone, down_set, nearest, pick, resolve, sample, zone_of
+from mldns.routing import Zone, down_set, endpoint_up, nearest, pick, resolve, sample, zone_of
 
 ZONE = "ml.example.com."
 HC = "https://www.googleapis.com/compute/v1/projects/p/global/healthChecks/hc"
@@ -153,6 +153,14 @@ def test_internal_load_balancer_health_is_read_by_its_address():
     z = zone(record("w", {"geo": {"items": items}}))
     assert answer(z, "w", "us-central1").data == ("10.0.0.5",)
     assert answer(z, "w", "us-central1", down=["10.0.0.5"]).data == ("10.0.1.5",)
+
+
+def test_one_failing_source_region_of_three_leaves_an_endpoint_healthy_two_do_not():
+    seen = {"us-central1": True, "europe-west4": True, "asia-southeast1": True}
+    assert endpoint_up(seen)
+    assert endpoint_up({**seen, "europe-west4": False})
+    assert not endpoint_up({**seen, "europe-west4": False, "asia-southeast1": False})
+    assert not endpoint_up(dict.fromkeys(seen, False))
 
 
 # --- wrr ---------------------------------------------------------------------------------------

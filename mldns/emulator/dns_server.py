@@ -87,9 +87,7 @@ class DnsTables:
                 address = str(ipaddress.ip_address(ip))
             except ValueError:
                 raise ValueError(f"health: {ip!r} is not an IP address") from None
-            if not isinstance(up, bool):
-                raise ValueError(f"health[{ip!r}]: must be true or false, got {up!r}")
-            health[address] = up
+            health[address] = _verdict(ip, up)
         with self._lock:
             self.health = health
 
@@ -121,6 +119,22 @@ class DnsTables:
                 "health": dict(self.health),
                 "probed": dict(self.probed),
             }
+
+
+def _verdict(ip: str, up: Any) -> bool:
+    """true/false, or what each source region sees ({"us-central1": false, ...}): down when at
+    least two of them see the endpoint fail, as Google decides."""
+    if isinstance(up, bool):
+        return up
+    if isinstance(up, dict) and up and all(isinstance(v, bool) for v in up.values()):
+        for region in up:
+            problem = region_problem(region)
+            if problem:
+                raise ValueError(f"health[{ip!r}]: {problem}")
+        return routing.endpoint_up(up)
+    raise ValueError(
+        f"health[{ip!r}]: must be true or false, or an object of source region -> true/false, got {up!r}"
+    )
 
 
 class Answerer:

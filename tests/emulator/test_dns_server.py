@@ -84,6 +84,14 @@ def test_seed_000_answers_each_region_its_endpoint_and_moves_when_one_is_down(se
     assert put(seed, "health", {}).status_code == 200
     assert addresses(ask(seed, APEX, client="10.1.7.0")) == ["203.0.113.20"]
 
+    # per source region: one of three failing leaves the endpoint up, two take it down
+    sources = {"us-central1": True, "europe-west4": False, "asia-southeast1": True}
+    assert put(seed, "health", {"203.0.113.20": sources}).status_code == 200
+    assert addresses(ask(seed, APEX, client="10.1.7.0")) == ["203.0.113.20"]
+    sources["asia-southeast1"] = False
+    assert put(seed, "health", {"203.0.113.20": sources}).status_code == 200
+    assert addresses(ask(seed, APEX, client="10.1.7.0")) == ["203.0.113.10"]
+
 
 def test_queries_are_counted_with_the_api_calls(seed):
     seed.clear_requests()
@@ -223,6 +231,7 @@ def test_probed_target_that_stops_answering_moves_the_answer(tmp_path):
         ("client-regions", "{not json", "expected a JSON object"),
         ("health", {"198.51.100": False}, "'198.51.100' is not an IP address"),
         ("health", {"198.51.100.20": "down"}, "must be true or false"),
+        ("health", {"198.51.100.20": {"us-centrl1": False}}, "did you mean us-central1?"),
     ],
 )
 def test_malformed_admin_tables_get_400_in_googles_shape(emu, table, body, message):
