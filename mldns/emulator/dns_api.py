@@ -10,6 +10,7 @@ import dns.exception
 import dns.name
 
 from .call import Call, Reply
+from .dns_networks import check_name_servers, network_path
 from .errors import (
     ApiError,
     already_exists,
@@ -125,9 +126,10 @@ def create_zone(call: Call) -> Reply:
             servers = [PUBLIC_NAME_SERVERS.format(set=shard, n=n) for n in range(1, 5)]
         resource["nameServers"] = servers
         for key in MUTABLE_ZONE_FIELDS:
-            if key in body and key != "description":
+            if body.get(key) is not None and key != "description":
                 resource[key] = body[key]
         resource.setdefault("cloudLoggingConfig", {"kind": "dns#managedZoneCloudLoggingConfig"})
+        _check_zone_kind(resource, call.store.quota)
         zone = Zone(resource)
         soa = {
             "kind": "dns#resourceRecordSet",
@@ -162,6 +164,45 @@ def _check_dns_name(dns_name: Any) -> str:
     except dns.exception.DNSException:
         raise invalid(f"Invalid value for 'entity.managedZone.dnsName': '{dns_name}'") from None
     return dns_name.lower()
+
+
+def _forwards_or_peers(resource: dict[str, Any]) -> bool:
+    return bool(resource.get("forwardingConfig") or resource.get("peeringConfig"))
+
+
+def _holds_own_records(zone: Zone) -> bool:
+    apex = zone.resource["dnsName"]
+    return any(key not in ((apex, "SOA"), (apex, "NS")) for key in zone.rrsets)
+
+
+def _check_zone_kind(resource: dict[str, Any], quota: dict[str, int]) -> None:
+    """A zone is plain, forwarding or peering; the last two only when private."""
+    where = "entity.managedZone"
+    forwarding, peering = resource.get("forwardingConfig"), resource.get("peeringConfig")
+    if not forwarding and not peering:
+        return
+    field = "forwardingConfig" if forwarding else "peeringConfig"
+    if resource.get("visibility") != "private":
+        raise invalid(f"Invalid value for '{where}.{field}': only private zones forward or peer")
+    if forwarding and peering:
+        raise invalid(
+            f"Invalid value for '{where}': a zone has forwardingConfig or peeringConfig, not both"
+        )
+    if forwarding:
+        targets = forwarding.get("targetNameServers") or []
+        if not targets and not forwarding.get("outboundEndpoints"):
+            raise invalid(
+                f"Required field '{where}.forwardingConfig.targetNameServers' not specified"
+            )
+        check_name_servers(targets, f"{where}.forwardingConfig.targetNameServers", True)
+        limit = quota["targetNameServersPerManagedZone"]
+        if len(targets) > limit:
+            raise quota_exceeded(
+                f"Quota exceeded for 'targetNameServersPerManagedZone': {len(targets)} > {limit}"
+            )
+    else:
+        target = peering.get("targetNetwork") or {}
+        network_path(target.get("networkUrl"), f"{where}.peeringConfig.targetNetwork.networkUrl")
 
 
 def get_zone(call: Call) -> Reply:
@@ -231,8 +272,16 @@ def _modify_zone(call: Call, replace: bool) -> Reply:
             new["description"] = ""
             new["cloudLoggingConfig"] = {"kind": "dns#managedZoneCloudLoggingConfig"}
         for key in MUTABLE_ZONE_FIELDS:
-            if key in body:
+            if body.get(key) is not None:
                 new[key] = body[key]
+            elif key in body:  # null clears a field
+                new.pop(key, None)
+        _check_zone_kind(new, call.store.quota)
+        if _forwards_or_peers(new) and _holds_own_records(zone):
+            raise invalid(
+                "Invalid value for 'entity.managedZone': a forwarding or peering zone holds no "
+                "record sets beyond the apex SOA and NS; delete them first"
+            )
         zone.resource = new
         op_id = str(len(zone.operations) + 1)
         operation = {
@@ -548,6 +597,13 @@ def _apply(
             )
         added[key] = rrset
     apex = zone.resource["dnsName"]
+    if _forwards_or_peers(zone.resource):
+        for i, key in enumerate(added):
+            if key not in ((apex, "SOA"), (apex, "NS")):
+                raise invalid(
+                    f"Invalid value for '{add_at(i)}': the zone forwards or peers; it holds no "
+                    "record sets beyond the apex SOA and NS"
+                )
     for key in removed:
         if key[0] == apex and key[1] in ("SOA", "NS") and key not in added:
             raise invalid(

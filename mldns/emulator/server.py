@@ -16,7 +16,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import compute_api, dns_api, iam_api, storage_api
+from . import compute_api, dns_api, dns_policies, iam_api, storage_api
 from .call import Call
 from .dns_server import Answerer, DnsServer, DnsTables
 from .errors import ApiError, invalid
@@ -119,7 +119,7 @@ class RequestLog:
 
 def _url_map() -> Map:
     rules = []
-    for module in (dns_api, compute_api, iam_api):
+    for module in (dns_api, dns_policies, compute_api, iam_api):
         for path, methods, handler in module.RULES:
             rules.append(Rule(path, methods=methods, endpoint=handler))
     return Map(rules, strict_slashes=False, merge_slashes=False)

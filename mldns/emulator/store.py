@@ -136,6 +136,7 @@ class Project:
         self.backend_services: dict[str, dict[str, Any]] = {}
         self.operations: dict[str, dict[str, Any]] = {}
         self.policy: dict[str, Any] | None = None
+        self.dns_policies: dict[str, dict[str, Any]] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +147,7 @@ class Project:
             "backendServices": self.backend_services,
             "operations": self.operations,
             "policy": self.policy,
+            "dnsPolicies": self.dns_policies,
         }
 
     @classmethod
@@ -158,6 +160,7 @@ class Project:
         project.backend_services = dict(data.get("backendServices", {}))
         project.operations = dict(data.get("operations", {}))
         project.policy = data.get("policy")
+        project.dns_policies = dict(data.get("dnsPolicies", {}))
         return project
 
 
