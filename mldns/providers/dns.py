@@ -22,6 +22,7 @@ from mldns.providers.base import (
     Refresh,
     state_entry,
 )
+from mldns.providers.dns_policies import POLICY, Policies
 from mldns.providers.dns_tables import (
     RECORD,
     TABLE,
@@ -32,7 +33,7 @@ from mldns.providers.dns_tables import (
     state_changes,
 )
 from mldns.resources.base import Resource
-from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
+from mldns.resources.dns import ManagedZone, Policy, RecordSet, RecordTable
 
 ZONE = "dns.ManagedZone"
 PAGE_SIZE = 1000
@@ -80,17 +81,20 @@ class _Pair:
 
 
 class DnsProvider:
-    kinds = frozenset({ZONE, RECORD, TABLE})
+    kinds = frozenset({ZONE, RECORD, TABLE, POLICY})
     bulk_kinds = frozenset({TABLE})  # diffed here, row by row, not by the planner
 
     def __init__(self, clients: Clients) -> None:
         self.clients = clients
+        self.policies = Policies(clients, self._list)
 
     # --- reading ---------------------------------------------------------------------------------
 
     def desired_body(self, resource: Resource, project: str) -> dict[str, Any]:
         if isinstance(resource, ManagedZone):
             return fmt.zone_body(resource, project)
+        if isinstance(resource, Policy):
+            return self.policies.desired_body(resource)
         assert isinstance(resource, RecordSet)
         return fmt.record_body(resource, project)
 
@@ -149,6 +153,7 @@ class DnsProvider:
         result = Refresh()
         zones: dict[str, ManagedZone | None] = {}
         tables: dict[str, list[TableRows]] = {}
+        policies: list[str] = []
         for address, resource in desired.items():
             if isinstance(resource, ManagedZone):
                 zones[resource.name] = resource
@@ -168,6 +173,8 @@ class DnsProvider:
                         prior.get(address),
                     )
                 )
+            elif isinstance(resource, Policy):
+                policies.append(address)
         for address, entry in prior.items():
             kind = entry["kind"]
             if kind == ZONE:
@@ -188,6 +195,9 @@ class DnsProvider:
                         entry,
                     )
                 )
+            elif kind == POLICY and address not in desired:
+                policies.append(address)
+        self.policies.refresh(project, policies, result)
         names = sorted(zones)
         if len(names) > 1:
             listed = self.list_zones(project)
@@ -307,12 +317,18 @@ class DnsProvider:
         return False
 
     def unit_key(self, action: Action) -> str:
-        """A zone and all its record sets form one unit: their order inside it is fixed."""
+        """A zone and all its record sets form one unit: their order inside it is fixed. The
+        policies of a project form another, as networks move between them."""
+        if action.kind == POLICY:
+            return self.policies.unit_key(action)
         return action.parent or action.address
 
     # --- writing ---------------------------------------------------------------------------------
 
     def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
+        if actions[0].kind == POLICY:
+            self.policies.execute(actions, ctx)
+            return
         zone = next((a for a in actions if a.kind == ZONE), None)
         records = [a for a in actions if a.kind == RECORD]
         tables = [a for a in actions if a.kind == TABLE]
@@ -320,9 +336,12 @@ class DnsProvider:
         name = _zone_name(zone.address if zone else actions[0].parent)
         if records:  # read while the zone is created, or the record sets are batched
             ctx.prefetch(self._quota_key(project), lambda: self.quota(project))
+        # A zone turning into a forwarding or peering zone is patched once its record sets are
+        # gone (Google refuses it before); any other patch goes first, as record sets may need it.
+        patch_last = zone is not None and zone.op == "update" and not fmt.holds_records(zone.after)
         if zone and zone.op in ("create", "adopt", "forget"):
             self._zone_action(zone, ctx)
-        elif zone and zone.op == "update":
+        elif zone and zone.op == "update" and not patch_last:
             self._patch_zone(zone, ctx)
         elif zone and zone.op == "replace":
             self._delete_zone(project, name, zone, records, ctx, recreate=True)
@@ -332,6 +351,8 @@ class DnsProvider:
             self._change_records(project, name, records, ctx)
         if tables:  # tables no longer declared, whose rows are all gone now
             ctx.commit({table.address: None for table in tables})
+        if zone and patch_last:
+            self._patch_zone(zone, ctx)
         if zone and zone.op == "delete":
             self._delete_zone(project, name, zone, [], ctx)
 
@@ -364,7 +385,7 @@ class DnsProvider:
             raise ActionFailed(
                 f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
             )
-        patch = {k: v for k, v in action.after.items() if (action.before or {}).get(k) != v}
+        patch = fmt.patch_body(action.before, action.after)
         path = f"/projects/{action.project}/managedZones/{action.after['name']}"
         try:
             operation = self.clients.dns_request("PATCH", path, data=patch)

@@ -7,6 +7,7 @@ stack always plans as "no changes".
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any
@@ -18,6 +19,8 @@ from mldns.resources.dns import (
     Geo,
     InternalLoadBalancer,
     ManagedZone,
+    NameServer,
+    Policy,
     RecordSet,
     Weighted,
 )
@@ -51,14 +54,73 @@ def zone_body(zone: ManagedZone, project: str) -> dict[str, Any]:
         "labels": dict(sorted(zone.labels.items())),
     }
     if zone.visibility == "private":
-        body["privateVisibilityConfig"] = {
-            "networks": sorted(
-                ({"networkUrl": compute_url(n)} for n in zone.networks), key=_network_key
-            )
-        }
+        body["privateVisibilityConfig"] = {"networks": _networks(zone.networks)}
+        if zone.forwarding:
+            body["forwardingConfig"] = {"targetNameServers": _name_servers(zone.forwarding)}
+        if zone.peering_network is not None:
+            body["peeringConfig"] = {
+                "targetNetwork": {"networkUrl": compute_url(zone.peering_network)}
+            }
     else:
         body["dnssecConfig"] = {"state": "on" if zone.dnssec else "off"}
     return body
+
+
+def holds_records(body: dict[str, Any] | None) -> bool:
+    """False for a zone body that forwards or peers: such a zone holds no record sets."""
+    return not body or not (body.get("forwardingConfig") or body.get("peeringConfig"))
+
+
+def _networks(networks: tuple[str, ...]) -> list[dict[str, str]]:
+    return sorted(({"networkUrl": compute_url(n)} for n in networks), key=_network_key)
+
+
+def _name_servers(servers: tuple[NameServer, ...]) -> list[dict[str, str]]:
+    """Target name servers as Google writes them: one address field, the path only if private."""
+    items = []
+    for server in servers:
+        item = {("ipv6Address" if ":" in server.ip else "ipv4Address"): server.ip}
+        if server.private:
+            item["forwardingPath"] = "private"
+        items.append(item)
+    return sorted(items, key=_server_key)
+
+
+def _server_key(item: dict[str, str]) -> tuple[str, str]:
+    """Target name servers in the order of their addresses."""
+    address = item.get("ipv4Address") or item.get("ipv6Address") or item.get("domainName", "")
+    return address, _json_key(item)
+
+
+def _normalize_name_servers(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
+    items = []
+    for target in raw:
+        item = {
+            k: (_canonical_ip(v) if k != "domainName" else v)
+            for k, v in target.items()
+            if k in ("ipv4Address", "ipv6Address", "domainName") and v
+        }
+        if str(target.get("forwardingPath", "")).lower() == "private":
+            item["forwardingPath"] = "private"
+        items.append(item)
+    return sorted(items, key=_server_key)
+
+
+def _canonical_ip(value: str) -> str:
+    """An address as mldns writes it (IPv6 compressed); anything else as Google returned it."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return value
+
+
+def patch_body(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields of `after` that differ from `before`; a field `after` drops or empties is sent
+    as null, which is how Google's patch clears it (an empty list would leave it as it is)."""
+    before, after = before or {}, after or {}
+    patch = {k: (None if v == [] else v) for k, v in after.items() if before.get(k) != v}
+    patch.update({k: None for k in before if k not in after})
+    return patch
 
 
 def _network_key(item: dict[str, str]) -> str:
@@ -76,18 +138,61 @@ def normalize_zone(raw: dict[str, Any]) -> dict[str, Any]:
     }
     if visibility == "private":
         networks = (raw.get("privateVisibilityConfig") or {}).get("networks") or []
-        body["privateVisibilityConfig"] = {
-            "networks": sorted(
-                ({"networkUrl": compute_url(n["networkUrl"])} for n in networks), key=_network_key
-            )
-        }
+        body["privateVisibilityConfig"] = {"networks": _normalize_networks(networks)}
+        targets = (raw.get("forwardingConfig") or {}).get("targetNameServers")
+        if targets:
+            body["forwardingConfig"] = {"targetNameServers": _normalize_name_servers(targets)}
+        peer = ((raw.get("peeringConfig") or {}).get("targetNetwork") or {}).get("networkUrl")
+        if peer:
+            body["peeringConfig"] = {"targetNetwork": {"networkUrl": compute_url(peer)}}
     else:
         body["dnssecConfig"] = {"state": (raw.get("dnssecConfig") or {}).get("state", "off")}
     return body
 
 
+def _normalize_networks(networks: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return sorted(
+        ({"networkUrl": compute_url(n["networkUrl"])} for n in networks if n.get("networkUrl")),
+        key=_network_key,
+    )
+
+
 def zone_outputs(raw: dict[str, Any]) -> dict[str, Any]:
     return {"id": raw.get("id"), "name_servers": list(raw.get("nameServers") or [])}
+
+
+# --- server policies ---------------------------------------------------------------------------
+
+
+def policy_body(policy: Policy) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": policy.name,
+        "description": policy.description,
+        "enableInboundForwarding": policy.inbound_forwarding,
+        "enableLogging": policy.logging,
+        "networks": _networks(policy.networks),
+    }
+    if policy.alternative_name_servers:
+        body["alternativeNameServerConfig"] = {
+            "targetNameServers": _name_servers(policy.alternative_name_servers)
+        }
+    return body
+
+
+def normalize_policy(raw: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": raw["name"],
+        "description": raw.get("description", ""),
+        "enableInboundForwarding": bool(raw.get("enableInboundForwarding")),
+        "enableLogging": bool(raw.get("enableLogging")),
+        "networks": _normalize_networks(raw.get("networks") or []),
+    }
+    targets = (raw.get("alternativeNameServerConfig") or {}).get("targetNameServers")
+    if targets:
+        body["alternativeNameServerConfig"] = {
+            "targetNameServers": _normalize_name_servers(targets)
+        }
+    return body
 
 
 # --- record sets -------------------------------------------------------------------------------

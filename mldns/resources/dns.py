@@ -1,4 +1,4 @@
-"""Cloud DNS resources: managed zones, record sets and their routing policies."""
+"""Cloud DNS resources: managed zones, record sets and their routing policies, server policies."""
 
 from __future__ import annotations
 
@@ -63,6 +63,75 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+# A VPC network as Google spells it: its Compute URL, or the path from `projects/`.
+NETWORK = re.compile(
+    r"^(?:https://www\.googleapis\.com/compute/v1/)?"
+    r"projects/[a-z0-9.:-]+/global/networks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+)
+NETWORK_SHAPE = "a VPC network URL or projects/PROJECT/global/networks/NAME"
+
+
+def _network_path(value: str) -> str:
+    """`projects/P/global/networks/N`, however the network is spelled: for spotting repeats."""
+    return value[value.index("projects/") :]
+
+
+def _canonical_ip(value: Any) -> str | None:
+    """The address as Python (and Google) write it, or None if it is not one."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+@attrs.frozen
+class NameServer:
+    """A name server that Cloud DNS forwards queries to. `private=True` always reaches it through
+    the VPC network (Google's `forwardingPath: private`), whatever its address range."""
+
+    ip: str = attrs.field(
+        converter=lambda v: _canonical_ip(v) or v,
+        validator=check(
+            lambda v: _canonical_ip(v) is not None, "must be an IP address, got {value!r}"
+        ),
+    )
+    private: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+
+
+def _check_name_servers(resource: Any, field: str, value: Any) -> tuple[NameServer, ...]:
+    """Strings and NameServers as NameServers, each address once; ValidationError otherwise."""
+    if not isinstance(value, tuple):
+        fail(resource, field, "must be a list of IP addresses or dns.NameServer")
+    servers: list[NameServer] = []
+    for item in value:
+        if isinstance(item, str):
+            if _canonical_ip(item) is None:
+                fail(resource, field, f"{item!r} is not an IP address")
+            item = NameServer(item)
+        elif not isinstance(item, NameServer):
+            fail(resource, field, f"must be IP addresses or dns.NameServer, got {item!r}")
+        if any(s.ip == item.ip for s in servers):
+            fail(resource, field, f"{item.ip} is listed twice")
+        servers.append(item)
+    return tuple(servers)
+
+
+def _check_networks(resource: Any, field: str, value: tuple[Any, ...]) -> None:
+    if not isinstance(value, tuple):
+        fail(resource, field, f"must be a list of {NETWORK_SHAPE}s")
+    paths: list[str] = []
+    for network in value:
+        if not (isinstance(network, str) and NETWORK.match(network)):
+            fail(resource, field, f"must be {NETWORK_SHAPE}, got {network!r}")
+        if _network_path(network) in paths:
+            fail(resource, field, f"{_network_path(network)} is listed twice")
+        paths.append(_network_path(network))
+
+
+def _tuple_or_empty(value: Any) -> Any:
+    return str_tuple(value) or ()
+
+
 @attrs.frozen(eq=False)
 class ManagedZone(Resource):
     """A Cloud DNS managed zone. `authoritative=True` deletes record sets nobody declared.
@@ -119,6 +188,8 @@ class ManagedZone(Resource):
             lambda v: all(is_str(n) and n for n in v), "must be a list of VPC network URLs or paths"
         ),
     )
+    forwarding: tuple[NameServer, ...] = attrs.field(default=None, converter=_tuple_or_empty)
+    peering_network: str | None = attrs.field(default=None)
     dnssec: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
     authoritative: bool = attrs.field(
         default=False, validator=check(is_bool, "must be True or False")
@@ -133,6 +204,29 @@ class ManagedZone(Resource):
             fail(self, "networks", "only private zones are bound to networks")
         if self.dnssec and self.visibility == "private":
             fail(self, "dnssec", "DNSSEC is available only for public zones")
+        self._check_forwarding_and_peering()
+
+    def _check_forwarding_and_peering(self) -> None:
+        """A zone is plain, forwarding or peering (Google's rule), the last two only private."""
+        forwarding, peering = self.forwarding, self.peering_network
+        if not forwarding and peering is None:
+            return
+        field = "forwarding" if forwarding else "peering_network"
+        if self.visibility != "private":
+            fail(self, field, "only private zones forward or peer; set visibility='private'")
+        if forwarding and peering is not None:
+            fail(self, "peering_network", "a zone forwards or peers, not both")
+        if forwarding:
+            object.__setattr__(
+                self, "forwarding", _check_name_servers(self, "forwarding", forwarding)
+            )
+        elif not (isinstance(peering, str) and NETWORK.match(peering)):
+            fail(self, "peering_network", f"must be {NETWORK_SHAPE}, got {peering!r}")
+
+    @property
+    def holds_records(self) -> bool:
+        """False for a forwarding or peering zone: it answers from elsewhere."""
+        return not self.forwarding and self.peering_network is None
 
     @property
     def key(self) -> str:
@@ -152,6 +246,68 @@ class ManagedZone(Resource):
 
     def relative(self, fqdn: str) -> str:
         return "@" if fqdn == self.dns_name else fqdn[: -len(self.dns_name) - 1]
+
+
+class PolicyNetworks(StackCheck):
+    """A network is bound to at most one server policy (Google's rule)."""
+
+    def __init__(self) -> None:
+        self._bound: dict[str, str] = {}
+
+    def add(self, resource: Any) -> None:
+        for network in sorted(resource.network_paths):
+            other = self._bound.get(network)
+            if other is not None:
+                raise ValidationError(
+                    resource.address,
+                    "networks",
+                    f"{network} is also bound to {other}; a network takes at most one policy",
+                )
+        self._bound.update(dict.fromkeys(resource.network_paths, resource.address))
+
+
+@attrs.frozen(eq=False)
+class Policy(Resource):
+    """A Cloud DNS server policy for VPC networks: inbound forwarding (so that on-premises and
+    other-VPC clients can resolve the networks' private zones), query logging, and alternative
+    name servers that take every query of the networks. A network takes at most one policy."""
+
+    kind: ClassVar[str] = "dns.Policy"
+    state_keys: ClassVar[tuple[str, ...]] = ("name",)
+    stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (PolicyNetworks,)
+
+    name: str = attrs.field(validator=_gce_name)
+    networks: tuple[str, ...] = attrs.field(default=None, converter=_tuple_or_empty)
+    inbound_forwarding: bool = attrs.field(
+        default=False, validator=check(is_bool, "must be True or False")
+    )
+    logging: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+    alternative_name_servers: tuple[NameServer, ...] = attrs.field(
+        default=None, converter=_tuple_or_empty
+    )
+    description: str = attrs.field(
+        default="",
+        validator=check(
+            lambda v: is_str(v) and len(v) <= 1024, "must be a string of at most 1024 characters"
+        ),
+    )
+    protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+
+    def __attrs_post_init__(self) -> None:
+        _check_networks(self, "networks", self.networks)
+        servers = _check_name_servers(
+            self, "alternative_name_servers", self.alternative_name_servers
+        )
+        object.__setattr__(self, "alternative_name_servers", servers)
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    @property
+    def network_paths(self) -> frozenset[str]:
+        """Its networks as `projects/P/global/networks/N`, for the one-policy-per-network check."""
+        return frozenset(map(_network_path, self.networks))
 
 
 @attrs.frozen
@@ -291,6 +447,12 @@ def _upper(value: Any) -> Any:
 def _check_zone(record: Any, _: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, ManagedZone):
         fail(record, "zone", "must be a dns.ManagedZone")
+    if not value.holds_records:
+        fail(
+            record,
+            "zone",
+            f"{value.address} forwards or peers; it holds no record sets beyond the apex SOA and NS",
+        )
 
 
 def _check_name(record: Any, _: attrs.Attribute, value: Any) -> None:
@@ -697,3 +859,4 @@ def row_problem(row: Any) -> str | None:
 register(ManagedZone)
 register(RecordSet)
 register(RecordTable)
+register(Policy)
