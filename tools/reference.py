@@ -31,6 +31,8 @@ SECTIONS: list[tuple[str, list[Any]]] = [
             dns.Weighted,
             dns.Failover,
             dns.InternalLoadBalancer,
+            dns.Policy,
+            dns.NameServer,
         ],
     ),
     ("Compute", [compute.HealthCheck, compute.BackendService, compute.Backend]),

@@ -86,8 +86,18 @@ def _canonical_ip(value: Any) -> str | None:
 
 @attrs.frozen
 class NameServer:
-    """A name server that Cloud DNS forwards queries to. `private=True` always reaches it through
-    the VPC network (Google's `forwardingPath: private`), whatever its address range."""
+    """A name server that Cloud DNS forwards queries to, for a forwarding zone or a policy's
+    alternative name servers; a plain IP address string means the same with `private=False`.
+
+    Args:
+        ip: Its IPv4 or IPv6 address.
+        private: Always reach it through the VPC network (Google's `forwardingPath: private`),
+            even at a public address; otherwise RFC 1918 addresses go through the VPC and others
+            through the internet.
+
+    Example:
+        dns.NameServer("192.0.2.53", private=True)
+    """
 
     ip: str = attrs.field(
         converter=lambda v: _canonical_ip(v) or v,
@@ -143,6 +153,11 @@ class ManagedZone(Resource):
         visibility: "public" or "private".
         labels: Key/value labels on the zone.
         networks: For a private zone, the VPC networks that see it (names or URLs).
+        forwarding: For a private zone, the name servers that answer its queries instead (IP
+            addresses or dns.NameServer): a forwarding zone, which holds no record sets.
+        peering_network: For a private zone, the VPC network (URL or
+            projects/P/global/networks/N) whose view of the name answers its queries: a
+            peering zone, which holds no record sets. A zone forwards or peers, not both.
         dnssec: Turn DNSSEC signing on (public zones).
         authoritative: Delete record sets in the zone that the stack does not declare (the apex
             SOA and NS excepted); otherwise they are left alone and counted in the plan.
@@ -270,7 +285,28 @@ class PolicyNetworks(StackCheck):
 class Policy(Resource):
     """A Cloud DNS server policy for VPC networks: inbound forwarding (so that on-premises and
     other-VPC clients can resolve the networks' private zones), query logging, and alternative
-    name servers that take every query of the networks. A network takes at most one policy."""
+    name servers that take every query of the networks. A network takes at most one policy.
+
+    Args:
+        name: The policy's name in the project (1-63 lower-case letters, digits, '-').
+        networks: The VPC networks it applies to (URLs or projects/P/global/networks/N).
+        inbound_forwarding: Give each subnetwork an address that resolvers outside the network
+            (over VPN or Interconnect) can send queries to.
+        logging: Log the networks' DNS queries.
+        alternative_name_servers: Name servers that answer every query of the networks instead of
+            Cloud DNS (IP addresses or dns.NameServer).
+        description: Free text shown in the console.
+        protect: Refuse to delete the policy.
+
+    Example:
+        stack.add(
+            dns.Policy(
+                "fleet",
+                networks=["projects/my-project/global/networks/train"],
+                inbound_forwarding=True,
+            )
+        )
+    """
 
     kind: ClassVar[str] = "dns.Policy"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
