@@ -13,7 +13,7 @@ import graphlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -126,7 +126,7 @@ class Applier:
         self._failure: StateError | None = None
         self.recorded: set[str] = set()
 
-    def commit(self, changes: dict[str, dict[str, Any] | RowChanges | None]) -> None:
+    def commit(self, changes: Mapping[str, dict[str, Any] | RowChanges | None]) -> None:
         """Record finished work in state; the writer puts it on disk behind the caller.
 
         A call never waits for the disk: the next Change goes out while the state holding the

@@ -169,6 +169,8 @@ def _workspace(
         raise UsageError("--local and --emulator contradict each other: choose one")
     stack = load_stack(stack_file) if stack_file else None
     name = stack.name if stack is not None else stack_name
+    if name is None:
+        raise UsageError("give a stack file")
     with contextlib.ExitStack() as stack_ctx:
         emulator = opts["emulator"]
         if opts["local"]:

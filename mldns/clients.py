@@ -176,7 +176,7 @@ class Clients:
 
     @property
     def dns(self) -> Any:
-        from google.cloud import dns as gdns
+        from google.cloud import dns as gdns  # type: ignore[attr-defined]  # ships no types
 
         return self._get("dns", lambda: gdns.Client(project=self.project, **self._options()))
 

@@ -10,7 +10,7 @@ from typing import Literal, get_args
 # In the order a plan lists them (and deletions run first).
 Op = Literal["delete", "replace", "create", "update", "adopt", "forget"]
 OPS: tuple[Op, ...] = get_args(Op)
-SYMBOLS: dict[Op, str] = {
+SYMBOLS: dict[str, str] = {
     "create": "+",
     "update": "~",
     "replace": "-/+",

@@ -51,6 +51,13 @@ class Action:
         return SYMBOLS[self.op]
 
     @property
+    def desired(self) -> dict[str, Any]:
+        """`after`, for an op that has one (all but delete and forget)."""
+        if self.after is None:
+            raise ValueError(f"{self.address}: a {self.op} has no desired body")
+        return self.after
+
+    @property
     def writes(self) -> bool:
         return self.op in WRITES
 
@@ -185,7 +192,7 @@ class Plan:
 
 
 class _Maker(Protocol):
-    def apply(self, plan: Plan, **options: Any) -> Any: ...
+    def apply(self, plan: Plan, *, adopt: bool = ..., allow_destructive: bool = ...) -> Any: ...
 
 
 # The workspace that made each live plan, by the plan's identity: kept outside the Plan so that

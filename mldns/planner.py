@@ -12,6 +12,7 @@ import attrs
 
 from mldns.errors import UnsafePlanError
 from mldns.kinds import lookup
+from mldns.ops import Op
 from mldns.plan import Action, Plan
 from mldns.providers.base import Provider, Refresh, entry_for
 from mldns.resources.base import Output, Resource
@@ -54,7 +55,7 @@ def make_plan(
         if not mine and not prior_mine:
             continue
         # Kinds the provider diffs itself (tables of record sets) get no body here.
-        bulk = getattr(provider, "bulk_kinds", frozenset())
+        bulk: frozenset[str] = getattr(provider, "bulk_kinds", frozenset())
         bodies = {
             a: provider.desired_body(r, project) for a, r in mine.items() if r.kind not in bulk
         }
@@ -133,7 +134,7 @@ def _diff(
     live, raw, outputs = refresh.live, refresh.raw, refresh.outputs
 
     def action_for(
-        op: str,
+        op: Op,
         address: str,
         resource: Resource,
         after: dict[str, Any],

@@ -141,8 +141,8 @@ class Workspace:
             Path(self.state_dir),
             self.stack_name,
         ):
-            self._store = LocalStateStore(self.state_dir, self.stack_name)
-        return self._store
+            store = self._store = LocalStateStore(self.state_dir, self.stack_name)
+        return store
 
     @property
     def target(self) -> Target:

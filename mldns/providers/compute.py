@@ -127,7 +127,7 @@ class ComputeProvider:
         if action.op == "forget":
             ctx.commit({action.address: None})
         elif action.op == "adopt":
-            ctx.commit({action.address: state_entry(action, action.after)})
+            ctx.commit({action.address: state_entry(action, action.desired)})
         elif action.op == "create":
             self._create(action, ctx)
         elif action.op == "update":
@@ -145,7 +145,7 @@ class ComputeProvider:
     def _create(self, action: Action, ctx: ApplyContext) -> None:
         api = APIS[action.kind]
         client = self.clients.compute(api.client)
-        request = {"project": action.project, f"{api.field}_resource": api.resource(action.after)}
+        request = {"project": action.project, f"{api.field}_resource": api.resource(action.desired)}
         try:
             self._wait(action, self.clients.call(client.insert_unary, **request))
         except gexc.Conflict:
@@ -154,23 +154,23 @@ class ComputeProvider:
 
     def _check_existing(self, action: Action) -> None:
         """409 on insert: a retried insert that had succeeded is adopted if it matches."""
-        raw = self.get(action.kind, action.project, action.after["name"])
-        if raw is None or _normalize(action.kind, raw, action.after) != action.after:
+        raw = self.get(action.kind, action.project, action.desired["name"])
+        if raw is None or _normalize(action.kind, raw, action.desired) != action.desired:
             raise ActionFailed(
-                f"{action.address}: {action.after['name']} already exists with other settings; import it with --adopt or remove it"
+                f"{action.address}: {action.desired['name']} already exists with other settings; import it with --adopt or remove it"
             )
 
     def _update(self, action: Action, ctx: ApplyContext) -> None:
         """Patch with a fresh fingerprint; PUT when a field must disappear (merge-patch keeps it)."""
         api = APIS[action.kind]
         client = self.clients.compute(api.client)
-        name = action.after["name"]
+        name = action.desired["name"]
         for attempt in range(PATCH_TRIES):
             fresh = self.get(action.kind, action.project, name)
             if fresh is None:
                 raise ActionFailed(f"{action.address}: deleted outside mldns since the plan")
-            current = _normalize(action.kind, fresh, action.after)
-            body, method = _update_body(fresh, current, action.after)
+            current = _normalize(action.kind, fresh, action.desired)
+            body, method = _update_body(fresh, current, action.desired)
             request = {
                 **api.name_kwargs(action.project, name),
                 f"{api.field}_resource": api.resource(body),
@@ -214,8 +214,8 @@ class ComputeProvider:
             raise ActionFailed(f"{action.address}: {'; '.join(e.message for e in errors)}")
 
     def _entry(self, action: Action) -> dict[str, Any]:
-        link = fmt.self_link(action.kind, action.project, action.after["name"])
-        return state_entry(action, action.after, {"self_link": link})
+        link = fmt.self_link(action.kind, action.project, action.desired["name"])
+        return state_entry(action, action.desired, {"self_link": link})
 
 
 def _normalize(kind: str, raw: dict[str, Any], wanted: dict[str, Any] | None) -> dict[str, Any]:

@@ -219,7 +219,7 @@ class DnsProvider:
                 self._refresh_zone(
                     project,
                     name,
-                    raw_zones[name],
+                    raw_zones[name] or {},
                     _records_of(streams[name]),
                     zones[name],
                     desired,
@@ -333,7 +333,7 @@ class DnsProvider:
         records = [a for a in actions if a.kind == RECORD]
         tables = [a for a in actions if a.kind == TABLE]
         project = actions[0].project
-        name = _zone_name(zone.address if zone else actions[0].parent)
+        name = _zone_name(zone.address if zone else actions[0].parent or "")
         if records:  # read while the zone is created, or the record sets are batched
             ctx.prefetch(self._quota_key(project), lambda: self.quota(project))
         # A zone turning into a forwarding or peering zone is patched once its record sets are
@@ -361,16 +361,16 @@ class DnsProvider:
             ctx.commit({action.address: None})
             return
         if action.op == "adopt":
-            ctx.commit({action.address: state_entry(action, action.after)})
+            ctx.commit({action.address: state_entry(action, action.desired)})
             return
-        body = dict(action.after)
+        body = dict(action.desired)
         try:
             raw = self.clients.dns_request(
                 "POST", f"/projects/{action.project}/managedZones", data=body
             )
         except gexc.Conflict:
             raw = self.get_zone(action.project, body["name"])
-            if raw is None or fmt.normalize_zone(raw) != action.after:
+            if raw is None or fmt.normalize_zone(raw) != action.desired:
                 raise ActionFailed(
                     f"{action.address}: a zone named {body['name']} already exists with other settings"
                 ) from None
@@ -385,8 +385,8 @@ class DnsProvider:
             raise ActionFailed(
                 f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
             )
-        patch = fmt.patch_body(action.before, action.after)
-        path = f"/projects/{action.project}/managedZones/{action.after['name']}"
+        patch = fmt.patch_body(action.before, action.desired)
+        path = f"/projects/{action.project}/managedZones/{action.desired['name']}"
         try:
             operation = self.clients.dns_request("PATCH", path, data=patch)
             self._wait_operation(action, path, operation)
@@ -531,7 +531,8 @@ class DnsProvider:
         remaining, done, drift = [], [], []
         for pair in batch:
             action = pair.action
-            key = (action.after or action.before)["name"], (action.after or action.before)["type"]
+            body = action.after or action.before or {}
+            key = body["name"], body["type"]
             raw = live.get(key)
             now = fmt.normalize_record(raw) if raw else None
             wanted = None if action.op == "delete" else action.after

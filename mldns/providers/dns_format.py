@@ -38,7 +38,7 @@ def compute_url(path_or_url: str) -> str:
 
 def health_check_url(hc: Any, project: str) -> str:
     if isinstance(hc, Resource):
-        return compute_url(f"projects/{project}/global/healthChecks/{hc.name}")
+        return compute_url(f"projects/{project}/global/healthChecks/{hc.key}")
     return compute_url(hc)
 
 
@@ -231,6 +231,8 @@ def _json_key(value: Any) -> str:
 
 def routing_body(rs: RecordSet, project: str) -> dict[str, Any]:
     routing = rs.routing
+    if routing is None:
+        return {}
     checked = routing.health_check is not None
     policy: dict[str, Any] = {}
     if isinstance(routing, Geo):

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from mldns.ops import Op
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
 from mldns.providers.base import RowChanges, entry_for, state_entry
@@ -69,7 +70,9 @@ class TableRows:
         if zone_replaced:
             same = set()
         elif declared is not None and not live and len(same) == len(self.rows) == len(prior):
-            return actions, self._entry(stale)  # every row listed as declared and recorded
+            return actions, self._entry(
+                declared, stale
+            )  # every row listed as declared and recorded
         for fqdn, want in self.rows.items():
             if fqdn in same:
                 continue
@@ -111,21 +114,20 @@ class TableRows:
                     kind=TABLE,
                     op="forget",
                     project=self.project,
-                    prior_depends_on=tuple(self.entry.get("depends_on", ())),
+                    prior_depends_on=tuple((self.entry or {}).get("depends_on", ())),
                     parent=self.zone_address,
                     reason="no longer declared; its record sets are deleted",
-                    protect=bool(self.entry.get("protect")),
+                    protect=bool((self.entry or {}).get("protect")),
                 )
             )
             return actions, None
-        return actions, self._entry(stale)
+        return actions, self._entry(declared, stale)
 
     def managed(self) -> int:
         """How many of the zone's listed record sets this table manages."""
         return len(self.same) + sum(1 for fqdn in self.live if fqdn in self.prior)
 
-    def _entry(self, stale: dict[str, list[Any]]) -> dict[str, Any] | None:
-        table = self.declared
+    def _entry(self, table: RecordTable, stale: dict[str, list[Any]]) -> dict[str, Any] | None:
         attributes = {"name": table.name, "zone": self.zone, "type": self.type}
         header = entry_for(
             TABLE,
@@ -153,7 +155,7 @@ class TableRows:
 
     def _action(
         self,
-        op: str,
+        op: Op,
         fqdn: str,
         raw: dict[str, Any] | None,
         row: list[Any] | None,
@@ -166,7 +168,7 @@ class TableRows:
         after = None
         if want is not None:
             after = {"name": fqdn, "type": self.type, "ttl": ttl, "rrdatas": list(want)}
-        protect = table.protect if table is not None else bool(self.entry.get("protect"))
+        protect = table.protect if table is not None else bool((self.entry or {}).get("protect"))
         return Action(
             address=record_address(self.zone, fqdn, self.type),
             kind=RECORD,
@@ -219,9 +221,9 @@ def state_changes(actions: list[Action]) -> dict[str, Any]:
     for action in actions:
         gone = action.op in ("delete", "forget")
         if action.table is None:
-            changes[action.address] = None if gone else state_entry(action, action.after)
+            changes[action.address] = None if gone else state_entry(action, action.desired)
             continue
-        after = action.after
+        after = action.after or {}
         row = None if gone else [after["ttl"], *after["rrdatas"]]
         tables.setdefault(action.table, {})[row_name(action.address)] = row
     changes.update((table, RowChanges(rows)) for table, rows in tables.items())

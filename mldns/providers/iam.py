@@ -151,4 +151,4 @@ def _edit(action: Action) -> Edit:
 def _entry(action: Action) -> dict[str, Any] | None:
     if action.op in ("delete", "forget"):
         return None
-    return state_entry(action, action.after)
+    return state_entry(action, action.desired)

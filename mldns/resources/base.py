@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import attrs
 
@@ -109,7 +109,7 @@ def address_of(instance: Any) -> str:
         return f"{getattr(instance, 'kind', type(instance).__name__)}.{name}"
 
 
-def check(predicate: Callable[[Any], bool], message: str) -> Callable[[Any, Any, Any], None]:
+def check(predicate: Callable[[Any], object], message: str) -> Callable[[Any, Any, Any], None]:
     """An attrs validator that raises ValidationError naming the resource and field."""
 
     def validator(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -123,7 +123,7 @@ def check(predicate: Callable[[Any], bool], message: str) -> Callable[[Any, Any,
     return validator
 
 
-def fail(instance: Any, field: str, message: str) -> None:
+def fail(instance: Any, field: str, message: str) -> NoReturn:
     raise ValidationError(address_of(instance), field, message)
 
 

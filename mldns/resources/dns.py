@@ -706,7 +706,7 @@ class RecordSet(Resource):
         if ilbs:
             return
         self._check_rrdatas(field, targets)
-        if self.routing.health_check is not None:
+        if getattr(self.routing, "health_check", None) is not None:
             version = {"A": 4, "AAAA": 6}.get(self.type)
             for value in targets:
                 try:
