@@ -188,3 +188,35 @@ def test_zone_and_only_narrow_what_is_read(emu: Emulator, tmp_path: Path, mldns:
     )
     compute = mldns(*args, "--only", "compute")
     assert "compute.HealthCheck(" in compute.out and "dns.ManagedZone" not in compute.out
+
+
+PRIVATE = """
+import mldns
+from mldns import dns
+
+NET = "projects/private-dns/global/networks/{}"
+stack = mldns.Stack("private", project="private-dns")
+stack.add(dns.Policy("fleet", networks=[NET.format("train")], inbound_forwarding=True,
+                     alternative_name_servers=["10.0.0.53", dns.NameServer("192.0.2.53", private=True)]))
+stack.add(dns.ManagedZone(name="corp", dns_name="corp.example.com.", visibility="private",
+                          networks=[NET.format("train")],
+                          forwarding=["10.1.0.53", dns.NameServer("198.51.100.53", private=True)]))
+stack.add(dns.ManagedZone(name="hub", dns_name="hub.example.com.", visibility="private",
+                          networks=[NET.format("train")], peering_network=NET.format("hub")))
+"""
+
+
+def test_forwarding_and_peering_zones_and_server_policies_round_trip(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    source = tmp_path / "private.py"
+    source.write_text(PRIVATE)
+    workspace(source, emu, tmp_path / "src").apply()
+    out = tmp_path / "generated.py"
+    run = mldns("generate", "--project", "private-dns", "--emulator", emu.host_port, "-o", str(out))
+    assert run.code == 0, run.err
+    text = out.read_text()
+    assert 'forwarding=["10.1.0.53", dns.NameServer(ip="198.51.100.53", private=True)]' in text
+    assert 'peering_network="projects/private-dns/global/networks/hub"' in text
+    assert "dns.Policy(" in text and "inbound_forwarding=True" in text
+    assert_adopts_without_writes(out, emu, tmp_path / "fresh")

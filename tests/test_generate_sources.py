@@ -325,6 +325,20 @@ def tfstate(version: int = 4) -> dict[str, Any]:
              "instances": [{"attributes": {
                  "project": "tf-proj", "role": "roles/dns.reader",
                  "member": "serviceAccount:ci@tf-proj.iam.gserviceaccount.com"}}]},
+            {"mode": "managed", "type": "google_dns_managed_zone", "name": "corp",
+             "instances": [{"attributes": {
+                 "name": "corp", "dns_name": "corp.internal.", "project": "tf-proj",
+                 "visibility": "private", "description": "",
+                 "private_visibility_config": [{"networks": [{"network_url": "projects/tf-proj/global/networks/vpc"}]}],
+                 "forwarding_config": [{"target_name_servers": [
+                     {"ipv4_address": "10.9.0.53", "forwarding_path": ""},
+                     {"ipv4_address": "192.0.2.53", "forwarding_path": "private"}]}]}}]},
+            {"mode": "managed", "type": "google_dns_policy", "name": "fleet",
+             "instances": [{"attributes": {
+                 "name": "fleet", "project": "tf-proj", "enable_inbound_forwarding": True,
+                 "enable_logging": False, "description": "",
+                 "networks": [{"network_url": "projects/tf-proj/global/networks/vpc"}],
+                 "alternative_name_server_config": []}}]},
             {"mode": "managed", "type": "google_storage_bucket", "name": "logs",
              "instances": [{"attributes": {"name": "logs"}}]},
             {"mode": "data", "type": "google_project", "name": "this", "instances": []},
@@ -346,6 +360,8 @@ def test_terraform_state_becomes_a_stack_that_applies(
     assert "health_check=web_hc" in text and "health_checks=[web_hc]" in text
     assert "dnssec=True" in text and "iam.ProjectIamBinding(" in text
     assert "iam.ProjectIamMember(" in text
+    assert 'forwarding=["10.9.0.53", dns.NameServer(ip="192.0.2.53", private=True)]' in text
+    assert 'dns.Policy(\n        name="fleet"' in text
     ws = workspace(out, emu, tmp_path / "state")
     ws.apply()
     again = tmp_path / "again.py"

@@ -29,6 +29,8 @@ from mldns.resources.dns import (
     Geo,
     InternalLoadBalancer,
     ManagedZone,
+    NameServer,
+    Policy,
     RecordSet,
     Routing,
     Weighted,
@@ -38,8 +40,6 @@ from mldns.resources.iam import Condition, ProjectIamBinding, ProjectIamMember
 COMPUTE_PREFIX = dns_format.COMPUTE_URL
 # Zone settings Cloud DNS has and a ManagedZone cannot declare (yet).
 ZONE_EXTRAS = {
-    "forwardingConfig": "forwarding targets",
-    "peeringConfig": "DNS peering",
     "reverseLookupConfig": "reverse lookup",
     "serviceDirectoryConfig": "Service Directory namespace",
 }
@@ -81,6 +81,10 @@ def zone(gen: Generated, raw: dict[str, Any]) -> ManagedZone | None:
         for n in (raw.get("privateVisibilityConfig") or {}).get("networks") or []
         if n.get("networkUrl")
     ]
+    forwarding = _name_servers(
+        gen, address, (raw.get("forwardingConfig") or {}).get("targetNameServers")
+    )
+    peer = ((raw.get("peeringConfig") or {}).get("targetNetwork") or {}).get("networkUrl")
     return build(
         gen,
         address,
@@ -92,8 +96,43 @@ def zone(gen: Generated, raw: dict[str, Any]) -> ManagedZone | None:
             labels=dict(sorted((raw.get("labels") or {}).items())),
             networks=sorted(networks),
             dnssec=dnssec == "on" and visibility == "public",
+            forwarding=forwarding,
+            peering_network=short_url(peer) if peer else None,
         ),
     )
+
+
+def policy(gen: Generated, raw: dict[str, Any]) -> Policy | None:
+    """A server policy: networks, inbound forwarding, logging, alternative name servers."""
+    address = f"{Policy.kind}.{raw['name']}"
+    servers = (raw.get("alternativeNameServerConfig") or {}).get("targetNameServers")
+    return build(
+        gen,
+        address,
+        lambda: Policy(
+            name=raw["name"],
+            networks=sorted(short_url(n["networkUrl"]) for n in raw.get("networks") or []),
+            inbound_forwarding=bool(raw.get("enableInboundForwarding")),
+            logging=bool(raw.get("enableLogging")),
+            alternative_name_servers=_name_servers(gen, address, servers),
+            description=raw.get("description") or "",
+        ),
+    )
+
+
+def _name_servers(gen: Generated, address: str, targets: Any) -> list[Any]:
+    """Target name servers: an address as a string, or a NameServer when it is reached
+    privately; a target given by domain name cannot be declared."""
+    servers: list[Any] = []
+    for target in targets or []:
+        ip = target.get("ipv4Address") or target.get("ipv6Address")
+        if not ip:
+            gen.note(address, f"name server {target.get('domainName', '?')} (by name) left out")
+        elif str(target.get("forwardingPath", "")).lower() == "private":
+            servers.append(NameServer(ip, private=True))
+        else:
+            servers.append(ip)
+    return servers
 
 
 # --- record sets -------------------------------------------------------------------------------

@@ -82,6 +82,9 @@ def _read_dns(
                 continue
             for raw in records:
                 gen.add(convert.record_set(gen, zone, raw, checks))  # type: ignore[arg-type]
+    if not wanted:  # the project's server policies, with the whole project
+        for raw in provider._list(f"/projects/{project}/policies", "policies"):
+            gen.add(convert.policy(gen, raw))
 
 
 def _compute_list(clients: Clients, project: str, client_name: str) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ HEALTH_CHECK = "google_compute_health_check"
 BACKEND_SERVICE = "google_compute_backend_service"
 IAM_BINDING = "google_project_iam_binding"
 IAM_MEMBER = "google_project_iam_member"
-ORDER = (HEALTH_CHECK, BACKEND_SERVICE, ZONE, RECORD_SET, IAM_BINDING, IAM_MEMBER)
+POLICY = "google_dns_policy"
+ORDER = (HEALTH_CHECK, BACKEND_SERVICE, POLICY, ZONE, RECORD_SET, IAM_BINDING, IAM_MEMBER)
 PROBES = {"http_health_check": "HTTP", "https_health_check": "HTTPS", "tcp_health_check": "TCP"}
 
 
@@ -62,6 +63,8 @@ def read_terraform_state(path: str, project: str | None = None) -> Generated:
                 checks[convert.dns_format.compute_url(attrs["self_link"])] = hc  # type: ignore[assignment]
     for _, attrs in mine(BACKEND_SERVICE):
         gen.add(convert.backend_service(gen, _backend_service(attrs), checks))
+    for _, attrs in mine(POLICY):
+        gen.add(convert.policy(gen, _policy(attrs)))
     zones: dict[str, ManagedZone] = {}
     for _, attrs in mine(ZONE):
         zone = gen.add(convert.zone(gen, _zone(attrs)))
@@ -119,9 +122,13 @@ def _zone(a: dict[str, Any]) -> dict[str, Any]:
         },
         "dnssecConfig": {"state": _first(a.get("dnssec_config")).get("state") or "off"},
     }
+    servers = _targets_of(_first(a.get("forwarding_config")))
+    if servers:
+        raw["forwardingConfig"] = {"targetNameServers": servers}
+    peer = _first(_first(a.get("peering_config")).get("target_network")).get("network_url")
+    if peer:
+        raw["peeringConfig"] = {"targetNetwork": {"networkUrl": peer}}
     for field, tf in (
-        ("forwardingConfig", "forwarding_config"),
-        ("peeringConfig", "peering_config"),
         ("reverseLookupConfig", "reverse_lookup"),
         ("serviceDirectoryConfig", "service_directory_config"),
     ):
@@ -130,6 +137,31 @@ def _zone(a: dict[str, Any]) -> dict[str, Any]:
     if _first(a.get("cloud_logging_config")).get("enable_logging"):
         raw["cloudLoggingConfig"] = {"enableLogging": True}
     return raw
+
+
+def _targets_of(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """target_name_servers blocks as Google's targetNameServers."""
+    return [
+        {
+            "ipv4Address": t.get("ipv4_address") or "",
+            "ipv6Address": t.get("ipv6_address") or "",
+            "domainName": t.get("domain_name") or "",
+            "forwardingPath": t.get("forwarding_path") or "",
+        }
+        for t in block.get("target_name_servers") or []
+    ]
+
+
+def _policy(a: dict[str, Any]) -> dict[str, Any]:
+    servers = _targets_of(_first(a.get("alternative_name_server_config")))
+    return {
+        "name": a["name"],
+        "description": a.get("description") or "",
+        "enableInboundForwarding": bool(a.get("enable_inbound_forwarding")),
+        "enableLogging": bool(a.get("enable_logging")),
+        "networks": [{"networkUrl": n.get("network_url")} for n in a.get("networks") or []],
+        "alternativeNameServerConfig": {"targetNameServers": servers},
+    }
 
 
 def _record_set(a: dict[str, Any]) -> dict[str, Any]:

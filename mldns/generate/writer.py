@@ -28,6 +28,8 @@ from mldns.resources.dns import (
     Geo,
     InternalLoadBalancer,
     ManagedZone,
+    NameServer,
+    Policy,
     RecordSet,
     RecordTable,
     Weighted,
@@ -47,6 +49,8 @@ MODULES = {
     Weighted: "dns",
     Failover: "dns",
     InternalLoadBalancer: "dns",
+    NameServer: "dns",
+    Policy: "dns",
     HealthCheck: "compute",
     BackendService: "compute",
     Backend: "compute",
@@ -144,6 +148,9 @@ class _Writer:
         compute += [self._declare(bs) for bs in services]
         if compute:
             blocks.append(["# Health checks and backend services", *compute])
+        policies = sorted(by_kind.get(Policy, []), key=_name)
+        if policies:
+            blocks.append(["# Server policies", *(self._declare(p) for p in policies)])
         for zone in zones:
             blocks.extend(self._zone(zone, records.get(id(zone), []), tables.get(id(zone), [])))
         if iam:
@@ -247,6 +254,8 @@ class _Writer:
     def _value(self, value: Any) -> str:
         if isinstance(value, Resource):
             return self.names[id(value)]
+        if isinstance(value, NameServer) and not value.private:
+            return repr(value.ip)  # as a person writes it: the address alone
         if type(value) in MODULES:
             return self._call(value)
         if isinstance(value, dict):
