@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from helpers import Box, FakeCloud, Shelf, converge, plan_of, temp_store
 
-from mldns.errors import StateError, UnsafePlanError, ValidationError
+from mldns.errors import PlanFileError, StateError, UnsafePlanError, ValidationError
 from mldns.plan import Plan, load_plan, save_plan
 from mldns.stack import Stack
 
@@ -163,3 +164,13 @@ def test_a_state_entry_is_checked_by_its_kind(store) -> None:
     store.path.write_text(text.replace('"parent": "fake.Shelf.a"', '"parent": null'))
     with pytest.raises(StateError, match=r"resource fake.Box.a/b0 names no zone \(parent\)"):
         temp_store(store.directory).read()
+
+
+def test_a_plan_is_data_and_one_read_back_has_no_workspace(store) -> None:
+    cloud = FakeCloud()
+    plan = plan_of(shelves(), cloud, store)
+    fields = {field.name for field in attrs.fields(Plan)}
+    assert not fields & {"workspace", "calls", "retries", "clients"}
+    assert plan.destructive_reasons == () and plan.to_json()["destructive"] == []
+    with pytest.raises(PlanFileError, match=r"apply it with Workspace.apply\(plan\)"):
+        Plan.from_json(plan.to_json()).apply()
