@@ -225,7 +225,7 @@ class Applier:
         with self._writer():
             self.progress.start(len(plan.actions))
             try:
-                result = self._run_units(plan, providers)
+                result = self._run_phases(plan, providers)
             finally:
                 self.progress.close()
             with self._changed:  # every unit has finished: nothing commits any more
@@ -238,10 +238,41 @@ class Applier:
         result.calls, result.retries = self.clients.stats.calls, self.clients.stats.retries
         return result
 
-    def _run_units(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
-        self.commit(plan.refreshed)  # what changed outside mldns but already matches: no API call
+    def _run_phases(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
+        """What the state records in another project than the plan's is deleted there first, and
+        only once all of it is gone does the rest run: a resource whose project changed is never
+        live in both, nor recorded in neither while it is live in one."""
         self.recorded.clear()
-        units, after = build_units(plan.actions, providers)
+        leaving = tuple(a for a in plan.actions if a.project != plan.project)
+        if not leaving:
+            return self._run_units(plan.actions, plan.refreshed, providers)
+        staying = tuple(a for a in plan.actions if a.project == plan.project)
+        first = self._run_units(leaving, {}, providers)
+        if not first.ok or first.stopped or first.not_started:
+            units = build_units(staying, providers)[0]
+            first.addresses.update(
+                (k, tuple(a.address for a in u.actions)) for k, u in units.items()
+            )
+            (first.not_started if first.stopped or first.not_started else first.skipped).extend(
+                units
+            )
+            return first
+        rest = self._run_units(staying, plan.refreshed, providers)
+        return attrs.evolve(
+            rest,
+            done=first.done + rest.done,
+            applied=first.applied + rest.applied,
+            addresses={**first.addresses, **rest.addresses},
+        )
+
+    def _run_units(
+        self,
+        actions: tuple[Action, ...],
+        refreshed: dict[str, dict[str, Any]],
+        providers: list[Provider],
+    ) -> ApplyResult:
+        self.commit(refreshed)  # what changed outside mldns but already matches: no API call
+        units, after = build_units(actions, providers)
         result = ApplyResult(
             addresses={k: tuple(a.address for a in u.actions) for k, u in units.items()},
             recorded=self.recorded,

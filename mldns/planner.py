@@ -59,12 +59,24 @@ def make_plan(
         bodies = {
             a: provider.desired_body(r, project) for a, r in mine.items() if r.kind not in bulk
         }
-        refresh = provider.refresh(project, mine, prior_mine, bodies)
-        actions.extend(_diff(provider, project, mine, bodies, prior_mine, refresh, refreshed, bulk))
+        here, elsewhere = _by_project(prior_mine, project)
+        refresh = provider.refresh(project, mine, here, bodies)
+        ours = _diff(provider, project, mine, bodies, here, refresh, refreshed, bulk)
         refreshed.update(refresh.refreshed)
         unmanaged.update(refresh.unmanaged)
         unmanaged_names.update(refresh.unmanaged_names)
         managed.update(refresh.managed)
+        # What the state records in another project is read there, and deleted there: declared
+        # now in this project, it is replaced (gone from the old one, created in the new one).
+        moved: dict[str, str] = {}
+        for other, entries in sorted(elsewhere.items()):
+            old = provider.refresh(other, {}, entries, {})
+            leaving = _diff(provider, other, {}, {}, entries, old, refreshed, bulk)
+            moved.update((address, other) for address in entries if address in desired)
+            actions.extend(_leaving(a, project, desired) for a in leaving)
+            for zone, count in old.unmanaged.items():
+                unmanaged.setdefault(zone, count)
+        actions.extend(_arriving(a, project, moved) for a in ours)
     _refuse_protected(actions)
     warnings = tuple(
         f"{a.address} exists but differs from the declaration; apply with --adopt to take it over"
@@ -156,6 +168,7 @@ def _diff(
             reason=reason,
             needs_adopt=needs_adopt,
             protect=resource.protect,
+            force_destroy=resource.deletes_contents,
             outputs=outputs.get(address, {}),
         )
 
@@ -176,6 +189,7 @@ def _diff(
                 resource.protect,
                 resource.parent,
                 outputs.get(address),
+                resource.deletes_contents,
             )
             if entry != current:
                 refreshed[address] = current
@@ -207,6 +221,7 @@ def _diff(
             "raw": raw.get(address),
             "parent": entry.get("parent"),
             "protect": bool(entry.get("protect")),
+            "force_destroy": bool(entry.get("force_destroy")),
         }
         if before is None:
             actions.append(
@@ -225,6 +240,47 @@ def _diff(
             if resource.parent in replaced_parents
         )
     return actions
+
+
+def _by_project(
+    prior: dict[str, dict[str, Any]], project: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
+    """State entries recorded in `project`, and the others by the project they record."""
+    here: dict[str, dict[str, Any]] = {}
+    elsewhere: dict[str, dict[str, dict[str, Any]]] = {}
+    for address, entry in prior.items():
+        recorded = entry["project"]
+        if recorded == project:
+            here[address] = entry
+        else:
+            elsewhere.setdefault(recorded, {})[address] = entry
+    return here, elsewhere
+
+
+def _leaving(action: Action, project: str, desired: dict[str, Resource]) -> Action:
+    """An action on a resource recorded in another project: it is deleted there (or forgotten,
+    if a read there found it gone), and the plan says why."""
+    old = action.project
+    declared = action.address in desired or (action.table is not None and action.table in desired)
+    if not declared:
+        return attrs.evolve(action, reason=f"{action.reason} (in project {old})")
+    changed = f"project changed: {old} -> {project}"
+    if action.op == "delete":
+        return attrs.evolve(action, reason=f"{changed}; replaced")
+    if action.before is None and action.reason.startswith("already gone"):
+        return attrs.evolve(action, reason=f"{changed}; already gone from {old}")
+    return attrs.evolve(action, reason=f"{changed}; its record in {old} is dropped")
+
+
+def _arriving(action: Action, project: str, moved: dict[str, str]) -> Action:
+    """The creation, in this project, of a resource the state records in another one."""
+    old = moved.get(action.address) or (moved.get(action.table) if action.table else None)
+    if old is None or action.op not in ("create", "adopt"):
+        return action
+    reason = f"project changed: {old} -> {project}; replaced"
+    if action.op == "adopt":
+        reason = f"project changed: {old} -> {project}; exists there and matches, recorded"
+    return attrs.evolve(action, reason=reason)
 
 
 def _recreate_child(action: Action) -> Action:
