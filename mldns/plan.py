@@ -43,6 +43,7 @@ class Action:
     reason: str = ""
     needs_adopt: bool = False
     protect: bool = False
+    force_destroy: bool = False  # deleting it deletes what it holds that mldns does not manage
     outputs: dict[str, Any] = attrs.field(factory=dict)
     table: str | None = None  # the table a record set is a row of, whose state entry holds it
 

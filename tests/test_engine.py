@@ -15,7 +15,7 @@ import mldns
 from mldns import dns
 from mldns.clients import Clients
 from mldns.emulator import Emulator
-from mldns.errors import ApplyError, UnsafePlanError
+from mldns.errors import UnsafePlanError
 from mldns.state import LocalStateStore
 
 ZONE_ADDR = "dns.ManagedZone.ml-zone"
@@ -392,18 +392,84 @@ def test_destroy_removes_everything_managed(emu: Emulator, tmp_path: Any) -> Non
     }
 
 
-def test_destroy_of_a_zone_with_unmanaged_records_fails_and_keeps_state(
+def test_a_zone_holding_unmanaged_record_sets_is_not_destroyed(
     emu: Emulator, tmp_path: Any
 ) -> None:
+    """Google refuses to delete a zone that is not empty: the plan refuses first, before the
+    managed record sets are deleted and the zone left half empty."""
     ws = make_workspace(build([a("a", "10.0.0.1")]), emu, tmp_path)
     ws.apply()
     add_live(emu, "ml-zone", ("manual.ml.example.com.", "A", 300, ["192.0.2.1"]))
-    with pytest.raises(ApplyError):
+    before = state_of(tmp_path)
+    emu.clear_requests()
+    with pytest.raises(UnsafePlanError) as refused:
         ws.destroy()
-    # The managed record went, the foreign one and the zone stay, and the state says so.
-    assert set(live(emu)) >= {("manual.ml.example.com.", "A")}
-    assert ("a.ml.example.com.", "A") not in live(emu)
-    assert set(state_of(tmp_path).resources) == {ZONE_ADDR}
+    assert str(refused.value) == (
+        "dns.ManagedZone.ml-zone cannot be deleted: it holds 1 record sets mldns does not "
+        "manage (manual.ml.example.com. A); delete them, or declare the zone with "
+        "force_destroy=True to delete them with it"
+    )
+    assert emu.requests()["writes"] == 0
+    assert {("manual.ml.example.com.", "A"), ("a.ml.example.com.", "A")} <= set(live(emu))
+    assert state_of(tmp_path) == before
+
+
+def test_a_zone_replacement_blocked_by_unmanaged_record_sets_is_refused(
+    emu: Emulator, tmp_path: Any
+) -> None:
+    make_workspace(build([a("a", "10.0.0.1")]), emu, tmp_path).apply()
+    add_live(
+        emu, "ml-zone", *((f"m{i}.ml.example.com.", "A", 300, ["192.0.2.1"]) for i in range(5))
+    )
+    moved = make_workspace(build([a("a", "10.0.0.1")], dns_name="ml2.example.com."), emu, tmp_path)
+    with pytest.raises(UnsafePlanError, match=r"cannot be replaced: it holds 5 record sets") as e:
+        moved.plan()
+    assert "(m0.ml.example.com. A, m1.ml.example.com. A, m2.ml.example.com. A and 2 more)" in str(
+        e.value
+    )
+
+
+def test_force_destroy_deletes_unmanaged_record_sets_with_the_zone(
+    emu: Emulator, tmp_path: Any
+) -> None:
+    ws = make_workspace(build([a("a", "10.0.0.1")], force_destroy=True), emu, tmp_path)
+    ws.apply()
+    assert state_of(tmp_path).resources[ZONE_ADDR]["force_destroy"] is True
+    add_live(emu, "ml-zone", ("manual.ml.example.com.", "A", 300, ["192.0.2.1"]))
+    # Replaced: the unmanaged record set is listed and deleted with the old zone.
+    moved = make_workspace(
+        build([a("a", "10.0.0.1")], force_destroy=True, dns_name="ml2.example.com."),
+        emu,
+        tmp_path,
+    )
+    plan = moved.plan()
+    assert ops(plan)[rec_addr("manual.ml.example.com.")] == "delete"
+    assert "force_destroy" in str(plan)
+    moved.apply(allow_destructive=True)
+    assert set(live(emu)) == {
+        ("ml2.example.com.", "SOA"),
+        ("ml2.example.com.", "NS"),
+        ("a.ml2.example.com.", "A"),
+    }
+    # Destroyed once no longer declared: the flag is read from the state.
+    add_live(emu, "ml-zone", ("manual.ml2.example.com.", "A", 300, ["192.0.2.1"]))
+    gone = make_workspace(mldns.Stack("engine", project=PROJECT), emu, tmp_path)
+    plan = gone.plan()
+    assert ops(plan)[rec_addr("manual.ml2.example.com.")] == "delete"
+    gone.apply(allow_destructive=True)
+    assert "ml-zone" not in zones(emu)
+    assert state_of(tmp_path).resources == {}
+
+
+def test_an_authoritative_zone_is_destroyed_with_what_was_added_since(
+    emu: Emulator, tmp_path: Any
+) -> None:
+    ws = make_workspace(build([a("a", "10.0.0.1")], authoritative=True), emu, tmp_path)
+    ws.apply()
+    add_live(emu, "ml-zone", ("late.ml.example.com.", "A", 300, ["192.0.2.1"]))
+    assert ops(ws.plan(destroy=True))[rec_addr("late.ml.example.com.")] == "delete"
+    ws.destroy()
+    assert "ml-zone" not in zones(emu)
 
 
 def test_outputs_known_after_apply(emu: Emulator, tmp_path: Any) -> None:

@@ -102,6 +102,7 @@ def state_entry(
         action.protect,
         action.parent,
         outputs if outputs is not None else action.outputs,
+        action.force_destroy,
     )
 
 
@@ -113,6 +114,7 @@ def entry_for(
     protect: bool,
     parent: str | None,
     outputs: dict[str, Any] | None,
+    force_destroy: bool = False,
 ) -> dict[str, Any]:
     """The state record of a resource: what it is, where, as last seen, and what it needs."""
     entry: dict[str, Any] = {
@@ -122,6 +124,8 @@ def entry_for(
         "depends_on": list(depends_on),
         "protect": protect,
     }
+    if force_destroy:
+        entry["force_destroy"] = True
     if parent:
         entry["parent"] = parent
     if outputs:

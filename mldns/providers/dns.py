@@ -12,7 +12,7 @@ import attrs
 from google.api_core import exceptions as gexc
 
 from mldns.clients import Clients
-from mldns.errors import Interrupted
+from mldns.errors import Interrupted, UnsafePlanError
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
 from mldns.providers.base import (
@@ -253,6 +253,13 @@ class DnsProvider:
         live_zone = result.live[address] = fmt.normalize_zone(raw_zone)
         result.outputs[address] = fmt.zone_outputs(raw_zone)
         dns_name = raw_zone["dnsName"].lower()
+        want = expected.get(address)
+        replaced = want is not None and self.replaces(ZONE, live_zone, want)
+        entry = prior.get(address)
+        # A zone about to be deleted or replaced: what mldns does not manage in it would block
+        # the deletion, so it is listed, to be deleted with the zone or to refuse the plan.
+        going = replaced or (declared is None and entry is not None)
+        strays: list[dict[str, Any]] = []
         unmanaged = 0
         names: list[str] = []
         count = 0
@@ -296,12 +303,19 @@ class DnsProvider:
                         reason="not declared in an authoritative zone",
                     )
                 )
+            elif going:
+                strays.append(raw)
             else:
                 unmanaged += 1
                 if len(names) < UNMANAGED_NAMES:
                     names.append(f"{raw['name'].lower()} {raw['type']}")
-        want = expected.get(address)
-        replaced = want is not None and self.replaces(ZONE, live_zone, want)
+        if strays:
+            force = (
+                declared.deletes_contents
+                if declared
+                else bool(entry and entry.get("force_destroy"))
+            )
+            result.extra.extend(_stray_deletions(project, address, strays, replaced, force))
         link_moved_rows(tables)
         for table in tables:
             self._diff_table(table, replaced, result)
@@ -550,6 +564,36 @@ class DnsProvider:
                     f"{action.address}: changed outside mldns since the plan (now {_summary(now)}); plan again"
                 )
         return remaining, done, drift
+
+
+def _stray_deletions(
+    project: str, zone: str, strays: list[dict[str, Any]], replaced: bool, force: bool
+) -> list[Action]:
+    """Record sets mldns does not manage in a zone being deleted or replaced: deleted with it
+    under force_destroy; else the plan is refused, as Google would refuse to delete the zone
+    once every managed record set was gone."""
+    doing = "replaced" if replaced else "deleted"
+    if not force:
+        named = ", ".join(f"{r['name']} {r['type']}" for r in strays[:3])
+        more = f" and {len(strays) - 3} more" if len(strays) > 3 else ""
+        raise UnsafePlanError(
+            f"{zone} cannot be {doing}: it holds {len(strays)} record sets mldns does not manage "
+            f"({named}{more}); delete them, or declare the zone with force_destroy=True to "
+            "delete them with it"
+        )
+    return [
+        Action(
+            address=record_address(_zone_name(zone), raw["name"].lower(), raw["type"]),
+            kind=RECORD,
+            op="delete",
+            project=project,
+            before=fmt.normalize_record(raw),
+            raw=raw,
+            parent=zone,
+            reason=f"not managed by mldns; force_destroy deletes it as its zone is {doing}",
+        )
+        for raw in strays
+    ]
 
 
 def _records_of(pages: queue.SimpleQueue[Any]) -> Iterator[dict[str, Any]]:

@@ -57,6 +57,12 @@ class Resource:
         return f"{self.kind}.{self.key}"
 
     @property
+    def deletes_contents(self) -> bool:
+        """Whether deleting this resource may delete what it holds that mldns does not manage
+        (Terraform's force_destroy); kept in its state entry, so that a destroy knows it too."""
+        return False
+
+    @property
     def parent(self) -> str | None:
         """The address of the resource this one lives in and is replaced with, if any."""
         return None

@@ -209,6 +209,11 @@ class ManagedZone(Resource):
     authoritative: bool = attrs.field(
         default=False, validator=check(is_bool, "must be True or False")
     )
+    # Deleting or replacing the zone deletes the record sets mldns does not manage with it;
+    # without it, a plan that would do so is refused (Google refuses to delete a zone not empty).
+    force_destroy: bool = attrs.field(
+        default=False, validator=check(is_bool, "must be True or False")
+    )
     protect: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
     # Every record set of the zone refers to it by address.
     address: str = attrs.field(init=False, repr=False)
@@ -246,6 +251,11 @@ class ManagedZone(Resource):
     @property
     def key(self) -> str:
         return self.name
+
+    @property
+    def deletes_contents(self) -> bool:
+        """An authoritative zone holds nothing mldns does not manage: it may go with all of it."""
+        return self.force_destroy or self.authoritative
 
     @classmethod
     def destroys(
