@@ -161,6 +161,8 @@ class ManagedZone(Resource):
         dnssec: Turn DNSSEC signing on (public zones).
         authoritative: Delete record sets in the zone that the stack does not declare (the apex
             SOA and NS excepted); otherwise they are left alone and counted in the plan.
+        force_destroy: When the zone is deleted or replaced, delete the record sets in it that
+            the stack does not manage too (Terraform's name); without it, such a plan is refused.
         protect: Refuse to delete or replace the zone.
 
     Example:
