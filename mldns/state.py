@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import time
 import uuid
@@ -28,6 +29,10 @@ from mldns.journal import Journal
 from mldns.kinds import lookup
 
 FORMAT_VERSION = 1
+# A project id as Google forms them (a legacy one may carry a domain): each entry is read and
+# written in its project, so a damaged id must not reach a URL.
+PROJECT_ID = re.compile(r"(?:[a-z0-9.-]+:)?[a-z](?:[a-z0-9-]*[a-z0-9])?")
+_known_projects: set[str] = set()  # ids already checked: a state holds few, 100,000 times each
 
 
 def _entry_problem(entry: Any) -> str | None:
@@ -41,8 +46,13 @@ def _entry_problem(entry: Any) -> str | None:
     facts = lookup(kind) if type(kind) is str else None
     if facts is None:
         return f"has unknown kind {kind!r}"
-    if type(entry.get("project")) is not str or type(attributes) is not dict:
+    project = entry.get("project")
+    if type(project) is not str or type(attributes) is not dict:
         return "lacks project or attributes"
+    if project not in _known_projects:
+        if not PROJECT_ID.fullmatch(project):
+            return f"names a malformed project {project!r}"
+        _known_projects.add(project)
     for key in facts.state_keys:
         if type(attributes.get(key)) is not str:
             return f"lacks attribute {key}"

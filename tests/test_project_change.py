@@ -110,3 +110,16 @@ def test_destroy_deletes_in_the_recorded_project(mldns: Any, emu: Emulator) -> N
     assert "already gone" not in out
     assert _live(emu, "proj-b") == {"zones": [], "health_checks": [], "members": []}
     assert mldns("state", "list")[1] == ""
+
+
+def test_a_damaged_project_in_the_state_is_refused(mldns: Any, emu: Emulator) -> None:
+    """Entries are read in the project they record: a damaged id must never reach a URL."""
+    opts = ("--emulator", emu.host_port)
+    assert mldns("apply", "--auto-approve", *opts)[0] == 0
+    state = Path("state/moving.json")
+    state.write_text(state.read_text().replace('"project": "proj-a"', '"project": "proj?a"', 1))
+    emu.clear_requests()
+    code, out, err = mldns("plan", *opts)
+    assert code == 1 and err.count("\n") == 1, err
+    assert "names a malformed project 'proj?a'" in err
+    assert emu.requests()["total"] == 0
