@@ -672,12 +672,19 @@ def generate(out: str | None, force: bool, **opts: Any) -> None:
 @click.option(
     "--samples",
     type=click.IntRange(1, 1_000_000),
+    metavar="N",
     help="Draw N answers and print the share of each.",
 )
 @click.option("--matrix", is_flag=True, help="Every routed name from every region.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
 @click.option(
-    "-f", "--file", "stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False)
+    "-f",
+    "--file",
+    "stack_file",
+    default=DEFAULT_STACK_FILE,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The stack file.",
 )
 @engine_options
 def resolve(
