@@ -39,7 +39,6 @@ def fleet(hc_options: dict[str, Any] | None = None, **bs_options: Any) -> mldns.
             name="trainer-hc",
             request_path="/health-check",
             check_interval_sec=30,
-            source_regions=REGIONS,
             **(hc_options or {}),
         )
     )
@@ -90,6 +89,57 @@ def test_health_check_for_dns_routing_is_valid() -> None:
     assert hc.source_regions == tuple(REGIONS)
 
 
+@pytest.mark.parametrize("region", ["us-centrl1", "mars-north1"])
+def test_source_regions_are_google_cloud_regions(region: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        compute.HealthCheck(name="hc", check_interval_sec=30, source_regions=[*REGIONS[:2], region])
+    assert info.value.field == "source_regions"
+    assert f"{region!r} is not a Google Cloud region" in str(info.value)
+    if region == "us-centrl1":
+        assert str(info.value).endswith("did you mean us-central1?")
+
+
+def test_a_backend_service_refuses_a_health_check_with_source_regions() -> None:
+    """Compute's sourceRegions: such a health check "cannot be used with BackendService"."""
+    dns_hc = compute.HealthCheck(name="dns-hc", check_interval_sec=30, source_regions=REGIONS)
+    with pytest.raises(ValidationError) as info:
+        compute.BackendService(name="bs", health_checks=[dns_hc])
+    assert info.value.address == "compute.BackendService.bs"
+    assert info.value.field == "health_checks"
+    assert "compute.HealthCheck.dns-hc has source_regions" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "options,field",
+    [
+        ({"capacity_scaler": 0.05}, "capacity_scaler"),  # 0 or [0.1, 1.0]
+        ({"balancing_mode": "RATE", "max_utilization": 0.5}, "max_utilization"),
+    ],
+)
+def test_backend_fields_follow_computes_ranges(options: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        compute.Backend(group=GROUP, **options)
+    assert info.value.field == field
+
+
+def test_the_only_backend_cannot_be_drained() -> None:
+    hc = compute.HealthCheck(name="hc")
+    with pytest.raises(ValidationError) as info:
+        compute.BackendService(
+            name="bs", health_checks=[hc], backends=[compute.Backend(GROUP, capacity_scaler=0)]
+        )
+    assert info.value.field == "backends"
+    other = GROUP.replace("trainers", "spares")
+    drained = [compute.Backend(GROUP, capacity_scaler=0), compute.Backend(other)]
+    assert compute.BackendService(name="bs", health_checks=[hc], backends=drained).backends
+
+
+def test_a_request_path_with_a_space_is_refused() -> None:
+    with pytest.raises(ValidationError) as info:
+        compute.HealthCheck(name="hc", request_path="/health check")
+    assert info.value.field == "request_path"
+
+
 def test_backend_service_takes_exactly_one_health_check() -> None:
     with pytest.raises(ValidationError) as info:
         compute.BackendService(name="bs", health_checks=[])
@@ -110,7 +160,7 @@ def test_create_then_no_changes_with_one_get_per_resource(emu, tmp_path) -> None
     api = compute_api(emu)
     hc = api.healthChecks().get(project=PROJECT, healthCheck="trainer-hc").execute()
     assert hc["httpHealthCheck"]["requestPath"] == "/health-check"
-    assert sorted(hc["sourceRegions"]) == sorted(REGIONS) and hc["checkIntervalSec"] == 30
+    assert "sourceRegions" not in hc and hc["checkIntervalSec"] == 30
     bs = api.backendServices().get(project=PROJECT, backendService="trainer-backend").execute()
     assert bs["healthChecks"] == [HC_URL]
     assert bs["backends"][0]["group"].endswith(GROUP)
@@ -156,7 +206,24 @@ def test_drift_is_patched_with_the_current_fingerprint(emu, tmp_path) -> None:
 
 def test_removing_fields_uses_a_full_update(emu, tmp_path) -> None:
     """Merge-patch cannot drop sourceRegions or empty the backends, so these go as PUT."""
-    make_workspace(fleet(), emu, tmp_path).apply()
+    first = mldns.Stack("fleet", project=PROJECT)
+    first.add(
+        compute.HealthCheck(
+            name="trainer-hc",
+            request_path="/health-check",
+            check_interval_sec=30,
+            source_regions=REGIONS,
+        )
+    )
+    backend_hc = first.add(compute.HealthCheck(name="backend-hc"))
+    first.add(
+        compute.BackendService(
+            name="trainer-backend",
+            health_checks=[backend_hc],
+            backends=[compute.Backend(group=GROUP)],
+        )
+    )
+    make_workspace(first, emu, tmp_path).apply()
     stack = mldns.Stack("fleet", project=PROJECT)
     hc = stack.add(compute.HealthCheck(name="trainer-hc", type="TCP", port=9000))
     stack.add(compute.BackendService(name="trainer-backend", health_checks=[hc]))

@@ -131,7 +131,7 @@ def test_routing_health_check_is_a_python_reference(
     source.apply()
     run = mldns("generate", "--project", source.project, "--emulator", emu.host_port)
     assert "traffic_director_health_check = stack.add(" in run.out
-    assert "health_check=traffic_director_health_check" in run.out
+    assert "health_check=dns_routing_health_check" in run.out
     assert "health_checks=[traffic_director_health_check]" in run.out
     assert "healthChecks/" not in run.out
 
@@ -183,7 +183,7 @@ def test_zone_and_only_narrow_what_is_read(emu: Emulator, tmp_path: Path, mldns:
     # the health check is not in the stack: the routing policy names it by its path
     dns_only = mldns(*args, "--zone", "ml-dns-zone", "--only", "dns")
     assert (
-        'health_check="projects/my-project/global/healthChecks/traffic-director-health-check"'
+        'health_check="projects/my-project/global/healthChecks/dns-routing-health-check"'
         in dns_only.out
     )
     compute = mldns(*args, "--only", "compute")

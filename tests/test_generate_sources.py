@@ -275,6 +275,7 @@ def test_octodns_bad_input_gets_one_line(tmp_path: Path, mldns: Any) -> None:
 
 def tfstate(version: int = 4) -> dict[str, Any]:
     hc_url = "https://www.googleapis.com/compute/v1/projects/tf-proj/global/healthChecks/web-hc"
+    backend_url = hc_url.replace("web-hc", "backend-hc")
     return {
         "version": version,
         "terraform_version": "1.6.0",
@@ -286,9 +287,15 @@ def tfstate(version: int = 4) -> dict[str, Any]:
                  "http_health_check": [{"port": 8080, "request_path": "/healthz"}],
                  "source_regions": ["us-central1", "europe-west4", "asia-east1"],
                  "self_link": hc_url}}]},
+            {"mode": "managed", "type": "google_compute_health_check", "name": "backend",
+             "instances": [{"attributes": {
+                 "name": "backend-hc", "project": "tf-proj", "check_interval_sec": 5,
+                 "timeout_sec": 5, "healthy_threshold": 2, "unhealthy_threshold": 2,
+                 "http_health_check": [{"port": 8080, "request_path": "/healthz"}],
+                 "self_link": backend_url}}]},
             {"mode": "managed", "type": "google_compute_backend_service", "name": "web",
              "instances": [{"attributes": {
-                 "name": "web-backend", "project": "tf-proj", "health_checks": [hc_url],
+                 "name": "web-backend", "project": "tf-proj", "health_checks": [backend_url],
                  "protocol": "HTTP", "port_name": "http", "timeout_sec": 30,
                  "load_balancing_scheme": "EXTERNAL", "backend": []}}]},
             {"mode": "managed", "type": "google_dns_managed_zone", "name": "prod",
@@ -357,7 +364,7 @@ def test_terraform_state_becomes_a_stack_that_applies(
     assert "google_storage_bucket.logs: Terraform type google_storage_bucket" in run.err
     text = out.read_text()
     assert 'mldns.Stack("tf-proj", project="tf-proj")' in text
-    assert "health_check=web_hc" in text and "health_checks=[web_hc]" in text
+    assert "health_check=web_hc" in text and "health_checks=[backend_hc]" in text
     assert "dnssec=True" in text and "iam.ProjectIamBinding(" in text
     assert "iam.ProjectIamMember(" in text
     assert 'forwarding=["10.9.0.53", dns.NameServer(ip="192.0.2.53", private=True)]' in text

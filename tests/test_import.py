@@ -39,6 +39,7 @@ def test_import_records_every_kind_without_a_write(
             "projects/my-project/managedZones/ml-dns-zone/rrsets/mlworkloads.example.com./A",
         ),
         ("compute.HealthCheck.traffic-director-health-check", "traffic-director-health-check"),
+        ("compute.HealthCheck.dns-routing-health-check", "dns-routing-health-check"),
         (
             "compute.BackendService.traffic-director-backend-service",
             "https://www.googleapis.com/compute/v1/projects/my-project/global/backendServices/traffic-director-backend-service",
@@ -57,7 +58,7 @@ def test_import_records_every_kind_without_a_write(
     listed = mldns(
         "state", "list", "--state-dir", str(tmp_path / "state"), "--stack", "seed-000-geo-routing"
     )
-    assert len(listed.out.split()) == 4
+    assert len(listed.out.split()) == 5
     plan = workspace(SEED, emu, tmp_path / "state").plan()
     assert not plan.has_changes, [(a.address, a.op) for a in plan.actions]
 

@@ -341,7 +341,10 @@ def test_failover_trickle_is_a_fraction(trickle: Any) -> None:
         lambda: record(
             rrdatas=None,
             routing=dns.Failover(
-                primary=["10.0.0.1"], backup={"us": ["10.0.0.2"]}, trickle=trickle, health_check=HC
+                primary=["10.0.0.1"],
+                backup={"us-central1": ["10.0.0.2"]},
+                trickle=trickle,
+                health_check=HC,
             ),
         ),
         REC,
@@ -494,3 +497,32 @@ def test_cname_cannot_sit_at_the_apex() -> None:
         "type",
         "apex",
     )
+
+
+@pytest.mark.parametrize(
+    ("routing", "field"),
+    [
+        (lambda: dns.Geo({"us-centrl1": ["203.0.113.1"]}), "routing"),
+        (
+            lambda: dns.Failover(
+                primary=["203.0.113.1"],
+                backup={"europe-wst4": ["203.0.113.2"]},
+                health_check="projects/p/global/healthChecks/hc",
+            ),
+            "routing.backup",
+        ),
+    ],
+)
+def test_routing_regions_are_google_cloud_regions(routing: Any, field: str) -> None:
+    zone = dns.ManagedZone(name="z", dns_name="z.example.com.")
+    with pytest.raises(ValidationError) as info:
+        dns.RecordSet(zone=zone, name="a", type="A", routing=routing())
+    assert info.value.field == field
+    assert "is not a Google Cloud region; did you mean" in str(info.value)
+
+
+def test_internal_load_balancer_region_is_checked() -> None:
+    with pytest.raises(ValidationError, match="did you mean us-central1"):
+        dns.InternalLoadBalancer(
+            ip="10.0.0.1", port=80, network="n", project="p", region="us-centrl1"
+        )

@@ -71,20 +71,22 @@ def test_seed_000_geo_routing(emu, tmp_path) -> None:
         ("dns.ManagedZone.ml-dns-zone", "create"),
         ("dns.RecordSet.ml-dns-zone/mlworkloads.example.com./A", "create"),
         ("compute.HealthCheck.traffic-director-health-check", "create"),
+        ("compute.HealthCheck.dns-routing-health-check", "create"),
         ("compute.BackendService.traffic-director-backend-service", "create"),
     }
     result = ws.apply()
     assert result.outputs == {"dns_name": "mlworkloads.example.com."}
 
     compute = google(emu, "compute", "v1", "/compute/v1/")
-    hc = compute.healthChecks().get(project=PROJECT, healthCheck="traffic-director-health-check")
+    hc = compute.healthChecks().get(project=PROJECT, healthCheck="dns-routing-health-check")
     hc = hc.execute()
     assert hc["checkIntervalSec"] == 30 and len(hc["sourceRegions"]) == 3
     assert hc["httpHealthCheck"]["requestPath"] == "/health-check"
     bs = compute.backendServices().get(
         project=PROJECT, backendService="traffic-director-backend-service"
     )
-    assert bs.execute()["healthChecks"] == [f"{COMPUTE}/healthChecks/{hc['name']}"]
+    backend_hc = f"{COMPUTE}/healthChecks/traffic-director-health-check"
+    assert bs.execute()["healthChecks"] == [backend_hc]
     record = record_sets(emu, "ml-dns-zone")[("mlworkloads.example.com.", "A")]
     assert "rrdatas" not in record
     policy = record["routingPolicy"]
@@ -96,7 +98,7 @@ def test_seed_000_geo_routing(emu, tmp_path) -> None:
     fresh = make_workspace(load_stack(SEED_000), emu, tmp_path)
     assert not fresh.plan().has_changes
     assert (
-        fresh.clients.stats.calls == 4
+        fresh.clients.stats.calls == 5
     )  # one get per Compute resource, the zone, its record set list
 
     ws.destroy()

@@ -10,7 +10,9 @@ answers only with healthy ones. Health checks used by Cloud DNS must name exactl
 regions and probe at most every 30 seconds, hence `check_interval_sec=30`.
 
 The backend service stays, as in the seed: it is what a load balancer in front of the training
-fleet would use, with the same health check.
+fleet would use. It needs a health check of its own: Compute refuses a health check with source
+regions on a backend service (its documentation of `sourceRegions` says so), so the seed's one
+health check becomes two, one for DNS routing and one for the backend service.
 """
 
 import mldns
@@ -27,9 +29,9 @@ zone = stack.add(
         description="Managed DNS zone for ML training workloads",
     )
 )
-hc = stack.add(
+dns_hc = stack.add(
     compute.HealthCheck(
-        name="traffic-director-health-check",
+        name="dns-routing-health-check",
         type="HTTP",
         port=80,
         request_path="/health-check",
@@ -38,10 +40,20 @@ hc = stack.add(
         source_regions=["us-central1", "europe-west4", "asia-southeast1"],
     )
 )
+backend_hc = stack.add(
+    compute.HealthCheck(
+        name="traffic-director-health-check",
+        type="HTTP",
+        port=80,
+        request_path="/health-check",
+        check_interval_sec=5,
+        timeout_sec=5,
+    )
+)
 stack.add(
     compute.BackendService(
         name="traffic-director-backend-service",
-        health_checks=[hc],
+        health_checks=[backend_hc],
         load_balancing_scheme="EXTERNAL",
         backends=[
             compute.Backend(group=f"projects/{PROJECT}/zones/us-central1-a/instanceGroups/trainers")
@@ -60,7 +72,7 @@ stack.add(
                 "europe-west4": ["203.0.113.20"],
                 "asia-southeast1": ["203.0.113.30"],
             },
-            health_check=hc,
+            health_check=dns_hc,
         ),
     )
 )

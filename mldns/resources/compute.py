@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import attrs
 
 from mldns.kinds import register
+from mldns.regions import region_problem
 from mldns.resources.base import (
     GCE_NAME,
     Resource,
@@ -46,11 +47,12 @@ class HealthCheck(Resource):
         port: The port probed.
         request_path: The path probed (not for TCP).
         host: The Host header sent (not for TCP).
-        check_interval_sec: Seconds between probes (at most 30 for Cloud DNS).
+        check_interval_sec: Seconds between probes (at least 30 with source_regions).
         timeout_sec: Seconds a probe may take.
         healthy_threshold: Successes before a target counts as healthy.
         unhealthy_threshold: Failures before a target counts as unhealthy.
-        source_regions: Exactly three regions to probe from, as Cloud DNS requires.
+        source_regions: Exactly three regions to probe from, as Cloud DNS requires; such a
+            health check serves Cloud DNS routing only, never a backend service.
         protect: Refuse to delete or replace the health check.
 
     Example:
@@ -80,8 +82,8 @@ class HealthCheck(Resource):
     request_path: str = attrs.field(
         default="/",
         validator=check(
-            lambda v: is_str(v) and v.startswith("/"),
-            "must be a path starting with '/', got {value!r}",
+            lambda v: is_str(v) and v.startswith("/") and v.isprintable() and " " not in v,
+            "must be a path starting with '/', without spaces (RFC 3986), got {value!r}",
         ),
     )
     host: str | None = attrs.field(
@@ -119,6 +121,10 @@ class HealthCheck(Resource):
                 )
             if self.check_interval_sec < 30:
                 fail(self, "check_interval_sec", "must be at least 30 when source_regions is set")
+            for region in self.source_regions:
+                problem = region_problem(region)
+                if problem:
+                    fail(self, "source_regions", problem)
 
     @property
     def key(self) -> str:
@@ -132,8 +138,8 @@ class Backend:
     Args:
         group: The instance group's URL or path ("projects/P/zones/Z/instanceGroups/G").
         balancing_mode: "UTILIZATION", "RATE" or "CONNECTION".
-        capacity_scaler: Share of the group's capacity to use (0 to 1).
-        max_utilization: Target utilisation for "UTILIZATION" (0 to 1), or None.
+        capacity_scaler: Share of the group's capacity to use: 0 (drained) or 0.1 to 1.
+        max_utilization: Target utilisation (0 to 1) for "UTILIZATION" only, or None.
 
     Example:
         compute.Backend(group="projects/my-project/zones/us-central1-a/instanceGroups/trainers")
@@ -152,7 +158,8 @@ class Backend:
     capacity_scaler: float = attrs.field(
         default=1.0,
         validator=check(
-            lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "must be from 0.0 to 1.0"
+            lambda v: isinstance(v, (int, float)) and (v == 0 or 0.1 <= v <= 1),
+            "must be 0.0 or from 0.1 to 1.0 (Compute's range), got {value!r}",
         ),
     )
     max_utilization: float | None = attrs.field(
@@ -162,6 +169,15 @@ class Backend:
             "must be from 0.0 to 1.0 or None",
         ),
     )
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_utilization is not None and self.balancing_mode != "UTILIZATION":
+            fail(
+                self,
+                "max_utilization",
+                f"applies to the UTILIZATION balancing mode only, not {self.balancing_mode} "
+                "(Compute ignores it there)",
+            )
 
 
 @attrs.frozen(eq=False)
@@ -227,6 +243,18 @@ class BackendService(Resource):
             fail(
                 self, "health_checks", "must be compute.HealthCheck resources or health check URLs"
             )
+        for hc in hcs:
+            if isinstance(hc, HealthCheck) and hc.source_regions is not None:
+                fail(
+                    self,
+                    "health_checks",
+                    f"{hc.address} has source_regions, which Compute allows only for health "
+                    "checks that serve Cloud DNS routing, never a backend service; give the "
+                    "backend service a health check of its own without source_regions",
+                )
+        drained = [b for b in self.backends if b.capacity_scaler == 0]
+        if drained and len(self.backends) == 1:
+            fail(self, "backends", "the only backend cannot have capacity_scaler 0 (drained)")
 
     @property
     def key(self) -> str:

@@ -11,6 +11,7 @@ import attrs
 
 from mldns.errors import ValidationError
 from mldns.kinds import register
+from mldns.regions import region_problem
 from mldns.resources import rdata
 from mldns.resources.base import (
     GCE_NAME,
@@ -358,6 +359,12 @@ class Policy(Resource):
         return frozenset(map(_network_path, self.networks))
 
 
+def _check_region(instance: Any, field: str, value: Any) -> None:
+    problem = region_problem(value) if is_str(value) else f"must be a region name, got {value!r}"
+    if problem:
+        fail(instance, field, problem)
+
+
 @attrs.frozen
 class InternalLoadBalancer:
     """A private-zone routing target: an internal load balancer's forwarding rule.
@@ -389,7 +396,9 @@ class InternalLoadBalancer:
         validator=check(lambda v: is_str(v) and v, "must be a VPC network URL or path")
     )
     project: str = attrs.field(validator=check(lambda v: is_str(v) and v, "must be a project id"))
-    region: str = attrs.field(validator=check(lambda v: is_str(v) and v, "must be a region"))
+    region: str = attrs.field(
+        validator=lambda obj, attr, value: _check_region(obj, attr.name, value)
+    )
     protocol: str = attrs.field(
         default="tcp", validator=check(lambda v: v in ("tcp", "udp"), "must be 'tcp' or 'udp'")
     )
@@ -704,6 +713,8 @@ class RecordSet(Resource):
         duplicates = sorted({r for r in regions if regions.count(r) > 1})
         if duplicates:
             fail(self, field, f"regions must be unique, {', '.join(duplicates)} repeats")
+        for region in regions:
+            _check_region(self, field, region)
         for _, targets in items:
             self._check_targets(field, targets)
 

@@ -36,8 +36,19 @@ def build(seed: int, size: int, variant: int) -> mldns.Stack:
             healthy_threshold=2 + variant % 2,
         )
     )
+    # A backend service cannot use a health check with source regions: it has its own.
+    backend_hc = stack.add(
+        compute.HealthCheck(
+            name="workers-backend-hc",
+            port=8080,
+            request_path="/healthz",
+            healthy_threshold=2 + variant % 2,
+        )
+    )
     stack.add(
-        compute.BackendService(name="workers", health_checks=[hc], timeout_sec=30 + variant % 3)
+        compute.BackendService(
+            name="workers", health_checks=[backend_hc], timeout_sec=30 + variant % 3
+        )
     )
     names = [f"worker-{i}" for i in range(int(size * 1.1))]
     chosen = sorted(rng.sample(names, size - 3))
