@@ -3,32 +3,28 @@
 A unit is what one provider does in one go (a zone with its record sets; all IAM edits of a project;
 one Compute resource). Units run when the units they depend on have finished; when one fails, what
 depends on it is skipped and everything else still runs. State is committed after every call and
-written behind the calls by a thread of its own.
+written behind the calls by the state writer (state_writer.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import graphlib
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import attrs
 
 from mldns.clients import Clients
-from mldns.errors import Interrupted, MldnsError, StateError, UnsafePlanError
-from mldns.journal import patch_rows
+from mldns.errors import Interrupted, MldnsError, UnsafePlanError
 from mldns.plan import Action, Plan
 from mldns.progress import Progress
 from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
-from mldns.state import LocalStateStore, State
-
-# Seconds the state writer lets pass between a commit and the write that records it.
-WRITE_GRACE = 0.005
+from mldns.state import State
+from mldns.state_store import StateStore
+from mldns.state_writer import StateWriter
 
 
 @attrs.frozen
@@ -55,6 +51,7 @@ class ApplyResult:
     causes: dict[str, str] = attrs.field(factory=dict)  # a failed unit's reason, when told apart
     calls: int = 0
     retries: int = 0
+    state_writes: int = 0  # whole writes of the state (a paced store's count per apply)
 
     @property
     def ok(self) -> bool:
@@ -100,7 +97,7 @@ class Applier:
 
     def __init__(
         self,
-        store: LocalStateStore,
+        store: StateStore,
         state: State,
         clients: Clients,
         *,
@@ -116,105 +113,13 @@ class Applier:
         self.adopt = adopt
         self.log = log
         self.progress = progress or Progress()
-        # Guards state, the generation counters and the writer's failure.
-        self._changed = threading.Condition()
-        self._generation = self._written = 0
-        self._dirty: set[str] = set()  # addresses committed since the last write began
-        self._rows: dict[str, dict[str, Any]] = {}  # and tables' rows, where only rows changed
-        self._closing = False
-        self._closed = threading.Event()  # set with _closing: cuts the writer's grace short
-        self._failure: StateError | None = None
+        self.writer = StateWriter(store, state)
         self.recorded: set[str] = set()
 
     def commit(self, changes: Mapping[str, dict[str, Any] | RowChanges | None]) -> None:
-        """Record finished work in state; the writer puts it on disk behind the caller.
-
-        A call never waits for the disk: the next Change goes out while the state holding the
-        previous one is written, and commits that arrive during a write, or in the moment before
-        it, share it. A crash can thus lose at most the work of calls still in flight, which the
-        next plan finds live and reconciles, as it would after a crash between a call and its
-        write.
-        """
-        with self._changed:
-            if self._failure is not None:
-                raise self._failure
-            if not changes:
-                return
-            resources = self.state.resources
-            self.recorded.update(changes)
-            for address, entry in changes.items():
-                if isinstance(entry, RowChanges):
-                    resources[address] = patch_rows(resources[address], entry.rows)
-                    self._rows.setdefault(address, {}).update(entry.rows)
-                    continue
-                if entry is None:
-                    resources.pop(address, None)
-                else:
-                    resources[address] = entry
-                self._dirty.add(address)
-                self._rows.pop(address, None)
-            self.state.serial += 1
-            self._generation += 1
-            self._changed.notify_all()
-
-    def _write_behind(self) -> None:
-        """The writer thread: records the newest state whenever it has moved on, in the journal
-        while the apply runs; when the apply ends, writes the state file whole (dropping the
-        journal), then stops."""
-        while True:
-            with self._changed:
-                while self._written >= self._generation and not self._closing:
-                    self._changed.wait()
-                if self._written >= self._generation and not self.store.journaling:
-                    return  # nothing new, and no journal to fold into the state file
-                closing = self._closing
-            if not closing:
-                # A moment's grace: the call that follows a commit goes out before the write
-                # competes with its preparation for the interpreter; later commits share it.
-                self._closed.wait(WRITE_GRACE)
-            with self._changed:
-                generation, closing = self._generation, self._closing
-                whole = closing or not self.store.can_append()
-                state = attrs.evolve(
-                    self.state, resources=dict(self.state.resources) if whole else {}
-                )
-                changed = {a: self.state.resources.get(a) for a in self._dirty}
-                rows = self._rows
-                self._dirty, self._rows = set(), {}
-            try:
-                if whole:
-                    changed.update((a, self.state.resources.get(a)) for a in rows)
-                    self.store.write(state, changed)
-                else:
-                    self.store.append(state, changed, rows)
-            except Exception as exc:  # a dead writer must stop the apply, never go unnoticed
-                reason = getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}"
-                with self._changed:
-                    self._failure = StateError(
-                        f"{self.store.path}: cannot write state ({reason}); "
-                        "the work done is live and the next plan reconciles it"
-                    )
-                return
-            with self._changed:
-                self._written = generation
-            if closing:
-                return
-
-    @contextlib.contextmanager
-    def _writer(self) -> Iterator[None]:
-        """Run the writer for the block; on the way out it writes what is left, then stops."""
-        thread = threading.Thread(target=self._write_behind, name="mldns-state", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._closing = True
-                self._closed.set()
-                self._changed.notify_all()
-            thread.join()
-        if self._failure is not None:
-            raise self._failure
+        """Record finished work in state (see StateWriter.commit)."""
+        self.writer.commit(changes)
+        self.recorded.update(changes)
 
     def run(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
         blocked = [a.address for a in plan.actions if a.needs_adopt and not self.adopt]
@@ -222,19 +127,17 @@ class Applier:
             raise UnsafePlanError(
                 f"{', '.join(blocked)} exist but differ from the declaration and are not managed yet; apply with --adopt to take them over"
             )
-        with self._writer():
+        writes = self.store.writes
+        with self.writer.running():
             self.progress.start(len(plan.actions))
             try:
                 result = self._run_phases(plan, providers)
             finally:
                 self.progress.close()
-            with self._changed:  # every unit has finished: nothing commits any more
-                result.outputs = resolve_outputs(plan.outputs, self.state)
-                if result.outputs != self.state.outputs:
-                    self.state.outputs = result.outputs
-                    self.state.serial += 1
-                    self._generation += 1
-                    self._changed.notify_all()
+            # Every unit has finished: nothing commits any more.
+            result.outputs = resolve_outputs(plan.outputs, self.state)
+            self.writer.set_outputs(result.outputs)
+        result.state_writes = self.store.writes - writes
         result.calls, result.retries = self.clients.stats.calls, self.clients.stats.retries
         return result
 

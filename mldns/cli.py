@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from mldns import gcpause
+from mldns import backend, gcpause, transfer
 from mldns.clients import emulator_from_env
 from mldns.errors import Interrupted, MldnsError, PlanFileError, UsageError, one_line
 from mldns.plan import Plan, load_plan, save_plan
@@ -23,7 +23,8 @@ from mldns.progress import Lines, Live, Progress, complete
 from mldns.providers.base import UNMANAGED_NAMES
 from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
 from mldns.stack import load_stack
-from mldns.state import LocalStateStore, State, stacks_in
+from mldns.state import State
+from mldns.state_store import StateStore
 from mldns.target import Target, apply_command
 from mldns.workspace import (
     Workspace,
@@ -84,11 +85,14 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Start an in-process emulator whose cloud lives in STATE_DIR/local-cloud.json.",
         ),
         click.option(
+            "--backend",
+            metavar="URL",
+            help="Where the state lives: a directory or gs://BUCKET/PREFIX (or set MLDNS_BACKEND; default: state).",
+        ),
+        click.option(
             "--state-dir",
-            default="state",
-            show_default=True,
             type=click.Path(file_okay=False),
-            help="Where state files live.",
+            help="The state directory: --backend's older name.",
         ),
         click.option(
             "--timeout",
@@ -171,16 +175,19 @@ def _workspace(
     name = stack.name if stack is not None else stack_name
     if name is None:
         raise UsageError("give a stack file")
+    url = backend.resolve(opts["backend"], opts["state_dir"])
+    local_dir = opts["state_dir"] or (url if not backend.is_gcs(url) else backend.DEFAULT_BACKEND)
     with contextlib.ExitStack() as stack_ctx:
         emulator = opts["emulator"]
         if opts["local"]:
-            emulator = stack_ctx.enter_context(local_emulator(opts["state_dir"]))
+            emulator = stack_ctx.enter_context(local_emulator(local_dir))
         project = resolve_project(opts["project"], stack, bool(opts["local"] or emulator))
         yield Workspace(
             stack_name=name,
             project=project,
             stack=stack,
-            state_dir=opts["state_dir"],
+            state_dir=local_dir,
+            backend=url,
             emulator=emulator_from_env(emulator),
             local=bool(opts["local"]),
             timeout=opts["timeout"],
@@ -379,13 +386,15 @@ def _progress(quiet: bool) -> Progress:
     return Lines(click.echo)
 
 
-def _report(result: Any) -> None:
+def _report(result: Any, ws: Workspace) -> None:
     if not result.done:
         click.echo(f"No changes to apply; {result.calls} API calls, {result.retries} retried.")
     else:
         click.echo(complete(result.applied, result.calls, result.retries))
     for name, value in result.outputs.items():
         click.echo(f"  {name} = {json.dumps(value)}")
+    if backend.is_gcs(ws.store.location):
+        click.echo(f"The state object was written {result.state_writes} times.", err=True)
 
 
 def _check_saved_plan(saved: Plan, plan_file: str, opts: dict[str, Any]) -> None:
@@ -393,17 +402,16 @@ def _check_saved_plan(saved: Plan, plan_file: str, opts: dict[str, Any]) -> None
     and before anything (a local cloud, a state directory) is started or created."""
     if opts["local"] and opts["emulator"]:
         raise UsageError("--local and --emulator contradict each other: choose one")
-    here = Target.of(
-        local=opts["local"],
-        emulator=emulator_from_env(opts["emulator"]),
-        state_dir=opts["state_dir"],
-    )
+    url = backend.resolve(opts["backend"], opts["state_dir"])
+    emulator = emulator_from_env(opts["emulator"])
+    here = Target.of(local=opts["local"], emulator=emulator, state_dir=url)
     check_target(saved, here, plan_file)
     if opts["project"] and opts["project"] != saved.project:
         raise PlanFileError(
             f"{plan_file} was made for project {saved.project}, not {opts['project']}; plan again"
         )
-    check_fresh(saved, LocalStateStore(opts["state_dir"], saved.stack).read(), opts["state_dir"])
+    store = backend.open_store(url, saved.stack, emulator)
+    check_fresh(saved, store.read(), url)
 
 
 def _is_plan_file(path: str) -> bool:
@@ -442,12 +450,12 @@ def apply(
             ws.progress = _progress(quiet)
             if not quiet:
                 click.echo(render_text(saved, color=_color()))
-            _report(ws.apply(saved, adopt=adopt, allow_destructive=allow_destructive))
+            _report(ws.apply(saved, adopt=adopt, allow_destructive=allow_destructive), ws)
         return
     with _workspace(target, opts) as ws:
         ws.progress = _progress(quiet)
         confirm = _confirm(auto_approve, quiet)
-        _report(ws.apply(adopt=adopt, allow_destructive=allow_destructive, confirm=confirm))
+        _report(ws.apply(adopt=adopt, allow_destructive=allow_destructive, confirm=confirm), ws)
 
 
 @cli.command()
@@ -474,48 +482,69 @@ def destroy(stack_file: str, auto_approve: bool, quiet: bool, **opts: Any) -> No
     click.echo(f"Destroy complete: {destroyed} resources destroyed; {calls}")
 
 
-def _state_store(state_dir: str, stack: str | None) -> LocalStateStore:
-    names = stacks_in(state_dir)
+def _state_store(where: dict[str, Any], stack: str | None) -> StateStore:
+    url = backend.resolve(where["backend"], where["state_dir"])
+    emulator = emulator_from_env(where["emulator"])
     if stack is None:
+        names = backend.stacks(url, emulator)
         if len(names) != 1:
             choice = ", ".join(names) or "none"
             raise UsageError(
-                f"{state_dir} holds state for {len(names)} stacks ({choice}): pick one with --stack"
+                f"{url} holds state for {len(names)} stacks ({choice}): pick one with --stack"
             )
         stack = names[0]
-    return LocalStateStore(state_dir, stack)
+    return backend.open_store(url, stack, emulator)
 
 
-def _read_state(state_dir: str, stack: str | None) -> tuple[LocalStateStore, State]:
-    store = _state_store(state_dir, stack)
+def _read_state(where: dict[str, Any], stack: str | None) -> tuple[StateStore, State]:
+    store = _state_store(where, stack)
     state = store.read()
     if state is None:
-        raise UsageError(f"no state for stack {store.stack} in {state_dir}")
+        raise UsageError(f"no state for stack {store.stack} at {store.location}")
     return store, state
 
 
-state_dir_option = click.option(
-    "--state-dir", default="state", show_default=True, type=click.Path(file_okay=False)
-)
-stack_option = click.option(
-    "--stack", "stack_name", help="Which stack's state (needed when the state dir holds several)."
-)
+def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Where the state is, for commands that touch the state alone."""
+    options = [
+        click.option("--backend", metavar="URL", help="A directory or gs://BUCKET/PREFIX."),
+        click.option(
+            "--state-dir", type=click.Path(file_okay=False), help="--backend's older name."
+        ),
+        click.option(
+            "--emulator",
+            metavar="HOST:PORT",
+            help="Reach gs:// state in an mldns emulator (or set MLDNS_EMULATOR_HOST).",
+        ),
+        click.option(
+            "--stack",
+            "stack_name",
+            help="Which stack's state (needed when the backend holds several).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _where(opts: dict[str, Any]) -> dict[str, Any]:
+    return {k: opts.pop(k) for k in ("backend", "state_dir", "emulator")}
 
 
 @cli.command()
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True)
-@state_dir_option
-@stack_option
-def output(name: str | None, as_json: bool, state_dir: str, stack_name: str | None) -> None:
+@backend_options
+def output(name: str | None, as_json: bool, stack_name: str | None, **opts: Any) -> None:
     """Print the stack's outputs, from the state alone.
 
     \b
     Examples:
       mldns output
       mldns output name_servers --json
+      mldns output --backend gs://acme-mldns-state/prod --stack training-dns
     """
-    _, state = _read_state(state_dir, stack_name)
+    _, state = _read_state(_where(opts), stack_name)
     outputs = state.outputs
     if name is not None:
         if name not in outputs:
@@ -534,62 +563,63 @@ def output(name: str | None, as_json: bool, state_dir: str, stack_name: str | No
 
 @cli.group()
 def state() -> None:
-    """Inspect or edit the state (no cloud calls).
+    """Inspect, edit or move the state (no cloud calls but the state's own).
 
     \b
     Examples:
       mldns state list
       mldns state show dns.ManagedZone.ml-zone --stack training-dns
+      mldns state migrate --to gs://acme-mldns-state/prod
     """
 
 
 @state.command("list")
-@state_dir_option
-@stack_option
-def state_list(state_dir: str, stack_name: str | None) -> None:
+@backend_options
+def state_list(stack_name: str | None, **opts: Any) -> None:
     """List managed resource addresses.
 
     \b
     Example:
       mldns state list --state-dir state
     """
-    _, current = _read_state(state_dir, stack_name)
+    _, current = _read_state(_where(opts), stack_name)
     for address in sorted(current.resources):
         click.echo(address)
 
 
 @state.command("show")
 @click.argument("address")
-@state_dir_option
-@stack_option
-def state_show(address: str, state_dir: str, stack_name: str | None) -> None:
+@backend_options
+def state_show(address: str, stack_name: str | None, **opts: Any) -> None:
     """Show one resource as recorded.
 
     \b
     Example:
       mldns state show 'dns.RecordSet.ml-zone/coordinator.ml.example.com./A'
     """
-    _, current = _read_state(state_dir, stack_name)
+    _, current = _read_state(_where(opts), stack_name)
     if address not in current.resources:
         raise UsageError(f"{address} is not in the state")
     click.echo(json.dumps(current.resources[address], indent=2, sort_keys=True))
 
 
-@state.command("rm")
-@click.argument("address")
-@state_dir_option
-@stack_option
-@click.option(
+lock_timeout_option = click.option(
     "--lock-timeout", default=0.0, type=Duration(), help="How long to wait for the state lock."
 )
-def state_rm(address: str, state_dir: str, stack_name: str | None, lock_timeout: float) -> None:
+
+
+@state.command("rm")
+@click.argument("address")
+@backend_options
+@lock_timeout_option
+def state_rm(address: str, stack_name: str | None, lock_timeout: float, **opts: Any) -> None:
     """Forget a resource without deleting it from the cloud.
 
     \b
     Example:
       mldns state rm 'dns.RecordSet.ml-zone/legacy.ml.example.com./A'
     """
-    store = _state_store(state_dir, stack_name)
+    store = _state_store(_where(opts), stack_name)
     with store.lock("state rm", timeout=lock_timeout):
         current = store.read()
         if current is None or address not in current.resources:
@@ -601,20 +631,58 @@ def state_rm(address: str, state_dir: str, stack_name: str | None, lock_timeout:
 
 
 @state.command("unlock")
-@state_dir_option
-@stack_option
-def state_unlock(state_dir: str, stack_name: str | None) -> None:
-    """Clear a lock left behind by a run that died.
+@backend_options
+@click.option("--force", is_flag=True, help="Remove the lock even if live or not mldns's.")
+def state_unlock(stack_name: str | None, force: bool, **opts: Any) -> None:
+    """Clear a lock left behind by a run that died (a live one only with --force).
 
     \b
     Example:
       mldns state unlock --stack training-dns
     """
-    store = _state_store(state_dir, stack_name)
-    holder = store.unlock()
+    store = _state_store(_where(opts), stack_name)
+    holder = store.unlock(force=force)
     click.echo(
-        f"Unlocked {store.path}"
+        f"Unlocked {store.location}"
         + (f" (was held by {holder.describe()})" if holder else " (no holder was recorded)")
+    )
+
+
+@state.command("pull")
+@backend_options
+def state_pull(stack_name: str | None, **opts: Any) -> None:
+    """Print the state as stored."""
+    store, current = _read_state(_where(opts), stack_name)
+    click.echo(b"".join(store.encode(current)).decode(), nl=False)
+
+
+@state.command("push")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@backend_options
+@lock_timeout_option
+@click.option("--force", is_flag=True, help="Write even a different lineage or an older serial.")
+def state_push(
+    file: str, stack_name: str | None, lock_timeout: float, force: bool, **opts: Any
+) -> None:
+    """Write FILE as the stack's state, under the lock."""
+    pushed = transfer.load_file(file)
+    store = _state_store(_where(opts), stack_name or pushed.stack)
+    transfer.push(store, pushed, force=force, lock_timeout=lock_timeout)
+    click.echo(f"Pushed {file} to {store.location} (serial {pushed.serial}).")
+
+
+@state.command("migrate")
+@click.option("--to", "target", required=True, metavar="URL", help="The backend to move to.")
+@backend_options
+@lock_timeout_option
+def state_migrate(target: str, stack_name: str | None, lock_timeout: float, **opts: Any) -> None:
+    """Move a stack's state to another backend (local <-> gs://), refusing another lineage."""
+    where = _where(opts)
+    source = _state_store(where, stack_name)
+    destination = backend.open_store(target, source.stack, emulator_from_env(where["emulator"]))
+    moved = transfer.migrate(source, destination, lock_timeout=lock_timeout)
+    click.echo(
+        f"Moved stack {source.stack} (serial {moved.serial}) from {source.location} to {destination.location}; point --backend at {target} from now on."
     )
 
 

@@ -77,3 +77,7 @@ class Interrupted(MldnsError):
 
 class UsageError(MldnsError):
     """Options that contradict each other or make no sense together."""
+
+
+class LockLostError(LockError):
+    """Another run took the state lock over (this one was paused past its lease): stop writing."""

@@ -31,7 +31,9 @@ class Target:
 
     @classmethod
     def of(cls, *, local: bool, emulator: str | None, state_dir: str | os.PathLike[str]) -> Target:
-        where = str(Path(state_dir).resolve())
+        where = str(state_dir)
+        if not where.startswith("gs://"):
+            where = str(Path(state_dir).resolve())
         if local:
             return cls("local", "", where)
         if emulator:
@@ -48,6 +50,8 @@ class Target:
         """The options that point a command at this target, as a user would type them."""
         flags = {"local": ["--local"], "emulator": ["--emulator", self.endpoint], "google": []}
         shown = _shown(self.state_dir)
+        if shown.startswith("gs://"):
+            return [*flags[self.cloud], "--backend", shown]
         if shown != DEFAULT_STATE_DIR:
             return [*flags[self.cloud], "--state-dir", shown]
         return flags[self.cloud]

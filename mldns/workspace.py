@@ -12,6 +12,7 @@ import attrs
 
 from mldns import outcome
 from mldns.apply import Applier, ApplyResult
+from mldns.backend import open_store
 from mldns.clients import Clients, emulator_from_env
 from mldns.errors import (
     ApplyError,
@@ -27,7 +28,9 @@ from mldns.plan import Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
 from mldns.providers.registry import build_providers
-from mldns.state import LocalStateStore, LockInfo, State
+from mldns.state import State
+from mldns.state_lock import LockInfo
+from mldns.state_store import StateStore
 from mldns.target import Target, apply_command
 
 if TYPE_CHECKING:  # a Stack builds workspaces for its notebook methods
@@ -95,12 +98,14 @@ def check_fresh(plan: Plan, state: State | None, state_dir: str) -> None:
 
 @attrs.define
 class Workspace:
-    """Plan and apply one stack against one project; the state lives in `state_dir`."""
+    """Plan and apply one stack against one project; the state lives at `backend` (a directory
+    or gs://BUCKET/PREFIX; `state_dir` is its older name)."""
 
     stack_name: str
     project: str
     stack: Stack | None = None
     state_dir: str = "state"
+    backend: str | None = None
     emulator: str | None = None
     local: bool = False  # the emulator is the local cloud kept in the state directory
     lock_plans: bool = True  # a plan reads under the state lock, as Terraform's does
@@ -111,7 +116,8 @@ class Workspace:
     interruptible: bool = False  # Ctrl-C stops an apply gracefully (the CLI's main thread)
     progress: Progress | None = None  # told of each unit of work as an apply runs
     _clients: Clients | None = None
-    _store: LocalStateStore | None = None
+    _store: StateStore | None = None
+    _store_key: tuple[str, str] | None = None
 
     @classmethod
     def for_stack(
@@ -120,34 +126,39 @@ class Workspace:
         *,
         project: str | None = None,
         emulator: str | None = None,
-        state_dir: str = "state",
+        state_dir: str | None = None,
+        backend: str | None = None,
         **options: Any,
     ) -> Workspace:
+        from mldns.backend import resolve
+
         return cls(
             stack_name=stack.name,
             project=resolve_project(project, stack, bool(emulator)),
             stack=stack,
-            state_dir=str(state_dir),
+            state_dir=str(state_dir or "state"),
+            backend=resolve(backend, str(state_dir) if state_dir else None),
             emulator=emulator_from_env(emulator),
             **options,
         )
 
     @property
-    def store(self) -> LocalStateStore:
+    def store(self) -> StateStore:
         """One store for the workspace: the state an apply reads under the lock is the one its
         writes build on."""
+        key = (self.backend or self.state_dir, self.stack_name)
         store = self._store
-        if store is None or (store.directory, store.stack) != (
-            Path(self.state_dir),
-            self.stack_name,
-        ):
-            store = self._store = LocalStateStore(self.state_dir, self.stack_name)
+        if store is None or self._store_key != key:
+            store = self._store = open_store(key[0], self.stack_name, self.emulator)
+            self._store_key = key
         return store
 
     @property
     def target(self) -> Target:
         """Where this workspace plans and applies: its cloud and its state directory."""
-        return Target.of(local=self.local, emulator=self.emulator, state_dir=self.state_dir)
+        return Target.of(
+            local=self.local, emulator=self.emulator, state_dir=self.backend or self.state_dir
+        )
 
     @property
     def clients(self) -> Clients:
@@ -164,7 +175,7 @@ class Workspace:
         The state lock is held while it reads (unless `lock_plans` is off), so a plan made during
         an apply names that apply instead of showing its half-done work as changes. With no
         state directory there is nothing to lock, and none is created."""
-        if not self.lock_plans or not self.store.directory.is_dir():
+        if not self.lock_plans or not self.store.lockable():
             return self._plan(self.store.read(), destroy)
         with self.store.lock("plan", timeout=self.lock_timeout, on_stale=self._report_stale):
             return self._plan(self.store.read(), destroy)
@@ -194,7 +205,7 @@ class Workspace:
         check_target(plan, self.target)
         with self.store.lock("apply", timeout=self.lock_timeout, on_stale=self._report_stale):
             state = self.store.read()
-            check_fresh(plan, state, self.state_dir)
+            check_fresh(plan, state, self.backend or self.state_dir)
             return self._run(plan, state or State(stack=self.stack_name), adopt, allow_destructive)
 
     @paused_gc()
@@ -226,7 +237,9 @@ class Workspace:
         """Delete what the state records; with no state there is nothing to go on, and a wrong
         directory or stack name must not pass for an empty cloud."""
         if self.store.read() is None:
-            raise UsageError(f"no state for stack {self.stack_name} in {self.state_dir}")
+            raise UsageError(
+                f"no state for stack {self.stack_name} in {self.backend or self.state_dir}"
+            )
         return self.apply(destroy=True, allow_destructive=True, confirm=confirm)
 
     def _run(self, plan: Plan, state: State, adopt: bool, allow_destructive: bool) -> ApplyResult:

@@ -1,0 +1,44 @@
+"""Where a stack's state lives: a backend URL, a local directory or `gs://BUCKET/PREFIX`."""
+
+from __future__ import annotations
+
+import os
+
+from mldns.state_local import LocalStateStore, stacks_in
+from mldns.state_store import StateStore
+
+BACKEND_ENV = "MLDNS_BACKEND"
+DEFAULT_BACKEND = "state"
+
+
+def resolve(backend: str | None, state_dir: str | None = None) -> str:
+    """The backend URL: --backend, else --state-dir (its older name), else MLDNS_BACKEND, else
+    the directory `state`."""
+    from mldns.errors import UsageError
+
+    if backend and state_dir and backend != state_dir:
+        raise UsageError(f"--backend {backend} and --state-dir {state_dir} contradict each other")
+    return backend or state_dir or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND
+
+
+def is_gcs(url: str) -> bool:
+    return url.startswith("gs://")
+
+
+def open_store(url: str, stack: str, emulator: str | None = None) -> StateStore:
+    """The store of `stack` at `url`; Cloud Storage through the official client, pointed at the
+    emulator when there is one."""
+    if is_gcs(url):
+        from mldns.state_gcs import GcsStateStore, GcsUrl, storage_client
+
+        return GcsStateStore(GcsUrl.parse(url), stack, storage_client(emulator))
+    return LocalStateStore(url, stack)
+
+
+def stacks(url: str, emulator: str | None = None) -> list[str]:
+    """Names of the stacks that have a state at `url`."""
+    if is_gcs(url):
+        from mldns.state_gcs import GcsUrl, stacks_at, storage_client
+
+        return stacks_at(GcsUrl.parse(url), storage_client(emulator))
+    return stacks_in(url)

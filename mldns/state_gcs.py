@@ -1,0 +1,224 @@
+"""State in Cloud Storage: `gs://BUCKET/PREFIX/<stack>.json`, locked by `<stack>.lock` beside it.
+
+Invariants:
+- Fencing: every write of the state is conditional on the generation this process read or last
+  wrote (`ifGenerationMatch`; 0 when there was none). A 412 means another run wrote since, so this
+  one lost the lock: it stops and writes nothing more.
+- Retry-safe: the client retries uploads and deletes; a write that meets 412 after a retry checks
+  whether the object holds exactly what it sent (its own write, landed before the retry).
+- Paced: during an apply the state object is written at most once every `write_interval`
+  seconds (Cloud Storage takes about one write a second to one name); finished work in between
+  goes to a journal on this machine, replayed by a later read here if the object has not moved on.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+from google.api_core import exceptions as gexc
+
+from mldns.errors import LockLostError, StateError, UsageError
+from mldns.state_lock import Conflict, LeaseLock, LockInfo
+from mldns.state_store import StateStore
+
+JOURNAL_ENV = "MLDNS_JOURNAL_DIR"
+_OTEL_ENV = "DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA"
+
+
+@attrs.frozen
+class GcsUrl:
+    bucket: str
+    prefix: str  # "" or ending in "/"
+
+    @classmethod
+    def parse(cls, url: str) -> GcsUrl:
+        rest = url[len("gs://") :]
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise UsageError(f"backend {url}: names no bucket (expected gs://BUCKET/PREFIX)")
+        prefix = prefix.strip("/")
+        return cls(bucket, f"{prefix}/" if prefix else "")
+
+    def object_url(self, name: str) -> str:
+        return f"gs://{self.bucket}/{self.prefix}{name}"
+
+
+def storage_client(emulator: str | None, project: str | None = None) -> Any:
+    """google-cloud-storage's client: Application Default Credentials against Google; anonymous
+    against an emulator at host:port (as STORAGE_EMULATOR_HOST would set it)."""
+    from google.cloud import storage  # type: ignore[attr-defined]  # ships no types
+
+    os.environ.setdefault(_OTEL_ENV, "true")  # no background bucket read on every call
+    if emulator is None:
+        return storage.Client(project=project)
+    from google.auth.credentials import AnonymousCredentials
+
+    return storage.Client(
+        project=project or "mldns-local",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": f"http://{emulator}"},
+    )
+
+
+class GcsObject:
+    """One object, read and written on its generation (see `state_lock.ConditionalObject`)."""
+
+    def __init__(self, client: Any, url: GcsUrl, name: str) -> None:
+        self.bucket = client.bucket(url.bucket)
+        self.url = url
+        self.name = f"{url.prefix}{name}"
+        self.location = url.object_url(name)
+        self._bucket_seen = False
+
+    def read(self) -> tuple[bytes, int] | None:
+        blob = self.bucket.blob(self.name)
+        try:
+            data = blob.download_as_bytes()
+        except gexc.NotFound:
+            self._check_bucket()
+            return None
+        except gexc.GoogleAPICallError as exc:
+            raise StateError(f"{self.location}: cannot read ({_why(exc)})") from None
+        return data, int(blob.generation)
+
+    def write(self, data: bytes, if_generation_match: int) -> int:
+        blob = self.bucket.blob(self.name)
+        try:
+            blob.upload_from_string(
+                data, content_type="application/json", if_generation_match=if_generation_match
+            )
+        except gexc.PreconditionFailed:
+            landed = self._own_write(data, if_generation_match)
+            if landed is None:
+                raise Conflict(self.location) from None
+            return landed
+        except gexc.NotFound:
+            self._check_bucket()
+            raise StateError(f"{self.location}: cannot write (not found)") from None
+        except gexc.GoogleAPICallError as exc:
+            raise StateError(f"{self.location}: cannot write ({_why(exc)})") from None
+        return int(blob.generation)
+
+    def delete(self, if_generation_match: int) -> bool:
+        try:
+            self.bucket.blob(self.name).delete(if_generation_match=if_generation_match)
+        except gexc.NotFound:
+            return False  # gone already: a retried delete, or never there
+        except gexc.PreconditionFailed:
+            raise Conflict(self.location) from None
+        except gexc.GoogleAPICallError as exc:
+            raise StateError(f"{self.location}: cannot delete ({_why(exc)})") from None
+        return True
+
+    def _own_write(self, data: bytes, previous: int) -> int | None:
+        """The generation of our own write, if a retry found it had landed; else None."""
+        try:
+            blob = self.bucket.get_blob(self.name)
+        except gexc.GoogleAPICallError:
+            return None
+        digest = base64.b64encode(hashlib.md5(data).digest()).decode()
+        if blob is None or blob.md5_hash != digest or int(blob.generation) <= previous:
+            return None
+        return int(blob.generation)
+
+    def _check_bucket(self) -> None:
+        """A missing bucket is named, not mistaken for a missing object."""
+        if self._bucket_seen:
+            return
+        try:
+            exists = self.bucket.exists()
+        except gexc.Forbidden:
+            exists = True  # may not read the bucket's metadata; the objects' calls will tell
+        if not exists:
+            raise StateError(
+                f"gs://{self.url.bucket}: bucket does not exist; create it (with object versioning on) or fix the backend URL"
+            )
+        self._bucket_seen = True
+
+
+def _why(exc: gexc.GoogleAPICallError) -> str:
+    return f"{exc.code} {exc.message}".strip()
+
+
+def journal_dir() -> Path:
+    """Where journals of Cloud Storage states are kept on this machine."""
+    explicit = os.environ.get(JOURNAL_ENV)
+    if explicit:
+        return Path(explicit)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "mldns" / "journal"
+
+
+class GcsStateStore(StateStore):
+    """The state of one stack as an object in a bucket, fenced by its generation."""
+
+    write_interval: float | None = 1.0
+
+    def __init__(self, url: GcsUrl, stack: str, client: Any) -> None:
+        self.url = url
+        self.state_object = GcsObject(client, url, f"{stack}.json")
+        self.lock_object = GcsObject(client, url, f"{stack}.lock")
+        journal = journal_dir() / url.bucket / url.prefix / f"{stack}.json.journal"
+        super().__init__(stack, self.state_object.location, journal)
+        self._lease = LeaseLock(self.lock_object)
+        # The generation this process read or last wrote (0: none), what every write must match.
+        self._generation: int | None = None
+
+    def _load(self) -> bytes | None:
+        got = self.state_object.read()
+        if got is None:
+            self._generation = 0
+            return None
+        data, self._generation = got
+        return data
+
+    def persist(self, chunks: list[bytes]) -> None:
+        lost = self._lease.lost_to
+        if lost is not None:
+            raise self._lost(lost)
+        if self._generation is None:
+            if self._locked:
+                raise StateError(f"{self.location}: not read under the lock; nothing was written")
+            got = self.state_object.read()
+            self._generation = got[1] if got else 0
+        try:
+            self._generation = self.state_object.write(b"".join(chunks), self._generation)
+        except Conflict:
+            raise self._lost(self._lease.describe_holder()) from None
+
+    def _lost(self, holder: str) -> LockLostError:
+        return LockLostError(f"lost the state lock to {holder}; nothing more was written")
+
+    def holder(self) -> LockInfo | None:
+        found = self._lease.holder()
+        return found[0] if found else None
+
+    @contextlib.contextmanager
+    def lock(self, operation: str, timeout: float = 0, on_stale: Any = None) -> Iterator[None]:
+        """Hold the lease lock for a run; every write in it is fenced on the generation read."""
+        with self._lease.held(operation, timeout):
+            self._generation = None
+            with self._run():
+                yield
+
+    def unlock(self, force: bool = False) -> LockInfo | None:
+        return self._lease.unlock(force)
+
+
+def stacks_at(url: GcsUrl, client: Any) -> list[str]:
+    """Names of the stacks with a state object under the URL's prefix."""
+    try:
+        blobs = client.list_blobs(url.bucket, prefix=url.prefix)
+        names = [b.name[len(url.prefix) :] for b in blobs]
+    except gexc.NotFound:
+        raise StateError(f"gs://{url.bucket}: bucket does not exist") from None
+    except gexc.GoogleAPICallError as exc:
+        raise StateError(f"gs://{url.bucket}/{url.prefix}: cannot list ({_why(exc)})") from None
+    return sorted(n[: -len(".json")] for n in names if n.endswith(".json") and "/" not in n)

@@ -1,0 +1,325 @@
+"""The state store contract, and what every store shares: reading, journaling, encoding.
+
+A store keeps the state of one stack somewhere (a local directory, a Cloud Storage bucket). What a
+store must do, every store's conformance test checks (tests/test_state_stores.py):
+
+- `read` returns the state as last written, with any journal left by an unfinished apply
+  replayed on it, or None; a damaged state is an error naming where it is, never ignored.
+- `write` replaces the state whole or not at all; `append` records what changed since in a local
+  journal, so that the state is never older than the work recorded as finished.
+- `lock` holds the stack's lock for a run; a second holder is refused naming the first, or waits
+  with a timeout. A store only writes under its lock, and only on top of what it read or wrote
+  under it: `write` after a lock lost to someone else fails and writes nothing.
+- `write_interval`: the fewest seconds between whole writes during an apply (None: only at the
+  end; between them finished work goes to the journal).
+
+Subclasses provide the bytes (`_load`, `persist`) and the lock; this class keeps the state's lines
+as last encoded, so that a write costs what changed, not the size of the state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii as _json_string
+from pathlib import Path
+from typing import Any
+
+from mldns import journal
+from mldns.errors import StateError
+from mldns.journal import Journal
+from mldns.state import State, _entry_problem
+from mldns.state_lock import LockInfo
+
+
+def _indented(value: Any, depth: int) -> str:
+    """`value` as json.dumps(indent=1) prints it `depth` levels deep (no raw newline is in JSON
+    strings, so every newline starts a line)."""
+    return json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
+
+
+def _line(address: str, entry: dict[str, Any]) -> bytes:
+    return f"  {_json_string(address)}: {json.dumps(entry)}".encode()
+
+
+def _removed(address: str) -> bytes:
+    return f"  {_json_string(address)}: null".encode()
+
+
+class StateStore:
+    """One stack's state, somewhere; see the module docstring for the contract."""
+
+    write_interval: float | None = None
+
+    def __init__(self, stack: str, location: str, journal_path: Path) -> None:
+        self.stack = stack
+        self.location = location  # where the state is, as messages name it
+        self.journal_path = journal_path
+        self.writes = 0  # whole writes of the state, for the report of an apply
+        # The resources as last encoded: addresses in file order, their lines of JSON in the same
+        # order, each address's position, and the entry each line encodes.
+        self._order: list[str] = []
+        self._text: list[bytes] = []
+        self._position: dict[str, int] = {}
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._complete = False  # whether those lines are all of the state's, or only some
+        self._stale: set[str] = set()  # tables whose line predates rows appended to the journal
+        # The state as read under the lock, and the entries it held: the first encode reuses the
+        # lines of those entries still unchanged.
+        self._locked = False
+        self._read: tuple[bytes, dict[str, dict[str, Any]]] | None = None
+        # Under the lock: the state's lineage and serial when no journal extends it yet (a
+        # journal may then be started on it), and the journal this run writes.
+        self._base: tuple[str, int] | None = None
+        self._journal: Journal | None = None
+
+    # ------------------------------------------------------------ what a store provides
+
+    def _load(self) -> bytes | None:
+        """The stored state's bytes, None if there is none; StateError if it cannot be read."""
+        raise NotImplementedError
+
+    def persist(self, chunks: list[bytes]) -> None:
+        """Replace the stored state with `chunks`, whole or not at all."""
+        raise NotImplementedError
+
+    def lock(self, operation: str, timeout: float = 0, on_stale: Any = None) -> Any:
+        """A context manager holding the stack's lock for a run."""
+        raise NotImplementedError
+
+    def holder(self) -> LockInfo | None:
+        """Who holds the lock, if anyone is recorded as holding it."""
+        raise NotImplementedError
+
+    def unlock(self, force: bool = False) -> LockInfo | None:
+        """Clear a lock left behind; the holder it named."""
+        raise NotImplementedError
+
+    def lockable(self) -> bool:
+        """Whether a lock can be taken without creating the place the state lives in."""
+        return True
+
+    def _backup_hint(self) -> str:
+        return ""
+
+    # ------------------------------------------------------------ shared behaviour
+
+    @contextlib.contextmanager
+    def _run(self) -> Iterator[None]:
+        """The span of a run under the lock: it builds on what it reads, never on an earlier
+        run's lines."""
+        self._locked = True
+        self._forget_lines()
+        try:
+            yield
+        finally:
+            if self._journal is not None:
+                self._journal.close()
+            self._locked, self._read, self._base, self._journal = False, None, None, None
+
+    def read(self) -> State | None:
+        """The stored state, None if there is none yet; a damaged file is an error, never ignored.
+
+        A journal left beside the state file by an apply that did not finish is replayed."""
+        raw = self._load()
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+        except UnicodeDecodeError:
+            raise StateError(
+                f"{self.location}: corrupt state (not UTF-8 text){self._backup_hint()}"
+            ) from None
+        except json.JSONDecodeError as exc:
+            raise StateError(
+                f"{self.location}: corrupt state (invalid JSON at line {exc.lineno}, column {exc.colno}){self._backup_hint()}"
+            ) from None
+        try:
+            state = State.from_json(data, str(self.location))
+        except StateError as exc:
+            raise StateError(f"{exc}{self._backup_hint()}") from None
+        if state.stack != self.stack:
+            raise StateError(
+                f"{self.location}: belongs to stack {state.stack!r}, not {self.stack!r}{self._backup_hint()}"
+            )
+        base = state.lineage, state.serial
+        serial = journal.replay(
+            self.journal_path, state.resources, state.lineage, state.serial, _entry_problem
+        )
+        if serial is not None:
+            state.serial = serial
+        if self._locked:
+            # What this run writes builds on this read: lines encoded before are forgotten, and
+            # those of the file reused when the file alone is the state (no journal replayed).
+            self._forget_lines()
+            self._read = (raw, data.get("resources", {})) if serial is None else None
+            self._base = base if not self.journal_path.exists() else None
+        return state
+
+    def read_or_new(self) -> State:
+        return self.read() or State(stack=self.stack)
+
+    def write(self, state: State, changed: dict[str, dict[str, Any] | None] | None = None) -> None:
+        """Write the state file whole, atomically, and drop the journal it now holds; the first
+        write of a run keeps the previous file as `.backup`.
+
+        `state` holds every resource. `changed`, if given, holds everything changed since this
+        store's last write or append: then only those lines are encoded, provided the store holds
+        the lines of all the rest."""
+        self._take_read_lines()
+        self.persist(self.encode(state, changed if self._complete else None))
+        self.writes += 1
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        journal.discard(self.journal_path)
+        self._base = (state.lineage, state.serial) if self._locked else None
+
+    @property
+    def journaling(self) -> bool:
+        """Whether this run has started a journal that the state file does not hold yet."""
+        return self._journal is not None
+
+    def can_append(self) -> bool:
+        """Whether `append` may record the next write: under the lock, with a state file this
+        store has read or written and no other journal beside it."""
+        return self._journal is not None or self._base is not None
+
+    def append(
+        self,
+        state: State,
+        changed: dict[str, dict[str, Any] | None],
+        rows: dict[str, dict[str, list[Any] | None]] | None = None,
+    ) -> None:
+        """Record the entries `changed` since the last write (None: removed) in the journal, at
+        the serial of `state` (whose resources are not read): a write whose cost follows what
+        changed, not the size of the state. `rows` holds, by table, the rows changed in tables
+        not in `changed`: only they are recorded, and the table's line is encoded afresh at the
+        next whole write."""
+        if self._journal is None:
+            if self._base is None:
+                raise StateError(
+                    f"{self.location}: no state file to journal on; write it whole first"
+                )
+            self.journal_path.parent.mkdir(parents=True, exist_ok=True)
+            self._journal = Journal(self.journal_path, *self._base)
+        self._take_read_lines()
+        self._encode_changes(changed)
+        members = [
+            self._text[self._position[a]] if entry is not None else _removed(a)
+            for a, entry in changed.items()
+        ]
+        for address, patch in (rows or {}).items():
+            members.append(_line(address, {journal.ROWS: patch}))
+            self._stale.add(address)
+        self._journal.append(state.serial, members)
+
+    def encode(
+        self, state: State, changed: dict[str, dict[str, Any] | None] | None = None
+    ) -> list[bytes]:
+        """The state file's bytes, in pieces: each resource on a line of its own, re-encoded only
+        if changed.
+
+        One line per resource keeps the file reviewable and diffable, and lets the C encoder do
+        the work (an indented dump runs in pure Python, ten times slower). The lines are kept, so
+        that the work of a write need not grow with the state: with `changed`
+        (address to entry, None for removed: everything that changed since this store's last
+        encode) only those lines are touched and `state.resources` is not read. Without it, every
+        entry is compared; entries are replaced on change, never edited in place, so an entry that
+        is the same object as at the last encode still has the same line.
+        """
+        self._take_read_lines()
+        if changed is None:
+            self._encode_all(state.resources)
+        else:
+            stale = {a: state.resources.get(a) for a in self._stale if a not in changed}
+            self._encode_changes({**changed, **stale} if stale else changed)
+        self._stale = set()
+        fields = state.to_json(with_resources=False).items()
+        text = "{\n" + ",\n".join(f" {json.dumps(k)}: {_indented(v, 1)}" for k, v in fields)
+        # The resources go where the empty object stands (the fields before it are plain values).
+        before, empty, after = (text + "\n}\n").partition(' "resources": {}')
+        if not self._text:
+            return [(before + empty + after).encode()]
+        return [
+            (before + ' "resources": {\n').encode(),
+            b",\n".join(self._text),
+            f"\n }}{after}".encode(),
+        ]
+
+    def _forget_lines(self) -> None:
+        self._order, self._text, self._position, self._entries = [], [], {}, {}
+        self._complete, self._read, self._stale = False, None, set()
+
+    def _take_read_lines(self) -> None:
+        if self._read is not None:
+            self._complete = self._reuse_lines(*self._read)
+            self._read = None
+
+    def _reuse_lines(self, raw: bytes, resources: dict[str, dict[str, Any]]) -> bool:
+        """Take the lines of the file as read, each with the entry read from it, as if this store
+        had encoded them: the first write of an apply then re-encodes only what the apply changed.
+
+        Lines are taken only from a file in the layout `encode` writes, sorted, one resource a
+        line; anything else (an older layout, a hand edit) is simply encoded afresh.
+        """
+        if not resources:
+            return True
+        lines = raw.split(b"\n")
+        try:
+            first = lines.index(b' "resources": {') + 1
+        except ValueError:
+            return False
+        order = list(resources)  # in file order, as JSON objects keep it
+        block = lines[first : first + len(order)]
+        prefixes = [f'  "{address}": '.encode() for address in order]
+        if (
+            len(block) != len(order)
+            or not lines[first + len(order)].startswith(b" }")
+            or not all(map(bytes.startswith, block, prefixes))
+            or not all(line[-1:] == b"," for line in block[:-1])
+            or order != sorted(order)
+        ):
+            return False  # another layout, a hand-edited order, or an address JSON escapes
+        block[:-1] = [line[:-1] for line in block[:-1]]  # the commas between lines
+        self._order, self._text, self._entries = order, block, dict(resources)
+        self._position = {a: i for i, a in enumerate(order)}
+        return True
+
+    def _encode_all(self, resources: dict[str, dict[str, Any]]) -> None:
+        known, text = self._entries, dict(zip(self._order, self._text, strict=True))
+        order = sorted(resources)
+        self._text = [
+            text[a] if known.get(a) is resources[a] else _line(a, resources[a]) for a in order
+        ]
+        self._order, self._entries = order, dict(resources)
+        self._position = {a: i for i, a in enumerate(order)}
+        self._complete = True
+
+    def _encode_changes(self, changed: dict[str, dict[str, Any] | None]) -> None:
+        entries, position, text = self._entries, self._position, self._text
+        added: list[str] = []
+        removed = False
+        for address, entry in changed.items():
+            if entry is None:
+                removed = entries.pop(address, None) is not None or removed
+            elif address in entries:
+                entries[address] = entry
+                text[position[address]] = _line(address, entry)
+            else:
+                entries[address] = entry
+                added.append(address)
+        added.sort()
+        if not removed and (not self._order or not added or added[0] > self._order[-1]):
+            # Only new addresses past the last one (a fleet created in order): appended in place.
+            for address in added:
+                position[address] = len(self._order)
+                self._order.append(address)
+                text.append(_line(address, entries[address]))
+            return
+        lines = {a: text[position[a]] for a in self._order if a in entries}
+        lines.update((a, _line(a, entries[a])) for a in added)
+        self._order = sorted(lines)
+        self._text = [lines[a] for a in self._order]
+        self._position = {a: i for i, a in enumerate(self._order)}

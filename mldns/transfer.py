@@ -1,0 +1,59 @@
+"""Moving a state between places: push a file, migrate between backends. Never across lineages.
+
+A state's lineage is its history: writing one lineage over another would make every plan made on
+the old one wrong, so both refuse it (push only without --force), as they refuse going back to an
+older serial.
+"""
+
+from __future__ import annotations
+
+import json
+
+from mldns.errors import StateError
+from mldns.state import State
+from mldns.state_store import StateStore
+
+
+def load_file(path: str) -> State:
+    """A state file to push; StateError naming it if it is not mldns state."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise StateError(f"{path}: not a readable state file ({exc})") from None
+    return State.from_json(data, path)
+
+
+def _refusal(current: State, incoming: State, where: str) -> str | None:
+    if current.lineage != incoming.lineage:
+        return f"{where} holds another lineage ({current.lineage}, not {incoming.lineage})"
+    if incoming.serial < current.serial:
+        return f"{where} is newer (serial {current.serial}, not {incoming.serial})"
+    return None
+
+
+def push(store: StateStore, state: State, *, force: bool = False, lock_timeout: float = 0) -> None:
+    """Write `state` as the store's, under its lock."""
+    if state.stack != store.stack:
+        raise StateError(f"the state is stack {state.stack!r}'s, not {store.stack!r}'s")
+    with store.lock("state push", timeout=lock_timeout):
+        current = store.read()
+        refusal = current and _refusal(current, state, store.location)
+        if refusal and not force:
+            raise StateError(f"{refusal}; nothing was written (push with --force to overwrite)")
+        store.write(state)
+
+
+def migrate(source: StateStore, target: StateStore, *, lock_timeout: float = 0) -> State:
+    """Copy the source's state to the target, both locked; the source is left as it was."""
+    with source.lock("state migrate", timeout=lock_timeout):
+        state = source.read()
+        if state is None:
+            raise StateError(f"{source.location}: no state to migrate")
+        with target.lock("state migrate", timeout=lock_timeout):
+            current = target.read()
+            refusal = current and _refusal(current, state, target.location)
+            if refusal:
+                raise StateError(f"{refusal}; nothing was written")
+            target.write(state)
+    return state
