@@ -91,9 +91,8 @@ def test_the_holder_renews_its_lease(gcs: Any, monkeypatch: pytest.MonkeyPatch) 
             time.sleep(0.05)
         assert blob(gcs, "ml.lock").generation > generation  # renewed on its own generation
         time.sleep(0.8)  # longer than the lease: still live, for it is renewed
-        with pytest.raises(LockError, match="is locked by"):
-            with store(gcs).lock("apply"):
-                pass
+        with pytest.raises(LockError, match="is locked by"), store(gcs).lock("apply"):
+            pass
     assert blob(gcs, "ml.lock") is None
 
 
@@ -108,9 +107,8 @@ def stale_lock(client: Any, age: float = 120) -> LockInfo:
 
 def test_a_lapsed_lease_is_reported_stale_with_its_age_then_unlocked(gcs: Any) -> None:
     left = stale_lock(gcs)
-    with pytest.raises(LockError) as refused:
-        with store(gcs).lock("apply"):
-            pass
+    with pytest.raises(LockError) as refused, store(gcs).lock("apply"):
+        pass
     message = str(refused.value)
     assert "is stale" in message and left.describe() in message
     assert "lease lapsed 60 s ago" in message and "mldns state unlock" in message
@@ -196,9 +194,8 @@ def test_bad_backend_urls(gcs: Any, emu: Emulator, url: str, message: str) -> No
 
 def test_an_unwritable_bucket_is_named_and_nothing_written(gcs: Any, emu: Emulator) -> None:
     emu.add_fault(method="POST", path="^/upload/", status=403, reason="forbidden")
-    with pytest.raises(StateError) as refused:
-        with store(gcs).lock("apply"):
-            pass
+    with pytest.raises(StateError) as refused, store(gcs).lock("apply"):
+        pass
     assert str(refused.value).startswith(f"{URL}/ml.lock: cannot write (403")
     assert list(gcs.list_blobs(BUCKET)) == []
 

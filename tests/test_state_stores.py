@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -120,9 +120,8 @@ def test_the_lock_is_exclusive_and_names_its_holder(place: Place) -> None:
     with first.lock("apply"):
         holder = place.store().holder()
         assert holder is not None and holder.operation == "apply"
-        with pytest.raises(LockError) as refused:
-            with place.store().lock("apply"):
-                pass
+        with pytest.raises(LockError) as refused, place.store().lock("apply"):
+            pass
         assert f"pid {holder.pid} on host {holder.host}" in str(refused.value)
     assert place.store().holder() is None
     with place.store().lock("apply"):  # released: free for the next run
@@ -149,7 +148,7 @@ def test_a_lock_timeout_waits_for_the_holder(place: Place) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"{\"stack\": \"\xff\"}", "not UTF-8"),
+        (b'{"stack": "\xff"}', "not UTF-8"),
         (b'{"format_version": 1, "stack"', "invalid JSON"),
         (b"{}", "not a state file"),
         (
@@ -184,5 +183,3 @@ def test_encode_is_what_read_reads(place: Place) -> None:
     text = b"".join(store.encode(state_of(4)))
     place.plant("ml", ".json", text)
     assert place.store().read() == state_of(4)
-
-
