@@ -6,9 +6,9 @@ crash the journal stays beside the state file, and reading the state replays it.
 
 JSON lines. The first names the state file the journal extends, by lineage and serial:
 
-    {"journal_of": "<lineage>", "serial": 41}
+    {"journal_of": "<lineage>", "serial": 41, "version": "<the store's token for that write>"}
 
-then one line per write: the serial it brings the state to, and the resources it changed (null for
+then one line per write: the serial it brings the state to (an apply raises it once), and the resources it changed (null for
 one removed), each as the state file holds it:
 
     {"serial": 42, "resources": {"dns.RecordSet.z/a.z.example./A": {...}, ...}}
@@ -55,11 +55,14 @@ def patch_rows(entry: dict[str, Any], rows: dict[str, list[Any] | None]) -> dict
 class Journal:
     """A journal being written: created for one apply, appended to by its state writer."""
 
-    def __init__(self, path: Path, lineage: str, serial: int) -> None:
+    def __init__(self, path: Path, lineage: str, serial: int, version: str | None = None) -> None:
         self.path = path
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        header: dict[str, Any] = {"journal_of": lineage, "serial": serial}
+        if version is not None:
+            header["version"] = version
         try:
-            self._write(json.dumps({"journal_of": lineage, "serial": serial}).encode() + b"\n")
+            self._write(json.dumps(header).encode() + b"\n")
         except BaseException:
             os.close(self._fd)
             raise
@@ -86,11 +89,14 @@ def replay(
     lineage: str,
     serial: int,
     problem: Callable[[Any], str | None],
+    version: str | None = None,
 ) -> int | None:
     """Apply the journal at `path` to `resources`, those of the state file of `lineage` and
     `serial`; the serial the state comes to. None when no journal extends that file: none exists,
     or it extends an older one (written whole since, so the journal is already in it).
 
+    An apply raises the serial once however often it writes, so a journal also names the very
+    version of the state it extends (`version`: the store's token for it), when the store has one.
     `problem` says what is wrong with a resource entry, as for the state file."""
     try:
         text = path.read_bytes()
@@ -104,12 +110,14 @@ def replay(
     header = _parse(path, lines[0], 1)
     if header.get("journal_of") != lineage or header.get("serial") != serial:
         return None
+    if "version" in header and header["version"] != version:
+        return None  # it extends another write of the same serial, one the state file holds
     for number, line in enumerate(lines[1:], start=2):
         record = _parse(path, line, number)
         changes, next_serial = record.get("resources"), record.get("serial")
-        if type(next_serial) is not int or next_serial <= serial or type(changes) is not dict:
+        if type(next_serial) is not int or next_serial < serial or type(changes) is not dict:
             raise StateError(
-                f"{path}: corrupt state journal (line {number} lacks a newer serial or resources)"
+                f"{path}: corrupt state journal (line {number} goes back in serial, or lacks its serial or resources)"
             )
         for address, entry in changes.items():
             if entry is None:

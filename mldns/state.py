@@ -1,7 +1,7 @@
 """The state format and its checks: what mldns manages, where, and as it was last seen.
 
 A state file is `{format_version, stack, lineage, serial, resources, outputs}`. `serial` grows by one
-with every write that changed something; `lineage` is fixed when the state is first created, so a
+with every apply or edit that changed something (however many writes record it); `lineage` is fixed when the state is first created, so a
 plan or state from another history is recognised and refused. Where a state is kept, and how,
 is the stores' business (state_store.py and the stores beside it).
 """

@@ -193,6 +193,9 @@ class GcsStateStore(StateStore):
         except Conflict:
             raise self._lost(self._lease.describe_holder()) from None
 
+    def version(self) -> str | None:
+        return str(self._generation) if self._generation else None
+
     def _lost(self, holder: str) -> LockLostError:
         return LockLostError(f"lost the state lock to {holder}; nothing more was written")
 

@@ -30,15 +30,23 @@ class LocalStateStore(StateStore):
         self.info_path = self.directory / f"{stack}.json.lock.info"
         super().__init__(stack, str(self.path), self.directory / f"{stack}.json.journal")
         self._backed_up = False
+        self._version: str | None = None
         self._lock = FileLock(self.lock_path, self.info_path, str(self.path))
 
     def _load(self) -> bytes | None:
         try:
-            return self.path.read_bytes()
+            with open(self.path, "rb") as handle:
+                self._version = _version_of(os.fstat(handle.fileno()))
+                return handle.read()
         except FileNotFoundError:
+            self._version = None
             return None
         except OSError as exc:
             raise StateError(f"{self.path}: cannot read state ({exc.strerror})") from None
+
+    def version(self) -> str | None:
+        """The file as last read or written: a write replaces it by another inode."""
+        return self._version
 
     def persist(self, chunks: list[bytes]) -> None:
         """Write what `encode` made as the state file, keeping the previous one as `.backup` on
@@ -48,6 +56,7 @@ class LocalStateStore(StateStore):
             keep_copy(self.path, self.backup_path)
         self._backed_up = True
         atomic_write(self.path, chunks)
+        self._version = _version_of(os.stat(self.path))
 
     def lockable(self) -> bool:
         return self.directory.is_dir()
@@ -71,6 +80,10 @@ class LocalStateStore(StateStore):
     def unlock(self, force: bool = False) -> LockInfo | None:
         """Clear a lock left behind (by a crashed run, or on a file system without working locks)."""
         return self._lock.unlock(force)
+
+
+def _version_of(stat: os.stat_result) -> str:
+    return f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
 
 
 def stacks_in(directory: str | os.PathLike[str]) -> list[str]:

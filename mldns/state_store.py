@@ -71,7 +71,7 @@ class StateStore:
         self._read: tuple[bytes, dict[str, dict[str, Any]]] | None = None
         # Under the lock: the state's lineage and serial when no journal extends it yet (a
         # journal may then be started on it), and the journal this run writes.
-        self._base: tuple[str, int] | None = None
+        self._base: tuple[str, int, str | None] | None = None
         self._journal: Journal | None = None
 
     # ------------------------------------------------------------ what a store provides
@@ -83,6 +83,11 @@ class StateStore:
     def persist(self, chunks: list[bytes]) -> None:
         """Replace the stored state with `chunks`, whole or not at all."""
         raise NotImplementedError
+
+    def version(self) -> str | None:
+        """A token naming the very write of the state last read or written (a journal extends
+        one write, and an apply writes several of one serial)."""
+        return None
 
     def lock(self, operation: str, timeout: float = 0, on_stale: Any = None) -> Any:
         """A context manager holding the stack's lock for a run."""
@@ -143,9 +148,14 @@ class StateStore:
             raise StateError(
                 f"{self.location}: belongs to stack {state.stack!r}, not {self.stack!r}{self._backup_hint()}"
             )
-        base = state.lineage, state.serial
+        base = state.lineage, state.serial, self.version()
         serial = journal.replay(
-            self.journal_path, state.resources, state.lineage, state.serial, _entry_problem
+            self.journal_path,
+            state.resources,
+            state.lineage,
+            state.serial,
+            _entry_problem,
+            base[2],
         )
         if serial is not None:
             state.serial = serial
@@ -174,7 +184,7 @@ class StateStore:
             self._journal.close()
             self._journal = None
         journal.discard(self.journal_path)
-        self._base = (state.lineage, state.serial) if self._locked else None
+        self._base = (state.lineage, state.serial, self.version()) if self._locked else None
 
     @property
     def journaling(self) -> bool:

@@ -46,6 +46,7 @@ class StateWriter:
         self._failure: MldnsError | None = None
         self._whole_at = time.monotonic()  # when the state was last written whole
         self._behind = False  # whether the journal holds work the last whole write lacks
+        self._raised = False  # whether this apply has raised the serial yet
 
     def commit(self, changes: Mapping[str, dict[str, Any] | RowChanges | None]) -> None:
         """Record finished work in state; the writer stores it behind the caller.
@@ -81,7 +82,11 @@ class StateWriter:
                 self._bump()
 
     def _bump(self) -> None:
-        self.state.serial += 1
+        """Something changed: the serial rises once per apply, whatever the number of writes
+        recording it."""
+        if not self._raised:
+            self.state.serial += 1
+            self._raised = True
         self._generation += 1
         self._changed.notify_all()
 

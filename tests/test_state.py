@@ -235,7 +235,7 @@ def test_a_journal_of_an_older_state_file_is_ignored(tmp_path: Path) -> None:
     ("line", "message"),
     [
         (b"not json", "line 3 is not a JSON object"),
-        (b'{"serial": 1, "resources": {}}', "line 3 lacks a newer serial"),
+        (b'{"serial": 0, "resources": {}}', "line 3 goes back in serial"),
         (b'{"serial": 99, "resources": {"dns.RecordSet.x": {"kind": "dns.RecordSet"}}}', "line 3"),
     ],
 )
