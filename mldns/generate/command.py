@@ -85,7 +85,7 @@ def _read_live(opts: dict[str, Any]) -> Generated:
     with contextlib.ExitStack() as stack:
         emulator = opts["emulator"]
         if opts["local"]:
-            emulator = stack.enter_context(local_emulator(opts["state_dir"]))
+            emulator = stack.enter_context(local_emulator(opts["state_dir"] or "state"))
         project = resolve_project(opts["project"], None, bool(opts["local"] or emulator))
         clients = Clients(
             project,
