@@ -651,7 +651,12 @@ def state_unlock(stack_name: str | None, force: bool, **opts: Any) -> None:
 @state.command("pull")
 @backend_options
 def state_pull(stack_name: str | None, **opts: Any) -> None:
-    """Print the state as stored."""
+    """Print the state as stored.
+
+    \b
+    Example:
+      mldns state pull --backend gs://acme-mldns-state/prod > training-dns.json
+    """
     store, current = _read_state(_where(opts), stack_name)
     click.echo(b"".join(store.encode(current)).decode(), nl=False)
 
@@ -664,7 +669,12 @@ def state_pull(stack_name: str | None, **opts: Any) -> None:
 def state_push(
     file: str, stack_name: str | None, lock_timeout: float, force: bool, **opts: Any
 ) -> None:
-    """Write FILE as the stack's state, under the lock."""
+    """Write FILE as the stack's state, under the lock.
+
+    \b
+    Example:
+      mldns state push training-dns.json --backend gs://acme-mldns-state/prod
+    """
     pushed = transfer.load_file(file)
     store = _state_store(_where(opts), stack_name or pushed.stack)
     transfer.push(store, pushed, force=force, lock_timeout=lock_timeout)
@@ -676,7 +686,12 @@ def state_push(
 @backend_options
 @lock_timeout_option
 def state_migrate(target: str, stack_name: str | None, lock_timeout: float, **opts: Any) -> None:
-    """Move a stack's state to another backend (local <-> gs://), refusing another lineage."""
+    """Move a stack's state to another backend (local <-> gs://), refusing another lineage.
+
+    \b
+    Example:
+      mldns state migrate --stack training-dns --to gs://acme-mldns-state/prod
+    """
     where = _where(opts)
     source = _state_store(where, stack_name)
     destination = backend.open_store(target, source.stack, emulator_from_env(where["emulator"]))
