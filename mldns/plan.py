@@ -107,6 +107,7 @@ class Plan:
     unmanaged_names: dict[str, list[str]] = attrs.field(factory=dict)  # the first 1,000 a zone
     managed: dict[str, int] = attrs.field(factory=dict)
     outputs: dict[str, Any] = attrs.field(factory=dict)
+    prior_outputs: dict[str, Any] = attrs.field(factory=dict)  # the state's, before apply
     warnings: tuple[str, ...] = ()
     refreshed: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     destructive_reasons: tuple[str, ...] = ()
@@ -167,6 +168,7 @@ class Plan:
             "unmanaged_names": self.unmanaged_names,
             "managed": self.managed,
             "outputs": self.outputs,
+            "prior_outputs": self.prior_outputs,
             "warnings": list(self.warnings),
             "refreshed": self.refreshed,
             "destructive": list(self.destructive_reasons),
@@ -185,6 +187,7 @@ class Plan:
             unmanaged_names=data.get("unmanaged_names", {}),
             managed=data.get("managed", {}),
             outputs=data.get("outputs", {}),
+            prior_outputs=data.get("prior_outputs", {}),
             warnings=tuple(data.get("warnings", ())),
             refreshed=data.get("refreshed", {}),
             destructive_reasons=tuple(data["destructive"]),

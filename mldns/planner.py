@@ -93,6 +93,7 @@ def make_plan(
         unmanaged_names=unmanaged_names,
         managed=managed,
         outputs=encode_outputs(outputs),
+        prior_outputs=dict(prior.outputs),
         warnings=warnings,
         refreshed=refreshed,
         destructive_reasons=destructive_reasons(actions, managed),
@@ -205,9 +206,16 @@ def _diff(
                 actions.append(action_for("update", address, resource, after, reason, True))
         elif provider.replaces(resource.kind, before, after):
             replaced_parents.add(address)
-            actions.append(action_for("replace", address, resource, after))
+            reason = "a field that cannot change in place differs: replaced"
+            actions.append(
+                action_for(
+                    "replace", address, resource, after, _drift(entry, before, after) or reason
+                )
+            )
         else:
-            actions.append(action_for("update", address, resource, after))
+            actions.append(
+                action_for("update", address, resource, after, _drift(entry, before, after))
+            )
     for address, entry in prior.items():
         if address in desired or entry["kind"] in bulk:
             continue
@@ -288,6 +296,17 @@ def _recreate_child(action: Action) -> Action:
     if action.op in ("delete", "forget"):
         return action
     return attrs.evolve(action, op="create", reason="its zone is replaced")
+
+
+def _drift(entry: dict[str, Any], before: Any, after: dict[str, Any]) -> str:
+    """Why a managed resource differs: someone changed it outside mldns (the state recorded what
+    is still declared), or the declaration changed (no reason needed), or both."""
+    recorded = entry.get("attributes")
+    if recorded is None or recorded == before:
+        return ""
+    if recorded == after:
+        return "changed outside mldns since the last apply; will be put back"
+    return "changed outside mldns since the last apply, and in the declaration"
 
 
 def _depends_on(resource: Resource) -> tuple[str, ...]:

@@ -123,7 +123,7 @@ def every_action_plan() -> Plan:
                 "ps", ttl=60, routingPolicy=wrr((0.4, ["10.1.0.12"]), (0.6, ["10.1.0.10"]))
             ),
             parent=ZONE,
-            reason="changed outside mldns since the last apply",
+            reason="changed outside mldns since the last apply; will be put back",
         ),
         action(
             "update",
@@ -151,7 +151,7 @@ def every_action_plan() -> Plan:
             "dns.ManagedZone",
             before=zone_body("stage-zone", "stage.example.com.", "staging"),
             after=zone_body("stage-zone", "stage.ml.example.com.", "staging"),
-            reason="dnsName changed: replaced",
+            reason="a field that cannot change in place differs: replaced",
         ),
         action(
             "delete",
@@ -195,6 +195,12 @@ def every_action_plan() -> Plan:
         unmanaged={ZONE: 2},
         managed=managed,
         destructive_reasons=tuple(destructive_reasons(actions, managed)),
+        prior_outputs={
+            "name_servers": ["ns-cloud-a1.googledomains.com."],
+            "stage_servers": ["ns-cloud-b1.googledomains.com."],
+            "owner": "ml-infra",
+            "legacy": "old",
+        },
         outputs={
             "name_servers": {"$output": [ZONE, "name_servers"]},
             "stage_servers": {"$output": ["dns.ManagedZone.stage-zone", "name_servers"]},

@@ -46,21 +46,33 @@ def test_every_view_carries_what_the_text_view_says(name: str) -> None:
         out = out.replace('\\"', '"')
         pending = json.loads(VIEWS[name](every_action_plan()))
         assert pending["outputs_after_apply"] == ["stage_servers"]
-        out = out.replace('"stage_servers"', "stage_servers = (known after apply")
+        assert {c["name"] for c in pending["output_changes"]} == {
+            "owner",
+            "stage_servers",
+            "legacy",
+        }
     for must in (
         "deletes zone dns.ManagedZone.old-zone",  # destructive reason
         "weights do not sum to 1",  # warning
         "loses roles/dns.admin: user:alice@example.com",  # IAM loss
         "changed outside mldns since the last apply",  # drift
-        "dnsName changed: replaced",  # replacement cause
+        "cannot change in place differs: replaced",  # replacement cause
         "already gone from the cloud",  # forget
         "exists and matches",  # adopt
-        "stage_servers = (known after apply",  # an output the plan changes
+        "stage_servers",  # an output the plan changes
         'routingPolicy.geo.items["europe-west4"].rrdatas',
     ):
         assert must in out, f"{name} lacks {must!r}"
     if name != "plan.json":
         assert "2 unmanaged record sets" in out or "2 in ml-zone" in out
+
+
+def test_outputs_that_apply_changes_are_listed() -> None:
+    text = render_text(every_action_plan())
+    assert 'output owner: "ml-infra" -> "ml-platform"' in text
+    assert "output stage_servers: " in text and "(known after apply: " in text
+    assert 'output legacy: "old" -> (removed)' in text
+    assert "output name_servers" not in text  # from a zone that stays: unchanged
 
 
 def test_geo_items_are_matched_by_location() -> None:

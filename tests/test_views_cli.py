@@ -124,3 +124,25 @@ def test_unmanaged_record_sets_can_be_listed(run: Any, stack: Any, tmp_path: Pat
     assert json.loads(as_json)["unmanaged_names"] == {
         "dns.ManagedZone.ml-zone": ["dataset.ml.example.com. A"]
     }
+
+
+def test_drift_and_output_changes_are_said(run: Any, stack: Any, tmp_path: Path) -> None:
+    path, opts = stack
+    # Someone else puts the old address back, through a state of their own.
+    other = ("--emulator", opts[1], "--state-dir", str(tmp_path / "other"))
+    Path(path).write_text(STACK.replace("{eu}", "203.0.113.20"))
+    assert run("apply", "--auto-approve", "--adopt", "--quiet", path, *other)[0] == 0
+    assert run("apply", "--auto-approve", "--quiet", path, *opts)[0] == 0  # ours records .20
+    Path(path).write_text(STACK.replace("{eu}", "203.0.113.22"))
+    assert run("apply", "--auto-approve", "--quiet", path, *other)[0] == 0  # theirs: .22
+    Path(path).write_text(
+        STACK.replace("{eu}", "203.0.113.20") + 'stack.output("owner", "ml-platform")\n'
+    )
+    _, text = run("plan", path, *opts)
+    assert "  # changed outside mldns since the last apply; will be put back" in text
+    assert f'~ {PATH}: ["203.0.113.22"] -> ["203.0.113.20"]' in text
+    assert 'output owner: "ml-platform"' in text
+    _, as_json = run("plan", path, "--json", *opts)
+    assert json.loads(as_json)["output_changes"] == [
+        {"name": "owner", "before": None, "after": "ml-platform"}
+    ]

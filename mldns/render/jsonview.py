@@ -26,6 +26,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     body["summary"] = dict(plan.counts())
     body["destructive"] = plan.destructive()
     body["outputs_after_apply"] = notes.pending_outputs(plan)
+    body["output_changes"] = notes.output_changes(plan)
     body["changes"] = [
         {
             "address": a.address,

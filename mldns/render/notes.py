@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # a Plan renders itself through this package
     from mldns.plan import Plan
@@ -27,19 +28,67 @@ def unmanaged(plan: Plan, names: int = 0) -> list[str]:
 
 
 def pending_outputs(plan: Plan) -> list[str]:
-    """The outputs the plan changes: those read from a resource it creates or replaces, whose
-    value is known only after apply."""
+    """Outputs read from a resource the plan creates or replaces: known only after apply."""
     pending = {a.address for a in plan.actions if a.op in PENDING}
     return [
         name
         for name, value in sorted(plan.outputs.items())
-        if isinstance(value, dict) and "$output" in value and value["$output"][0] in pending
+        if _reference(value) and value["$output"][0] in pending
     ]
 
 
-def outputs(plan: Plan) -> list[str]:
+def output_changes(plan: Plan) -> list[dict[str, Any]]:
+    """The outputs apply will change: `{name, before, after}`, with `after` None for one removed
+    and `known_after_apply` for one read from a resource being created or replaced."""
+    pending = set(pending_outputs(plan))
+    prior = plan.prior_outputs
     out = []
-    for name in pending_outputs(plan):
-        address, attribute = plan.outputs[name]["$output"]
-        out.append(f"output {name} = (known after apply: {address} {attribute})")
+    for name, value in sorted(plan.outputs.items()):
+        if name in pending:
+            address, attribute = value["$output"]
+            out.append(
+                {
+                    "name": name,
+                    "before": prior.get(name),
+                    "known_after_apply": f"{address} {attribute}",
+                }
+            )
+        elif _reference(value):
+            if name not in prior:  # a new output of a resource that exists: its value is in state
+                out.append(
+                    {
+                        "name": name,
+                        "before": None,
+                        "after": f"({value['$output'][0]} {value['$output'][1]})",
+                    }
+                )
+        elif name not in prior or prior[name] != value:
+            out.append({"name": name, "before": prior.get(name), "after": value})
+    for name in sorted(set(prior) - set(plan.outputs)):
+        out.append({"name": name, "before": prior[name], "after": None})
     return out
+
+
+def outputs(plan: Plan) -> list[str]:
+    """One line per output apply changes."""
+    out = []
+    for change in output_changes(plan):
+        name, before = change["name"], change["before"]
+        was = f"{_json(before)} -> " if before is not None else ""
+        if "known_after_apply" in change:
+            out.append(f"output {name}: {was}(known after apply: {change['known_after_apply']})")
+        elif change["after"] is None:
+            out.append(f"output {name}: {_json(before)} -> (removed)")
+        else:
+            after = change["after"]
+            shown = after if isinstance(after, str) and after.startswith("(") else _json(after)
+            out.append(f"output {name}: {was}{shown}")
+    return out
+
+
+def _reference(value: Any) -> bool:
+    return isinstance(value, dict) and "$output" in value
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
