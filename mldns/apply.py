@@ -231,8 +231,15 @@ class Applier:
         self.progress.unit_started(unit.key, unit.actions)
         started = time.monotonic()
         error = None
+
+        def commit(changes: dict[str, dict[str, Any] | RowChanges | None]) -> None:
+            self.commit(changes)
+            done = sum(len(e.rows) if isinstance(e, RowChanges) else 1 for e in changes.values())
+            if done:
+                self.progress.advanced(unit.key, done)
+
         try:
-            unit.provider.execute(list(unit.actions), ctx)
+            unit.provider.execute(list(unit.actions), attrs.evolve(ctx, commit=commit))
         except BaseException as exc:
             error = str(exc) or type(exc).__name__
             raise

@@ -45,6 +45,9 @@ class Progress:
     def unit_started(self, key: str, actions: Sequence[Action]) -> None:
         """A unit of work (a zone and its record sets, a health check...) begins."""
 
+    def advanced(self, key: str, done: int) -> None:
+        """A call of the unit finished, recording `done` more resources (or table rows)."""
+
     def unit_finished(
         self, key: str, actions: Sequence[Action], seconds: float, error: str | None
     ) -> None:
@@ -114,7 +117,8 @@ class Lines(Progress):
 
 
 class Live(Lines):
-    """On a terminal: the same lines, printed above a live bar of resources done out of total."""
+    """On a terminal: the same lines, printed above a live bar of resources done out of total,
+    moved as each call's work is committed."""
 
     def __init__(self, interval: float = INTERVAL, console: Any = None) -> None:
         from rich.progress import (
@@ -137,17 +141,33 @@ class Live(Lines):
         console = self.bar.console
         super().__init__(lambda line: console.print(line, markup=False, highlight=False), interval)
         self.task = self.bar.add_task("apply", total=0)
+        self._done: dict[str, tuple[int, int]] = {}  # unit -> (shown on the bar, its actions)
 
     def start(self, total: int) -> None:
         self.bar.update(self.task, total=total)
         self.bar.start()
         super().start(total)
 
+    def unit_started(self, key: str, actions: Sequence[Action]) -> None:
+        with self._lock:
+            self._done[key] = (0, len(actions))
+        super().unit_started(key, actions)
+
+    def advanced(self, key: str, done: int) -> None:
+        """Move the bar as each Change lands, never past the unit's own count."""
+        with self._lock:
+            shown, total = self._done.get(key, (0, 0))
+            step = min(done, total - shown)
+            self._done[key] = (shown + step, total)
+        if step > 0:
+            self.bar.advance(self.task, step)
+
     def unit_finished(
         self, key: str, actions: Sequence[Action], seconds: float, error: str | None
     ) -> None:
         super().unit_finished(key, actions, seconds, error)
-        self.bar.advance(self.task, len(actions))
+        if error is None:  # whatever the calls did not count, the unit has now done
+            self.advanced(key, len(actions))
 
     def close(self) -> None:
         super().close()

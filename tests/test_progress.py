@@ -122,3 +122,26 @@ def test_the_cli_prints_lines_without_a_terminal_and_only_the_summary_when_quiet
     main(["destroy", "--auto-approve", "--quiet", str(stack), *opts])
     quiet = capsys.readouterr().out.strip().splitlines()
     assert len(quiet) == 1 and quiet[0].startswith("Destroy complete: 2 resources destroyed; ")
+
+
+def test_the_bar_moves_with_each_change(tmp_path: Path) -> None:
+    """20 record sets that fit 7 to a Change: the unit reports each Change as it lands."""
+    from mldns.progress import Progress
+
+    class Counting(Progress):
+        def __init__(self) -> None:
+            self.steps: list[int] = []
+
+        def advanced(self, key: str, done: int) -> None:
+            self.steps.append(done)
+
+    counting = Counting()
+    with Emulator(quota={"totalRrdataSizePerChange": 100}) as emu:
+        stack = Stack("progress", project="ml-progress")
+        zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+        for i in range(20):
+            stack.add(
+                dns.RecordSet(zone=zone, name=f"w{i}", type="A", rrdatas=[f"10.0.0.{i + 10}"])
+            )
+        assert make_workspace(stack, emu, tmp_path, progress=counting).apply().ok
+    assert counting.steps == [1, 7, 7, 6]  # the zone, then each Change's record sets
