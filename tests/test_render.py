@@ -204,6 +204,10 @@ def test_html_is_one_self_contained_page() -> None:
 def test_leaves_name_list_items_without_repeating_their_identity() -> None:
     body = {"geo": {"items": [{"location": "eu", "rrdatas": ["1.2.3.4"]}]}}
     assert [(c.where, c.after) for c in leaves(body)] == [('geo.items["eu"].rrdatas', ["1.2.3.4"])]
+    weighted = {"wrr": {"items": [{"weight": 0.8, "rrdatas": ["10.1.0.10"]}]}}
+    assert [(c.where, c.after) for c in leaves(weighted)] == [
+        ('wrr.items["10.1.0.10"].weight', 0.8)
+    ]
 
 
 def test_an_empty_plan_reads_no_changes_in_every_view() -> None:

@@ -117,7 +117,7 @@ def _leaves(value: Any, path: Path, op: Op) -> Iterator[Change]:
     elif isinstance(value, list) and value and _keyed(value, value, path):
         for key, inner in by_identity(value).items():
             if isinstance(inner, dict):  # the field that names the item is in its path already
-                rest = {k: v for k, v in inner.items() if v != key}
+                rest = {k: v for k, v in inner.items() if identity(v) != key}
                 inner = rest or inner
             yield from _leaves(inner, (*path, Item(key)), op)
     elif op == "add":
