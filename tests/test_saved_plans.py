@@ -4,7 +4,10 @@ be those they were made from, and a plan that cannot be applied is refused befor
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +129,28 @@ def test_a_plan_for_another_project_is_refused(mldns: Any, emu: Emulator) -> Non
     other = mldns("apply", "p.bin", "--project", "proj-b", *opts)
     assert other.code == 1
     assert "p.bin was made for project proj-a, not proj-b" in other.err
+
+
+def test_the_installed_command_keeps_a_local_plan_local(tmp_path: Path) -> None:
+    """The real `mldns` in a subprocess, from a fresh directory: a plan saved with --local is
+    not applied against another endpoint, and is with the command it printed."""
+    (tmp_path / "stack.py").write_text(STACK.replace("IP", "10.0.0.2"))
+    mldns = str(Path(sys.executable).with_name("mldns"))
+    env = {k: v for k, v in os.environ.items() if k != "MLDNS_EMULATOR_HOST"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [mldns, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    saved = run("plan", "--local", "--out", "p.bin")
+    assert saved.returncode == 0, saved.stderr
+    command = saved.stderr.rsplit("apply it with: ", 1)[1].strip()
+    assert command == "mldns apply --local p.bin"
+    elsewhere = run("apply", "--emulator", "127.0.0.1:1", "p.bin")
+    assert (elsewhere.returncode, elsewhere.stdout) == (1, "")
+    assert elsewhere.stderr.startswith("Error: the plan was made against the local cloud")
+    assert elsewhere.stderr.count("\n") == 1 and "Traceback" not in elsewhere.stderr
+    applied = run(*command.split()[1:])
+    assert applied.returncode == 0, applied.stderr
+    assert run("plan", "--local", "--detailed-exitcode").returncode == 0
