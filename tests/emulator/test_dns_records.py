@@ -278,9 +278,8 @@ def test_max_results_clamped_to_1000(api, zone):
     assert len(api("GET", f"{Z}/rrsets")["rrsets"]) == 1000
 
 
-def test_list_page_of_large_zone_is_fast():
-    import time
-
+def test_pages_deep_in_a_large_zone_follow_each_other():
+    """Listing speed is the benchmark's to measure; this checks the pages a plan walks."""
     from mldns.emulator.store import Zone
 
     with Emulator() as emu:
@@ -311,15 +310,15 @@ def test_list_page_of_large_zone_is_fast():
             )
         path = "/projects/p/managedZones/big/rrsets"
         first = conn.api_request(method="GET", path=path, query_params={"maxResults": 1000})
-        timings = []
+        names = [(r["name"], r["type"]) for r in first["rrsets"]]
         token = first["nextPageToken"]
         for _ in range(10):
-            start = time.perf_counter()
             page = conn.api_request(
                 method="GET", path=path, query_params={"maxResults": 1000, "pageToken": token}
             )
-            timings.append(time.perf_counter() - start)
             assert len(page["rrsets"]) == 1000
+            names += [(r["name"], r["type"]) for r in page["rrsets"]]
             token = page["nextPageToken"]
-        timings.sort()
-        assert timings[len(timings) // 2] < 0.05, timings
+        assert len(set(names)) == len(names) == 11_000
+        hosts = [name for name, _ in names if name.startswith("h")]
+        assert hosts == sorted(hosts) and len(hosts) == 11_000 - 2  # the apex SOA and NS lead
