@@ -168,6 +168,10 @@ def test_record_set_needs_a_zone_object() -> None:
         ("A", "10.0.0.1\n10.0.0.2"),
         ("MX", "10 a.example.com.\n20 b.example.com."),
         ("TXT", '"a"\r\n"b"'),
+        # a single label would point outside the zone ('ps' read as 'ps.')
+        ("CNAME", "ps"),
+        ("MX", "10 mail"),
+        ("SRV", "0 5 8470 ps"),
     ],
 )
 def test_rrdatas_are_parsed_per_type(rtype: str, value: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 RECORD_TYPES = frozenset(
     [
@@ -75,8 +76,22 @@ def canonical(rtype: str, text: str) -> str:
         )
     except (dns.exception.DNSException, ValueError) as exc:
         raise RdataError(f"{text!r} is not valid {rtype} data ({exc})") from None
+    _refuse_bare_label(rtype, text, rdata)
     out = rdata.to_text()
     return out.lower() if rtype in CASE_INSENSITIVE else out
+
+
+def _refuse_bare_label(rtype: str, text: str, rdata: Any) -> None:
+    """A target without its final dot is read as fully qualified, as Cloud DNS reads it; but a
+    single label such as 'ps' is a relative name that would point outside the zone."""
+    for attr in ("target", "exchange"):
+        name = getattr(rdata, attr, None)
+        if name is not None and len(name.labels) == 2 and not text.rstrip().endswith("."):
+            label = name.labels[0].decode()
+            raise RdataError(
+                f"{text!r} is not valid {rtype} data ({label!r} is a single label, which would "
+                f"point outside the zone: write the full name, such as '{label}.example.com.')"
+            )
 
 
 def canonical_set(rtype: str, rrdatas: list[str] | tuple[str, ...]) -> list[str]:
