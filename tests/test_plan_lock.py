@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,27 @@ def test_a_plan_takes_the_lock_and_releases_it(
         assert (code, "without its lock" in err) == (0, False), err
         assert "No changes" in out
     assert not (tmp_path / "state" / "locked.json.lock.info").exists()
+
+
+def test_a_plan_waits_for_the_lock_with_lock_timeout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, emu: Emulator, holder: Any
+) -> None:
+    """With --lock-timeout a plan waits for the apply to finish, then reads the state it left.
+    (Were the timeout ignored, the plan would fail at once: the lock is held when it starts.)"""
+    stack = tmp_path / "stack.py"
+    stack.write_text(STACK)
+    opts = (str(stack), "--emulator", emu.host_port, "--state-dir", str(tmp_path / "state"))
+
+    def finish_apply() -> None:
+        holder.stdin.write("done\n")
+        holder.stdin.flush()
+
+    release = threading.Timer(0.5, finish_apply)
+    release.start()
+    try:
+        code, out, err = _run(capsys, "plan", *opts, "--lock-timeout", "60")
+    finally:
+        release.join()
+    assert code == 0, err
+    assert "+ dns.ManagedZone.ml-zone" in out
+    assert holder.wait(timeout=30) == 0
