@@ -47,7 +47,9 @@ def _left(result: Any, keys: Sequence[str]) -> list[str]:
 
 def _finished(result: Any) -> str:
     done = len(result.recorded)
-    return f"{_resources(done)} finished and are in the state" if done else "nothing finished"
+    if not done:
+        return "nothing finished"
+    return f"{_resources(done)} finished and {'is' if done == 1 else 'are'} in the state"
 
 
 def _failures(result: Any) -> tuple[int, list[str]]:

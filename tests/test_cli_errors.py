@@ -163,3 +163,21 @@ def test_a_failed_apply_of_many_units_groups_failures_by_cause(
     assert " and 33 more)" in err
     assert "12 resources finished and are in the state" in err  # the zones
     assert err.rstrip().endswith("run `mldns plan` to see what is left")
+
+
+def test_one_failure_is_told_by_its_address() -> None:
+    from mldns.apply import ApplyResult
+    from mldns.outcome import failed
+
+    result = ApplyResult(
+        failed=[("dns:z", "dns.RecordSet.z/a.z.example.com./A: quota exceeded")],
+        addresses={
+            "dns:z": ("dns.RecordSet.z/a.z.example.com./A",),
+            "dns:y": ("dns.ManagedZone.y",),
+        },
+        recorded={"dns.ManagedZone.y"},
+    )
+    assert failed(result) == (
+        "apply failed for 1 resource: dns.RecordSet.z/a.z.example.com./A: quota exceeded; "
+        "1 resource finished and is in the state; run `mldns plan` to see what is left"
+    )
