@@ -88,8 +88,12 @@ class GcsObject:
             raise StateError(f"{self.location}: cannot read ({_why(exc)})") from None
         return data, int(blob.generation)
 
-    def write(self, data: bytes, if_generation_match: int) -> int:
+    def write(
+        self, data: bytes, if_generation_match: int, metadata: dict[str, str] | None = None
+    ) -> int:
         blob = self.bucket.blob(self.name)
+        if metadata:
+            blob.metadata = metadata
         try:
             blob.upload_from_string(
                 data, content_type="application/json", if_generation_match=if_generation_match
@@ -168,6 +172,7 @@ class GcsStateStore(StateStore):
         journal = journal_dir() / url.bucket / url.prefix / f"{stack}.json.journal"
         super().__init__(stack, self.state_object.location, journal)
         self._lease = LeaseLock(self.lock_object)
+        self._lease.taken_by = self._last_writer  # type: ignore[method-assign]
         # The generation this process read or last wrote (0: none), what every write must match.
         self._generation: int | None = None
 
@@ -189,12 +194,31 @@ class GcsStateStore(StateStore):
             got = self.state_object.read()
             self._generation = got[1] if got else 0
         try:
-            self._generation = self.state_object.write(b"".join(chunks), self._generation)
+            info = self._lease.info
+            writer = {"mldns-writer": info.holding()} if info is not None else None
+            self._generation = self.state_object.write(b"".join(chunks), self._generation, writer)
         except Conflict:
             raise self._lost(self._lease.describe_holder()) from None
 
+    def fence(self) -> None:
+        if self._lease.lost_to is not None:
+            raise self._lost(self._lease.lost_to)
+
+    def confirm_lock(self) -> None:
+        """Before the first API write: the lock must still be ours, or another run may be
+        applying (this one was paused past its lease)."""
+        if not self._lease.is_mine():
+            raise self._lost(self._lease.lost_to or self._lease.describe_holder())
+
     def version(self) -> str | None:
         return str(self._generation) if self._generation else None
+
+    def _last_writer(self) -> str | None:
+        with contextlib.suppress(Exception):
+            blob = self.state_object.bucket.get_blob(self.state_object.name)
+            if blob is not None and blob.metadata:
+                return blob.metadata.get("mldns-writer")
+        return None
 
     def _lost(self, holder: str) -> LockLostError:
         return LockLostError(f"lost the state lock to {holder}; nothing more was written")

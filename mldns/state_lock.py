@@ -301,12 +301,26 @@ class LeaseLock:
             except Exception:  # a failed renewal is retried at the next tick; the lease runs on
                 continue
 
+    def is_mine(self) -> bool:
+        """Whether the lock object is still the one this holder wrote (one read)."""
+        if self.lost_to is not None or self.info is None:
+            return False
+        found = self.holder()
+        if found is not None and found[0].id == self.info.id:
+            return True
+        self.lost_to = found[0].holding() if found else self.describe_holder()
+        return False
+
     def describe_holder(self) -> str:
         with contextlib.suppress(Exception):
             found = self.holder()
             if found is not None:
-                return found[0].describe()
-        return "another run"
+                return found[0].holding()
+        return self.taken_by() or "another run"
+
+    def taken_by(self) -> str | None:
+        """Who took over a lock since released: the store may know who wrote last."""
+        return None
 
     def release(self) -> None:
         """Delete the lock if it is still ours; a 404 (a retried delete) means it is gone."""

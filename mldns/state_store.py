@@ -101,6 +101,13 @@ class StateStore:
         """Clear a lock left behind; the holder it named."""
         raise NotImplementedError
 
+    def fence(self) -> None:
+        """Raise LockLostError if this run already knows it lost the lock (no call is made)."""
+
+    def confirm_lock(self) -> None:
+        """Raise LockLostError unless the lock is still this run's (a store whose lock cannot be
+        lost checks nothing)."""
+
     def lockable(self) -> bool:
         """Whether a lock can be taken without creating the place the state lives in."""
         return True

@@ -58,6 +58,11 @@ class StateWriter:
         with self._changed:
             if self._failure is not None:
                 raise self._failure
+            try:
+                self.store.fence()  # a run that lost its lock records nothing more
+            except MldnsError as exc:
+                self._failure = exc
+                raise
             if not changes:
                 return
             resources = self.state.resources

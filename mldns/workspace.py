@@ -243,6 +243,7 @@ class Workspace:
         return self.apply(destroy=True, allow_destructive=True, confirm=confirm)
 
     def _run(self, plan: Plan, state: State, adopt: bool, allow_destructive: bool) -> ApplyResult:
+        self.store.confirm_lock()
         reasons = plan.destructive()
         if reasons and not allow_destructive:
             raise UnsafePlanError(

@@ -70,7 +70,7 @@ def test_a_write_on_a_generation_another_wrote_over_stops_writing(gcs: Any) -> N
             with pytest.raises(LockLostError) as lost:
                 mine.write(attrs_evolve(state, serial=5))
             assert str(lost.value) == (
-                f"lost the state lock to {theirs.holder().describe()}; nothing more was written"
+                f"lost the state lock to {theirs.holder().holding()}; nothing more was written"
             )
     assert store(gcs).read().serial == 2  # theirs stands
 
