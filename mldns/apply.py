@@ -20,7 +20,7 @@ import attrs
 from mldns.clients import Clients
 from mldns.errors import Interrupted, MldnsError, UnsafePlanError
 from mldns.plan import Action, Plan
-from mldns.progress import Progress
+from mldns.progress import STOPPED, Progress
 from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
 from mldns.state import State
 from mldns.state_store import StateStore
@@ -240,6 +240,9 @@ class Applier:
 
         try:
             unit.provider.execute(list(unit.actions), attrs.evolve(ctx, commit=commit))
+        except Interrupted:
+            error = STOPPED
+            raise
         except BaseException as exc:
             error = str(exc) or type(exc).__name__
             raise

@@ -18,6 +18,7 @@ from mldns.plan import Action
 
 # Seconds between the "still creating" lines of a unit that runs long.
 INTERVAL = 10.0
+STOPPED = "stopped by Ctrl-C"  # the `error` of a unit that Ctrl-C stopped
 VERBS = {
     "create": "creating",
     "update": "updating",
@@ -51,7 +52,8 @@ class Progress:
     def unit_finished(
         self, key: str, actions: Sequence[Action], seconds: float, error: str | None
     ) -> None:
-        """A unit ended, after `seconds`; `error` says why it failed, if it did."""
+        """A unit ended, after `seconds`; `error` says why it failed, if it did (STOPPED for
+        Ctrl-C)."""
 
     def close(self) -> None:
         """The apply ended (or was stopped)."""
@@ -90,7 +92,12 @@ class Lines(Progress):
     ) -> None:
         with self._lock:
             self._running.pop(key, None)
-        outcome = f"failed after {seconds:.1f} s" if error else f"done in {seconds:.1f} s"
+        if error is None:
+            outcome = f"done in {seconds:.1f} s"
+        elif error == STOPPED:  # what its calls finished is recorded; the rest was not sent
+            outcome = f"stopped by Ctrl-C after {seconds:.1f} s"
+        else:
+            outcome = f"failed after {seconds:.1f} s"
         self.echo(f"{unit_name(key)}: {outcome}")
 
     def close(self) -> None:

@@ -80,6 +80,8 @@ def test_first_ctrl_c_stops_new_calls_and_records_what_finished(
     # The calls in flight when it was asked to stop finished (parallelism 2), none after them.
     assert writes(emu) - at_signal <= 2
     assert "stopped by Ctrl-C" in err and "run `mldns plan` to see what is left" in err
+    # A unit Ctrl-C stopped is not reported as failed.
+    assert "stopped by Ctrl-C after" in out and "failed after" not in out, out
     # Whatever went out is recorded: the state, written whole, names every zone that is live.
     state = json.loads((tmp_path / "state" / "fleet.json").read_text())
     recorded = {a.split(".", 2)[2] for a in state["resources"] if a.startswith("dns.ManagedZone.")}
