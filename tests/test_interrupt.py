@@ -101,9 +101,11 @@ def test_first_ctrl_c_stops_new_calls_and_records_what_finished(
 def test_second_ctrl_c_stops_at_once_and_the_next_run_recovers(
     tmp_path: Path, emu: Emulator
 ) -> None:
-    emu.add_fault(method="POST", path="managedZones", delay_ms=1500)
+    # Writes slow enough that the calls in flight outlast a loaded machine's handling of the
+    # first Ctrl-C: the second must land while the apply is still waiting for them.
+    emu.add_fault(method="POST", path="managedZones", delay_ms=8000)
     proc = start_apply(tmp_path, emu)
-    wait_for_writes(emu, proc, 3)
+    wait_for_writes(emu, proc, 1)
     assert proc.poll() is None, proc.communicate()
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True)
