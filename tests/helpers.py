@@ -234,3 +234,26 @@ def apply_plan(
 def converge(stack: Stack, cloud: FakeCloud, store: LocalStateStore) -> ApplyResult:
     """Plan and apply in one go."""
     return apply_plan(plan_of(stack, cloud, store), cloud, store)
+
+
+@attrs.frozen
+class Run:
+    """What `mldns ARGS` did when run in-process: its exit code and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(capsys: Any, *args: str) -> Run:
+    """`mldns ARGS` in-process through `main`, as the console script runs it."""
+    from mldns.cli import main
+
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import PROJECT
+from helpers import PROJECT, Run, run_cli
 
-from mldns.cli import main
 from mldns.emulator import Emulator
 
 MLDNS = str(Path(sys.executable).with_name("mldns"))
@@ -28,24 +27,12 @@ stack.output("owner", "ml-platform")
 """
 
 
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
 @pytest.fixture
 def mldns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Any:
     """Run `mldns ARGS` in-process through `main`, as the console script does."""
 
     def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_cli(capsys, *args)
 
     return run
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 import pytest
-from helpers import PROJECT
+from helpers import PROJECT, Run, run_cli
 
 from mldns.cli import main
 from mldns.emulator import Emulator
@@ -27,22 +27,10 @@ for name in ("a", "b", "c"):
 """
 
 
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
 @pytest.fixture
 def mldns(capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_cli(capsys, *args)
 
     return run
 

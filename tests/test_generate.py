@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import PROJECT
+from helpers import PROJECT, Run, run_cli
 
-from mldns.cli import main
 from mldns.emulator import Emulator
 from mldns.generate.writer import ruff_executable
 from mldns.stack import load_stack
@@ -20,22 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/stack.py"))
 
 
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
 @pytest.fixture
 def mldns(capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_cli(capsys, *args)
 
     return run
 

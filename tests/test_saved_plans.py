@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import Run, run_cli
 
-from mldns.cli import main
 from mldns.emulator import Emulator
 
 STACK = """
@@ -26,11 +26,6 @@ stack.add(dns.RecordSet(zone=zone, name="coordinator", type="A", ttl=60, rrdatas
 """
 
 
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
 @pytest.fixture
 def mldns(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: Any) -> Any:
     """`mldns ARGS` in-process, from a fresh working directory, as a new user runs it."""
@@ -39,14 +34,7 @@ def mldns(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: Any) 
     (tmp_path / "stack.py").write_text(STACK.replace("IP", "10.0.0.2"))
 
     def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_cli(capsys, *args)
 
     return run
 

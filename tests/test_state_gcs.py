@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import Run
+from helpers import Run, run_cli
 
-from mldns.cli import main
 from mldns.emulator import Emulator
 from mldns.errors import LockError, LockLostError, StateError, UsageError
 from mldns.state import State
@@ -206,14 +205,7 @@ def test_an_unwritable_bucket_is_named_and_nothing_written(gcs: Any, emu: Emulat
 @pytest.fixture
 def mldns(capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_cli(capsys, *args)
 
     return run
 
