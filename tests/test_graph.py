@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
-from helpers import PROJECT
+from helpers import PROJECT, run_cli
 
-from mldns.cli import main
 from mldns.emulator import Emulator
 from mldns.render.graph import COLORS, render_dot
 from mldns.stack import load_stack
@@ -33,14 +33,7 @@ stack.add(iam.ProjectIamMember(role="roles/dns.reader", member="user:ann@example
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return attrs.astuple(run_cli(capsys, *args))
 
     return run
 

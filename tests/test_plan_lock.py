@@ -9,9 +9,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from helpers import run_cli
 
-from mldns.cli import main
 from mldns.emulator import Emulator
 
 STACK = """
@@ -34,14 +35,7 @@ with LocalStateStore(sys.argv[1], "locked").lock("apply"):
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return attrs.astuple(run_cli(capsys, *args))
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from helpers import run_cli
 
-from mldns.cli import main
 from mldns.emulator import Emulator
 
 STACK = """
@@ -33,14 +34,7 @@ def mldns(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: Any) 
     Path("stack.py").write_text(STACK)
 
     def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return attrs.astuple(run_cli(capsys, *args))
 
     return run
 

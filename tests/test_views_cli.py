@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import PROJECT
+from helpers import PROJECT, run_cli
 
-from mldns.cli import main
 from mldns.emulator import Emulator
 
 STACK = f"""
@@ -41,15 +40,9 @@ PATH = 'routingPolicy.geo.items["europe-west4"].rrdatas'
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str) -> tuple[int, str]:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        run.err = captured.err
-        return code, captured.out
+        result = run_cli(capsys, *args)
+        run.err = result.err
+        return result.code, result.out
 
     return run
 
