@@ -110,20 +110,32 @@ def _diff(before: Any, after: Any, path: Path) -> Iterator[Change]:
         yield Change(path, "change", before=before, after=after)
 
 
+def is_leaf(value: Any, path: Path) -> bool:
+    """Whether `leaves` takes the value at `path` whole: a plain value, an empty object or list,
+    or a list compared whole."""
+    if isinstance(value, dict):
+        return not value
+    if isinstance(value, list):
+        return not value or not _keyed(value, value, path)
+    return True
+
+
 def _leaves(value: Any, path: Path, op: Op) -> Iterator[Change]:
-    if isinstance(value, dict) and value:
+    if is_leaf(value, path):
+        yield (
+            Change(path, "add", after=value)
+            if op == "add"
+            else Change(path, "remove", before=value)
+        )
+    elif isinstance(value, dict):
         for key, inner in value.items():
             yield from _leaves(inner, (*path, key), op)
-    elif isinstance(value, list) and value and _keyed(value, value, path):
+    else:
         for key, inner in by_identity(value).items():
             if isinstance(inner, dict):  # the field that names the item is in its path already
                 rest = {k: v for k, v in inner.items() if identity(v) != key}
                 inner = rest or inner
             yield from _leaves(inner, (*path, Item(key)), op)
-    elif op == "add":
-        yield Change(path, "add", after=value)
-    else:
-        yield Change(path, "remove", before=value)
 
 
 def _keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -133,7 +145,7 @@ def _keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 def _keyed(before: list[Any], after: list[Any], path: Path) -> bool:
     """Whether two lists are compared item by item (and their items can be named)."""
-    items = before + after
+    items = before if before is after else before + after
     if all(isinstance(i, dict) for i in items):
         keys = [_identity(i) for i in before], [_identity(i) for i in after]
         return all(len(set(k)) == len(k) for k in keys)  # ambiguous identities: compare whole

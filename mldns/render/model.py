@@ -21,6 +21,7 @@ from mldns.render.diff import (
     by_identity,
     diff,
     identity,
+    is_leaf,
     leaves,
     natural_key,
     path_text,
@@ -202,11 +203,23 @@ def _fields(action: Action, verbose: bool) -> list[Line]:
         return lines + ([_hidden_note(0, hidden, "field")] if hidden else [])
     if action.op == "create":
         body = {k: v for k, v in (action.after or {}).items() if k not in echoed}
-        return _tree(leaves(body), 0, {}, body, False)
+        return _created(body)
     if action.op == "delete" and verbose:
         body = {k: v for k, v in (action.before or {}).items() if k not in echoed}
         return _tree(leaves(body), 0, body, {}, False)
     return []
+
+
+def _created(body: dict[str, Any]) -> list[Line]:
+    """A create's fields as `_tree` lays out their leaves, a plain field (most of them, in a
+    plan of thousands of record sets) said directly rather than through its path."""
+    lines: list[Line] = []
+    for key, val in body.items():
+        if is_leaf(val, (key,)):
+            lines.append(Line(0, f"{key}: {value(val)}"))
+        else:
+            lines.extend(_tree(leaves(val, (key,)), 0, {}, body, False))
+    return lines
 
 
 def _echoed(action: Action) -> set[str]:
