@@ -1,0 +1,244 @@
+"""What the verbs share: options, the workspace a command runs in, and where the state is."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from mldns import backend
+from mldns.clients import emulator_from_env
+from mldns.errors import UsageError
+from mldns.plan import Plan
+from mldns.providers.base import UNMANAGED_NAMES
+from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
+from mldns.stack import load_stack
+from mldns.state import State
+from mldns.state_store import StateStore
+from mldns.workspace import Workspace, local_emulator, resolve_project
+
+DEFAULT_STACK_FILE = "stack.py"
+
+
+def color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+class Duration(click.ParamType):
+    """Seconds, as a number or with a unit: 30, 10s, 2m, 1h, 500ms."""
+
+    name = "duration"
+    UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+    def __init__(self, minimum: float = 0.0) -> None:
+        self.minimum = minimum
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*", str(value))
+            if match is None:
+                self.fail(
+                    f"{value!r} is not a duration: give seconds (30) or 10s, 2m, 1h", param, ctx
+                )
+            seconds = float(match[1]) * self.UNITS[match[2] or "s"]
+        if seconds < self.minimum:
+            self.fail(f"{value!r} is less than {self.minimum:g} s", param, ctx)
+        return seconds
+
+
+def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command that talks to the cloud shares."""
+    options = [
+        click.option(
+            "--project",
+            help="Google Cloud project id (default: the stack's, or GOOGLE_CLOUD_PROJECT).",
+        ),
+        click.option(
+            "--emulator",
+            metavar="HOST:PORT",
+            help="Use an mldns emulator: HOST:PORT or http://HOST:PORT (or MLDNS_EMULATOR_HOST).",
+        ),
+        click.option(
+            "--local",
+            is_flag=True,
+            help="Start an in-process emulator whose cloud lives in STATE_DIR/local-cloud.json.",
+        ),
+        click.option(
+            "--backend",
+            metavar="URL",
+            help="Where the state lives: a directory or gs://BUCKET/PREFIX (or set MLDNS_BACKEND; default: state).",
+        ),
+        click.option(
+            "--state-dir",
+            type=click.Path(file_okay=False),
+            help="The state directory: --backend's older name.",
+        ),
+        click.option(
+            "--timeout",
+            default=600.0,
+            show_default=True,
+            type=Duration(minimum=1),
+            help="Deadline for each call, retries included: seconds, or 90s, 10m.",
+        ),
+        click.option(
+            "--lock-timeout",
+            default=0.0,
+            show_default=True,
+            type=Duration(),
+            help="How long to wait for the state lock: seconds, or 10s, 2m.",
+        ),
+        click.option(
+            "--parallelism",
+            default=10,
+            show_default=True,
+            type=click.IntRange(min=1, max=256),
+            help="Independent units of work run at once.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How a plan is shown: plan and show share these; they arrive as one `view` dict."""
+    options = [
+        click.option(
+            "--format",
+            "view_format",
+            type=click.Choice(FORMATS),
+            default="text",
+            show_default=True,
+            help="text for terminals, json for programs, markdown for pull requests, html for browsers.",
+        ),
+        click.option("--compact", is_flag=True, help="One line per action, no field details."),
+        click.option(
+            "--verbose",
+            is_flag=True,
+            help="List every action in full, deletes' fields too; never summarise large groups.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+
+    def wrapped(*args: Any, view_format: str, compact: bool, verbose: bool, **kwargs: Any) -> Any:
+        view = {"format": view_format, "compact": compact, "verbose": verbose}
+        return func(*args, view=view, **kwargs)
+
+    return functools.update_wrapper(wrapped, func)
+
+
+def render_plan(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> str:
+    fmt = view["format"]
+    if fmt == "json":
+        return render_json(plan)
+    options = {
+        "verbose": view["verbose"],
+        "compact": view["compact"],
+        "unmanaged_names": UNMANAGED_NAMES if unmanaged else 0,
+    }
+    if fmt == "markdown":
+        return render_markdown(plan, **options)
+    if fmt == "html":
+        return render_html(plan, page=True, **options)
+    return render_text(plan, color=color(), **options)
+
+
+@contextlib.contextmanager
+def workspace(
+    stack_file: str | None, opts: dict[str, Any], stack_name: str | None = None
+) -> Iterator[Workspace]:
+    if opts["local"] and opts["emulator"]:
+        raise UsageError("--local and --emulator contradict each other: choose one")
+    stack = load_stack(stack_file) if stack_file else None
+    name = stack.name if stack is not None else stack_name
+    if name is None:
+        raise UsageError("give a stack file")
+    url = backend.resolve(opts["backend"], opts["state_dir"])
+    local_dir = opts["state_dir"] or (url if not backend.is_gcs(url) else backend.DEFAULT_BACKEND)
+    with contextlib.ExitStack() as stack_ctx:
+        emulator = opts["emulator"]
+        if opts["local"]:
+            emulator = stack_ctx.enter_context(local_emulator(local_dir))
+        project = resolve_project(opts["project"], stack, bool(opts["local"] or emulator))
+        yield Workspace(
+            stack_name=name,
+            project=project,
+            stack=stack,
+            state_dir=local_dir,
+            backend=url,
+            emulator=emulator_from_env(emulator),
+            local=bool(opts["local"]),
+            timeout=opts["timeout"],
+            lock_timeout=opts["lock_timeout"],
+            parallelism=opts["parallelism"],
+            log=lambda line: click.echo(line, err=True),
+            interruptible=True,
+        )
+
+
+quiet_option = click.option("--quiet", is_flag=True, help="Print only the summary line.")
+
+
+def state_store(where: dict[str, Any], stack: str | None) -> StateStore:
+    url = backend.resolve(where["backend"], where["state_dir"])
+    emulator = emulator_from_env(where["emulator"])
+    if stack is None:
+        names = backend.stacks(url, emulator)
+        if len(names) != 1:
+            choice = ", ".join(names) or "none"
+            raise UsageError(
+                f"{url} holds state for {len(names)} stacks ({choice}): pick one with --stack"
+            )
+        stack = names[0]
+    return backend.open_store(url, stack, emulator)
+
+
+def read_state(where: dict[str, Any], stack: str | None) -> tuple[StateStore, State]:
+    store = state_store(where, stack)
+    state = store.read()
+    if state is None:
+        raise UsageError(f"no state for stack {store.stack} at {store.location}")
+    return store, state
+
+
+def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Where the state is, for commands that touch the state alone."""
+    options = [
+        click.option("--backend", metavar="URL", help="A directory or gs://BUCKET/PREFIX."),
+        click.option(
+            "--state-dir", type=click.Path(file_okay=False), help="--backend's older name."
+        ),
+        click.option(
+            "--emulator",
+            metavar="HOST:PORT",
+            help="Reach gs:// state in an mldns emulator (or set MLDNS_EMULATOR_HOST).",
+        ),
+        click.option(
+            "--stack",
+            "stack_name",
+            help="Which stack's state (needed when the backend holds several).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def pop_location(opts: dict[str, Any]) -> dict[str, Any]:
+    return {k: opts.pop(k) for k in ("backend", "state_dir", "emulator")}
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout", default=0.0, type=Duration(), help="How long to wait for the state lock."
+)

@@ -1,0 +1,184 @@
+"""The verbs that read or edit the state alone: output and the state group."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from mldns import backend, transfer
+from mldns.cli.options import (
+    backend_options,
+    lock_timeout_option,
+    pop_location,
+    read_state,
+    state_store,
+)
+from mldns.clients import emulator_from_env
+from mldns.errors import UsageError
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@backend_options
+def output(name: str | None, as_json: bool, stack_name: str | None, **opts: Any) -> None:
+    """Print the stack's outputs, from the state alone.
+
+    \b
+    Examples:
+      mldns output
+      mldns output name_servers --json
+      mldns output --backend gs://acme-mldns-state/prod --stack training-dns
+    """
+    _, state = read_state(pop_location(opts), stack_name)
+    outputs = state.outputs
+    if name is not None:
+        if name not in outputs:
+            raise UsageError(
+                f"no output named {name!r}; known: {', '.join(sorted(outputs)) or 'none'}"
+            )
+        value = outputs[name]
+        click.echo(json.dumps(value) if as_json or not isinstance(value, str) else value)
+        return
+    if as_json:
+        click.echo(json.dumps(outputs, indent=2, sort_keys=True))
+    else:
+        for key, value in sorted(outputs.items()):
+            click.echo(f"{key} = {json.dumps(value)}")
+
+
+@click.group()
+def state() -> None:
+    """Inspect, edit or move the state (no cloud calls but the state's own).
+
+    \b
+    Examples:
+      mldns state list
+      mldns state show dns.ManagedZone.ml-zone --stack training-dns
+      mldns state migrate --to gs://acme-mldns-state/prod
+    """
+
+
+@state.command("list")
+@backend_options
+def state_list(stack_name: str | None, **opts: Any) -> None:
+    """List managed resource addresses.
+
+    \b
+    Example:
+      mldns state list --state-dir state
+    """
+    _, current = read_state(pop_location(opts), stack_name)
+    for address in sorted(current.resources):
+        click.echo(address)
+
+
+@state.command("show")
+@click.argument("address")
+@backend_options
+def state_show(address: str, stack_name: str | None, **opts: Any) -> None:
+    """Show one resource as recorded.
+
+    \b
+    Example:
+      mldns state show 'dns.RecordSet.ml-zone/coordinator.ml.example.com./A'
+    """
+    _, current = read_state(pop_location(opts), stack_name)
+    if address not in current.resources:
+        raise UsageError(f"{address} is not in the state")
+    click.echo(json.dumps(current.resources[address], indent=2, sort_keys=True))
+
+
+@state.command("rm")
+@click.argument("address")
+@backend_options
+@lock_timeout_option
+def state_rm(address: str, stack_name: str | None, lock_timeout: float, **opts: Any) -> None:
+    """Forget a resource without deleting it from the cloud.
+
+    \b
+    Example:
+      mldns state rm 'dns.RecordSet.ml-zone/legacy.ml.example.com./A'
+    """
+    store = state_store(pop_location(opts), stack_name)
+    with store.lock("state rm", timeout=lock_timeout):
+        current = store.read()
+        if current is None or address not in current.resources:
+            raise UsageError(f"{address} is not in the state")
+        del current.resources[address]
+        current.serial += 1
+        store.write(current)
+    click.echo(f"Removed {address} from the state; it still exists in the cloud.")
+
+
+@state.command("unlock")
+@backend_options
+@click.option("--force", is_flag=True, help="Remove the lock even if live or not mldns's.")
+def state_unlock(stack_name: str | None, force: bool, **opts: Any) -> None:
+    """Clear a lock left behind by a run that died (a live one only with --force).
+
+    \b
+    Example:
+      mldns state unlock --stack training-dns
+    """
+    store = state_store(pop_location(opts), stack_name)
+    holder = store.unlock(force=force)
+    click.echo(
+        f"Unlocked {store.location}"
+        + (f" (was held by {holder.describe()})" if holder else " (no holder was recorded)")
+    )
+
+
+@state.command("pull")
+@backend_options
+def state_pull(stack_name: str | None, **opts: Any) -> None:
+    """Print the state as stored.
+
+    \b
+    Example:
+      mldns state pull --backend gs://acme-mldns-state/prod > training-dns.json
+    """
+    store, current = read_state(pop_location(opts), stack_name)
+    click.echo(b"".join(store.encode(current)).decode(), nl=False)
+
+
+@state.command("push")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@backend_options
+@lock_timeout_option
+@click.option("--force", is_flag=True, help="Write even a different lineage or an older serial.")
+def state_push(
+    file: str, stack_name: str | None, lock_timeout: float, force: bool, **opts: Any
+) -> None:
+    """Write FILE as the stack's state, under the lock.
+
+    \b
+    Example:
+      mldns state push training-dns.json --backend gs://acme-mldns-state/prod
+    """
+    pushed = transfer.load_file(file)
+    store = state_store(pop_location(opts), stack_name or pushed.stack)
+    transfer.push(store, pushed, force=force, lock_timeout=lock_timeout)
+    click.echo(f"Pushed {file} to {store.location} (serial {pushed.serial}).")
+
+
+@state.command("migrate")
+@click.option("--to", "target", required=True, metavar="URL", help="The backend to move to.")
+@backend_options
+@lock_timeout_option
+def state_migrate(target: str, stack_name: str | None, lock_timeout: float, **opts: Any) -> None:
+    """Move a stack's state to another backend (local <-> gs://), refusing another lineage.
+
+    \b
+    Example:
+      mldns state migrate --stack training-dns --to gs://acme-mldns-state/prod
+    """
+    where = pop_location(opts)
+    source = state_store(where, stack_name)
+    destination = backend.open_store(target, source.stack, emulator_from_env(where["emulator"]))
+    moved = transfer.migrate(source, destination, lock_timeout=lock_timeout)
+    click.echo(
+        f"Moved stack {source.stack} (serial {moved.serial}) from {source.location} to {destination.location}; point --backend at {target} from now on."
+    )
