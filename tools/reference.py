@@ -112,6 +112,7 @@ def example(code: str) -> list[str]:
 def qualified(cls: Any) -> str:
     """The name a user writes: `mldns.dns.RecordSet`, `mldns.Stack`."""
     module = cls.__module__.replace("mldns.resources.", "mldns.").replace("mldns.stack", "mldns")
+    module = ".".join(module.split(".")[:2])  # a kind's package, not the module inside it
     return f"{module}.{cls.__name__}"
 
 

@@ -1,0 +1,57 @@
+"""Cloud DNS kinds: zones, record sets and tables, routing policies, server policies.
+
+One module per concept; this package re-exports what stack files, providers and generate use.
+"""
+
+from mldns.resources.dns.fields import (
+    LABEL_KEY,
+    LABEL_VALUE,
+    MAX_PLAIN_NAME,
+    MAX_RRDATAS,
+    MAX_TTL,
+    NETWORK,
+    NETWORK_SHAPE,
+    PLAIN_NAME,
+    NameServer,
+)
+from mldns.resources.dns.names import RecordNames
+from mldns.resources.dns.policies import Policy, PolicyNetworks
+from mldns.resources.dns.record_fields import RECORD_TYPE_CHOICES
+from mldns.resources.dns.records import RecordSet
+from mldns.resources.dns.routing import (
+    Failover,
+    Geo,
+    InternalLoadBalancer,
+    Routing,
+    Target,
+    Weighted,
+)
+from mldns.resources.dns.tables import TABLE_DATA_SHAPE, RecordTable, row_problem
+from mldns.resources.dns.zones import ManagedZone
+
+__all__ = [
+    "Failover",
+    "Geo",
+    "InternalLoadBalancer",
+    "LABEL_KEY",
+    "LABEL_VALUE",
+    "MAX_PLAIN_NAME",
+    "MAX_RRDATAS",
+    "MAX_TTL",
+    "ManagedZone",
+    "NETWORK",
+    "NETWORK_SHAPE",
+    "NameServer",
+    "PLAIN_NAME",
+    "Policy",
+    "PolicyNetworks",
+    "RECORD_TYPE_CHOICES",
+    "RecordNames",
+    "RecordSet",
+    "RecordTable",
+    "Routing",
+    "TABLE_DATA_SHAPE",
+    "Target",
+    "Weighted",
+    "row_problem",
+]

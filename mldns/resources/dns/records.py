@@ -1,0 +1,203 @@
+"""`dns.RecordSet`: one record set, plain or routed, and the stack check of names."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, ClassVar
+
+import attrs
+
+from mldns.kinds import register
+from mldns.resources import rdata
+from mldns.resources.base import (
+    Resource,
+    StackCheck,
+    fail,
+    is_bool,
+    is_str,
+    str_tuple,
+)
+from mldns.resources.dns.fields import dns_name_ok
+from mldns.resources.dns.names import RecordNames
+from mldns.resources.dns.record_fields import (
+    absolute_name,
+    check_name,
+    check_protect,
+    check_ttl,
+    check_type,
+    check_values,
+    check_zone,
+    upper,
+)
+from mldns.resources.dns.routing import (
+    Failover,
+    Geo,
+    InternalLoadBalancer,
+    Routing,
+    Weighted,
+    check_region,
+)
+from mldns.resources.dns.zones import ManagedZone
+
+
+@attrs.frozen(eq=False)
+class RecordSet(Resource):
+    """A record set: plain `rrdatas`, or a `routing` policy (Geo, Weighted, Failover).
+
+    Args:
+        zone: The ManagedZone it belongs to (declared in the same stack).
+        name: Relative ("coordinator"), "@" for the apex, or absolute with a trailing dot.
+        type: The record type ("A", "AAAA", "CNAME", "TXT", "MX", ...).
+        ttl: Seconds resolvers may cache the answer.
+        rrdatas: The record data; give either this or `routing`.
+        routing: A Geo, Weighted or Failover policy instead of `rrdatas`.
+        protect: Refuse to delete or replace the record set.
+
+    Example:
+        stack.add(dns.RecordSet(zone=zone, name="coordinator", type="A", ttl=60, rrdatas=["10.0.0.2"]))
+    """
+
+    kind: ClassVar[str] = "dns.RecordSet"
+    state_keys: ClassVar[tuple[str, ...]] = ("name", "type")
+    has_parent: ClassVar[bool] = True
+    counted_in_parent: ClassVar[bool] = True
+    stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
+
+    zone: ManagedZone = attrs.field(validator=check_zone)
+    name: str = attrs.field(validator=check_name)
+    type: str = attrs.field(converter=upper, validator=check_type)
+    ttl: int = attrs.field(default=300, validator=check_ttl)
+    rrdatas: tuple[str, ...] | None = attrs.field(default=None, converter=str_tuple)
+    routing: Routing | None = attrs.field(default=None)
+    protect: bool = attrs.field(default=False, validator=check_protect)
+    # Derived once at construction: a big stack reads them several times per record set.
+    fqdn: str = attrs.field(init=False, repr=False)
+    address: str = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        zone, rrdatas, rtype = self.zone, self.rrdatas, self.type
+        fqdn = absolute_name(zone, self.name)
+        object.__setattr__(self, "fqdn", fqdn)
+        object.__setattr__(self, "address", f"{self.kind}.{zone.name}/{fqdn}/{rtype}")
+        apex = fqdn == zone.dns_name
+        if not apex and not fqdn.endswith("." + zone.dns_name):
+            fail(self, "name", f"{fqdn} lies outside the zone {zone.dns_name}")
+        try:
+            dns_name_ok(fqdn)
+        except Exception:
+            fail(self, "name", f"{fqdn!r} is not a valid DNS name")
+        if apex and rtype == "CNAME":
+            fail(self, "type", "a CNAME cannot be at the zone apex (it holds SOA and NS)")
+        if (rrdatas is None) == (self.routing is None):
+            fail(self, "rrdatas", "give either rrdatas or routing, not both and not neither")
+        if rrdatas is not None:
+            self._check_rrdatas("rrdatas", rrdatas)
+        else:
+            self._check_routing()
+
+    @property
+    def key(self) -> str:
+        return f"{self.zone.name}/{absolute_name(self.zone, self.name)}/{self.type}"
+
+    @property
+    def parent(self) -> str:
+        return self.zone.address
+
+    def references(self) -> tuple[Resource, ...]:
+        hc = getattr(self.routing, "health_check", None)
+        return (self.zone, hc) if isinstance(hc, Resource) else (self.zone,)
+
+    def _check_rrdatas(self, field: str, values: Any) -> None:
+        check_values(self, field, values, "must be a non-empty list of strings")
+
+    def _check_routing(self) -> None:
+        routing = self.routing
+        if not isinstance(routing, (Geo, Weighted, Failover)):
+            fail(self, "routing", "must be dns.Geo, dns.Weighted or dns.Failover")
+        if self.type not in rdata.ROUTABLE_TYPES:
+            fail(
+                self,
+                "routing",
+                f"routing policies apply to {', '.join(sorted(rdata.ROUTABLE_TYPES))}, not {self.type}",
+            )
+        hc = routing.health_check
+        if (
+            hc is not None
+            and not (isinstance(hc, Resource) and hc.kind == "compute.HealthCheck")
+            and not is_str(hc)
+        ):
+            fail(
+                self, "routing.health_check", "must be a compute.HealthCheck or a health check URL"
+            )
+        if isinstance(routing, Geo):
+            self._check_regions("routing", routing.items)
+            if not is_bool(routing.fencing):
+                fail(self, "routing.fencing", "must be True or False")
+        elif isinstance(routing, Weighted):
+            if not routing.items:
+                fail(self, "routing", "needs at least one (weight, rrdatas) item")
+            for weight, targets in routing.items:
+                if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+                    fail(self, "routing", f"weights must be non-negative numbers, got {weight!r}")
+                self._check_targets("routing", targets)
+        else:
+            self._check_targets("routing.primary", routing.primary)
+            if hc is None and not all(isinstance(t, InternalLoadBalancer) for t in routing.primary):
+                fail(
+                    self,
+                    "routing.primary",
+                    "primary targets must be health-checked: give health_check, or internal load balancers",
+                )
+            self._check_regions("routing.backup", routing.backup)
+            trickle = routing.trickle
+            if (
+                not isinstance(trickle, (int, float))
+                or isinstance(trickle, bool)
+                or not 0 <= trickle <= 1
+            ):
+                fail(self, "routing.trickle", "must be a fraction from 0 to 1")
+
+    def _check_regions(self, field: str, items: Any) -> None:
+        if not items:
+            fail(self, field, "needs at least one region")
+        regions = [region for region, _ in items]
+        if not all(is_str(r) and r for r in regions):
+            fail(self, field, "regions must be non-empty strings")
+        duplicates = sorted({r for r in regions if regions.count(r) > 1})
+        if duplicates:
+            fail(self, field, f"regions must be unique, {', '.join(duplicates)} repeats")
+        for region in regions:
+            check_region(self, field, region)
+        for _, targets in items:
+            self._check_targets(field, targets)
+
+    def _check_targets(self, field: str, targets: Any) -> None:
+        if not isinstance(targets, tuple) or not targets:
+            fail(self, field, "each item needs at least one target")
+        ilbs = [t for t in targets if isinstance(t, InternalLoadBalancer)]
+        if ilbs and len(ilbs) != len(targets):
+            fail(self, field, "an item holds either addresses or internal load balancers, not both")
+        if ilbs and self.zone.visibility != "private":
+            fail(self, field, "internal load balancer targets need a private zone")
+        if ilbs:
+            return
+        self._check_rrdatas(field, targets)
+        if getattr(self.routing, "health_check", None) is not None:
+            version = {"A": 4, "AAAA": 6}.get(self.type)
+            for value in targets:
+                try:
+                    ok = ipaddress.ip_address(value).version == version
+                except ValueError:
+                    ok = False
+                if not ok:
+                    fail(
+                        self,
+                        field,
+                        f"health-checked endpoints must be IP addresses of an {self.type} record, got {value!r}",
+                    )
+
+
+# One relative plain name a line, and one canonical dotted quad a line: a fleet table in bulk.
+
+
+register(RecordSet)
