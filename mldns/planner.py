@@ -130,6 +130,47 @@ def destructive_reasons(
     return tuple(reasons)
 
 
+@attrs.frozen
+class _Diff:
+    """What one provider's diff in one project reads: the steps below share it."""
+
+    provider: Provider
+    project: str
+    desired: dict[str, Resource]
+    bodies: dict[str, dict[str, Any]]
+    prior: dict[str, dict[str, Any]]
+    refresh: Refresh
+
+    def action(
+        self,
+        op: Op,
+        address: str,
+        resource: Resource,
+        after: dict[str, Any],
+        reason: str = "",
+        needs_adopt: bool = False,
+    ) -> Action:
+        """The Action on a declared resource."""
+        entry = self.prior.get(address)
+        return Action(
+            address=address,
+            kind=resource.kind,
+            op=op,
+            project=self.project,
+            before=self.refresh.live.get(address),
+            after=after,
+            depends_on=_depends_on(resource),
+            prior_depends_on=tuple(entry.get("depends_on", ())) if entry else (),
+            raw=self.refresh.raw.get(address),
+            parent=resource.parent,
+            reason=reason,
+            needs_adopt=needs_adopt,
+            protect=resource.protect,
+            force_destroy=resource.deletes_contents,
+            outputs=self.refresh.outputs.get(address, {}),
+        )
+
+
 def _diff(
     provider: Provider,
     project: str,
@@ -140,41 +181,31 @@ def _diff(
     refreshed: dict[str, dict[str, Any]],
     bulk: frozenset[str] = frozenset(),
 ) -> list[Action]:
-    actions: list[Action] = []
-    replaced_parents: set[str] = set()
+    """One provider's actions in one project: the declared resources, then what the state holds
+    and the stack no longer declares, then the children of replaced parents."""
+    diff = _Diff(provider, project, desired, bodies, prior, refresh)
     # Unchanged resources by address: their Actions are built only if their parent is replaced.
     unchanged: dict[str, Resource] = {}
-    live, raw, outputs = refresh.live, refresh.raw, refresh.outputs
+    actions = _declared(diff, unchanged, refreshed)
+    actions.extend(_undeclared(diff, bulk))
+    actions.extend(refresh.extra)
+    return _recreate_children(diff, actions, unchanged)
 
-    def action_for(
-        op: Op,
-        address: str,
-        resource: Resource,
-        after: dict[str, Any],
-        reason: str = "",
-        needs_adopt: bool = False,
-    ) -> Action:
-        entry = prior.get(address)
-        return Action(
-            address=address,
-            kind=resource.kind,
-            op=op,
-            project=project,
-            before=live.get(address),
-            after=after,
-            depends_on=_depends_on(resource),
-            prior_depends_on=tuple(entry.get("depends_on", ())) if entry else (),
-            raw=raw.get(address),
-            parent=resource.parent,
-            reason=reason,
-            needs_adopt=needs_adopt,
-            protect=resource.protect,
-            force_destroy=resource.deletes_contents,
-            outputs=outputs.get(address, {}),
-        )
 
-    for address, resource in desired.items():
-        after = bodies.get(address)
+def _declared(
+    diff: _Diff, unchanged: dict[str, Resource], refreshed: dict[str, dict[str, Any]]
+) -> list[Action]:
+    """Create, adopt, update or replace each declared resource that differs; note the rest in
+    `unchanged`, and in `refreshed` those whose state entry needs rewriting without a call."""
+    actions: list[Action] = []
+    live, outputs, prior, project = (
+        diff.refresh.live,
+        diff.refresh.outputs,
+        diff.prior,
+        diff.project,
+    )
+    for address, resource in diff.desired.items():
+        after = diff.bodies.get(address)
         if after is None:  # a bulk kind, diffed by its provider
             continue
         before = live.get(address)
@@ -196,28 +227,31 @@ def _diff(
                 refreshed[address] = current
         elif before is None:
             reason = "deleted outside mldns; will be recreated" if entry else ""
-            actions.append(action_for("create", address, resource, after, reason))
+            actions.append(diff.action("create", address, resource, after, reason))
         elif entry is None:
             if before == after:
                 reason = "exists and matches; recorded without a write"
-                actions.append(action_for("adopt", address, resource, after, reason))
+                actions.append(diff.action("adopt", address, resource, after, reason))
             else:
                 reason = "exists, not yet managed, and differs"
-                actions.append(action_for("update", address, resource, after, reason, True))
-        elif provider.replaces(resource.kind, before, after):
-            replaced_parents.add(address)
-            reason = "a field that cannot change in place differs: replaced"
-            actions.append(
-                action_for(
-                    "replace", address, resource, after, _drift(entry, before, after) or reason
-                )
+                actions.append(diff.action("update", address, resource, after, reason, True))
+        elif diff.provider.replaces(resource.kind, before, after):
+            reason = _drift(entry, before, after) or (
+                "a field that cannot change in place differs: replaced"
             )
+            actions.append(diff.action("replace", address, resource, after, reason))
         else:
-            actions.append(
-                action_for("update", address, resource, after, _drift(entry, before, after))
-            )
-    for address, entry in prior.items():
-        if address in desired or entry["kind"] in bulk:
+            reason = _drift(entry, before, after)
+            actions.append(diff.action("update", address, resource, after, reason))
+    return actions
+
+
+def _undeclared(diff: _Diff, bulk: frozenset[str]) -> list[Action]:
+    """Delete what the state holds and the stack no longer declares; forget what is gone."""
+    actions: list[Action] = []
+    live, raw = diff.refresh.live, diff.refresh.raw
+    for address, entry in diff.prior.items():
+        if address in diff.desired or entry["kind"] in bulk:
             continue
         before = live.get(address)
         common = {
@@ -232,21 +266,26 @@ def _diff(
             "force_destroy": bool(entry.get("force_destroy")),
         }
         if before is None:
-            actions.append(
-                Action(
-                    op="forget", reason="already gone from the cloud; dropped from state", **common
-                )
-            )
+            reason = "already gone from the cloud; dropped from state"
+            actions.append(Action(op="forget", reason=reason, **common))
         else:
             actions.append(Action(op="delete", reason="no longer declared", **common))
-    actions.extend(refresh.extra)
-    if replaced_parents:
-        actions = [_recreate_child(a) if a.parent in replaced_parents else a for a in actions]
-        actions.extend(
-            action_for("create", address, resource, bodies[address], "its zone is replaced")
-            for address, resource in unchanged.items()
-            if resource.parent in replaced_parents
-        )
+    return actions
+
+
+def _recreate_children(
+    diff: _Diff, actions: list[Action], unchanged: dict[str, Resource]
+) -> list[Action]:
+    """A replaced parent takes its children with it: each is created again in the new one."""
+    replaced = {a.address for a in actions if a.op == "replace"}
+    if not replaced:
+        return actions
+    actions = [_recreate_child(a) if a.parent in replaced else a for a in actions]
+    actions.extend(
+        diff.action("create", address, resource, diff.bodies[address], "its zone is replaced")
+        for address, resource in unchanged.items()
+        if resource.parent in replaced
+    )
     return actions
 
 
