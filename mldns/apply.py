@@ -22,9 +22,9 @@ from mldns.errors import Interrupted, MldnsError, UnsafePlanError
 from mldns.plan import Action, Plan
 from mldns.progress import STOPPED, Progress
 from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
-from mldns.state import State
-from mldns.state_store import StateStore
-from mldns.state_writer import StateWriter
+from mldns.state.format import State
+from mldns.state.store import StateStore
+from mldns.state.writer import StateWriter
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ from mldns.resources.base import Resource
 from mldns.resources.compute import BackendService, HealthCheck
 from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
 from mldns.resources.iam import ProjectIamBinding, ProjectIamMember
-from mldns.state import State
+from mldns.state.format import State
 from mldns.workspace import Workspace
 
 DNS_URL = "https://dns.googleapis.com/dns/v1/"

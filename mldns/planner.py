@@ -16,7 +16,7 @@ from mldns.ops import Op
 from mldns.plan import Action, Plan
 from mldns.providers.base import Provider, Refresh, entry_for
 from mldns.resources.base import Output, Resource
-from mldns.state import State
+from mldns.state.format import State
 
 
 def encode_outputs(outputs: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import attrs
 
 from mldns import outcome
 from mldns.apply import Applier, ApplyResult
-from mldns.backend import open_store
 from mldns.clients import Clients, emulator_from_env
 from mldns.errors import (
     ApplyError,
@@ -28,9 +27,10 @@ from mldns.plan import Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
 from mldns.providers.registry import build_providers
-from mldns.state import State
-from mldns.state_lock import LockInfo
-from mldns.state_store import StateStore
+from mldns.state.backend import open_store
+from mldns.state.format import State
+from mldns.state.lock import LockInfo
+from mldns.state.store import StateStore
 from mldns.target import Target, apply_command
 
 if TYPE_CHECKING:  # a Stack builds workspaces for its notebook methods
@@ -130,7 +130,7 @@ class Workspace:
         backend: str | None = None,
         **options: Any,
     ) -> Workspace:
-        from mldns.backend import resolve
+        from mldns.state.backend import resolve
 
         return cls(
             stack_name=stack.name,

@@ -23,8 +23,8 @@ from mldns.planner import make_plan
 from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
 from mldns.resources.base import Resource, StackCheck
 from mldns.stack import Stack
-from mldns.state import State
-from mldns.state_local import LocalStateStore
+from mldns.state.format import State
+from mldns.state.local import LocalStateStore
 from mldns.workspace import Workspace
 
 PROJECT = "ml-test"

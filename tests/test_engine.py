@@ -16,7 +16,7 @@ from mldns import dns
 from mldns.clients import Clients
 from mldns.emulator import Emulator
 from mldns.errors import UnsafePlanError
-from mldns.state_local import LocalStateStore
+from mldns.state.local import LocalStateStore
 
 ZONE_ADDR = "dns.ManagedZone.ml-zone"
 

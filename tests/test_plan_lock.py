@@ -27,7 +27,7 @@ stack.add(dns.RecordSet(zone=zone, name="coordinator", type="A", ttl=60, rrdatas
 # An apply that holds the state lock until told to finish (a line on stdin).
 HOLDER = """
 import sys
-from mldns.state_local import LocalStateStore
+from mldns.state.local import LocalStateStore
 with LocalStateStore(sys.argv[1], "locked").lock("apply"):
     print("locked", flush=True)
     sys.stdin.readline()

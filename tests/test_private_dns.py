@@ -16,7 +16,7 @@ from mldns import dns
 from mldns.cli import main
 from mldns.emulator import Emulator
 from mldns.errors import UnsafePlanError
-from mldns.state_local import LocalStateStore
+from mldns.state.local import LocalStateStore
 
 NET = "projects/ml-test/global/networks/{}"
 URL = "https://www.googleapis.com/compute/v1/projects/ml-test/global/networks/{}"

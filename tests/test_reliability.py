@@ -101,7 +101,7 @@ def test_a_state_write_failure_stops_the_apply_and_the_next_run_reconciles(
     emu, tmp_path, monkeypatch
 ):
     from mldns.errors import StateError
-    from mldns.state_local import LocalStateStore
+    from mldns.state.local import LocalStateStore
 
     make_workspace(_stack(), emu, tmp_path).apply()
 

@@ -14,9 +14,9 @@ import attrs
 import pytest
 
 from mldns.errors import LockError, StateError
-from mldns.state import FORMAT_VERSION, State
-from mldns.state_local import LocalStateStore, stacks_in
-from mldns.state_lock import LockInfo
+from mldns.state.format import FORMAT_VERSION, State
+from mldns.state.local import LocalStateStore, stacks_in
+from mldns.state.lock import LockInfo
 
 
 def entry(n: int = 1) -> dict[str, Any]:
@@ -364,7 +364,7 @@ def test_state_of_another_stack_is_refused(tmp_path: Path) -> None:
 
 HOLDER = """
 import sys
-from mldns.state_local import LocalStateStore
+from mldns.state.local import LocalStateStore
 store = LocalStateStore(sys.argv[1], "ml")
 with store.lock("apply"):
     print("locked", flush=True)

@@ -13,10 +13,10 @@ from helpers import Run, run_cli
 
 from mldns.emulator import Emulator
 from mldns.errors import LockError, LockLostError, StateError, UsageError
-from mldns.state import State
-from mldns.state_gcs import GcsStateStore, GcsUrl, storage_client
-from mldns.state_lock import LockInfo
-from mldns.state_writer import StateWriter
+from mldns.state.format import State
+from mldns.state.gcs import GcsStateStore, GcsUrl, storage_client
+from mldns.state.lock import LockInfo
+from mldns.state.writer import StateWriter
 
 BUCKET = "team-state"
 URL = f"gs://{BUCKET}/teams/ml"
@@ -184,7 +184,7 @@ def test_paced_writes_at_most_once_a_second_and_always_at_the_end(gcs: Any) -> N
     ],
 )
 def test_bad_backend_urls(gcs: Any, emu: Emulator, url: str, message: str) -> None:
-    from mldns.backend import open_store
+    from mldns.state.backend import open_store
 
     with pytest.raises((UsageError, StateError)) as refused:
         open_store(url, "ml", emu.host_port).read()

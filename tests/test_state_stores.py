@@ -12,11 +12,11 @@ import pytest
 
 from mldns.emulator import Emulator
 from mldns.errors import LockError, StateError
-from mldns.state import FORMAT_VERSION, State
-from mldns.state_gcs import GcsStateStore, GcsUrl, storage_client
-from mldns.state_local import LocalStateStore
-from mldns.state_lock import LockInfo
-from mldns.state_store import StateStore
+from mldns.state.format import FORMAT_VERSION, State
+from mldns.state.gcs import GcsStateStore, GcsUrl, storage_client
+from mldns.state.local import LocalStateStore
+from mldns.state.lock import LockInfo
+from mldns.state.store import StateStore
 
 BUCKET = "team-state"
 

@@ -13,7 +13,7 @@ import mldns
 from mldns import dns
 from mldns.emulator import Emulator
 from mldns.errors import StateError, UnsafePlanError, ValidationError
-from mldns.state_local import LocalStateStore
+from mldns.state.local import LocalStateStore
 
 TABLE = "dns.RecordTable.ml-zone/workers"
 ZONE_ADDR = "dns.ManagedZone.ml-zone"

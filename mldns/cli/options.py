@@ -12,15 +12,15 @@ from typing import Any
 
 import click
 
-from mldns import backend
 from mldns.clients import emulator_from_env
 from mldns.errors import UsageError
 from mldns.plan import Plan
 from mldns.providers.base import UNMANAGED_NAMES
 from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
 from mldns.stack import load_stack
-from mldns.state import State
-from mldns.state_store import StateStore
+from mldns.state import backend
+from mldns.state.format import State
+from mldns.state.store import StateStore
 from mldns.workspace import Workspace, local_emulator, resolve_project
 
 DEFAULT_STACK_FILE = "stack.py"

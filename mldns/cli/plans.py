@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from mldns import backend
 from mldns.cli.options import (
     DEFAULT_STACK_FILE,
     color,
@@ -28,6 +27,7 @@ from mldns.plan import Plan, load_plan, save_plan
 from mldns.progress import Lines, Live, Progress, complete
 from mldns.render import render_text
 from mldns.stack import load_stack
+from mldns.state import backend
 from mldns.target import Target, apply_command
 from mldns.workspace import Workspace, check_fresh, check_target
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from mldns import backend, transfer
 from mldns.cli.options import (
     backend_options,
     lock_timeout_option,
@@ -17,6 +16,7 @@ from mldns.cli.options import (
 )
 from mldns.clients import emulator_from_env
 from mldns.errors import UsageError
+from mldns.state import backend, transfer
 
 
 @click.command()

@@ -21,7 +21,7 @@ from converge import assert_converged
 from fleet_stack import build
 
 from mldns.emulator import Emulator
-from mldns.state_local import LocalStateStore
+from mldns.state.local import LocalStateStore
 from mldns.workspace import Workspace
 
 KILLS = int(os.environ.get("MLDNS_CRASH_KILLS", "30"))

@@ -23,8 +23,8 @@ from fleet_stack import build
 
 from mldns.emulator import Emulator
 from mldns.errors import LockError
-from mldns.state import State
-from mldns.state_gcs import storage_client
+from mldns.state.format import State
+from mldns.state.gcs import storage_client
 from mldns.workspace import Workspace
 
 STACK_FILE = Path(__file__).with_name("fleet_stack.py")

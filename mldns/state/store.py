@@ -26,11 +26,11 @@ from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 from typing import Any
 
-from mldns import journal
+from mldns.state import journal
 from mldns.errors import StateError
-from mldns.journal import Journal
-from mldns.state import State, _entry_problem
-from mldns.state_lock import LockInfo
+from mldns.state.journal import Journal
+from mldns.state.format import State, _entry_problem
+from mldns.state.lock import LockInfo
 
 
 def _indented(value: Any, depth: int) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 
 from mldns.errors import StateError
-from mldns.state import State
-from mldns.state_store import StateStore
+from mldns.state.format import State
+from mldns.state.store import StateStore
 
 
 def load_file(path: str) -> State:

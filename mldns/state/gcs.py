@@ -25,8 +25,8 @@ import attrs
 from google.api_core import exceptions as gexc
 
 from mldns.errors import LockLostError, StateError, UsageError
-from mldns.state_lock import Conflict, LeaseLock, LockInfo
-from mldns.state_store import StateStore
+from mldns.state.lock import Conflict, LeaseLock, LockInfo
+from mldns.state.store import StateStore
 
 JOURNAL_ENV = "MLDNS_JOURNAL_DIR"
 _OTEL_ENV = "DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA"

@@ -21,10 +21,10 @@ from typing import Any
 import attrs
 
 from mldns.errors import MldnsError, StateError
-from mldns.journal import patch_rows
+from mldns.state.journal import patch_rows
 from mldns.providers.base import RowChanges
-from mldns.state import State
-from mldns.state_store import StateStore
+from mldns.state.format import State
+from mldns.state.store import StateStore
 
 # Seconds the writer lets pass between a commit and the write that records it.
 WRITE_GRACE = 0.005

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from mldns.state_local import LocalStateStore, stacks_in
-from mldns.state_store import StateStore
+from mldns.state.local import LocalStateStore, stacks_in
+from mldns.state.store import StateStore
 
 BACKEND_ENV = "MLDNS_BACKEND"
 DEFAULT_BACKEND = "state"
@@ -29,7 +29,7 @@ def open_store(url: str, stack: str, emulator: str | None = None) -> StateStore:
     """The store of `stack` at `url`; Cloud Storage through the official client, pointed at the
     emulator when there is one."""
     if is_gcs(url):
-        from mldns.state_gcs import GcsStateStore, GcsUrl, storage_client
+        from mldns.state.gcs import GcsStateStore, GcsUrl, storage_client
 
         return GcsStateStore(GcsUrl.parse(url), stack, storage_client(emulator))
     return LocalStateStore(url, stack)
@@ -38,7 +38,7 @@ def open_store(url: str, stack: str, emulator: str | None = None) -> StateStore:
 def stacks(url: str, emulator: str | None = None) -> list[str]:
     """Names of the stacks that have a state at `url`."""
     if is_gcs(url):
-        from mldns.state_gcs import GcsUrl, stacks_at, storage_client
+        from mldns.state.gcs import GcsUrl, stacks_at, storage_client
 
         return stacks_at(GcsUrl.parse(url), storage_client(emulator))
     return stacks_in(url)

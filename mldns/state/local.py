@@ -15,8 +15,8 @@ from typing import Any
 
 from mldns.errors import StateError
 from mldns.files import atomic_write, keep_copy
-from mldns.state_lock import FileLock, LockInfo
-from mldns.state_store import StateStore
+from mldns.state.lock import FileLock, LockInfo
+from mldns.state.store import StateStore
 
 
 class LocalStateStore(StateStore):
