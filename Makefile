@@ -20,7 +20,9 @@ demo: $(STAMP)
 	$(BIN)/mldns plan --local examples/training_dns/stack.py
 	$(BIN)/mldns output --stack training-dns
 
+## Installs the Debian packages the tests need when missing and it can, else says the command.
 test: $(STAMP)
+	bash tools/system-packages.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mldns
