@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, ClassVar
 
 import attrs
@@ -17,7 +18,7 @@ from mldns.resources.base import (
     is_str,
     str_tuple,
 )
-from mldns.resources.dns.fields import dns_name_ok
+from mldns.resources.dns.fields import MAX_PLAIN_NAME, MAX_TTL, dns_name_ok
 from mldns.resources.dns.names import RecordNames
 from mldns.resources.dns.record_fields import (
     absolute_name,
@@ -38,9 +39,13 @@ from mldns.resources.dns.routing import (
     check_region,
 )
 from mldns.resources.dns.zones import ManagedZone
+from mldns.resources.rdata import CANONICAL_IPV4
+
+# The usual record set of a big stack: a plain relative name, one canonical dotted quad.
+_PLAIN_RELATIVE = re.compile(r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*")
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, init=False)
 class RecordSet(Resource):
     """A record set: plain `rrdatas`, or a `routing` policy (Geo, Weighted, Failover).
 
@@ -73,6 +78,48 @@ class RecordSet(Resource):
     # Derived once at construction: a big stack reads them several times per record set.
     fqdn: str = attrs.field(init=False, repr=False)
     address: str = attrs.field(init=False, repr=False)
+
+    def __init__(
+        self,
+        zone: ManagedZone,
+        name: str,
+        type: str,
+        ttl: int = 300,
+        rrdatas: Any = None,
+        routing: Routing | None = None,
+        protect: bool = False,
+    ) -> None:
+        # The short path: the conditions below are the checks the full path makes of this shape,
+        # which passes them all; anything else takes the full path, with its errors.
+        if (
+            type == "A"
+            and routing is None
+            and protect is False
+            and rrdatas.__class__ in (list, tuple)
+            and len(rrdatas) == 1
+            and ttl.__class__ is int
+            and 0 <= ttl <= MAX_TTL
+            and zone.__class__ is ManagedZone
+            and zone.holds_records
+            and name.__class__ is str
+            and _PLAIN_RELATIVE.fullmatch(name)
+            and rrdatas[0].__class__ is str
+            and CANONICAL_IPV4.fullmatch(rrdatas[0])
+        ):
+            fqdn = f"{name.lower()}.{zone.dns_name}"
+            if len(fqdn) <= MAX_PLAIN_NAME:
+                setter = object.__setattr__
+                setter(self, "zone", zone)
+                setter(self, "name", name)
+                setter(self, "type", "A")
+                setter(self, "ttl", ttl)
+                setter(self, "rrdatas", tuple(rrdatas))
+                setter(self, "routing", None)
+                setter(self, "protect", False)
+                setter(self, "fqdn", fqdn)
+                setter(self, "address", f"dns.RecordSet.{zone.name}/{fqdn}/A")
+                return
+        self.__attrs_init__(zone, name, type, ttl, rrdatas, routing, protect)  # type: ignore[attr-defined]
 
     def __attrs_post_init__(self) -> None:
         zone, rrdatas, rtype = self.zone, self.rrdatas, self.type
