@@ -32,7 +32,7 @@ SUB_OBJECTS = {
     "GRPC_WITH_TLS": ("grpcTlsHealthCheck", 443),
 }
 HEALTH_CHECK_REF = re.compile(
-    r"^(?:https://(?:www|compute)\.googleapis\.com/compute/v1/)?"
+    r"^(?:https?://[^/]+/compute/v1/)?"
     r"(?:projects/(?P<project>[^/]+)/)?global/healthChecks/(?P<name>[^/]+)$"
 )
 SERVER_FIELDS = ("id", "kind", "selfLink", "creationTimestamp", "name", "fingerprint")

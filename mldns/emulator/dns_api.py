@@ -9,6 +9,7 @@ from typing import Any
 import dns.exception
 import dns.name
 
+from . import dns_keys
 from .call import Call, Reply
 from .dns_networks import check_name_servers, network_path
 from .errors import (
@@ -130,6 +131,7 @@ def create_zone(call: Call) -> Reply:
                 resource[key] = body[key]
         resource.setdefault("cloudLoggingConfig", {"kind": "dns#managedZoneCloudLoggingConfig"})
         _check_zone_kind(resource, call.store.quota)
+        dns_keys.settle(project, None, resource)
         zone = Zone(resource)
         soa = {
             "kind": "dns#resourceRecordSet",
@@ -258,7 +260,7 @@ def _modify_zone(call: Call, replace: bool) -> Reply:
     body = call.body or {}
     validate("dns", "ManagedZone", body, "entity.managedZone")
     with call.store.lock:
-        _, zone = _zone(call)
+        project, zone = _zone(call)
         old = dict(zone.resource)
         for key in ("name", "dnsName", "visibility"):
             if key in body and str(body[key]).lower() != str(old.get(key, "")).lower():
@@ -282,6 +284,7 @@ def _modify_zone(call: Call, replace: bool) -> Reply:
                 "Invalid value for 'entity.managedZone': a forwarding or peering zone holds no "
                 "record sets beyond the apex SOA and NS; delete them first"
             )
+        dns_keys.settle(project, old, new)
         zone.resource = new
         op_id = str(len(zone.operations) + 1)
         operation = {

@@ -12,9 +12,10 @@ from typing import Any
 
 from .errors import invalid
 
-# Google's two spellings of a network: the full Compute URL, or its path from `projects/`.
+# Google's two spellings of a network, the full Compute URL or its path from `projects/`, and
+# the URL gcloud builds from its compute endpoint override (the emulator's own address).
 _NETWORK = re.compile(
-    r"^(?:https://(?:www|compute)\.googleapis\.com/compute/(?:v1|beta)/)?"
+    r"^(?:https?://[^/]+/compute/(?:v1|beta)/)?"
     r"projects/([^/]+)/global/networks/([a-z]([-a-z0-9]{0,61}[a-z0-9])?)$"
 )
 _FORWARDING_PATHS = ("default", "private")
@@ -29,6 +30,11 @@ def network_path(value: Any, where: str) -> str:
             "(https://www.googleapis.com/compute/v1/projects/P/global/networks/N)"
         )
     return f"projects/{match.group(1)}/global/networks/{match.group(2)}"
+
+
+def google_url(path: str) -> str:
+    """The full URL Google returns for a network path."""
+    return f"https://www.googleapis.com/compute/v1/{path}"
 
 
 def check_networks(items: Any, where: str) -> list[str]:

@@ -1,7 +1,9 @@
-"""Resource Manager v3: project get and the project IAM policy read-modify-write."""
+"""Resource Manager v3 (and v1, which gcloud calls): project get and the project IAM policy
+read-modify-write."""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -70,13 +72,18 @@ def get_project(call: Call) -> Reply:
         }
 
 
+def _api(call: Call) -> str:
+    """Which discovery document checks the body: v1 (gcloud projects) or v3."""
+    return "resourcemanager.v1" if call.params.get("version") == "v1" else "resourcemanager"
+
+
 def get_iam_policy(call: Call) -> Reply:
-    validate("resourcemanager", "GetIamPolicyRequest", call.body or {}, "request")
+    validate(_api(call), "GetIamPolicyRequest", call.body or {}, "request")
     with call.store.lock:
-        return 200, _view(_policy(_project(call)))
+        return 200, view(_policy(_project(call)))
 
 
-def _view(policy: dict[str, Any]) -> dict[str, Any]:
+def view(policy: dict[str, Any]) -> dict[str, Any]:
     view = {"version": policy["version"], "etag": policy["etag"]}
     if policy.get("bindings"):
         view["bindings"] = policy["bindings"]
@@ -87,26 +94,39 @@ def _view(policy: dict[str, Any]) -> dict[str, Any]:
 
 def set_iam_policy(call: Call) -> Reply:
     body = call.body or {}
-    validate("resourcemanager", "SetIamPolicyRequest", body, "request")
+    validate(_api(call), "SetIamPolicyRequest", body, "request")
+    with call.store.lock:
+        project = _project(call)
+        project.policy = replace(_policy(project), body)
+        return 200, view(project.policy)
+
+
+def replace(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The policy a `setIamPolicy` body makes of `current`: 409 ABORTED on a stale etag."""
     wanted = body.get("policy")
     if not isinstance(wanted, dict):
         raise _bad("Request contains an invalid argument: 'policy' is required")
-    with call.store.lock:
-        project = _project(call)
-        current = _policy(project)
-        etag = wanted.get("etag")
-        if etag and etag != current["etag"]:
-            raise ApiError(409, "aborted", CONCURRENT_CHANGE, "ABORTED")
-        bindings = _clean_bindings(wanted.get("bindings") or [])
-        version = int(wanted.get("version") or 1)
-        if version not in (1, 3):
-            raise _bad(f"Invalid policy version {version}: use 1 or 3")
-        if version != 3 and any(b.get("condition") for b in bindings):
-            raise _bad("Conditional role bindings require policy version 3")
-        project.policy = {"version": version, "etag": new_etag(), "bindings": bindings}
-        if wanted.get("auditConfigs"):
-            project.policy["auditConfigs"] = wanted["auditConfigs"]
-        return 200, _view(project.policy)
+    etag = wanted.get("etag")
+    if etag and _etag_bytes(etag) != _etag_bytes(current["etag"]):
+        raise ApiError(409, "aborted", CONCURRENT_CHANGE, "ABORTED")
+    bindings = _clean_bindings(wanted.get("bindings") or [])
+    version = int(wanted.get("version") or 1)
+    if version not in (1, 3):
+        raise _bad(f"Invalid policy version {version}: use 1 or 3")
+    if version != 3 and any(b.get("condition") for b in bindings):
+        raise _bad("Conditional role bindings require policy version 3")
+    policy = {"version": version, "etag": new_etag(), "bindings": bindings}
+    if wanted.get("auditConfigs"):
+        policy["auditConfigs"] = wanted["auditConfigs"]
+    return policy
+
+
+def _etag_bytes(etag: str) -> bytes:
+    """An etag's bytes: gcloud sends back the URL-safe base64 of what it was given."""
+    try:
+        return base64.b64decode(etag.replace("-", "+").replace("_", "/"), validate=True)
+    except ValueError:
+        return etag.encode()
 
 
 def _clean_bindings(bindings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,7 +158,7 @@ def _clean_bindings(bindings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def check_iam_permissions(call: Call) -> Reply:
     body = call.body or {}
-    validate("resourcemanager", "TestIamPermissionsRequest", body, "request")
+    validate(_api(call), "TestIamPermissionsRequest", body, "request")
     with call.store.lock:
         _project(call)
     permissions = body.get("permissions") or []
@@ -146,6 +166,9 @@ def check_iam_permissions(call: Call) -> Reply:
 
 
 RULES = [
+    ("/<any(v1):version>/projects/<project>:getIamPolicy", ["POST"], get_iam_policy),
+    ("/<any(v1):version>/projects/<project>:setIamPolicy", ["POST"], set_iam_policy),
+    ("/<any(v1):version>/projects/<project>:testIamPermissions", ["POST"], check_iam_permissions),
     ("/v3/projects/<project>", ["GET"], get_project),
     ("/v3/projects/<project>:getIamPolicy", ["POST"], get_iam_policy),
     ("/v3/projects/<project>:setIamPolicy", ["POST"], set_iam_policy),

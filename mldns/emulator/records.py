@@ -44,7 +44,7 @@ SUPPORTED_TYPES = frozenset(
     ]
 )
 HEALTH_CHECK_URL = re.compile(
-    r"^(?:https://(?:www|compute)\.googleapis\.com/compute/v1/)?"
+    r"^(?:https?://[^/]+/compute/v1/)?"
     r"projects/(?P<project>[^/]+)/global/healthChecks/(?P<name>[^/]+)$"
 )
 

@@ -18,6 +18,8 @@ _DOCUMENTS = {
     "dns": "dns.v1.json",
     "compute": "compute.v1.json",
     "resourcemanager": "cloudresourcemanager.v3.json",
+    "resourcemanager.v1": "cloudresourcemanager.v1.json",
+    "storage": "storage.v1.json",
 }
 
 

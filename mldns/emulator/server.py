@@ -16,12 +16,22 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import compute_api, dns_api, dns_policies, iam_api, storage_api
+from . import (
+    compute_api,
+    dns_api,
+    dns_iam,
+    dns_keys,
+    dns_policies,
+    dns_response_policies,
+    iam_api,
+    storage_api,
+)
 from .call import Call
 from .dns_server import Answerer, DnsServer, DnsTables
 from .errors import ApiError, invalid
 from .faults import Faults
 from .fields import parse_fields, select
+from .paths import canonical
 from .prober import Prober
 from .store import Store
 
@@ -38,7 +48,7 @@ def api_of(path: str) -> str:
         return "dns"
     if path.startswith("/compute/"):
         return "compute"
-    if path.startswith("/v3/"):
+    if path.startswith(("/v3/", "/v1/")):
         return "resourcemanager"
     if storage_api.handles(path):
         return "storage"
@@ -119,7 +129,16 @@ class RequestLog:
 
 def _url_map() -> Map:
     rules = []
-    for module in (dns_api, dns_policies, compute_api, iam_api):
+    modules = (
+        dns_api,
+        dns_policies,
+        dns_response_policies,
+        dns_iam,
+        dns_keys,
+        compute_api,
+        iam_api,
+    )
+    for module in modules:
         for path, methods, handler in module.RULES:
             rules.append(Rule(path, methods=methods, endpoint=handler))
     return Map(rules, strict_slashes=False, merge_slashes=False)
@@ -157,6 +176,7 @@ class App:
         self.dns_tables = DnsTables()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ["PATH_INFO"] = canonical(environ.get("PATH_INFO", ""))
         request = Request(environ)
         response = self.admin(request) if request.path.startswith(_ADMIN) else self.api(request)
         return response(environ, start_response)

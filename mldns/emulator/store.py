@@ -137,6 +137,11 @@ class Project:
         self.operations: dict[str, dict[str, Any]] = {}
         self.policy: dict[str, Any] | None = None
         self.dns_policies: dict[str, dict[str, Any]] = {}
+        self.collections: dict[str, dict[str, Any]] = {}
+
+    def collection(self, name: str) -> dict[str, Any]:
+        """A named table of resources that a newer API module keeps, saved with the project."""
+        return self.collections.setdefault(name, {})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -148,6 +153,7 @@ class Project:
             "operations": self.operations,
             "policy": self.policy,
             "dnsPolicies": self.dns_policies,
+            "collections": self.collections,
         }
 
     @classmethod
@@ -161,6 +167,7 @@ class Project:
         project.operations = dict(data.get("operations", {}))
         project.policy = data.get("policy")
         project.dns_policies = dict(data.get("dnsPolicies", {}))
+        project.collections = dict(data.get("collections", {}))
         return project
 
 
