@@ -17,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import (
+    compute_aggregated,
     compute_api,
     dns_api,
     dns_iam,
@@ -135,6 +136,7 @@ def _url_map() -> Map:
         dns_response_policies,
         dns_iam,
         dns_keys,
+        compute_aggregated,
         compute_api,
         iam_api,
     )
