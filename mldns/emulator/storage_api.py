@@ -1,7 +1,8 @@
 """Cloud Storage JSON API v1: the subset google-cloud-storage uses to keep a small object safe.
 
-Buckets (create, get, delete), objects (multipart, media and resumable upload; `alt=media`
-download; metadata get; delete; list by prefix) and the preconditions `ifGenerationMatch`,
+Buckets (create, list by project, get, patch/update, delete), objects (multipart, media and
+resumable upload; `alt=media` download; metadata get; delete; list by prefix, with `delimiter`
+rolling names up into `prefixes`) and the preconditions `ifGenerationMatch`,
 `ifGenerationNotMatch`, `ifMetagenerationMatch` and `ifMetagenerationNotMatch`, failed as Google
 fails them: 412 `conditionNotMet` (304 on a read whose `ifGenerationNotMatch` holds back nothing).
 
@@ -21,12 +22,13 @@ import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import google_crc32c
 
 from .errors import ApiError, condition_not_met, invalid, not_found
-from .ids import rfc3339_now
+from .ids import project_number, rfc3339_now
+from .schema import validate
 
 # (status, body, headers): body is JSON-able data, raw bytes, or None.
 Reply = tuple[int, Any, dict[str, str]]
@@ -53,6 +55,7 @@ class Storage:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
         self.uploads: dict[str, dict[str, Any]] = {}  # resumable sessions by upload id
         self.last_generation = 0
+        self.base_url = ""  # where the request being served came to: objects' mediaLink
 
     def clear(self) -> None:
         self.buckets.clear()
@@ -99,6 +102,7 @@ def dispatch(
 ) -> Reply:
     """Route one request by its raw (still percent-encoded) path."""
     path = raw_path.split("?", 1)[0]
+    storage.base_url = f"http://{headers.get('Host', '')}"
     if path.startswith("/upload/storage/v1/b/"):
         bucket, rest = _split(path[len("/upload/storage/v1/b/") :])
         if rest != "o":
@@ -112,11 +116,13 @@ def dispatch(
     if path.rstrip("/") == "/storage/v1/b":
         if method == "POST":
             return _create_bucket(storage, query, body)
+        if method == "GET":
+            return _list_buckets(storage, query)
         raise ApiError(405, "httpMethodNotAllowed", f"Method {method} not allowed")
     if path.startswith("/storage/v1/b/"):
         bucket, rest = _split(path[len("/storage/v1/b/") :])
         if rest == "":
-            return _bucket(storage, method, bucket)
+            return _bucket(storage, method, bucket, query, body)
         if rest.rstrip("/") == "o" and method == "GET":
             return _list(storage, bucket, query)
         if rest.startswith("o/"):
@@ -144,7 +150,8 @@ def _create_bucket(storage: Storage, query: Mapping[str, str], body: bytes) -> R
         spec = json.loads(body or b"{}")
     except ValueError:
         raise ApiError(400, "parseError", "Parse Error") from None
-    name = spec.get("name") if isinstance(spec, dict) else None
+    validate("storage", "Bucket", spec, "resource")
+    name = spec.get("name")
     if not isinstance(name, str) or not _BUCKET_NAME.match(name):
         raise invalid(f"Invalid bucket name: '{name}'")
     if name in storage.buckets:
@@ -158,7 +165,7 @@ def _create_bucket(storage: Storage, query: Mapping[str, str], body: bytes) -> R
         "kind": "storage#bucket",
         "id": name,
         "name": name,
-        "projectNumber": "0",
+        "projectNumber": project_number(query.get("project", "")),
         "project": query.get("project", ""),
         "metageneration": "1",
         "location": spec.get("location", "US"),
@@ -173,32 +180,123 @@ def _create_bucket(storage: Storage, query: Mapping[str, str], body: bytes) -> R
     return 200, resource, {}
 
 
-def _bucket(storage: Storage, method: str, bucket: str) -> Reply:
+def _list_buckets(storage: Storage, query: Mapping[str, str]) -> Reply:
+    """The project's buckets by name (`project` is required, as Google requires it)."""
+    project = query.get("project")
+    if not project:
+        raise ApiError(400, "required", "Required parameter: project")
+    prefix = query.get("prefix", "")
+    names = sorted(
+        n
+        for n, b in storage.buckets.items()
+        if b.get("project") == project and n.startswith(prefix)
+    )
+    start = query.get("pageToken") or ""
+    names = [n for n in names if n > start] if start else names
+    limit = int(query.get("maxResults") or 1000)
+    reply: dict[str, Any] = {
+        "kind": "storage#buckets",
+        "items": [storage.buckets[n] for n in names[:limit]],
+    }
+    if len(names) > limit:
+        reply["nextPageToken"] = names[limit - 1]
+    return 200, reply, {}
+
+
+def _bucket(
+    storage: Storage, method: str, bucket: str, query: Mapping[str, str], body: bytes
+) -> Reply:
     objects = _bucket_objects(storage, bucket)
+    resource = storage.buckets[bucket]
     if method == "GET":
-        return 200, storage.buckets[bucket], {}
+        _check_bucket(query, resource)
+        return 200, resource, {}
     if method == "DELETE":
+        _check_bucket(query, resource)
         if objects:
             raise ApiError(409, "conflict", "The bucket you tried to delete is not empty.")
         del storage.buckets[bucket], storage.objects[bucket]
         return 204, None, {}
+    if method in ("PATCH", "PUT"):
+        return _patch_bucket(resource, query, body, replace=method == "PUT")
     raise ApiError(405, "httpMethodNotAllowed", f"Method {method} not allowed")
 
 
+_BUCKET_FIXED = ("kind", "id", "name", "projectNumber", "project", "timeCreated", "location")
+
+
+def _patch_bucket(
+    resource: dict[str, Any], query: Mapping[str, str], body: bytes, replace: bool
+) -> Reply:
+    """Set the fields the body holds (a PUT resets the others); metageneration goes up."""
+    try:
+        spec = json.loads(body or b"{}")
+    except ValueError:
+        raise ApiError(400, "parseError", "Parse Error") from None
+    validate("storage", "Bucket", spec, "resource")
+    _check_bucket(query, resource)
+    if replace:
+        for key in [k for k in resource if k not in _BUCKET_FIXED]:
+            resource.pop(key)
+    for key, value in spec.items():
+        if key in _BUCKET_FIXED:
+            continue
+        if value is None:
+            resource.pop(key, None)
+        elif isinstance(value, dict) and isinstance(resource.get(key), dict):
+            resource[key] = {**resource[key], **value}
+        else:
+            resource[key] = value
+    resource.setdefault("versioning", {"enabled": False})
+    resource.setdefault("storageClass", "STANDARD")
+    metageneration = int(resource.get("metageneration", "1")) + 1
+    resource["metageneration"] = str(metageneration)
+    resource["etag"] = base64.b64encode(f"bucket-{metageneration}".encode()).decode()
+    resource["updated"] = rfc3339_now()
+    return 200, resource, {}
+
+
+def _check_bucket(query: Mapping[str, str], resource: dict[str, Any]) -> None:
+    for key in ("ifMetagenerationMatch", "ifMetagenerationNotMatch"):
+        raw = query.get(key)
+        if raw in (None, ""):
+            continue
+        equal = str(raw) == str(resource["metageneration"])
+        if equal != (key == "ifMetagenerationMatch"):
+            raise condition_not_met(
+                "At least one of the pre-conditions you specified did not hold."
+            )
+
+
 def _list(storage: Storage, bucket: str, query: Mapping[str, str]) -> Reply:
+    """Objects by name from `prefix`; with a `delimiter`, names that hold it past the prefix
+    roll up into `prefixes` (one entry per common prefix, counted against the page)."""
     objects = _bucket_objects(storage, bucket)
     prefix = query.get("prefix", "")
-    names = sorted(n for n in objects if n.startswith(prefix))
+    delimiter = query.get("delimiter", "")
+    entries: list[tuple[str, bool]] = []  # (name or common prefix, is a prefix)
+    for name in sorted(n for n in objects if n.startswith(prefix)):
+        cut = name.find(delimiter, len(prefix)) if delimiter else -1
+        if cut >= 0:
+            common = name[: cut + len(delimiter)]
+            if not entries or entries[-1] != (common, True):
+                entries.append((common, True))
+        else:
+            entries.append((name, False))
     start = query.get("pageToken") or ""
-    names = [n for n in names if n > start] if start else names
+    if start:
+        entries = [e for e in entries if e[0] > start]
     limit = int(query.get("maxResults") or 1000)
-    page, more = names[:limit], len(names) > limit
+    page = entries[:limit]
     reply: dict[str, Any] = {
         "kind": "storage#objects",
-        "items": [_resource(bucket, objects[n]) for n in page],
+        "items": [_resource(storage, bucket, objects[n]) for n, is_prefix in page if not is_prefix],
     }
-    if more:
-        reply["nextPageToken"] = page[-1]
+    prefixes = [n for n, is_prefix in page if is_prefix]
+    if prefixes:
+        reply["prefixes"] = prefixes
+    if len(entries) > limit:
+        reply["nextPageToken"] = page[-1][0]
     return 200, reply, {}
 
 
@@ -210,7 +308,7 @@ def _read(
         raise not_found(f"No such object: {bucket}/{name}")
     _check(query, obj, read=True)
     if not media:
-        return 200, _resource(bucket, obj), {}
+        return 200, _resource(storage, bucket, obj), {}
     headers = {
         "Content-Type": obj["contentType"],
         "X-Goog-Generation": str(obj["generation"]),
@@ -332,21 +430,24 @@ def _resume(storage: Storage, upload_id: str, headers: Any, body: bytes) -> Repl
 
 
 def _multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], bytes, str | None]:
-    """The metadata part and the media part of a multipart/related body."""
-    found = re.search(r'boundary="?([^";]+)"?', content_type)
+    """The metadata part and the media part of a multipart/related body.
+
+    The boundary may be quoted either way and lines may end in CRLF or LF: gcloud sends
+    `boundary='===...=='` and bare LFs."""
+    found = re.search(r"""boundary=(?:"([^"]+)"|'([^']+)'|([^;\s]+))""", content_type)
     if not found:
         raise invalid("Missing multipart boundary.")
-    delimiter = b"--" + found.group(1).encode()
-    parts = [p for p in body.split(delimiter)[1:] if not p.startswith(b"--")]
+    boundary = next(g for g in found.groups() if g)
+    delimiter = re.compile(rb"\r?\n?--" + re.escape(boundary.encode()))
+    parts = [p for p in delimiter.split(body)[1:] if not p.startswith(b"--")]
     if len(parts) != 2:
         raise invalid("A multipart upload needs a metadata part and a media part.")
     sections = []
     for part in parts:
-        head, _, content = part.lstrip(b"\r\n").partition(b"\r\n\r\n")
-        if content.endswith(b"\r\n"):
-            content = content[:-2]
+        pieces = re.split(rb"\r?\n\r?\n", part.lstrip(b"\r\n"), maxsplit=1)
+        head, content = pieces[0], pieces[1] if len(pieces) > 1 else b""
         kinds = re.findall(rb"(?im)^content-type:\s*([^\r\n]+)", head)
-        sections.append((content, kinds[0].decode() if kinds else None))
+        sections.append((content, kinds[0].decode().strip() if kinds else None))
     try:
         spec = json.loads(sections[0][0])
     except ValueError:
@@ -382,11 +483,14 @@ def _put(
         "data": bytes(data),
     }
     objects[name] = obj
-    return 200, _resource(bucket, obj), {}
+    return 200, _resource(storage, bucket, obj), {}
 
 
-def _resource(bucket: str, obj: dict[str, Any]) -> dict[str, Any]:
+def _resource(storage: Storage, bucket: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """An object's metadata; its links point where the request came, as Google's point to
+    Google (gcloud downloads through `mediaLink`)."""
     generation = obj["generation"]
+    path = f"b/{quote(bucket, safe='')}/o/{quote(obj['name'], safe='')}"
     resource = {
         "kind": "storage#object",
         "id": f"{bucket}/{obj['name']}/{generation}",
@@ -402,6 +506,8 @@ def _resource(bucket: str, obj: dict[str, Any]) -> dict[str, Any]:
         "timeCreated": obj["timeCreated"],
         "updated": obj["updated"],
         "etag": base64.b64encode(f"{generation}".encode()).decode(),
+        "selfLink": f"{storage.base_url}/storage/v1/{path}",
+        "mediaLink": f"{storage.base_url}/download/storage/v1/{path}?generation={generation}&alt=media",
     }
     if obj["metadata"]:
         resource["metadata"] = obj["metadata"]
