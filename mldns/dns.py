@@ -7,9 +7,13 @@ from mldns.resources.dns import (
     ManagedZone,
     NameServer,
     Policy,
+    Record,
     RecordSet,
     RecordTable,
+    ResponsePolicy,
+    ResponsePolicyRule,
     Weighted,
+    private_google_apis,
 )
 
 __all__ = [
@@ -19,7 +23,11 @@ __all__ = [
     "ManagedZone",
     "NameServer",
     "Policy",
+    "Record",
     "RecordSet",
     "RecordTable",
+    "ResponsePolicy",
+    "ResponsePolicyRule",
     "Weighted",
+    "private_google_apis",
 ]

@@ -16,8 +16,15 @@ from mldns.resources.dns.fields import (
 )
 from mldns.resources.dns.names import RecordNames
 from mldns.resources.dns.policies import Policy, PolicyNetworks
+from mldns.resources.dns.private_google_apis import private_google_apis
 from mldns.resources.dns.record_fields import RECORD_TYPE_CHOICES
 from mldns.resources.dns.records import RecordSet
+from mldns.resources.dns.response_policies import (
+    BYPASS,
+    Record,
+    ResponsePolicy,
+    ResponsePolicyRule,
+)
 from mldns.resources.dns.routing import (
     Failover,
     Geo,
@@ -30,6 +37,7 @@ from mldns.resources.dns.tables import TABLE_DATA_SHAPE, RecordTable, row_proble
 from mldns.resources.dns.zones import ManagedZone
 
 __all__ = [
+    "BYPASS",
     "Failover",
     "Geo",
     "InternalLoadBalancer",
@@ -47,11 +55,15 @@ __all__ = [
     "PolicyNetworks",
     "RECORD_TYPE_CHOICES",
     "RecordNames",
+    "Record",
     "RecordSet",
     "RecordTable",
+    "ResponsePolicy",
+    "ResponsePolicyRule",
     "Routing",
     "TABLE_DATA_SHAPE",
     "Target",
     "Weighted",
+    "private_google_apis",
     "row_problem",
 ]
