@@ -7,8 +7,14 @@ from mldns.providers.base import Provider
 from mldns.providers.compute import ComputeProvider
 from mldns.providers.dns import DnsProvider
 from mldns.providers.iam import IamProvider
+from mldns.providers.response_policies import ResponsePolicyProvider
 
 
 def build_providers(clients: Clients) -> list[Provider]:
     """One provider per API, in the order their refreshes run."""
-    return [ComputeProvider(clients), DnsProvider(clients), IamProvider(clients)]
+    return [
+        ComputeProvider(clients),
+        DnsProvider(clients),
+        ResponsePolicyProvider(clients),
+        IamProvider(clients),
+    ]
