@@ -99,11 +99,31 @@ def test_zone_file_error_names_file_and_line(tmp_path: Path, mldns: Any) -> None
     run = mldns("generate", "--from-zone-file", str(source), "--dns-name", "x.org", "-o", str(out))
     assert run.code == 1
     assert run.err.startswith(f"Error: {source}:") and run.err.count("\n") == 1, run.err
-    line = int(run.err.split(f"{source}:", 1)[1].split(":", 1)[0])
-    assert line in (3, 4)  # dnspython's position: the record's line, or the one it ended on
+    assert run.err.startswith(f"Error: {source}:3: "), run.err  # the faulty record's line
     assert not out.exists()
+    # A record over several lines: the line it starts on, after comments and blank lines.
+    source.write_text('$TTL 300\n; hosts\n\nwww A 192.0.2.1\nmx MX ( 10\n  "not a name" )\n')
+    run = mldns("generate", "--from-zone-file", str(source), "--dns-name", "x.org", "-o", str(out))
+    assert run.code == 1 and run.err.startswith(f"Error: {source}:5: "), run.err
     missing = mldns("generate", "--from-zone-file", str(tmp_path / "nope.zone"), "--dns-name", "x.")
     assert missing.code == 1 and "nope.zone: cannot read it" in missing.err
+
+
+def test_zone_file_outside_the_dns_name_is_refused(tmp_path: Path, mldns: Any) -> None:
+    source = tmp_path / "other.zone"
+    hosts = "".join(f"h{i} A 192.0.2.{i}\n" for i in range(1, 6))
+    source.write_text(f"$TTL 300\n$ORIGIN other.org.\n{hosts}")
+    out = tmp_path / "stack.py"
+    run = mldns("generate", "--from-zone-file", str(source), "--dns-name", "x.org", "-o", str(out))
+    assert run.code == 1 and run.err.count("\n") == 1, run.err
+    assert "5 of 5 record sets lie outside --dns-name x.org." in run.err
+    assert "h1.other.org. (line 3), h2.other.org. (line 4), h3.other.org. (line 5), ..." in run.err
+    assert not out.exists()
+    # An absolute name of another domain among the zone's own is refused the same way.
+    source.write_text("$TTL 300\nwww A 192.0.2.1\nwww.other.org. A 192.0.2.2\n")
+    run = mldns("generate", "--from-zone-file", str(source), "--dns-name", "x.org", "-o", str(out))
+    assert run.code == 1 and "1 of 2 record sets lie outside" in run.err, run.err
+    assert "www.other.org. (line 3)" in run.err and not out.exists()
 
 
 def test_what_cannot_be_declared_is_a_comment_a_line_and_exit_3(tmp_path: Path, mldns: Any) -> None:
