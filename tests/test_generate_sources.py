@@ -216,7 +216,7 @@ def octodns_files(tmp_path: Path, zone: str = OCTODNS_ZONE) -> Path:
     (tmp_path / "zones").mkdir(exist_ok=True)
     (tmp_path / "zones" / "example.org.yaml").write_text(zone)
     config = tmp_path / "octodns.yaml"
-    config.write_text(OCTODNS_CONFIG)
+    config.write_text(OCTODNS_CONFIG.replace("./zones", str(tmp_path / "zones")))
     return config
 
 

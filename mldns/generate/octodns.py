@@ -51,7 +51,13 @@ def read_octodns(config: str, zones: Iterable[str] = (), project: str | None = N
     )
     for name in wanted:
         directory, ttl = _yaml_source(config, name, declared[name] or {}, providers)
-        _read_zone(gen, directory / f"{name}yaml", name, ttl)
+        path = directory / f"{name}yaml"
+        if not path.exists() and not directory.is_absolute():
+            raise SourceError(
+                f"{path}: no such zone file (octoDNS reads the YamlProvider's directory "
+                f"{str(directory)!r} relative to the working directory, {Path.cwd()})"
+            )
+        _read_zone(gen, path, name, ttl)
     return gen
 
 
@@ -83,7 +89,8 @@ def _yaml_source(
     for source in settings.get("sources") or []:
         provider = providers.get(source) or {}
         if str(provider.get("class", "")).endswith(YAML_PROVIDER):
-            directory = Path(config).parent / str(provider.get("directory", "."))
+            # Relative to the working directory, as octoDNS itself reads it.
+            directory = Path(str(provider.get("directory", ".")))
             return directory, int(provider.get("default_ttl", DEFAULT_TTL))
     raise SourceError(f"{config}: zone {zone} has no YamlProvider source to read")
 
