@@ -218,7 +218,7 @@ def load_stack(path: str | os.PathLike[str]) -> Stack:
         raise StackFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
         raise StackFileError(
-            f"{path}:{_user_line(exc, path)}: {type(exc).__name__}: {exc}"
+            f"{path}:{_user_line(exc, path)}: {type(exc).__name__}: {exc}{_did_you_mean(exc)}"
         ) from None
     stacks = [v for v in namespace.values() if isinstance(v, Stack)]
     if len(stacks) != 1:
@@ -226,6 +226,33 @@ def load_stack(path: str | os.PathLike[str]) -> Stack:
             f"{path}: defines {len(stacks)} mldns.Stack objects at module level; exactly one is needed"
         )
     return stacks[0]
+
+
+UNEXPECTED_KEYWORD = re.compile(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'")
+
+
+def _did_you_mean(exc: Exception) -> str:
+    """For a misspelt keyword of an mldns class ("tll=60"), the argument that was meant."""
+    import difflib
+
+    import attrs
+
+    from mldns.resources import compute, dns, iam
+
+    match = UNEXPECTED_KEYWORD.search(str(exc)) if isinstance(exc, TypeError) else None
+    if match is None:
+        return ""
+    cls_name, given = match.groups()
+    names = [
+        field.alias or field.name
+        for module in (dns, compute, iam)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and attrs.has(cls) and cls.__name__ == cls_name
+        for field in attrs.fields(cls)
+        if field.init
+    ]
+    close = difflib.get_close_matches(given, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _user_line(exc: BaseException, path: Path) -> str:
