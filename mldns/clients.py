@@ -20,6 +20,7 @@ from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from mldns.deadline import bound, out_of_time, within
 from mldns.errors import ApiError, CredentialsError, Interrupted, UnreachableError, UsageError
 
 T = TypeVar("T")
@@ -72,6 +73,14 @@ def unreachable(exc: BaseException) -> str | None:
 def _host(exc: BaseException) -> str:
     request = getattr(exc, "request", None)
     return urlsplit(getattr(request, "url", "") or "").netloc or "the endpoint"
+
+
+def session_of(client: Any) -> requests.Session:
+    """The requests session a Google client sends through: a REST transport's (compute_v1,
+    resourcemanager_v3) or a google.cloud.client.Client's (Cloud DNS, Cloud Storage)."""
+    transport = getattr(client, "_transport", None)
+    session = getattr(transport, "_session", None)
+    return session if session is not None else client._http
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -169,9 +178,11 @@ class Clients:
         with self._lock:
             if name not in self._built:
                 try:
-                    self._built[name] = build()
+                    client = build()
                 except auth_exc.DefaultCredentialsError as exc:
                     raise no_credentials(exc) from exc
+                bound(session_of(client), self.timeout, max(10, self.parallelism))
+                self._built[name] = client
             return self._built[name]
 
     @property
@@ -213,7 +224,8 @@ class Clients:
                     self.in_flight -= 1
 
         try:
-            return self.retry(attempt)()
+            with within(self.timeout):
+                return self.retry(attempt)()
         except requests.exceptions.ConnectionError as exc:
             why = unreachable(exc)
             if why is None:
@@ -227,11 +239,7 @@ class Clients:
                 "`gcloud auth application-default login`"
             ) from exc
         except gexc.RetryError as exc:
-            last = exc.cause if exc.cause is not None else exc
-            raise ApiError(
-                f"no success within --timeout {self.timeout:g}s of retries; last error: "
-                f"{str(last)[:300]}"
-            ) from exc
+            raise ApiError(out_of_time(exc, self.timeout)) from exc
 
     def _unreachable(self, exc: BaseException, why: str) -> str:
         if self.emulator is not None:

@@ -149,7 +149,7 @@ class Workspace:
         key = (self.backend or self.state_dir, self.stack_name)
         store = self._store
         if store is None or self._store_key != key:
-            store = self._store = open_store(key[0], self.stack_name, self.emulator)
+            store = self._store = open_store(key[0], self.stack_name, self.emulator, self.timeout)
             self._store_key = key
         return store
 

@@ -88,7 +88,7 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=600.0,
             show_default=True,
             type=Duration(minimum=1),
-            help="Deadline for each call, retries included: seconds, or 90s, 10m.",
+            help="Deadline for each call, retries and every read included: seconds, or 90s, 10m.",
         ),
         click.option(
             "--lock-timeout",

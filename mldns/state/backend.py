@@ -25,13 +25,16 @@ def is_gcs(url: str) -> bool:
     return url.startswith("gs://")
 
 
-def open_store(url: str, stack: str, emulator: str | None = None) -> StateStore:
+def open_store(
+    url: str, stack: str, emulator: str | None = None, timeout: float = 600.0
+) -> StateStore:
     """The store of `stack` at `url`; Cloud Storage through the official client, pointed at the
-    emulator when there is one."""
+    emulator when there is one, each call bounded by `timeout` (--timeout)."""
     if is_gcs(url):
         from mldns.state.gcs import GcsStateStore, GcsUrl, storage_client
 
-        return GcsStateStore(GcsUrl.parse(url), stack, storage_client(emulator))
+        client = storage_client(emulator, timeout=timeout)
+        return GcsStateStore(GcsUrl.parse(url), stack, client, timeout)
     return LocalStateStore(url, stack)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 from google.api_core import exceptions as gexc
 
+from mldns.deadline import bound, out_of_time, within
 from mldns.errors import LockLostError, StateError, UsageError
 from mldns.state.lock import Conflict, LeaseLock, LockInfo
 from mldns.state.store import StateStore
@@ -50,37 +51,56 @@ class GcsUrl:
         return f"gs://{self.bucket}/{self.prefix}{name}"
 
 
-def storage_client(emulator: str | None, project: str | None = None) -> Any:
+def storage_client(emulator: str | None, project: str | None = None, timeout: float = 600.0) -> Any:
     """google-cloud-storage's client: Application Default Credentials against Google; anonymous
-    against an emulator at host:port (as STORAGE_EMULATOR_HOST would set it)."""
+    against an emulator at host:port (as STORAGE_EMULATOR_HOST would set it). No read waits
+    longer than `timeout`."""
     from google.cloud import storage  # type: ignore[attr-defined]  # ships no types
 
     os.environ.setdefault(_OTEL_ENV, "true")  # no background bucket read on every call
     if emulator is None:
-        return storage.Client(project=project)
-    from google.auth.credentials import AnonymousCredentials
+        client = storage.Client(project=project)
+    else:
+        from google.auth.credentials import AnonymousCredentials
 
-    return storage.Client(
-        project=project or "mldns-local",
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": f"http://{emulator}"},
-    )
+        client = storage.Client(
+            project=project or "mldns-local",
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": f"http://{emulator}"},
+        )
+    bound(client._http, timeout)
+    return client
 
 
 class GcsObject:
     """One object, read and written on its generation (see `state_lock.ConditionalObject`)."""
 
-    def __init__(self, client: Any, url: GcsUrl, name: str) -> None:
+    def __init__(self, client: Any, url: GcsUrl, name: str, timeout: float = 600.0) -> None:
+        from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[import-untyped]
+
         self.bucket = client.bucket(url.bucket)
         self.url = url
         self.name = f"{url.prefix}{name}"
         self.location = url.object_url(name)
+        self.timeout = timeout
+        # Every call is conditional on a generation, so retrying it is safe; it stops at --timeout.
+        self.retry = DEFAULT_RETRY.with_timeout(timeout)
         self._bucket_seen = False
+
+    def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """`method` retried within --timeout; running out of it is a one-line StateError."""
+        try:
+            with within(self.timeout):
+                return method(*args, retry=self.retry, **kwargs)
+        except gexc.RetryError as exc:
+            raise StateError(
+                f"{self.location}: cannot {what} ({out_of_time(exc, self.timeout)})"
+            ) from None
 
     def read(self) -> tuple[bytes, int] | None:
         blob = self.bucket.blob(self.name)
         try:
-            data = blob.download_as_bytes()
+            data = self._call("read", blob.download_as_bytes)
         except gexc.NotFound:
             self._check_bucket()
             return None
@@ -95,8 +115,12 @@ class GcsObject:
         if metadata:
             blob.metadata = metadata
         try:
-            blob.upload_from_string(
-                data, content_type="application/json", if_generation_match=if_generation_match
+            self._call(
+                "write",
+                blob.upload_from_string,
+                data,
+                content_type="application/json",
+                if_generation_match=if_generation_match,
             )
         except gexc.PreconditionFailed:
             landed = self._own_write(data, if_generation_match)
@@ -112,7 +136,8 @@ class GcsObject:
 
     def delete(self, if_generation_match: int) -> bool:
         try:
-            self.bucket.blob(self.name).delete(if_generation_match=if_generation_match)
+            blob = self.bucket.blob(self.name)
+            self._call("delete", blob.delete, if_generation_match=if_generation_match)
         except gexc.NotFound:
             return False  # gone already: a retried delete, or never there
         except gexc.PreconditionFailed:
@@ -124,8 +149,8 @@ class GcsObject:
     def _own_write(self, data: bytes, previous: int) -> int | None:
         """The generation of our own write, if a retry found it had landed; else None."""
         try:
-            blob = self.bucket.get_blob(self.name)
-        except gexc.GoogleAPICallError:
+            blob = self._call("read", self.bucket.get_blob, self.name)
+        except (gexc.GoogleAPICallError, StateError):
             return None
         digest = base64.b64encode(hashlib.md5(data).digest()).decode()
         if blob is None or blob.md5_hash != digest or int(blob.generation) <= previous:
@@ -137,7 +162,7 @@ class GcsObject:
         if self._bucket_seen:
             return
         try:
-            exists = self.bucket.exists()
+            exists = self._call("read the bucket of", self.bucket.exists)
         except gexc.Forbidden:
             exists = True  # may not read the bucket's metadata; the objects' calls will tell
         if not exists:
@@ -165,10 +190,10 @@ class GcsStateStore(StateStore):
 
     write_interval: float | None = 1.0
 
-    def __init__(self, url: GcsUrl, stack: str, client: Any) -> None:
+    def __init__(self, url: GcsUrl, stack: str, client: Any, timeout: float = 600.0) -> None:
         self.url = url
-        self.state_object = GcsObject(client, url, f"{stack}.json")
-        self.lock_object = GcsObject(client, url, f"{stack}.lock")
+        self.state_object = GcsObject(client, url, f"{stack}.json", timeout)
+        self.lock_object = GcsObject(client, url, f"{stack}.lock", timeout)
         journal = journal_dir() / url.bucket / url.prefix / f"{stack}.json.journal"
         super().__init__(stack, self.state_object.location, journal)
         self._lease = LeaseLock(self.lock_object)
@@ -215,7 +240,8 @@ class GcsStateStore(StateStore):
 
     def _last_writer(self) -> str | None:
         with contextlib.suppress(Exception):
-            blob = self.state_object.bucket.get_blob(self.state_object.name)
+            state = self.state_object
+            blob = state._call("read", state.bucket.get_blob, state.name)
             if blob is not None and blob.metadata:
                 return blob.metadata.get("mldns-writer")
         return None
