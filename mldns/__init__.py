@@ -3,6 +3,7 @@
 from mldns import compute, dns, iam
 from mldns.errors import MldnsError, ValidationError
 from mldns.resources.base import Output
+from mldns.rules import allow, rule, use
 from mldns.stack import Stack, load_stack
 
 __all__ = [
@@ -10,9 +11,12 @@ __all__ = [
     "Output",
     "Stack",
     "ValidationError",
+    "allow",
     "compute",
     "dns",
     "iam",
     "load_stack",
+    "rule",
+    "use",
 ]
 __version__ = "0.1.0"

@@ -48,6 +48,10 @@ class UnsafePlanError(MldnsError):
     """A plan breaks a safety rule (protected resource, destructive threshold, adopt needed)."""
 
 
+class RulesViolated(UnsafePlanError):
+    """A plan breaks a mandatory rule, or a rule failed: it is not applied."""
+
+
 class ApiError(MldnsError):
     """A Google API call failed in a way no retry or reconciliation could fix."""
 

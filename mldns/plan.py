@@ -22,6 +22,7 @@ from mldns.files import atomic_write
 from mldns.ops import OPS, SYMBOLS, WRITES, Op
 from mldns.render import render_html, render_text
 from mldns.target import Target
+from mldns.violations import Violation, blocking
 
 PLAN_FORMAT_VERSION = 1
 
@@ -113,6 +114,10 @@ class Plan:
     destructive_reasons: tuple[str, ...] = ()
     # Where the plan was made (cloud and state): a saved plan is applied only there.
     target: Target | None = None
+    # What the stack's rules found (mldns.rules); a blocking one stops plan and apply.
+    violations: tuple[Violation, ...] = ()
+    # Fields that differ live but are left alone (`ignore_changes`), by address.
+    ignored: dict[str, list[str]] = attrs.field(factory=dict)
 
     @property
     def has_changes(self) -> bool:
@@ -125,6 +130,11 @@ class Plan:
         """Why this plan needs --allow-destructive; empty if it does not (reasons are the
         planner's, from each kind's hooks and octoDNS-style thresholds)."""
         return list(self.destructive_reasons)
+
+    @property
+    def blocked(self) -> list[Violation]:
+        """The violations that stop this plan: mandatory ones and rules that failed."""
+        return blocking(self.violations)
 
     def apply(self, **options: Any) -> Any:
         """Carry the plan out (notebooks and scripts), if the state has not moved on since.
@@ -173,6 +183,8 @@ class Plan:
             "refreshed": self.refreshed,
             "destructive": list(self.destructive_reasons),
             "target": self.target.to_json() if self.target is not None else None,
+            "violations": [v.to_json() for v in self.violations],
+            "ignored": self.ignored,
         }
 
     @classmethod
@@ -192,6 +204,8 @@ class Plan:
             refreshed=data.get("refreshed", {}),
             destructive_reasons=tuple(data["destructive"]),
             target=Target.from_json(data["target"]) if data.get("target") else None,
+            violations=tuple(Violation.from_json(v) for v in data.get("violations", ())),
+            ignored=data.get("ignored", {}),
         )
 
 

@@ -17,6 +17,7 @@ from mldns.errors import (
     ApplyError,
     Interrupted,
     PlanFileError,
+    RulesViolated,
     StateError,
     UnsafePlanError,
     UsageError,
@@ -27,6 +28,8 @@ from mldns.plan import Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
 from mldns.providers.registry import build_providers
+from mldns.rules import Book
+from mldns.rules.evaluate import blocked_message, judge
 from mldns.state.backend import open_store
 from mldns.state.format import State
 from mldns.state.lock import LockInfo
@@ -115,6 +118,7 @@ class Workspace:
     log: Callable[[str], None] = print
     interruptible: bool = False  # Ctrl-C stops an apply gracefully (the CLI's main thread)
     progress: Progress | None = None  # told of each unit of work as an apply runs
+    rules: Book | None = None  # the rules each plan is judged by (none: not judged)
     _clients: Clients | None = None
     _store: StateStore | None = None
     _store_key: tuple[str, str] | None = None
@@ -186,11 +190,12 @@ class Workspace:
         prior = stored or State(stack=self.stack_name)
         desired = {} if destroy or self.stack is None else self.stack.resources
         outputs = {} if destroy or self.stack is None else self.stack.outputs
-        plan = make_plan(
-            self.stack_name, self.project, desired, outputs, prior, build_providers(self.clients)
-        )
+        providers = build_providers(self.clients)
+        plan = make_plan(self.stack_name, self.project, desired, outputs, prior, providers)
         if destroy:  # destructive by definition: the confirmation is the guard, not a flag
             plan = attrs.evolve(plan, destructive_reasons=())
+        elif self.rules is not None:
+            plan = judge(plan, self.rules, desired, providers)
         plan = attrs.evolve(plan, lineage=prior.lineage if stored else None, target=self.target)
         remember_maker(plan, self)
         return plan
@@ -229,6 +234,8 @@ class Workspace:
         ):
             stored = self.store.read()
             plan = self._plan(stored, destroy)
+            if plan.blocked:
+                raise RulesViolated(blocked_message(plan))
             if plan.has_changes and confirm is not None and not confirm(plan):
                 raise UsageError("apply cancelled")
             return self._run(plan, stored or State(stack=self.stack_name), adopt, allow_destructive)
@@ -244,6 +251,8 @@ class Workspace:
 
     def _run(self, plan: Plan, state: State, adopt: bool, allow_destructive: bool) -> ApplyResult:
         self.store.confirm_lock()
+        if plan.blocked:  # a saved plan carries what the rules found
+            raise RulesViolated(blocked_message(plan))
         reasons = plan.destructive()
         if reasons and not allow_destructive:
             raise UnsafePlanError(

@@ -15,6 +15,7 @@ from mldns.cli.answers import resolve
 from mldns.cli.emulator import emulator
 from mldns.cli.options import Duration
 from mldns.cli.plans import apply, destroy, graph, plan, show, validate
+from mldns.cli.rules import check, rules
 from mldns.cli.sources import generate, import_
 from mldns.cli.state import output, state
 from mldns.errors import Interrupted, MldnsError, one_line
@@ -46,6 +47,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 for _command in (
     validate,
+    check,
+    rules,
     plan,
     show,
     graph,

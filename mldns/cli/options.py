@@ -17,7 +17,8 @@ from mldns.errors import UsageError
 from mldns.plan import Plan
 from mldns.providers.base import UNMANAGED_NAMES
 from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
-from mldns.stack import load_stack
+from mldns.rules import Book, collecting, load_rules_file, rules_files
+from mldns.stack import Stack, load_stack
 from mldns.state import backend
 from mldns.state.format import State
 from mldns.state.store import StateStore
@@ -160,7 +161,7 @@ def workspace(
 ) -> Iterator[Workspace]:
     if opts["local"] and opts["emulator"]:
         raise UsageError("--local and --emulator contradict each other: choose one")
-    stack = load_stack(stack_file) if stack_file else None
+    stack, book = load_with_rules(stack_file, opts.get("rules", ())) if stack_file else (None, None)
     name = stack.name if stack is not None else stack_name
     if name is None:
         raise UsageError("give a stack file")
@@ -184,7 +185,29 @@ def workspace(
             parallelism=opts["parallelism"],
             log=lambda line: click.echo(line, err=True),
             interruptible=True,
+            rules=book,
         )
+
+
+def load_with_rules(stack_file: str, files: tuple[str, ...] = ()) -> tuple[Stack, Book]:
+    """The stack, and the rules its file, the --rules files and MLDNS_RULES declare."""
+    book = Book()
+    with collecting(book):
+        stack = load_stack(stack_file)
+    for path in rules_files(files):
+        load_rules_file(path, book)
+    book.check()
+    return stack, book
+
+
+rules_option = click.option(
+    "--rules",
+    "rules",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A Python file of rules and exceptions (repeatable; also MLDNS_RULES).",
+)
 
 
 quiet_option = click.option("--quiet", is_flag=True, help="Print only the summary line.")

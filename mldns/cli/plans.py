@@ -18,6 +18,7 @@ from mldns.cli.options import (
     engine_options,
     quiet_option,
     render_plan,
+    rules_option,
     view_options,
     workspace,
 )
@@ -26,6 +27,7 @@ from mldns.errors import PlanFileError, UsageError
 from mldns.plan import Plan, load_plan, save_plan
 from mldns.progress import Lines, Live, Progress, complete
 from mldns.render import render_text
+from mldns.rules.evaluate import blocked_message
 from mldns.stack import load_stack
 from mldns.state import backend
 from mldns.target import Target, apply_command
@@ -76,6 +78,7 @@ def validate(stack_file: str, **_opts: Any) -> None:
     help="Hold the state lock while reading (default; --lock=false as --no-lock).",
 )
 @click.option("--no-lock", is_flag=True, help="Read the state without taking its lock.")
+@rules_option
 @engine_options
 def plan(
     stack_file: str,
@@ -115,6 +118,9 @@ def plan(
         click.echo(
             f"Saved the plan to {out}; apply it with: {apply_command(result.target, out)}", err=True
         )
+    if result.blocked:
+        click.echo(f"Error: {blocked_message(result, listed=False)}", err=True)
+        sys.exit(1)
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
 
@@ -238,6 +244,7 @@ def _is_plan_file(path: str) -> bool:
     help="Allow zone deletions, IAM member removals and mass record deletions.",
 )
 @quiet_option
+@rules_option
 @engine_options
 def apply(
     target: str, auto_approve: bool, adopt: bool, allow_destructive: bool, quiet: bool, **opts: Any

@@ -72,6 +72,9 @@ def _head(view: View, names: int = 0) -> str:
         f"<h2>Stack <code>{escape(plan.stack)}</code> in project <code>{escape(plan.project)}</code></h2>",
         f'<div class="summary">{escape(summary(plan))}</div>',
     ]
+    found = notes.rules(plan)
+    if found:
+        out.append(_box("destructive" if plan.blocked else "warning", "Rules", found))
     if view.destructive:
         out.append(
             _box(
@@ -85,7 +88,7 @@ def _head(view: View, names: int = 0) -> str:
         out.append(_box("destructive", "Access taken away", items))
     if plan.warnings:
         out.append(_box("warning", "Warnings", list(plan.warnings)))
-    extra = notes.unmanaged(plan, names) + notes.outputs(plan)
+    extra = notes.unmanaged(plan, names) + notes.outputs(plan) + notes.ignored(plan)
     if view.summarised:
         extra.append(f"{view.summarised:,} actions in large groups are shown as counts")
     if extra:

@@ -55,6 +55,11 @@ def _size(head: list[str], groups: dict[str, str]) -> int:
 def _head(view: View, names: int = 0) -> list[str]:
     plan = view.plan
     out = [f"### mldns plan: `{plan.stack}` in `{plan.project}`", "", f"**{summary(plan)}**", ""]
+    found = notes.rules(plan)
+    if found:
+        out.append("> [!CAUTION]" if plan.blocked else "> [!NOTE]")
+        out += [f"> - {_escape(line)}" for line in found]
+        out.append("")
     if view.destructive:
         out.append("> [!CAUTION]")
         out.append("> **Destructive**: applying needs `--allow-destructive`:")
@@ -67,7 +72,7 @@ def _head(view: View, names: int = 0) -> list[str]:
         out.append("> [!WARNING]")
         out += [f"> {_escape(w)}" for w in plan.warnings]
         out.append("")
-    extra = notes.unmanaged(plan, names) + notes.outputs(plan)
+    extra = notes.unmanaged(plan, names) + notes.outputs(plan) + notes.ignored(plan)
     out += [f"- {_escape(line)}" for line in extra]
     if extra:
         out.append("")

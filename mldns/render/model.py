@@ -27,6 +27,7 @@ from mldns.render.diff import (
     path_text,
 )
 from mldns.resources.base import Resource
+from mldns.violations import tally
 
 if TYPE_CHECKING:  # a Plan renders itself through this package
     from mldns.plan import Action, Plan
@@ -334,4 +335,5 @@ def summary(plan: Plan) -> str:
             f"{n} in {zone.split('.', 2)[-1]}" for zone, n in sorted(plan.unmanaged.items())
         )
         line += f" Unmanaged record sets left alone: {parts}."
-    return line
+    rules = tally(plan.violations)
+    return f"{line} {rules}" if rules else line

@@ -1,4 +1,5 @@
-"""Plan-wide notes every view carries besides the actions: unmanaged record sets and outputs."""
+"""Plan-wide notes every view carries besides the actions: unmanaged record sets, outputs, what
+the rules found and the fields left alone."""
 
 from __future__ import annotations
 
@@ -92,3 +93,21 @@ def _reference(value: Any) -> bool:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+RULE_LABELS = {"error": "Rule error", "mandatory": "Mandatory", "advisory": "Advisory"}
+
+
+def rules(plan: Plan) -> list[str]:
+    """One line per violation: the blocking ones (rule errors, mandatory) first."""
+    order = {"error": 0, "mandatory": 1, "advisory": 2}
+    ranked = sorted(plan.violations, key=lambda v: order.get(v.level, 3))
+    return [f"{RULE_LABELS.get(v.level, v.level)}: {v.text()}" for v in ranked]
+
+
+def ignored(plan: Plan) -> list[str]:
+    """One line per resource whose live fields differ and are left alone (ignore_changes)."""
+    return [
+        f"{address}: {', '.join(fields)} differ{'s' if len(fields) == 1 else ''} live; ignored (ignore_changes)"
+        for address, fields in sorted(plan.ignored.items())
+    ]

@@ -76,6 +76,9 @@ def note_lines(view: View, color: bool = False, names: int = 0) -> list[str]:
     if names:  # the summary line counts them
         out.extend(notes.unmanaged(view.plan, names))
     out.extend(notes.outputs(view.plan))
+    out.extend(notes.ignored(view.plan))
+    for line in notes.rules(view.plan):
+        out.append(_paint(line, "33" if line.startswith("Advisory") else "31", color))
     for warning in view.plan.warnings:
         out.append(_paint(f"Warning: {warning}", "33", color))
     if view.destructive:
