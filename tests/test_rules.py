@@ -527,3 +527,72 @@ def test_evaluate_runs_every_rule_once_in_declaration_order() -> None:
             mldns.rule(name)(lambda plan, answers, name=name: calls.append(name))
     view = build_view(plan, stack.resources, lambda r: None)
     assert evaluate(book, view) == () and calls == ["b", "a"]
+
+
+def _preset_stack(**options: Any) -> mldns.Stack:
+    stack = mldns.Stack("apis", project="p")
+    for resource in dns.private_google_apis([TRAIN], **options):
+        stack.add(resource)
+    return stack
+
+
+@pytest.mark.parametrize("options", [{}, {"vip": "restricted"}, {"zones": True}])
+def test_private_apis_coverage_is_quiet_when_storage_resolves_to_the_vip(options: Any) -> None:
+    assert _found(_preset_stack(**options), "private-apis-coverage") == []
+
+
+def test_private_apis_coverage_fires_when_the_domains_leave_googleapis_out() -> None:
+    stack = _preset_stack(domains=["gcr.io", "pkg.dev"])
+    book = Book()
+    with collecting(book):
+        mldns.use("private-apis-coverage")
+    (found,) = judge_offline(stack, book).violations
+    assert found.address == "dns.ResponsePolicy.google-apis"
+    assert found.message == (
+        "network projects/p/global/networks/train does not resolve storage.googleapis.com.: "
+        "Cloud Storage is out of reach"
+    )
+
+
+def test_private_apis_coverage_fires_when_a_rule_bypasses_the_policy_or_answers_elsewhere() -> None:
+    stack = _preset_stack()
+    policy = stack.resources["dns.ResponsePolicy.google-apis"]
+    stack.add(
+        dns.ResponsePolicyRule(policy, "storage.googleapis.com.", behavior="bypassResponsePolicy")
+    )
+    assert [a for _, _, a in _found(stack, "private-apis-coverage")] == [
+        "dns.ResponsePolicy.google-apis"
+    ]
+    other = _preset_stack()
+    policy = other.resources["dns.ResponsePolicy.google-apis"]
+    record = dns.Record("storage.googleapis.com.", "A", 300, ["203.0.113.80"])
+    other.add(dns.ResponsePolicyRule(policy, "storage.googleapis.com.", local_data=[record]))
+    book = Book()
+    with collecting(book):
+        mldns.use("private-apis-coverage")
+    (found,) = judge_offline(other, book).violations
+    assert "resolves storage.googleapis.com. to 203.0.113.80, not to the VIP" in found.message
+
+
+def test_answers_follow_a_response_policy_cname_to_the_vip() -> None:
+    stack = _preset_stack()
+    plan = Plan(stack.name, "p", None, 0, ())
+    providers = build_providers(Clients("p"))
+    by_kind = {k: p for p in providers for k in p.kinds}
+    view = build_view(plan, stack.resources, lambda r: by_kind[r.kind].desired_body(r, "p"))
+    result = answers_of(view)("storage.googleapis.com", "A", network=TRAIN)
+    assert result is not None
+    (outcome,) = result.outcomes
+    assert [r.type for r in outcome.records] == ["CNAME", "A"]
+    assert sorted(outcome.data) == [
+        "199.36.153.10",
+        "199.36.153.11",
+        "199.36.153.8",
+        "199.36.153.9",
+    ]
+    assert answers_of(view)("storage.googleapis.com", "A") is None  # not from the internet
+
+
+def test_private_apis_coverage_takes_a_psc_endpoint_as_the_vip() -> None:
+    assert _found(_preset_stack(psc_endpoint="10.1.2.3"), "private-apis-coverage") == []
+    assert _found(_preset_stack(psc_endpoint="10.1.2.3", zones=True), "private-apis-coverage") == []

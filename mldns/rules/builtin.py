@@ -11,7 +11,14 @@ from typing import Any
 import attrs
 
 from mldns.regions import regions
-from mldns.resources.dns import ManagedZone, Policy, RecordSet
+from mldns.resources.dns import (
+    ManagedZone,
+    Policy,
+    RecordSet,
+    ResponsePolicy,
+    ResponsePolicyRule,
+)
+from mldns.resources.dns.private_google_apis import VIPS
 from mldns.resources.iam import ProjectIamBinding, ProjectIamMember
 from mldns.rules.registry import Rule, RulesError, current, did_you_mean
 from mldns.rules.view import Answers, Item, PlanView
@@ -214,6 +221,57 @@ def _logging_off() -> Check:
     return check
 
 
+# What the preset writes on what it makes, to find them again among a plan's resources.
+PRESET_MARK = "Private Google Access"
+PROBE = "storage.googleapis.com."
+# A preset made for a Private Service Connect endpoint answers these names with it.
+PSC_NAMES = ("googleapis.com.", "*.googleapis.com.")
+
+
+def _preset_networks(plan: PlanView) -> tuple[dict[str, str], set[str]]:
+    """The networks the private-APIs preset is bound to (with the address of what binds each),
+    and the addresses it answers with."""
+    networks: dict[str, str] = {}
+    addresses = {ip for _, vips, _ in VIPS.values() for ip in vips}
+    marked = set()
+    for item in plan:
+        body = item.body
+        if not item.remains or body.get("description") != PRESET_MARK:
+            continue
+        marked.add(item.address)
+        listed = body.get("networks") or (body.get("privateVisibilityConfig") or {}).get("networks")
+        for network in listed or []:
+            if network.get("networkUrl"):
+                networks.setdefault(network["networkUrl"], item.address)
+    for item in plan:
+        if item.parent in marked and item.remains:
+            body = item.body
+            data = [body] + list((body.get("localData") or {}).get("localDatas") or [])
+            addresses.update(
+                r
+                for d in data
+                if d.get("type") == "A" and d.get("name") in PSC_NAMES
+                for r in d.get("rrdatas") or ()
+            )
+    return networks, addresses
+
+
+def _private_apis() -> Check:
+    def check(plan: PlanView, answers: Answers) -> Found:
+        networks, addresses = _preset_networks(plan)
+        for network, address in sorted(networks.items()):
+            result = answers(PROBE, "A", network=network)
+            data = {d for o in (result.outcomes if result else ()) for d in o.data}
+            where = "network " + network.split("/compute/v1/")[-1]
+            if not data:
+                yield address, f"{where} does not resolve {PROBE}: Cloud Storage is out of reach"
+            elif not data <= addresses:
+                got = ", ".join(sorted(data))
+                yield address, f"{where} resolves {PROBE} to {got}, not to the VIP"
+
+    return check
+
+
 PACK: dict[str, Builtin] = {
     b.id: b
     for b in (
@@ -273,6 +331,16 @@ PACK: dict[str, Builtin] = {
             "no trace in Cloud Logging.",
             _logging_off,
             (Policy.kind,),
+        ),
+        Builtin(
+            "private-apis-coverage",
+            "mandatory",
+            "A network bound to the private-APIs preset (dns.private_google_apis) that does not "
+            "resolve storage.googleapis.com to the VIP, as a VM on it would ask: response "
+            "policy first, then its private zones. A rule that bypasses the policy, or a "
+            "domains list that leaves googleapis.com out, is what this catches.",
+            _private_apis,
+            (ResponsePolicy.kind, ResponsePolicyRule.kind, ManagedZone.kind, RecordSet.kind),
         ),
     )
 }

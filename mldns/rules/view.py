@@ -16,11 +16,20 @@ import attrs
 from mldns import routing
 from mldns.plan import Action, Plan
 from mldns.resources.base import Resource
-from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
+from mldns.resources.dns import (
+    ManagedZone,
+    RecordSet,
+    RecordTable,
+    ResponsePolicy,
+    ResponsePolicyRule,
+)
 
 UNCHANGED = "="
 ZONE = ManagedZone.kind
 RECORD = RecordSet.kind
+RESPONSE_POLICY = ResponsePolicy.kind
+RESPONSE_RULE = ResponsePolicyRule.kind
+BYPASS = "bypassResponsePolicy"
 GONE = frozenset({"delete", "forget"})
 
 
@@ -154,16 +163,38 @@ def _network_name(value: str) -> str:
 
 
 @attrs.frozen
+class Policy:
+    """A response policy as answers read it: its networks and its rules by DNS name."""
+
+    name: str
+    networks: frozenset[str]
+    rules: dict[str, dict[str, Any]]
+
+    def rule_for(self, fqdn: str) -> dict[str, Any] | None:
+        """The rule that answers `fqdn`: its own name's, else the nearest wildcard's."""
+        if fqdn in self.rules:
+            return self.rules[fqdn]
+        labels = fqdn.split(".")
+        for i in range(1, len(labels) - 1):
+            rule = self.rules.get("*." + ".".join(labels[i:]))
+            if rule is not None:
+                return rule
+        return None
+
+
+@attrs.frozen
 class Answers:
     """`answers(name, type, from_region=..., network=..., down=...)`: the Resolution the DNS
     gives after apply (as `mldns resolve` computes it), or None when it gives none (a name
-    outside every zone, NXDOMAIN or NODATA). With `network`, the private zones bound to that
-    network answer first, as Cloud DNS does for a VM on it; without, only public zones."""
+    outside every zone, NXDOMAIN or NODATA). With `network`, as Cloud DNS answers a VM on it:
+    the response policy bound to it first, then the private zones bound to it, then public
+    zones; without, only public zones."""
 
     public: tuple[routing.Zone, ...]
     private: tuple[tuple[routing.Zone, frozenset[str]], ...]
     # Names the zones hold that mldns does not manage (up to 1,000 a zone), by zone name.
     unmanaged: dict[str, frozenset[str]] = attrs.field(factory=dict)
+    policies: tuple[Policy, ...] = ()
 
     def __call__(
         self,
@@ -173,11 +204,18 @@ class Answers:
         from_region: str | None = None,
         network: str | None = None,
         down: Iterable[str] = (),
+        _hops: int = 0,
     ) -> routing.Resolution | None:
         fqdn = name.lower() if name.endswith(".") else name.lower() + "."
         zone = None
         if network is not None:
             wanted = _network_name(network)
+            for policy in self.policies:
+                rule = policy.rule_for(fqdn) if wanted in policy.networks else None
+                if rule is not None and rule.get("behavior") != BYPASS:
+                    if _hops >= routing.MAX_CHAIN:
+                        return None
+                    return self._local(policy, rule, fqdn, type, from_region, network, down, _hops)
             zone = routing.zone_of((z for z, nets in self.private if wanted in nets), fqdn)
         if zone is None:
             zone = routing.zone_of(self.public, fqdn)
@@ -187,6 +225,45 @@ class Answers:
         if result.status == "NXDOMAIN" or result.nodata:
             return None
         return result
+
+    def _local(
+        self,
+        policy: Policy,
+        rule: dict[str, Any],
+        fqdn: str,
+        rtype: str,
+        region: str | None,
+        network: str,
+        down: Iterable[str],
+        hops: int,
+    ) -> routing.Resolution | None:
+        """A response policy rule's answer: its local data of the type, or its CNAME followed
+        (through the same network's view of the target)."""
+        data = (rule.get("localData") or {}).get("localDatas") or []
+        by_type = {d.get("type"): d for d in data}
+        found = by_type.get(rtype.upper()) or by_type.get("CNAME")
+        if found is None:
+            return None
+        ttl = int(found.get("ttl") or 300)
+        record = routing.RRset(fqdn, found["type"], ttl, tuple(found.get("rrdatas") or ()))
+        why = f"response policy {policy.name} rule {rule.get('dnsName')} answers {fqdn}"
+        outcomes: tuple[routing.Outcome, ...] = (routing.Outcome((record,), 1.0, (why,)),)
+        if found["type"] == "CNAME" and rtype.upper() != "CNAME" and record.rrdatas:
+            followed = self(
+                record.rrdatas[0],
+                rtype,
+                from_region=region,
+                network=network,
+                down=down,
+                _hops=hops + 1,
+            )
+            if followed is None:
+                return None
+            outcomes = tuple(
+                routing.Outcome((record, *o.records), o.share, (why, *o.why))
+                for o in followed.outcomes
+            )
+        return routing.Resolution(fqdn, rtype.upper(), region, policy.name, "NOERROR", outcomes)
 
     def zone_of(self, name: str) -> routing.Zone | None:
         """The public zone that holds `name` after apply, if any."""
@@ -218,4 +295,16 @@ def answers_of(view: PlanView) -> Answers:
             )
         else:
             public.append(zone)
-    return Answers(tuple(public), tuple(private), unmanaged)
+    return Answers(tuple(public), tuple(private), unmanaged, tuple(_policies(view)))
+
+
+def _policies(view: PlanView) -> Iterator[Policy]:
+    rules: dict[str | None, dict[str, dict[str, Any]]] = {}
+    for item in view.of_kind(RESPONSE_RULE):
+        rules.setdefault(item.parent, {})[item.body.get("dnsName", "")] = item.body
+    for item in view.of_kind(RESPONSE_POLICY):
+        body = item.body
+        networks = frozenset(
+            _network_name(n.get("networkUrl", "")) for n in body.get("networks") or []
+        )
+        yield Policy(body.get("responsePolicyName", ""), networks, rules.get(item.address, {}))
