@@ -46,7 +46,8 @@ class Action:
     protect: bool = False
     force_destroy: bool = False  # deleting it deletes what it holds that mldns does not manage
     outputs: dict[str, Any] = attrs.field(factory=dict)
-    table: str | None = None  # the table a record set is a row of, whose state entry holds it
+    # The resource this one is a row of, whose state entry holds it (its kind's `holds_rows`).
+    row_of: str | None = None
 
     @property
     def symbol(self) -> str:
@@ -71,6 +72,7 @@ class Action:
 
     def to_json(self) -> dict[str, Any]:
         data = attrs.asdict(self)
+        data["table"] = data.pop("row_of")  # the name the plan's JSON form has always had
         data["depends_on"] = list(self.depends_on)
         data["prior_depends_on"] = list(self.prior_depends_on)
         return data
@@ -78,6 +80,7 @@ class Action:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Action:
         data = dict(data)
+        data["row_of"] = data.pop("table", None)
         data["depends_on"] = tuple(data.get("depends_on", ()))
         data["prior_depends_on"] = tuple(data.get("prior_depends_on", ()))
         return cls(**data)

@@ -308,7 +308,7 @@ def _leaving(action: Action, project: str, desired: dict[str, Resource]) -> Acti
     """An action on a resource recorded in another project: it is deleted there (or forgotten,
     if a read there found it gone), and the plan says why."""
     old = action.project
-    declared = action.address in desired or (action.table is not None and action.table in desired)
+    declared = action.address in desired or (action.row_of is not None and action.row_of in desired)
     if not declared:
         return attrs.evolve(action, reason=f"{action.reason} (in project {old})")
     changed = f"project changed: {old} -> {project}"
@@ -321,7 +321,7 @@ def _leaving(action: Action, project: str, desired: dict[str, Resource]) -> Acti
 
 def _arriving(action: Action, project: str, moved: dict[str, str]) -> Action:
     """The creation, in this project, of a resource the state records in another one."""
-    old = moved.get(action.address) or (moved.get(action.table) if action.table else None)
+    old = moved.get(action.address) or (moved.get(action.row_of) if action.row_of else None)
     if old is None or action.op not in ("create", "adopt"):
         return action
     reason = f"project changed: {old} -> {project}; replaced"

@@ -84,7 +84,7 @@ def every_action_plan() -> Plan:
                 "dns.RecordSet",
                 after=record(f"big{i}", rrdatas=[f"10.2.0.{i}"]),
                 parent=ZONE,
-                table=f"dns.RecordTable.{zone}/big",
+                row_of=f"dns.RecordTable.{zone}/big",
             )
             for i in (10, 2, 1)
         ),

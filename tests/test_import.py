@@ -9,6 +9,7 @@ from typing import Any
 import test_generate
 from test_generate import ROOT, workspace
 
+from mldns import kinds
 from mldns.emulator import Emulator
 
 mldns = test_generate.mldns  # the fixture
@@ -99,3 +100,72 @@ def test_import_refusals_get_one_line_each(emu: Emulator, tmp_path: Path, mldns:
     emu.reset()  # the cloud forgets everything: nothing left to import
     gone = mldns("import", record, "ml-dns-zone/mlworkloads.example.com./A", str(SEED), *opts)
     assert gone.code == 1 and "does not exist in project my-project" in gone.err, gone.err
+
+
+EVERY_KIND = """
+import mldns
+from mldns import compute, dns, iam
+
+P = "my-project"
+stack = mldns.Stack("every-kind", project=P)
+zone = stack.add(dns.ManagedZone(name="corp", dns_name="corp.example.com."))
+stack.add(dns.RecordSet(zone=zone, name="www", type="A", ttl=300, rrdatas=["10.0.0.1"]))
+stack.add(dns.RecordTable(zone=zone, name="workers", type="A", ttl=60, records={"w1": "10.1.0.1"}))
+stack.add(dns.Policy("corp", networks=[f"projects/{P}/global/networks/train"], logging=True))
+hc = stack.add(compute.HealthCheck(name="hc", type="TCP", port=80))
+stack.add(compute.BackendService(name="bs", health_checks=[hc], load_balancing_scheme="EXTERNAL"))
+stack.add(iam.ProjectIamBinding(role="roles/dns.reader", members=["group:ops@example.com"]))
+stack.add(iam.ProjectIamMember(role="roles/owner", member="user:owner@example.com"))
+"""
+COMPUTE = "https://www.googleapis.com/compute/v1/projects/my-project/global/"
+# Every kind's address in EVERY_KIND, with its full ID (Google's full name, a self link, or
+# Terraform's import ID for IAM) and its short ID.
+IMPORTS = {
+    "dns.ManagedZone": ("corp", "projects/my-project/managedZones/corp", "corp"),
+    "dns.RecordSet": (
+        "corp/www.corp.example.com./A",
+        "projects/my-project/managedZones/corp/rrsets/www.corp.example.com./A",
+        "corp/WWW.corp.example.com/a",
+    ),
+    "dns.Policy": ("corp", "projects/my-project/policies/corp", "corp"),
+    "compute.HealthCheck": ("hc", COMPUTE + "healthChecks/hc", "hc"),
+    "compute.BackendService": ("bs", "projects/my-project/global/backendServices/bs", "bs"),
+    "iam.ProjectIamBinding": (
+        "roles/dns.reader",
+        "my-project roles/dns.reader",
+        "roles/dns.reader",
+    ),
+    "iam.ProjectIamMember": (
+        "roles/owner/user:owner@example.com",
+        "my-project roles/owner user:owner@example.com",
+        "roles/owner user:owner@example.com",
+    ),
+}
+NOT_IMPORTED = {"dns.RecordTable": "its rows are recorded by the next apply"}
+
+
+def test_every_registered_kind_imports_by_its_full_and_its_short_id(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    """A kind is importable the day it is registered: the kind parses its own IDs."""
+    shipped = {k for k in kinds.names() if kinds.lookup(k).__module__.startswith("mldns.")}  # type: ignore[union-attr]
+    assert set(IMPORTS) | set(NOT_IMPORTED) == shipped
+    stack_file = tmp_path / "stack.py"
+    stack_file.write_text(EVERY_KIND)
+    workspace(stack_file, emu, tmp_path / "elsewhere").apply()
+    emu.clear_requests()
+    for form in (1, 2):
+        opts = ("--emulator", emu.host_port, "--state-dir", str(tmp_path / f"state{form}"))
+        for kind, ids in IMPORTS.items():
+            address = f"{kind}.{ids[0]}"
+            run = mldns("import", address, ids[form], str(stack_file), *opts)
+            assert run.code == 0, (address, ids[form], run.err)
+            assert f"Imported {address}: it matches the declaration." in run.out
+        for kind, message in NOT_IMPORTED.items():
+            address = f"{kind}.corp/workers"
+            run = mldns("import", address, "corp/workers", str(stack_file), *opts)
+            assert run.code == 1 and message in run.err and run.err.count("\n") == 1, run.err
+    assert emu.requests()["writes"] == 0
+    plan = workspace(stack_file, emu, tmp_path / "state1").plan()
+    # Only the table's row is left, for apply to record without a write.
+    assert [(a.op, a.row_of) for a in plan.actions] == [("adopt", "dns.RecordTable.corp/workers")]

@@ -81,3 +81,23 @@ def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+CORE = ("mldns.planner", "mldns.plan", "mldns.apply", "mldns.render", "mldns.state")
+CORE += ("mldns.workspace", "mldns.stack", "mldns.importer")
+# What every kind shares; the rest of resources/ and providers/ is one API's.
+SHARED = {"mldns.resources", "mldns.resources.base", "mldns.providers", "mldns.providers.base"}
+SHARED |= {"mldns.providers.registry"}
+
+
+def test_the_core_imports_no_api_module() -> None:
+    """Kind knowledge reaches the core through the registry and the provider contract only."""
+    api = ("mldns.resources.", "mldns.providers.", "mldns.dns", "mldns.compute", "mldns.iam")
+    offenders = sorted(
+        f"{name} imports {dep}"
+        for name, deps in GRAPH.items()
+        if name == "mldns.stack" or name.startswith(CORE)
+        for dep in deps
+        if dep.startswith(api) and dep not in SHARED
+    )
+    assert offenders == []

@@ -184,7 +184,7 @@ def test_rows_are_updated_added_and_deleted_in_one_change(emu: Emulator, tmp_pat
         rec_addr(fqdn("w3")): "delete",
         rec_addr(fqdn("w4")): "create",
     }
-    assert all(a.table == TABLE for a in plan.actions)
+    assert all(a.row_of == TABLE for a in plan.actions)
     emu.clear_requests()
     ws.apply()
     assert emu.requests()["writes"] == 1
@@ -297,7 +297,7 @@ def test_rows_move_between_tables_without_a_write(emu: Emulator, tmp_path: Any) 
     stack.add(dns.RecordTable(zone=zone, name="spares", type="A", records={"w2": "10.0.0.2"}))
     ws = make_workspace(stack, emu, tmp_path)
     plan = ws.plan()
-    assert [(a.address, a.op, a.table) for a in plan.actions] == [
+    assert [(a.address, a.op, a.row_of) for a in plan.actions] == [
         (rec_addr(fqdn("w2")), "forget", TABLE)
     ]
     emu.clear_requests()

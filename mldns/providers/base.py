@@ -12,6 +12,9 @@ import attrs
 from mldns.clients import Clients
 from mldns.plan import Action
 from mldns.resources.base import Resource
+from mldns.state.journal import RowChanges
+
+__all__ = ["RowChanges"]  # providers commit it; it lives with the state that records it
 
 UNMANAGED_NAMES = 1000
 
@@ -30,14 +33,6 @@ class Refresh:
     managed: dict[str, int] = attrs.field(factory=dict)
     # State entries to record without a call, for kinds the provider diffs itself (`bulk_kinds`).
     refreshed: dict[str, dict[str, Any]] = attrs.field(factory=dict)
-
-
-@attrs.frozen
-class RowChanges:
-    """What one call changed in a table's state entry: rows by name, as [ttl, data...], or None
-    for a row removed. Committed in place of the whole entry, which may hold 100,000 rows."""
-
-    rows: dict[str, list[Any] | None]
 
 
 class ActionFailed(Exception):

@@ -183,7 +183,7 @@ class TableRows:
             reason=reason,
             needs_adopt=needs_adopt,
             protect=protect,
-            table=self.address,
+            row_of=self.address,
         )
 
 
@@ -220,12 +220,12 @@ def state_changes(actions: list[Action]) -> dict[str, Any]:
     tables: dict[str, dict[str, list[Any] | None]] = {}
     for action in actions:
         gone = action.op in ("delete", "forget")
-        if action.table is None:
+        if action.row_of is None:
             changes[action.address] = None if gone else state_entry(action, action.desired)
             continue
         after = action.after or {}
         row = None if gone else [after["ttl"], *after["rrdatas"]]
-        tables.setdefault(action.table, {})[row_name(action.address)] = row
+        tables.setdefault(action.row_of, {})[row_name(action.address)] = row
     changes.update((table, RowChanges(rows)) for table, rows in tables.items())
     return changes
 

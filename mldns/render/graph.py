@@ -66,7 +66,7 @@ def render_dot(
             out.append("  " + _node(resource.address, resource.kind, resource.key, ops))
             shown.add(resource.address)
     for action in plan.actions if plan is not None else ():
-        if action.op in ("delete", "forget") and action.address not in shown and not action.table:
+        if action.op in ("delete", "forget") and action.address not in shown and not action.row_of:
             key = action.address[len(action.kind) + 1 :]
             out.append("  " + _node(action.address, action.kind, key, ops, dashed=True))
     for resource in resources:
@@ -126,8 +126,8 @@ def _ops(plan: Plan | None) -> dict[str, str]:
     ops: dict[str, str] = {}
     for action in plan.actions if plan is not None else ():
         ops[action.address] = action.op
-        if action.table and action.op != "adopt":
-            ops.setdefault(action.table, "update")
+        if action.row_of and action.op != "adopt":
+            ops.setdefault(action.row_of, "update")
     return ops
 
 

@@ -11,9 +11,11 @@ from typing import Any, ClassVar, NoReturn
 
 import attrs
 
-from mldns.errors import ValidationError
+from mldns.errors import UsageError, ValidationError
 
 GCE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# The REST address of a Google API that a full resource name may start with.
+API_URL = re.compile(r"^https://[a-z]+\.googleapis\.com/[a-z]+/v1/")
 
 
 class StackCheck:
@@ -31,8 +33,8 @@ class Resource:
     """Base of all declared resources (mixin for attrs classes).
 
     A kind's facts, which the engine reads through `mldns.kinds` (register the class there):
-    the class attributes below and the hooks `key`, `parent`, `entry_problem`, `destroys` and
-    `plan_lines`. The defaults fit a kind with none of these needs.
+    the class attributes below and the hooks `key`, `parent`, `entry_problem`, `row_problem`,
+    `destroys`, `plan_lines` and `import_key`. The defaults fit a kind with none of these needs.
     """
 
     kind: ClassVar[str]
@@ -44,8 +46,16 @@ class Resource:
     # Whether deleting or replacing one counts toward its parent's destructive threshold,
     # rather than being destructive on its own account.
     counted_in_parent: ClassVar[bool] = False
+    # Whether its state entry holds many rows (attributes["rows"], name -> row) that apply
+    # changes a few at a time: a call commits the rows it changed, and the state journal records
+    # those rows rather than the whole entry (`row_problem` checks each).
+    holds_rows: ClassVar[bool] = False
     # Checks that see this resource together with others of the same Stack.
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = ()
+    # Where Google's full name of one sits in its project ("managedZones/" for
+    # projects/P/managedZones/NAME), and how an import ID of the kind reads, for messages.
+    id_collection: ClassVar[str] = ""
+    id_form: ClassVar[str] = "the resource's name"
 
     @property
     def key(self) -> str:
@@ -77,6 +87,11 @@ class Resource:
         return None
 
     @classmethod
+    def row_problem(cls, row: Any) -> str | None:
+        """What is wrong with one row of its state entry, or None (for `holds_rows` kinds)."""
+        return "is a row of a kind that holds none"
+
+    @classmethod
     def destroys(
         cls, op: str, address: str, before: dict[str, Any] | None, after: dict[str, Any] | None
     ) -> str | None:
@@ -89,6 +104,33 @@ class Resource:
     ) -> list[str]:
         """Lines a plan shows under this change beyond its field diff (who loses a role)."""
         return []
+
+    @classmethod
+    def import_key(cls, ident: str, project: str) -> str:
+        """The key an import ID names (`mldns import ADDRESS ID`): the short ID (the name),
+        Google's full name (projects/P/COLLECTION/NAME) or its URL. Raises UsageError for an ID
+        of another form or of another project."""
+        text = strip_api_url(ident)
+        if not text.startswith("projects/"):
+            return text
+        rest = in_project(ident, text, project)
+        if not rest.startswith(cls.id_collection):
+            raise UsageError(f"ID {ident!r} is not {cls.id_form}")
+        return rest[len(cls.id_collection) :]
+
+
+def strip_api_url(ident: str) -> str:
+    """An import ID without the API URL a self link starts with."""
+    text = ident.strip()
+    return API_URL.sub("", text, count=1)
+
+
+def in_project(ident: str, text: str, project: str) -> str:
+    """What follows `projects/P/` in a full name, after checking that P is `project`."""
+    _, named, rest = text.split("/", 2) if text.count("/") >= 2 else ("", "", text)
+    if named != project:
+        raise UsageError(f"ID {ident!r} is in project {named!r}, the stack in {project!r}")
+    return rest
 
 
 @attrs.frozen

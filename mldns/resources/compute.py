@@ -69,6 +69,8 @@ class HealthCheck(Resource):
 
     kind: ClassVar[str] = "compute.HealthCheck"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
+    id_collection: ClassVar[str] = "global/healthChecks/"
+    id_form: ClassVar[str] = "the health check's name"
 
     name: str = attrs.field(validator=_name)
     type: str = attrs.field(
@@ -205,6 +207,8 @@ class BackendService(Resource):
 
     kind: ClassVar[str] = "compute.BackendService"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
+    id_collection: ClassVar[str] = "global/backendServices/"
+    id_form: ClassVar[str] = "the backend service's name"
 
     name: str = attrs.field(validator=_name)
     health_checks: tuple[Any, ...] = attrs.field(converter=str_tuple)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from mldns.errors import ValidationError
+from mldns.errors import UsageError, ValidationError
 from mldns.kinds import register
 from mldns.resources.base import Resource, StackCheck, all_str, check, is_str, str_tuple
 
@@ -81,6 +81,21 @@ class _Grant(Resource):
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RoleClaims,)
 
     @classmethod
+    def import_key(cls, ident: str, project: str) -> str:
+        """The words of `id_form` joined by '/', after an optional project first, as Terraform's
+        google_project_iam_binding and _member take them: 'PROJECT ROLE [MEMBER]'."""
+        parts = ident.split()
+        if len(parts) == len(cls.state_keys) + 1:
+            if parts[0] != project:
+                raise UsageError(
+                    f"ID {ident!r} is in project {parts[0]!r}, the stack in {project!r}"
+                )
+            parts = parts[1:]
+        if len(parts) != len(cls.state_keys):
+            raise UsageError(f"ID {ident!r} is not {cls.id_form}")
+        return "/".join(parts)
+
+    @classmethod
     def destroys(
         cls, op: str, address: str, before: dict[str, Any] | None, after: dict[str, Any] | None
     ) -> str | None:
@@ -124,6 +139,7 @@ class ProjectIamBinding(_Grant):
 
     kind: ClassVar[str] = "iam.ProjectIamBinding"
     state_keys: ClassVar[tuple[str, ...]] = ("role",)
+    id_form: ClassVar[str] = "the role, e.g. roles/dns.admin"
 
     role: str = attrs.field(validator=_role)
     members: tuple[str, ...] = attrs.field(
@@ -163,6 +179,7 @@ class ProjectIamMember(_Grant):
 
     kind: ClassVar[str] = "iam.ProjectIamMember"
     state_keys: ClassVar[tuple[str, ...]] = ("role", "member")
+    id_form: ClassVar[str] = "'ROLE MEMBER', e.g. 'roles/dns.reader user:a@example.com'"
 
     role: str = attrs.field(validator=_role)
     member: str = attrs.field(

@@ -13,8 +13,9 @@ one removed), each as the state file holds it:
 
     {"serial": 42, "resources": {"dns.RecordSet.z/a.z.example./A": {...}, ...}}
 
-A table of record sets changes a few rows at a time, so only those rows are recorded, each as
-[ttl, data...] or null for one removed:
+A resource that holds many rows (its kind's `holds_rows`, e.g. a table of record sets) changes a
+few rows at a time, so only those rows are recorded, each as its kind encodes it ([ttl, data...]
+for a table) or null for one removed:
 
     {"serial": 43, "resources": {"dns.RecordTable.z/workers": {"$rows": {"w1.z.example.": [300, "10.0.0.1"]}}}}
 
@@ -32,16 +33,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from mldns.errors import StateError
 from mldns.files import fsync_dir
-from mldns.resources.dns import row_problem
+from mldns.kinds import lookup
 
 ROWS = "$rows"
 
 
+@attrs.frozen
+class RowChanges:
+    """What one call changed in the state entry of a resource that holds many rows (its kind's
+    `holds_rows`): rows by name, or None for a row removed. Committed in place of the whole
+    entry, which may hold 100,000 rows."""
+
+    rows: dict[str, list[Any] | None]
+
+
 def patch_rows(entry: dict[str, Any], rows: dict[str, list[Any] | None]) -> dict[str, Any]:
-    """A table's state entry with `rows` changed (None: removed), as a new entry: entries are
-    replaced, never edited in place."""
+    """The state entry of a resource that holds rows with `rows` changed (None: removed), as a
+    new entry: entries are replaced, never edited in place."""
     attributes = entry["attributes"]
     merged = dict(attributes["rows"])
     for name, row in rows.items():
@@ -140,8 +152,10 @@ def _patched(
     path: Path, number: int, address: str, current: Any, entry: dict[str, Any]
 ) -> dict[str, Any]:
     rows = entry[ROWS]
+    facts = lookup(current.get("kind", "")) if type(current) is dict else None
     if (
-        type(current) is not dict
+        facts is None
+        or not facts.holds_rows
         or type(current.get("attributes")) is not dict
         or type(current["attributes"].get("rows")) is not dict
         or type(rows) is not dict
@@ -150,7 +164,7 @@ def _patched(
             f"{path}: corrupt state journal (line {number}: rows for {address}, which holds none)"
         )
     for name, row in rows.items():
-        wrong = None if row is None else row_problem(row)
+        wrong = None if row is None else facts.row_problem(row)
         if wrong:
             raise StateError(
                 f"{path}: corrupt state journal (line {number}: row {name} of {address} {wrong})"

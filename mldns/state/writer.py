@@ -21,8 +21,7 @@ from typing import Any
 import attrs
 
 from mldns.errors import MldnsError, StateError
-from mldns.state.journal import patch_rows
-from mldns.providers.base import RowChanges
+from mldns.state.journal import RowChanges, patch_rows
 from mldns.state.format import State
 from mldns.state.store import StateStore
 

@@ -72,6 +72,8 @@ class Policy(Resource):
 
     kind: ClassVar[str] = "dns.Policy"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
+    id_collection: ClassVar[str] = "policies/"
+    id_form: ClassVar[str] = "the policy's name"
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (PolicyNetworks,)
 
     name: str = attrs.field(validator=gce_name)

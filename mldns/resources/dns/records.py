@@ -8,15 +8,18 @@ from typing import Any, ClassVar
 
 import attrs
 
+from mldns.errors import UsageError
 from mldns.kinds import register
 from mldns.resources import rdata
 from mldns.resources.base import (
     Resource,
     StackCheck,
     fail,
+    in_project,
     is_bool,
     is_str,
     str_tuple,
+    strip_api_url,
 )
 from mldns.resources.dns.fields import MAX_PLAIN_NAME, MAX_TTL, dns_name_ok
 from mldns.resources.dns.names import RecordNames
@@ -67,6 +70,7 @@ class RecordSet(Resource):
     has_parent: ClassVar[bool] = True
     counted_in_parent: ClassVar[bool] = True
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
+    id_form: ClassVar[str] = "ZONE/NAME/TYPE, e.g. prod/www.example.com./A"
 
     zone: ManagedZone = attrs.field(validator=check_zone)
     name: str = attrs.field(validator=check_name)
@@ -149,6 +153,23 @@ class RecordSet(Resource):
     @property
     def parent(self) -> str:
         return self.zone.address
+
+    @classmethod
+    def import_key(cls, ident: str, project: str) -> str:
+        """ZONE/NAME/TYPE, or Google's full name projects/P/managedZones/ZONE/rrsets/NAME/TYPE."""
+        text = strip_api_url(ident)
+        if text.startswith("projects/"):
+            rest = in_project(ident, text, project)
+            if not rest.startswith("managedZones/") or "/rrsets/" not in rest:
+                raise UsageError(f"ID {ident!r} is not {cls.id_form}")
+            zone, _, rest = rest[len("managedZones/") :].partition("/rrsets/")
+            text = f"{zone}/{rest}"
+        zone, _, rest = text.partition("/")
+        name, _, rtype = rest.rpartition("/")
+        if not name or not rtype:
+            raise UsageError(f"ID {ident!r} is not {cls.id_form}")
+        name = name.lower()
+        return f"{zone}/{name if name.endswith('.') else name + '.'}/{rtype.upper()}"
 
     def references(self) -> tuple[Resource, ...]:
         hc = getattr(self.routing, "health_check", None)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from mldns.errors import UsageError
 from mldns.kinds import register
 from mldns.resources import rdata
 from mldns.resources.base import (
@@ -66,6 +67,7 @@ class RecordTable(Resource):
     kind: ClassVar[str] = "dns.RecordTable"
     state_keys: ClassVar[tuple[str, ...]] = ("name", "zone", "type")
     has_parent: ClassVar[bool] = True
+    holds_rows: ClassVar[bool] = True
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
 
     zone: ManagedZone = attrs.field(validator=check_zone)
@@ -153,6 +155,14 @@ class RecordTable(Resource):
         return (self.zone,)
 
     @classmethod
+    def import_key(cls, ident: str, project: str) -> str:
+        """A table is not imported: its rows are recorded by the next apply, without a write."""
+        raise UsageError(
+            "a table is not imported: its rows are recorded by the next apply, without a write, "
+            "when they exist as declared"
+        )
+
+    @classmethod
     def entry_problem(cls, attributes: dict[str, Any]) -> str | None:
         """A table's rows, as its state entry holds them: name -> [ttl, data...]."""
         rows = attributes.get("rows")
@@ -166,6 +176,11 @@ class RecordTable(Resource):
             if wrong:
                 return f"has a row {name} that {wrong}"
         return None
+
+    @classmethod
+    def row_problem(cls, row: Any) -> str | None:
+        """What is wrong with one row: [ttl, data...]."""
+        return row_problem(row)
 
 
 def row_problem(row: Any) -> str | None:

@@ -61,6 +61,8 @@ class ManagedZone(Resource):
 
     kind: ClassVar[str] = "dns.ManagedZone"
     state_keys: ClassVar[tuple[str, ...]] = ("name", "dnsName")
+    id_collection: ClassVar[str] = "managedZones/"
+    id_form: ClassVar[str] = "the zone's name"
 
     name: str = attrs.field(validator=gce_name)
     dns_name: str = attrs.field(
