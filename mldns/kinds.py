@@ -34,6 +34,25 @@ def lookup(kind: str) -> type[Resource] | None:
     return _KINDS.get(kind)
 
 
+def at(address: str) -> type[Resource] | None:
+    """The resource class of the resource at `address` (a kind is its first two dotted parts)."""
+    return _KINDS.get(".".join(address.split(".", 2)[:2]))
+
+
+def parent_noun(kind: str) -> str:
+    """What messages call the resource a resource of `kind` lives in ("zone")."""
+    facts = _KINDS.get(kind)
+    return facts.parent_noun if facts else Resource.parent_noun
+
+
+def child_noun(parent: str, count: int = 2) -> str:
+    """What messages call `count` of the resources the resource at `parent` holds ("record
+    sets")."""
+    facts = at(parent)
+    one, many = facts.child_noun if facts else Resource.child_noun
+    return one if count == 1 else many
+
+
 def names() -> frozenset[str]:
     """Every registered kind."""
     return frozenset(_KINDS)

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from mldns.errors import UnsafePlanError
-from mldns.kinds import lookup
+from mldns.kinds import child_noun, lookup, parent_noun
 from mldns.ops import Op
 from mldns.plan import Action, Plan
 from mldns.providers.base import Provider, Refresh, entry_for
@@ -54,7 +54,7 @@ def make_plan(
         mine, prior_mine = shares[provider]
         if not mine and not prior_mine:
             continue
-        # Kinds the provider diffs itself (tables of record sets) get no body here.
+        # Kinds the provider diffs itself (resources that hold many rows) get no body here.
         bulk: frozenset[str] = getattr(provider, "bulk_kinds", frozenset())
         bodies = {
             a: provider.desired_body(r, project) for a, r in mine.items() if r.kind not in bulk
@@ -125,7 +125,7 @@ def destructive_reasons(
         total = managed.get(parent, 0)
         if total >= minimum and removed > threshold * total:
             reasons.append(
-                f"deletes or replaces {removed} of {total} managed record sets in {parent}"
+                f"deletes or replaces {removed} of {total} managed {child_noun(parent)} in {parent}"
             )
     return tuple(reasons)
 
@@ -282,7 +282,9 @@ def _recreate_children(
         return actions
     actions = [_recreate_child(a) if a.parent in replaced else a for a in actions]
     actions.extend(
-        diff.action("create", address, resource, diff.bodies[address], "its zone is replaced")
+        diff.action(
+            "create", address, resource, diff.bodies[address], _parent_replaced(resource.kind)
+        )
         for address, resource in unchanged.items()
         if resource.parent in replaced
     )
@@ -331,10 +333,15 @@ def _arriving(action: Action, project: str, moved: dict[str, str]) -> Action:
 
 
 def _recreate_child(action: Action) -> Action:
-    """A record set of a zone being replaced is created afresh in the new zone."""
+    """A child of a parent being replaced (a record set of a zone) is created afresh in the new
+    one."""
     if action.op in ("delete", "forget"):
         return action
-    return attrs.evolve(action, op="create", reason="its zone is replaced")
+    return attrs.evolve(action, op="create", reason=_parent_replaced(action.kind))
+
+
+def _parent_replaced(kind: str) -> str:
+    return f"its {parent_noun(kind)} is replaced"
 
 
 def _drift(entry: dict[str, Any], before: Any, after: dict[str, Any]) -> str:

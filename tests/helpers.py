@@ -66,6 +66,7 @@ class Shelf(Resource):
 
     kind: ClassVar[str] = "fake.Shelf"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
+    child_noun: ClassVar[tuple[str, str]] = ("box", "boxes")
 
     name: str
     region: str = "r1"
@@ -90,6 +91,7 @@ class Box(Resource):
     kind: ClassVar[str] = "fake.Box"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
     has_parent: ClassVar[bool] = True
+    parent_noun: ClassVar[str] = "shelf"
     counted_in_parent: ClassVar[bool] = True
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (UniqueLabels,)
 

@@ -70,7 +70,7 @@ def test_a_replaced_parent_recreates_its_children_changed_or_not(store) -> None:
         "fake.Box.a/b0": "create",
         "fake.Box.a/b1": "create",
     }
-    assert {a.reason for a in plan.actions if a.op == "create"} == {"its zone is replaced"}
+    assert {a.reason for a in plan.actions if a.op == "create"} == {"its shelf is replaced"}
     assert plan.destructive() == ["replaces shelf fake.Shelf.a"]
 
 
@@ -127,9 +127,7 @@ def test_losing_many_children_of_a_parent_needs_consent(store, managed, kept, de
     cloud = FakeCloud()
     converge(shelves(boxes=managed), cloud, store)
     plan = plan_of(shelves(boxes=kept), cloud, store)
-    expected = [
-        f"deletes or replaces {managed - kept} of {managed} managed record sets in fake.Shelf.a"
-    ]
+    expected = [f"deletes or replaces {managed - kept} of {managed} managed boxes in fake.Shelf.a"]
     assert plan.destructive() == (expected if destructive else [])
 
 
@@ -162,7 +160,7 @@ def test_a_state_entry_is_checked_by_its_kind(store) -> None:
     converge(shelves(boxes=1), cloud, store)
     text = store.path.read_text()
     store.path.write_text(text.replace('"parent": "fake.Shelf.a"', '"parent": null'))
-    with pytest.raises(StateError, match=r"resource fake.Box.a/b0 names no zone \(parent\)"):
+    with pytest.raises(StateError, match=r"resource fake.Box.a/b0 names no shelf \(parent\)"):
         temp_store(store.directory).read()
 
 

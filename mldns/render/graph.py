@@ -47,11 +47,13 @@ def render_dot(
     name = name or str(getattr(resources, "name", "stack"))
     resources = list(resources)
     ops = _ops(plan)
-    zones: dict[str, list[Resource]] = {}
+    declared = {r.address for r in resources}
+    # Each resource that holds others (a zone) is a box holding them (its record sets).
+    members: dict[str, list[Resource]] = {}
     for resource in resources:
-        zone = getattr(resource, "zone", None)
-        if isinstance(zone, Resource):
-            zones.setdefault(zone.address, []).append(resource)
+        parent = resource.parent
+        if parent is not None and parent in declared:
+            members.setdefault(parent, []).append(resource)
     out = [
         f"digraph {_id(name)} {{",
         "  rankdir=LR;",
@@ -60,9 +62,9 @@ def render_dot(
     ]
     shown: set[str] = set()
     for resource in resources:
-        if resource.address in zones:
-            out += _cluster(resource, zones[resource.address], ops, shown)
-        elif resource.address not in shown and not _in_zone(resource):
+        if resource.address in members:
+            out += _cluster(resource, members[resource.address], ops, shown)
+        elif resource.address not in shown and resource.parent not in members:
             out.append("  " + _node(resource.address, resource.kind, resource.key, ops))
             shown.add(resource.address)
     for action in plan.actions if plan is not None else ():
@@ -73,39 +75,31 @@ def render_dot(
         if resource.address not in shown:
             continue
         for used in resource.references():
-            if used.address in shown and not _zone_member(resource, used):
+            # The edge from a member to the box it sits in is the box.
+            if used.address in shown and used.address != resource.parent:
                 out.append(f"  {_id(resource.address)} -> {_id(used.address)};")
     out.append("}")
     return "\n".join(out) + "\n"
 
 
-def _in_zone(resource: Resource) -> bool:
-    return isinstance(getattr(resource, "zone", None), Resource)
-
-
-def _zone_member(resource: Resource, used: Resource) -> bool:
-    """The edge from a record set to its zone is drawn by the box it sits in."""
-    return getattr(resource, "zone", None) is used
-
-
 def _cluster(
-    zone: Resource, members: list[Resource], ops: dict[str, str], shown: set[str]
+    holder: Resource, members: list[Resource], ops: dict[str, str], shown: set[str]
 ) -> list[str]:
     members = sorted(members, key=lambda r: natural_key(r.address))
-    cluster = "cluster_" + "".join(c if c.isalnum() else "_" for c in zone.address)
+    cluster = "cluster_" + "".join(c if c.isalnum() else "_" for c in holder.address)
     out = [
         f"  subgraph {cluster} {{",
-        f"    label={_id(zone.key)};",
+        f"    label={_id(holder.key)};",
         '    style="rounded"; color="#8c959f";',
-        "    " + _node(zone.address, zone.kind, zone.key, ops),
+        "    " + _node(holder.address, holder.kind, holder.key, ops),
     ]
-    shown.add(zone.address)
+    shown.add(holder.address)
     for member in members[:MEMBERS_SHOWN]:
         out.append("    " + _node(member.address, member.kind, member.key.split("/", 1)[-1], ops))
         shown.add(member.address)
     rest = len(members) - MEMBERS_SHOWN
     if rest > 0:
-        out.append(f'    {_id(zone.address + "/...")} [label="... and {rest} more", shape=note];')
+        out.append(f'    {_id(holder.address + "/...")} [label="... and {rest} more", shape=note];')
     out.append("  }")
     return out
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mldns.kinds import lookup
+from mldns.kinds import child_noun, lookup
 from mldns.ops import OPS
 from mldns.render.diff import (
     Change,
@@ -330,10 +330,10 @@ def summary(plan: Plan) -> str:
             )
             + "."
         )
-    if plan.unmanaged:
-        parts = ", ".join(
-            f"{n} in {zone.split('.', 2)[-1]}" for zone, n in sorted(plan.unmanaged.items())
-        )
-        line += f" Unmanaged record sets left alone: {parts}."
+    by_noun: dict[str, list[str]] = {}
+    for parent, n in sorted(plan.unmanaged.items()):
+        by_noun.setdefault(child_noun(parent), []).append(f"{n} in {parent.split('.', 2)[-1]}")
+    for nouns, parts in by_noun.items():
+        line += f" Unmanaged {nouns} left alone: {', '.join(parts)}."
     rules = tally(plan.violations)
     return f"{line} {rules}" if rules else line

@@ -1,10 +1,13 @@
-"""Plan-wide notes every view carries besides the actions: unmanaged record sets, outputs, what
-the rules found and the fields left alone."""
+"""Plan-wide notes every view carries besides the actions: what mldns leaves alone in the
+resources it manages (unmanaged record sets in a zone), outputs, what the rules found and the
+fields left alone."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
+
+from mldns.kinds import child_noun
 
 if TYPE_CHECKING:  # a Plan renders itself through this package
     from mldns.plan import Plan
@@ -14,13 +17,13 @@ PENDING = frozenset({"create", "replace"})
 
 
 def unmanaged(plan: Plan, names: int = 0) -> list[str]:
-    """One line per zone holding record sets mldns leaves alone; with `names`, up to that many
-    of their names."""
+    """One line per resource holding others mldns leaves alone (a zone's record sets); with
+    `names`, up to that many of their names."""
     listed = plan.unmanaged_names
     out = []
-    for zone, count in sorted(plan.unmanaged.items()):
-        line = f"{zone}: {count} unmanaged record set{'s' if count != 1 else ''} left alone"
-        shown = listed.get(zone, [])[:names] if names else []
+    for parent, count in sorted(plan.unmanaged.items()):
+        line = f"{parent}: {count} unmanaged {child_noun(parent, count)} left alone"
+        shown = listed.get(parent, [])[:names] if names else []
         if shown:
             more = count - len(shown)
             line += ": " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")

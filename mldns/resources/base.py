@@ -43,6 +43,10 @@ class Resource:
     state_keys: ClassVar[tuple[str, ...]] = ()
     # Whether a state entry must name its parent, the resource it lives in (a record's zone).
     has_parent: ClassVar[bool] = False
+    # What the engine's messages call the resource it lives in ("its zone is replaced"), and
+    # what they call one and many of the resources it holds ("unmanaged record sets").
+    parent_noun: ClassVar[str] = "parent"
+    child_noun: ClassVar[tuple[str, str]] = ("child resource", "child resources")
     # Whether deleting or replacing one counts toward its parent's destructive threshold,
     # rather than being destructive on its own account.
     counted_in_parent: ClassVar[bool] = False

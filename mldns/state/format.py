@@ -54,7 +54,7 @@ def _entry_problem(entry: Any) -> str | None:
     ) is not dict:
         return "has a malformed parent or outputs"
     if facts.has_parent and not parent:
-        return "names no zone (parent)"
+        return f"names no {facts.parent_noun} (parent)"
     return facts.entry_problem(attributes)
 
 

@@ -68,6 +68,7 @@ class RecordSet(Resource):
     kind: ClassVar[str] = "dns.RecordSet"
     state_keys: ClassVar[tuple[str, ...]] = ("name", "type")
     has_parent: ClassVar[bool] = True
+    parent_noun: ClassVar[str] = "zone"
     counted_in_parent: ClassVar[bool] = True
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
     id_form: ClassVar[str] = "ZONE/NAME/TYPE, e.g. prod/www.example.com./A"

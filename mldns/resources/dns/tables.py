@@ -67,6 +67,7 @@ class RecordTable(Resource):
     kind: ClassVar[str] = "dns.RecordTable"
     state_keys: ClassVar[tuple[str, ...]] = ("name", "zone", "type")
     has_parent: ClassVar[bool] = True
+    parent_noun: ClassVar[str] = "zone"
     holds_rows: ClassVar[bool] = True
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
 

@@ -63,6 +63,7 @@ class ManagedZone(Resource):
     state_keys: ClassVar[tuple[str, ...]] = ("name", "dnsName")
     id_collection: ClassVar[str] = "managedZones/"
     id_form: ClassVar[str] = "the zone's name"
+    child_noun: ClassVar[tuple[str, str]] = ("record set", "record sets")
 
     name: str = attrs.field(validator=gce_name)
     dns_name: str = attrs.field(
