@@ -112,6 +112,8 @@ zone = stack.add(dns.ManagedZone(name="corp", dns_name="corp.example.com."))
 stack.add(dns.RecordSet(zone=zone, name="www", type="A", ttl=300, rrdatas=["10.0.0.1"]))
 stack.add(dns.RecordTable(zone=zone, name="workers", type="A", ttl=60, records={"w1": "10.1.0.1"}))
 stack.add(dns.Policy("corp", networks=[f"projects/{P}/global/networks/train"], logging=True))
+rp = stack.add(dns.ResponsePolicy("fleet", networks=[f"projects/{P}/global/networks/train"]))
+stack.add(dns.ResponsePolicyRule(rp, "*.gcr.io.", behavior="bypassResponsePolicy"))
 hc = stack.add(compute.HealthCheck(name="hc", type="TCP", port=80))
 stack.add(compute.BackendService(name="bs", health_checks=[hc], load_balancing_scheme="EXTERNAL"))
 stack.add(iam.ProjectIamBinding(role="roles/dns.reader", members=["group:ops@example.com"]))
@@ -128,6 +130,12 @@ IMPORTS = {
         "corp/WWW.corp.example.com/a",
     ),
     "dns.Policy": ("corp", "projects/my-project/policies/corp", "corp"),
+    "dns.ResponsePolicy": ("fleet", "projects/my-project/responsePolicies/fleet", "fleet"),
+    "dns.ResponsePolicyRule": (
+        "fleet/any-gcr-io",
+        "projects/my-project/responsePolicies/fleet/rules/any-gcr-io",
+        "fleet/any-gcr-io",
+    ),
     "compute.HealthCheck": ("hc", COMPUTE + "healthChecks/hc", "hc"),
     "compute.BackendService": ("bs", "projects/my-project/global/backendServices/bs", "bs"),
     "iam.ProjectIamBinding": (

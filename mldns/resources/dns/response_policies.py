@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from mldns.errors import ValidationError
+from mldns.errors import UsageError, ValidationError
 from mldns.kinds import register
 from mldns.resources import rdata
 from mldns.resources.base import (
@@ -158,6 +158,9 @@ class ResponsePolicy(Resource):
 
     kind: ClassVar[str] = "dns.ResponsePolicy"
     state_keys: ClassVar[tuple[str, ...]] = ("responsePolicyName",)
+    id_collection: ClassVar[str] = "responsePolicies/"
+    id_form: ClassVar[str] = "the response policy's name"
+    child_noun: ClassVar[tuple[str, str]] = ("rule", "rules")
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (ResponsePolicyNetworks,)
 
     name: str = attrs.field(validator=gce_name)
@@ -213,6 +216,9 @@ class ResponsePolicyRule(Resource):
     kind: ClassVar[str] = "dns.ResponsePolicyRule"
     state_keys: ClassVar[tuple[str, ...]] = ("ruleName", "dnsName")
     has_parent: ClassVar[bool] = True
+    parent_noun: ClassVar[str] = "response policy"
+    id_collection: ClassVar[str] = "responsePolicies/"
+    id_form: ClassVar[str] = "POLICY/RULE, e.g. fleet/any-gcr-io"
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RuleNames,)
 
     policy: ResponsePolicy = attrs.field(
@@ -285,6 +291,16 @@ class ResponsePolicyRule(Resource):
 
     def references(self) -> tuple[Resource, ...]:
         return (self.policy,)
+
+    @classmethod
+    def import_key(cls, ident: str, project: str) -> str:
+        """POLICY/RULE, or Google's full name projects/P/responsePolicies/POLICY/rules/RULE."""
+        key = super().import_key(ident, project)
+        policy, found, rule = key.partition("/rules/")
+        key = f"{policy}/{rule}" if found else key
+        if key.count("/") != 1:
+            raise UsageError(f"ID {ident!r} is not {cls.id_form}")
+        return key
 
 
 register(ResponsePolicy)
