@@ -234,18 +234,25 @@ UNEXPECTED_KEYWORD = re.compile(r"(\w+)\.__init__\(\) got an unexpected keyword 
 def _did_you_mean(exc: Exception) -> str:
     """For a misspelt keyword of an mldns class ("tll=60"), the argument that was meant."""
     import difflib
+    import importlib
+    import pkgutil
 
     import attrs
 
-    from mldns.resources import compute, dns, iam
+    import mldns.resources
 
     match = UNEXPECTED_KEYWORD.search(str(exc)) if isinstance(exc, TypeError) else None
     if match is None:
         return ""
     cls_name, given = match.groups()
+    # Every API's resource module, however many there are: the stack names none of them.
+    modules = [
+        importlib.import_module(f"mldns.resources.{info.name}")
+        for info in pkgutil.iter_modules(mldns.resources.__path__)
+    ]
     names = [
         field.alias or field.name
-        for module in (dns, compute, iam)
+        for module in modules
         for cls in vars(module).values()
         if isinstance(cls, type) and attrs.has(cls) and cls.__name__ == cls_name
         for field in attrs.fields(cls)
