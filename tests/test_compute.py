@@ -71,7 +71,7 @@ def paths(emu: Any, method: str, needle: str) -> list[str]:
         ),
         ({"source_regions": REGIONS, "check_interval_sec": 10}, "check_interval_sec"),
         ({"type": "TCP", "request_path": "/health"}, "request_path"),
-        ({"type": "GRPC"}, "type"),
+        ({"type": "GRPC_WITH_TLS"}, "type"),
         ({"port": 0}, "port"),
         ({"request_path": "health"}, "request_path"),
         ({"healthy_threshold": 11}, "healthy_threshold"),

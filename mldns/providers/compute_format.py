@@ -11,10 +11,27 @@ from __future__ import annotations
 from typing import Any
 
 from mldns.providers.dns_format import compute_url, health_check_url
-from mldns.resources.compute import Backend, BackendService, HealthCheck
+from mldns.resources.compute import HTTP_LIKE, Backend, BackendService, HealthCheck
 
-TYPE_FIELDS = {"HTTP": "httpHealthCheck", "HTTPS": "httpsHealthCheck", "TCP": "tcpHealthCheck"}
-DEFAULT_PORTS = {"HTTP": 80, "HTTPS": 443, "TCP": 80}
+TYPE_FIELDS = {
+    "HTTP": "httpHealthCheck",
+    "HTTPS": "httpsHealthCheck",
+    "HTTP2": "http2HealthCheck",
+    "TCP": "tcpHealthCheck",
+    "SSL": "sslHealthCheck",
+    "GRPC": "grpcHealthCheck",
+}
+DEFAULT_PORTS = {"HTTP": 80, "HTTPS": 443, "HTTP2": 443, "TCP": 80, "SSL": 443, "GRPC": 443}
+# The probe fields each type has, as (mldns attribute, Compute field): Compute's discovery
+# document (HTTPHealthCheck, HTTP2HealthCheck, SSLHealthCheck, TCPHealthCheck, GRPCHealthCheck).
+PROBE_FIELDS = {
+    "HTTP": ("host", "response"),
+    "HTTPS": ("host", "response"),
+    "HTTP2": ("host", "response"),
+    "TCP": ("request", "response"),
+    "SSL": ("request", "response"),
+    "GRPC": ("grpcServiceName",),
+}
 FLOAT_DIGITS = 6
 
 
@@ -36,11 +53,18 @@ def _float(value: Any) -> float:
 
 
 def health_check_body(hc: HealthCheck) -> dict[str, Any]:
+    values = {
+        "host": hc.host,
+        "request": hc.request,
+        "response": hc.response,
+        "grpcServiceName": hc.grpc_service_name,
+    }
     probe: dict[str, Any] = {"port": hc.port}
-    if hc.type != "TCP":
+    if hc.type in HTTP_LIKE:
         probe["requestPath"] = hc.request_path
-        if hc.host:
-            probe["host"] = hc.host
+    probe.update({f: values[f] for f in PROBE_FIELDS[hc.type] if values[f]})
+    if hc.proxy_header != "NONE":
+        probe["proxyHeader"] = hc.proxy_header
     body: dict[str, Any] = {
         "name": hc.name,
         "type": hc.type,
@@ -76,10 +100,11 @@ def normalize_health_check(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _normalize_probe(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     probe: dict[str, Any] = {"port": int(raw.get("port", DEFAULT_PORTS[kind]))}
-    if kind != "TCP":
+    if kind in HTTP_LIKE:
         probe["requestPath"] = raw.get("requestPath") or "/"
-        if raw.get("host"):
-            probe["host"] = raw["host"]
+    probe.update({f: raw[f] for f in PROBE_FIELDS[kind] if raw.get(f)})
+    if raw.get("proxyHeader") not in (None, "", "NONE"):
+        probe["proxyHeader"] = raw["proxyHeader"]
     return probe
 
 

@@ -19,7 +19,11 @@ from mldns.resources.base import (
     str_tuple,
 )
 
-HEALTH_CHECK_TYPES = ("HTTP", "HTTPS", "TCP")
+HEALTH_CHECK_TYPES = ("HTTP", "HTTPS", "HTTP2", "TCP", "SSL", "GRPC")
+# Which of the probe's fields each type has, as Compute's discovery document gives them.
+HTTP_LIKE = ("HTTP", "HTTPS", "HTTP2")
+STREAM_LIKE = ("TCP", "SSL")
+PROXY_HEADERS = ("NONE", "PROXY_V1")
 BACKEND_PROTOCOLS = ("HTTP", "HTTPS", "HTTP2", "TCP", "SSL", "UDP", "GRPC")
 SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL", "INTERNAL_MANAGED", "INTERNAL_SELF_MANAGED")
 BALANCING_MODES = ("UTILIZATION", "RATE", "CONNECTION")
@@ -28,6 +32,9 @@ _name = check(
     lambda v: GCE_NAME.match(v),
     "must match [a-z]([-a-z0-9]*[a-z0-9])? (at most 63 characters), got {value!r}",
 )
+
+
+_AT_MOST_1024 = "must be a string of at most 1024 characters or None, got {value!r}"
 
 
 def _int_range(low: int, high: int) -> Any:
@@ -43,10 +50,15 @@ class HealthCheck(Resource):
 
     Args:
         name: The health check's name in the project.
-        type: "HTTP", "HTTPS" or "TCP".
+        type: "HTTP", "HTTPS", "HTTP2", "TCP", "SSL" or "GRPC".
         port: The port probed.
-        request_path: The path probed (not for TCP).
-        host: The Host header sent (not for TCP).
+        request_path: The path probed (HTTP, HTTPS and HTTP2).
+        host: The Host header sent (HTTP, HTTPS and HTTP2).
+        request: The bytes sent once connected (TCP and SSL).
+        response: The bytes the reply must start with (all but GRPC).
+        proxy_header: "NONE" or "PROXY_V1", the header sent before the probe (all but GRPC).
+        grpc_service_name: The service the gRPC health check asks about (GRPC); by default the
+            server's overall health.
         check_interval_sec: Seconds between probes (at least 30 with source_regions).
         timeout_sec: Seconds a probe may take.
         healthy_threshold: Successes before a target counts as healthy.
@@ -77,7 +89,8 @@ class HealthCheck(Resource):
         default="HTTP",
         converter=lambda v: v.upper() if isinstance(v, str) else v,
         validator=check(
-            lambda v: v in HEALTH_CHECK_TYPES, "must be HTTP, HTTPS or TCP, got {value!r}"
+            lambda v: v in HEALTH_CHECK_TYPES,
+            "must be HTTP, HTTPS, HTTP2, TCP, SSL or GRPC, got {value!r}",
         ),
     )
     port: int = attrs.field(default=80, validator=_int_range(1, 65535))
@@ -91,6 +104,27 @@ class HealthCheck(Resource):
     host: str | None = attrs.field(
         default=None,
         validator=check(lambda v: v is None or (is_str(v) and v), "must be a host name or None"),
+    )
+    request: str | None = attrs.field(
+        default=None,
+        validator=check(lambda v: v is None or (is_str(v) and len(v) <= 1024), _AT_MOST_1024),
+    )
+    response: str | None = attrs.field(
+        default=None,
+        validator=check(lambda v: v is None or (is_str(v) and len(v) <= 1024), _AT_MOST_1024),
+    )
+    proxy_header: str = attrs.field(
+        default="NONE",
+        validator=check(
+            lambda v: v in PROXY_HEADERS, "must be 'NONE' or 'PROXY_V1', got {value!r}"
+        ),
+    )
+    grpc_service_name: str | None = attrs.field(
+        default=None,
+        validator=check(
+            lambda v: v is None or (is_str(v) and v.isascii() and v.isprintable()),
+            "must be ASCII text or None, got {value!r}",
+        ),
     )
     check_interval_sec: int = attrs.field(default=5, validator=_int_range(1, 300))
     timeout_sec: int = attrs.field(default=5, validator=_int_range(1, 300))
@@ -112,8 +146,7 @@ class HealthCheck(Resource):
                 "timeout_sec",
                 f"{self.timeout_sec} exceeds check_interval_sec {self.check_interval_sec}",
             )
-        if self.type == "TCP" and (self.request_path != "/" or self.host):
-            fail(self, "request_path", "TCP health checks have no request path or host")
+        self._check_type_fields()
         if self.source_regions is not None:
             if len(self.source_regions) != 3 or len(set(self.source_regions)) != 3:
                 fail(
@@ -127,6 +160,18 @@ class HealthCheck(Resource):
                 problem = region_problem(region)
                 if problem:
                     fail(self, "source_regions", problem)
+
+    def _check_type_fields(self) -> None:
+        """Each type probes with its own fields; one set for another type is refused."""
+        kind = self.type
+        if kind not in HTTP_LIKE and (self.request_path != "/" or self.host):
+            fail(self, "request_path", f"{kind} health checks have no request path or host")
+        if kind not in STREAM_LIKE and self.request is not None:
+            fail(self, "request", f"{kind} health checks send no request bytes (TCP and SSL do)")
+        if kind == "GRPC" and (self.response is not None or self.proxy_header != "NONE"):
+            fail(self, "response", "GRPC health checks have no response or proxy_header")
+        if kind != "GRPC" and self.grpc_service_name is not None:
+            fail(self, "grpc_service_name", f"only GRPC health checks name a service, not {kind}")
 
     @property
     def key(self) -> str:
