@@ -1,9 +1,11 @@
 """Cloud DNS resources for stack files: `from mldns import dns`."""
 
 from mldns.resources.dns import (
+    Dnssec,
     Failover,
     Geo,
     InternalLoadBalancer,
+    KeySpec,
     ManagedZone,
     NameServer,
     Policy,
@@ -17,9 +19,11 @@ from mldns.resources.dns import (
 )
 
 __all__ = [
+    "Dnssec",
     "Failover",
     "Geo",
     "InternalLoadBalancer",
+    "KeySpec",
     "ManagedZone",
     "NameServer",
     "Policy",

@@ -3,6 +3,7 @@
 One module per concept; this package re-exports what stack files, providers and generate use.
 """
 
+from mldns.resources.dns.dnssec import DEFAULT_KEY_SPECS, Dnssec, KeySpec
 from mldns.resources.dns.fields import (
     LABEL_KEY,
     LABEL_VALUE,
@@ -38,9 +39,12 @@ from mldns.resources.dns.zones import ManagedZone
 
 __all__ = [
     "BYPASS",
+    "DEFAULT_KEY_SPECS",
+    "Dnssec",
     "Failover",
     "Geo",
     "InternalLoadBalancer",
+    "KeySpec",
     "LABEL_KEY",
     "LABEL_VALUE",
     "MAX_PLAIN_NAME",

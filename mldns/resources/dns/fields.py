@@ -116,6 +116,24 @@ def check_name_servers(resource: Any, field: str, value: Any) -> tuple[NameServe
     return tuple(servers)
 
 
+# A GKE cluster as Cloud DNS names it in `gkeClusters[].gkeClusterName`.
+GKE_CLUSTER = re.compile(
+    r"^(?:https://container\.googleapis\.com/v1/)?"
+    r"projects/[a-z0-9.:-]+/(?:locations|zones)/[a-z0-9-]+/clusters/[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"
+)
+GKE_CLUSTER_SHAPE = "projects/PROJECT/locations/LOCATION/clusters/NAME"
+
+
+def check_gke_clusters(resource: Any, field: str, value: Any) -> None:
+    if not isinstance(value, tuple):
+        fail(resource, field, f"must be a list of {GKE_CLUSTER_SHAPE}")
+    for cluster in value:
+        if not (isinstance(cluster, str) and GKE_CLUSTER.match(cluster)):
+            fail(resource, field, f"must be {GKE_CLUSTER_SHAPE}, got {cluster!r}")
+    if len(set(value)) != len(value):
+        fail(resource, field, "lists a cluster twice")
+
+
 def check_networks(resource: Any, field: str, value: tuple[Any, ...]) -> None:
     if not isinstance(value, tuple):
         fail(resource, field, f"must be a list of {NETWORK_SHAPE}s")

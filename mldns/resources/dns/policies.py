@@ -55,6 +55,8 @@ class Policy(Resource):
         inbound_forwarding: Give each subnetwork an address that resolvers outside the network
             (over VPN or Interconnect) can send queries to.
         logging: Log the networks' DNS queries.
+        dns64: Answer AAAA queries for IPv4-only names with synthesized addresses (64:ff9b::/96),
+            so IPv6-only VMs reach IPv4 services through NAT64.
         alternative_name_servers: Name servers that answer every query of the networks instead of
             Cloud DNS (IP addresses or dns.NameServer).
         description: Free text shown in the console.
@@ -82,6 +84,7 @@ class Policy(Resource):
         default=False, validator=check(is_bool, "must be True or False")
     )
     logging: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+    dns64: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
     alternative_name_servers: tuple[NameServer, ...] = attrs.field(
         default=None, converter=tuple_or_empty
     )

@@ -29,6 +29,7 @@ from mldns.resources.base import (
 from mldns.resources.dns.fields import (
     MAX_RRDATAS,
     MAX_TTL,
+    check_gke_clusters,
     check_networks,
     dns_name_ok,
     gce_name,
@@ -38,24 +39,8 @@ from mldns.resources.dns.fields import (
 )
 
 BYPASS = "bypassResponsePolicy"
-# A GKE cluster as Cloud DNS names it in `gkeClusters[].gkeClusterName`.
-GKE_CLUSTER = re.compile(
-    r"^(?:https://container\.googleapis\.com/v1/)?"
-    r"projects/[a-z0-9.:-]+/(?:locations|zones)/[a-z0-9-]+/clusters/[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"
-)
-GKE_CLUSTER_SHAPE = "projects/PROJECT/locations/LOCATION/clusters/NAME"
 # Types a rule's local data may hold: those of a record set, less what only a zone apex holds.
 LOCAL_DATA_TYPES = rdata.RECORD_TYPES - {"SOA", "NS"}
-
-
-def check_gke_clusters(resource: Any, field: str, value: Any) -> None:
-    if not isinstance(value, tuple):
-        fail(resource, field, f"must be a list of {GKE_CLUSTER_SHAPE}")
-    for cluster in value:
-        if not (isinstance(cluster, str) and GKE_CLUSTER.match(cluster)):
-            fail(resource, field, f"must be {GKE_CLUSTER_SHAPE}, got {cluster!r}")
-    if len(set(value)) != len(value):
-        fail(resource, field, "lists a cluster twice")
 
 
 def rule_dns_name_ok(value: Any) -> bool:

@@ -17,10 +17,12 @@ from mldns.resources.base import (
     str_dict,
     str_tuple,
 )
+from mldns.resources.dns.dnssec import Dnssec, dnssec_of
 from mldns.resources.dns.fields import (
     NETWORK,
     NETWORK_SHAPE,
     NameServer,
+    check_gke_clusters,
     check_name_servers,
     dns_name_ok,
     gce_name,
@@ -46,7 +48,13 @@ class ManagedZone(Resource):
         peering_network: For a private zone, the VPC network (URL or
             projects/P/global/networks/N) whose view of the name answers its queries: a
             peering zone, which holds no record sets. A zone forwards or peers, not both.
-        dnssec: Turn DNSSEC signing on (public zones).
+        gke_clusters: For a private zone, the GKE clusters that see it
+            (projects/P/locations/L/clusters/C): a cluster-scoped zone.
+        dnssec: Sign the zone (public zones): True, or dns.Dnssec for its key specs. Cloud DNS
+            will not change key specs while signing; the plan refuses such a change.
+        delegate: Also declare this zone's delegation in its parent zone when both are in the
+            stack: NS records and, when signed, the DS records of its keys.
+        logging: Log the queries the zone answers to Cloud Logging.
         authoritative: Delete record sets in the zone that the stack does not declare (the apex
             SOA and NS excepted); otherwise they are left alone and counted in the plan.
         force_destroy: When the zone is deleted or replaced, delete the record sets in it that
@@ -98,7 +106,16 @@ class ManagedZone(Resource):
     )
     forwarding: tuple[NameServer, ...] = attrs.field(default=None, converter=tuple_or_empty)
     peering_network: str | None = attrs.field(default=None)
-    dnssec: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+    gke_clusters: tuple[str, ...] = attrs.field(default=None, converter=tuple_or_empty)
+    dnssec: Dnssec | None = attrs.field(
+        default=None,
+        converter=dnssec_of,
+        validator=check(
+            lambda v: v is None or isinstance(v, Dnssec), "must be True or False, or a dns.Dnssec"
+        ),
+    )
+    delegate: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
+    logging: bool = attrs.field(default=False, validator=check(is_bool, "must be True or False"))
     authoritative: bool = attrs.field(
         default=False, validator=check(is_bool, "must be True or False")
     )
@@ -115,8 +132,12 @@ class ManagedZone(Resource):
         object.__setattr__(self, "address", f"{self.kind}.{self.name}")
         if self.networks and self.visibility != "private":
             fail(self, "networks", "only private zones are bound to networks")
-        if self.dnssec and self.visibility == "private":
+        if self.dnssec is not None and self.dnssec.signed and self.visibility == "private":
             fail(self, "dnssec", "DNSSEC is available only for public zones")
+        if self.gke_clusters:
+            if self.visibility != "private":
+                fail(self, "gke_clusters", "only private zones are bound to GKE clusters")
+            check_gke_clusters(self, "gke_clusters", self.gke_clusters)
         self._check_forwarding_and_peering()
 
     def _check_forwarding_and_peering(self) -> None:
@@ -156,6 +177,12 @@ class ManagedZone(Resource):
     ) -> str | None:
         """Deleting or replacing a zone takes all its records with it."""
         return f"{op}s zone {address}" if op in ("delete", "replace") else None
+
+    @property
+    def ds_records(self) -> Output:
+        """The DS records of a signed zone's key-signing key, for its parent: read from
+        `dnsKeys.list` ("KEYTAG ALGORITHM DIGESTTYPE DIGEST")."""
+        return Output(self, "ds_records")
 
     @property
     def name_servers(self) -> Output:
