@@ -12,9 +12,10 @@ import attrs
 from google.api_core import exceptions as gexc
 
 from mldns.clients import Clients
-from mldns.errors import Interrupted, UnsafePlanError
+from mldns.errors import Interrupted, UnsafePlanError, ValidationError
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
+from mldns.providers import dnssec
 from mldns.providers.base import (
     UNMANAGED_NAMES,
     ActionFailed,
@@ -251,9 +252,12 @@ class DnsProvider:
     ) -> None:
         address = zone_address(name)
         live_zone = result.live[address] = fmt.normalize_zone(raw_zone)
-        result.outputs[address] = fmt.zone_outputs(raw_zone)
-        dns_name = raw_zone["dnsName"].lower()
         want = expected.get(address)
+        problem = dnssec.change_problem(live_zone, want) if want else None
+        if problem:
+            raise ValidationError(address, "dnssec", problem)
+        result.outputs[address] = self.zone_outputs(project, raw_zone)
+        dns_name = raw_zone["dnsName"].lower()
         replaced = want is not None and self.replaces(ZONE, live_zone, want)
         entry = prior.get(address)
         # A zone about to be deleted or replaced: what mldns does not manage in it would block
@@ -325,6 +329,15 @@ class DnsProvider:
             result.unmanaged_names[address] = names
         result.managed[address] = count
 
+    def zone_outputs(self, project: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """Its id and name servers; a signed zone's DS records too (one `dnsKeys.list`)."""
+        outputs = fmt.zone_outputs(raw)
+        if dnssec.signed(fmt.normalize_zone(raw)):
+            path = f"/projects/{project}/managedZones/{raw['name']}/dnsKeys"
+            keys = self._list(path, "dnsKeys")
+            outputs["ds_records"] = dnssec.ds_records(keys)
+        return outputs
+
     def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
         if kind == ZONE:
             return any(before.get(f) != after.get(f) for f in fmt.ZONE_IMMUTABLE)
@@ -390,9 +403,8 @@ class DnsProvider:
                 ) from None
         except gexc.GoogleAPICallError as exc:
             raise ActionFailed(f"{action.address}: {exc.message}") from None
-        ctx.commit(
-            {action.address: state_entry(action, fmt.normalize_zone(raw), fmt.zone_outputs(raw))}
-        )
+        outputs = self.zone_outputs(action.project, raw)
+        ctx.commit({action.address: state_entry(action, fmt.normalize_zone(raw), outputs)})
 
     def _patch_zone(self, action: Action, ctx: ApplyContext) -> None:
         if action.needs_adopt and not ctx.adopt:
@@ -407,9 +419,8 @@ class DnsProvider:
             raw = self.clients.dns_request("GET", path)
         except gexc.GoogleAPICallError as exc:
             raise ActionFailed(f"{action.address}: {exc.message}") from None
-        ctx.commit(
-            {action.address: state_entry(action, fmt.normalize_zone(raw), fmt.zone_outputs(raw))}
-        )
+        outputs = self.zone_outputs(action.project, raw)
+        ctx.commit({action.address: state_entry(action, fmt.normalize_zone(raw), outputs)})
 
     def _wait_operation(self, action: Action, zone_path: str, operation: dict[str, Any]) -> None:
         deadline = time.monotonic() + self.clients.timeout

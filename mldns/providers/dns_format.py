@@ -15,6 +15,7 @@ from typing import Any
 from mldns.resources import rdata
 from mldns.resources.base import Resource
 from mldns.resources.dns import (
+    Dnssec,
     Failover,
     Geo,
     InternalLoadBalancer,
@@ -53,8 +54,12 @@ def zone_body(zone: ManagedZone, project: str) -> dict[str, Any]:
         "visibility": zone.visibility,
         "labels": dict(sorted(zone.labels.items())),
     }
+    if zone.logging:
+        body["cloudLoggingConfig"] = {"enableLogging": True}
     if zone.visibility == "private":
         body["privateVisibilityConfig"] = {"networks": _networks(zone.networks)}
+        if zone.gke_clusters:
+            body["privateVisibilityConfig"]["gkeClusters"] = _clusters(zone.gke_clusters)
         if zone.forwarding:
             body["forwardingConfig"] = {"targetNameServers": _name_servers(zone.forwarding)}
         if zone.peering_network is not None:
@@ -62,8 +67,51 @@ def zone_body(zone: ManagedZone, project: str) -> dict[str, Any]:
                 "targetNetwork": {"networkUrl": compute_url(zone.peering_network)}
             }
     else:
-        body["dnssecConfig"] = {"state": "on" if zone.dnssec else "off"}
+        body["dnssecConfig"] = _dnssec(zone.dnssec)
     return body
+
+
+def _clusters(clusters: Any) -> list[dict[str, str]]:
+    names = {c.split("/v1/", 1)[-1] for c in clusters}
+    return [{"gkeClusterName": name} for name in sorted(names)]
+
+
+def _dnssec(dnssec: Dnssec | None) -> dict[str, Any]:
+    """The zone's dnssecConfig; a signed zone's key specs in full, Google's defaults included."""
+    if dnssec is None or not dnssec.signed:
+        return {"state": "off"}
+    return {
+        "state": dnssec.state,
+        "nonExistence": dnssec.non_existence,
+        "defaultKeySpecs": [
+            {"keyType": s.key_type, "algorithm": s.algorithm, "keyLength": s.key_length}
+            for s in dnssec.key_specs
+        ],
+    }
+
+
+def normalize_dnssec(raw: dict[str, Any] | None) -> dict[str, Any]:
+    state = str((raw or {}).get("state") or "off").lower()
+    if state == "off" or raw is None:
+        return {"state": "off"}
+    specs = [
+        {
+            "keyType": _key_type(s.get("keyType")),
+            "algorithm": str(s.get("algorithm", "")).lower(),
+            "keyLength": int(s.get("keyLength") or 0),
+        }
+        for s in raw.get("defaultKeySpecs") or []
+    ]
+    return {
+        "state": state,
+        "nonExistence": str(raw.get("nonExistence") or "nsec3").lower(),
+        "defaultKeySpecs": sorted(specs, key=lambda s: s["keyType"]),
+    }
+
+
+def _key_type(value: Any) -> str:
+    text = str(value or "")
+    return {"keysigning": "keySigning", "zonesigning": "zoneSigning"}.get(text.lower(), text)
 
 
 def holds_records(body: dict[str, Any] | None) -> bool:
@@ -136,9 +184,18 @@ def normalize_zone(raw: dict[str, Any]) -> dict[str, Any]:
         "visibility": visibility,
         "labels": dict(sorted((raw.get("labels") or {}).items())),
     }
+    if (raw.get("cloudLoggingConfig") or {}).get("enableLogging"):
+        body["cloudLoggingConfig"] = {"enableLogging": True}
     if visibility == "private":
-        networks = (raw.get("privateVisibilityConfig") or {}).get("networks") or []
-        body["privateVisibilityConfig"] = {"networks": _normalize_networks(networks)}
+        visible = raw.get("privateVisibilityConfig") or {}
+        body["privateVisibilityConfig"] = {
+            "networks": _normalize_networks(visible.get("networks") or [])
+        }
+        clusters = [
+            c["gkeClusterName"] for c in visible.get("gkeClusters") or [] if c.get("gkeClusterName")
+        ]
+        if clusters:
+            body["privateVisibilityConfig"]["gkeClusters"] = _clusters(clusters)
         targets = (raw.get("forwardingConfig") or {}).get("targetNameServers")
         if targets:
             body["forwardingConfig"] = {"targetNameServers": _normalize_name_servers(targets)}
@@ -146,7 +203,7 @@ def normalize_zone(raw: dict[str, Any]) -> dict[str, Any]:
         if peer:
             body["peeringConfig"] = {"targetNetwork": {"networkUrl": compute_url(peer)}}
     else:
-        body["dnssecConfig"] = {"state": (raw.get("dnssecConfig") or {}).get("state", "off")}
+        body["dnssecConfig"] = normalize_dnssec(raw.get("dnssecConfig"))
     return body
 
 
@@ -172,6 +229,8 @@ def policy_body(policy: Policy) -> dict[str, Any]:
         "enableLogging": policy.logging,
         "networks": _networks(policy.networks),
     }
+    if policy.dns64:
+        body["dns64Config"] = {"scope": {"allQueries": True}}
     if policy.alternative_name_servers:
         body["alternativeNameServerConfig"] = {
             "targetNameServers": _name_servers(policy.alternative_name_servers)
@@ -187,6 +246,8 @@ def normalize_policy(raw: dict[str, Any]) -> dict[str, Any]:
         "enableLogging": bool(raw.get("enableLogging")),
         "networks": _normalize_networks(raw.get("networks") or []),
     }
+    if ((raw.get("dns64Config") or {}).get("scope") or {}).get("allQueries"):
+        body["dns64Config"] = {"scope": {"allQueries": True}}
     targets = (raw.get("alternativeNameServerConfig") or {}).get("targetNameServers")
     if targets:
         body["alternativeNameServerConfig"] = {
