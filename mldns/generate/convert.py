@@ -25,9 +25,11 @@ from mldns.resources.compute import (
     HealthCheck,
 )
 from mldns.resources.dns import (
+    Dnssec,
     Failover,
     Geo,
     InternalLoadBalancer,
+    KeySpec,
     ManagedZone,
     NameServer,
     Policy,
@@ -70,12 +72,12 @@ def zone(gen: Generated, raw: dict[str, Any]) -> ManagedZone | None:
     for field, what in ZONE_EXTRAS.items():
         if raw.get(field):
             gen.note(address, f"{what} ({field}) cannot be declared; set it after apply")
-    if (raw.get("cloudLoggingConfig") or {}).get("enableLogging"):
-        gen.note(address, "query logging (cloudLoggingConfig) cannot be declared")
     visibility = raw.get("visibility", "public")
-    dnssec = (raw.get("dnssecConfig") or {}).get("state", "off")
-    if dnssec not in ("on", "off"):
-        gen.note(address, f"DNSSEC state {dnssec!r} cannot be declared; declared as off")
+    clusters = [
+        c["gkeClusterName"]
+        for c in (raw.get("privateVisibilityConfig") or {}).get("gkeClusters") or []
+        if c.get("gkeClusterName")
+    ]
     networks = [
         short_url(n["networkUrl"])
         for n in (raw.get("privateVisibilityConfig") or {}).get("networks") or []
@@ -95,11 +97,24 @@ def zone(gen: Generated, raw: dict[str, Any]) -> ManagedZone | None:
             visibility=visibility,
             labels=dict(sorted((raw.get("labels") or {}).items())),
             networks=sorted(networks),
-            dnssec=dnssec == "on" and visibility == "public",
+            gke_clusters=sorted(clusters),
+            dnssec=_dnssec(raw.get("dnssecConfig")) if visibility == "public" else None,
+            logging=bool((raw.get("cloudLoggingConfig") or {}).get("enableLogging")),
             forwarding=forwarding,
             peering_network=short_url(peer) if peer else None,
         ),
     )
+
+
+def _dnssec(raw: dict[str, Any] | None) -> Dnssec | None:
+    """A signed zone's settings; True stands for Google's defaults, as a person writes it."""
+    config = dns_format.normalize_dnssec(raw)
+    if config["state"] == "off":
+        return None
+    specs = [
+        KeySpec(s["keyType"], s["algorithm"], s["keyLength"]) for s in config["defaultKeySpecs"]
+    ]
+    return Dnssec(config["state"], specs, config["nonExistence"])
 
 
 def policy(gen: Generated, raw: dict[str, Any]) -> Policy | None:
@@ -114,6 +129,7 @@ def policy(gen: Generated, raw: dict[str, Any]) -> Policy | None:
             networks=sorted(short_url(n["networkUrl"]) for n in raw.get("networks") or []),
             inbound_forwarding=bool(raw.get("enableInboundForwarding")),
             logging=bool(raw.get("enableLogging")),
+            dns64=bool(((raw.get("dns64Config") or {}).get("scope") or {}).get("allQueries")),
             alternative_name_servers=_name_servers(gen, address, servers),
             description=raw.get("description") or "",
         ),

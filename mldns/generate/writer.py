@@ -24,9 +24,11 @@ from mldns.generate.model import Generated
 from mldns.resources.base import Resource
 from mldns.resources.compute import Backend, BackendService, HealthCheck
 from mldns.resources.dns import (
+    Dnssec,
     Failover,
     Geo,
     InternalLoadBalancer,
+    KeySpec,
     ManagedZone,
     NameServer,
     Policy,
@@ -51,6 +53,8 @@ MODULES = {
     InternalLoadBalancer: "dns",
     NameServer: "dns",
     Policy: "dns",
+    Dnssec: "dns",
+    KeySpec: "dns",
     HealthCheck: "compute",
     BackendService: "compute",
     Backend: "compute",
@@ -256,6 +260,8 @@ class _Writer:
             return self.names[id(value)]
         if isinstance(value, NameServer) and not value.private:
             return repr(value.ip)  # as a person writes it: the address alone
+        if isinstance(value, Dnssec) and value == Dnssec():
+            return "True"  # Google's defaults, as a person writes them
         if type(value) in MODULES:
             return self._call(value)
         if isinstance(value, dict):
