@@ -7,6 +7,24 @@ import os
 import tempfile
 from pathlib import Path
 
+from mldns.errors import StateError
+
+
+def state_directory(path: str | os.PathLike[str]) -> Path:
+    """Create the state directory if need be; one line when it cannot be (a file in the way, no
+    permission, a read-only file system)."""
+    directory = Path(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise StateError(
+            f"state directory {path}: cannot be written ({exc.strerror or exc}); "
+            "fix it or choose another with --backend DIR"
+        ) from None
+    return directory
+
 
 def fsync_dir(directory: Path) -> None:
     """A file created, renamed or removed survives a crash only once its directory is flushed."""

@@ -231,9 +231,21 @@ def _checksum(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def check_writable(path: str | Path) -> None:
+    """Refuse, in one line, a plan file whose directory does not exist or is not a directory."""
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise PlanFileError(f"{path}: cannot save the plan: directory {parent} does not exist")
+
+
 def save_plan(plan: Plan, path: str | Path) -> None:
+    check_writable(path)
     body = plan.to_json()
-    atomic_write(Path(path), json.dumps({"plan": body, "sha256": _checksum(body)}, indent=1) + "\n")
+    text = json.dumps({"plan": body, "sha256": _checksum(body)}, indent=1) + "\n"
+    try:
+        atomic_write(Path(path), text)
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot save the plan ({exc.strerror or exc})") from None
 
 
 def load_plan(path: str | Path) -> Plan:

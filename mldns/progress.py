@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mldns.plan import Action
+from mldns.words import count
 
 # Seconds between the "still creating" lines of a unit that runs long.
 INTERVAL = 10.0
@@ -193,9 +194,7 @@ def unit_name(key: str) -> str:
 def describe(actions: Sequence[Action]) -> str:
     """`23 record sets to create, 1 managed zone to update`."""
     counts = Counter((_noun(a.kind), a.op) for a in actions)
-    return ", ".join(
-        f"{n} {noun}{'s' if n != 1 else ''} to {op}" for (noun, op), n in counts.items()
-    )
+    return ", ".join(f"{count(n, noun)} to {op}" for (noun, op), n in counts.items())
 
 
 def verb(actions: Sequence[Action]) -> str:
@@ -212,8 +211,8 @@ def _noun(kind: str) -> str:
 def complete(applied: Counter[str], calls: int, retries: int) -> str:
     """`Apply complete: 28 created, 2 updated, 1 deleted; 14 API calls, 0 retried.`"""
     parts = [
-        f"{applied.get(op, 0)} {word}"
+        f"{applied.get(op, 0):,} {word}"
         for op, word in DONE.items()
         if applied.get(op) or op in ("create", "update", "delete")
     ]
-    return f"Apply complete: {', '.join(parts)}; {calls} API calls, {retries} retried."
+    return f"Apply complete: {', '.join(parts)}; {calls:,} API calls, {retries:,} retried."

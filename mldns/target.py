@@ -76,7 +76,9 @@ def _shown(path: str) -> str:
     return str(relative) if str(relative) != "." else "."
 
 
-def apply_command(target: Target | None, plan_file: str) -> str:
-    """The command that applies a saved plan against the target it was made for."""
+def apply_command(target: Target | None, plan_file: str, destructive: bool = False) -> str:
+    """The command that applies a saved plan against the target it was made for (with
+    --allow-destructive when the plan needs it)."""
     flags = target.flags() if target is not None else []
-    return shlex.join(["mldns", "apply", *flags, plan_file])
+    allow = ["--allow-destructive"] if destructive else []
+    return shlex.join(["mldns", "apply", *flags, *allow, plan_file])

@@ -22,9 +22,10 @@ from mldns.errors import (
     UnsafePlanError,
     UsageError,
 )
+from mldns.files import state_directory
 from mldns.gcpause import paused_gc
 from mldns.interrupt import stop_on_interrupt
-from mldns.plan import Plan, remember_maker
+from mldns.plan import Action, Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
 from mldns.providers.registry import build_providers
@@ -62,7 +63,7 @@ def local_emulator(state_dir: str | os.PathLike[str]) -> Iterator[str]:
     """An in-process emulator whose cloud persists in `<state_dir>/local-cloud.json`."""
     from mldns.emulator import Emulator, EmulatorDataError
 
-    Path(state_dir).mkdir(parents=True, exist_ok=True)
+    state_directory(state_dir)
     try:
         emulator = Emulator(data_file=str(Path(state_dir) / LOCAL_CLOUD))
         emulator.start()
@@ -80,7 +81,11 @@ def check_target(plan: Plan, here: Target, plan_file: str | None = None) -> None
     if plan.target is None and plan_file is not None:
         raise PlanFileError(f"{plan_file} does not record where it was made; plan again")
     if plan.target is not None and plan.target != here:
-        hint = f"; apply it with: {apply_command(plan.target, plan_file)}" if plan_file else ""
+        hint = (
+            f"; apply it with: {apply_command(plan.target, plan_file, bool(plan.destructive()))}"
+            if plan_file
+            else ""
+        )
         raise PlanFileError(
             f"the plan was made against {plan.target.describe()}, not {here.describe()}{hint}"
         )
@@ -97,6 +102,14 @@ def check_fresh(plan: Plan, state: State | None, state_dir: str) -> None:
             f"stale plan: the state of stack {plan.stack} changed since the plan was made "
             f"(serial {plan.serial} -> {state.serial}); plan again"
         )
+
+
+def _destroyed(action: Action) -> Action:
+    """In a plan of --destroy, a deletion is asked for, not a declaration gone."""
+    undeclared = "no longer declared"
+    if not action.reason.startswith(undeclared):
+        return action
+    return attrs.evolve(action, reason="destroyed" + action.reason[len(undeclared) :])
 
 
 @attrs.define
@@ -181,7 +194,9 @@ class Workspace:
         state directory there is nothing to lock, and none is created."""
         if not self.lock_plans or not self.store.lockable():
             return self._plan(self.store.read(), destroy)
-        with self.store.lock("plan", timeout=self.lock_timeout, on_stale=self._report_stale):
+        with self.store.lock(
+            "plan", timeout=self.lock_timeout, on_stale=self._report_stale, on_wait=self.log
+        ):
             return self._plan(self.store.read(), destroy)
 
     def _plan(self, stored: State | None, destroy: bool) -> Plan:
@@ -193,7 +208,8 @@ class Workspace:
         providers = build_providers(self.clients)
         plan = make_plan(self.stack_name, self.project, desired, outputs, prior, providers)
         if destroy:  # destructive by definition: the confirmation is the guard, not a flag
-            plan = attrs.evolve(plan, destructive_reasons=())
+            actions = [_destroyed(action) for action in plan.actions]
+            plan = attrs.evolve(plan, actions=actions, destructive_reasons=())
         elif self.rules is not None:
             plan = judge(plan, self.rules, desired, providers)
         plan = attrs.evolve(plan, lineage=prior.lineage if stored else None, target=self.target)
@@ -208,7 +224,9 @@ class Workspace:
         if plan.stack != self.stack_name:
             raise PlanFileError(f"the plan is for stack {plan.stack!r}, not {self.stack_name!r}")
         check_target(plan, self.target)
-        with self.store.lock("apply", timeout=self.lock_timeout, on_stale=self._report_stale):
+        with self.store.lock(
+            "apply", timeout=self.lock_timeout, on_stale=self._report_stale, on_wait=self.log
+        ):
             state = self.store.read()
             check_fresh(plan, state, self.backend or self.state_dir)
             return self._run(plan, state or State(stack=self.stack_name), adopt, allow_destructive)
@@ -231,6 +249,7 @@ class Workspace:
             "destroy" if destroy else "apply",
             timeout=self.lock_timeout,
             on_stale=self._report_stale,
+            on_wait=self.log,
         ):
             stored = self.store.read()
             plan = self._plan(stored, destroy)

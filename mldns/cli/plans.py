@@ -24,13 +24,15 @@ from mldns.cli.options import (
 )
 from mldns.clients import emulator_from_env
 from mldns.errors import PlanFileError, UsageError
-from mldns.plan import Plan, load_plan, save_plan
+from mldns.plan import Plan, check_writable, load_plan, save_plan
 from mldns.progress import Lines, Live, Progress, complete
 from mldns.render import render_text
+from mldns.resources.dns import RecordTable
 from mldns.rules.evaluate import blocked_message
 from mldns.stack import load_stack
 from mldns.state import backend
 from mldns.target import Target, apply_command
+from mldns.words import count, times
 from mldns.workspace import Workspace, check_fresh, check_target
 
 
@@ -49,7 +51,11 @@ def validate(stack_file: str, **_opts: Any) -> None:
       mldns validate examples/training_dns/stack.py
     """
     stack = load_stack(stack_file)
-    click.echo(f"Stack {stack.name}: {len(stack)} resources, all valid.")
+    rows = sum(len(r.rows) for r in stack if isinstance(r, RecordTable))
+    tables = sum(1 for r in stack if isinstance(r, RecordTable))
+    total = count(len(stack) - tables + rows, "resource")
+    inside = f" ({rows:,} of them rows of {count(tables, 'record table')})" if tables else ""
+    click.echo(f"Stack {stack.name}: {total}{inside}, all valid.")
 
 
 @click.command()
@@ -99,6 +105,8 @@ def plan(
       mldns plan --local stack.py
       mldns plan stack.py --format markdown --out plan.json > plan.md
     """
+    if out:
+        check_writable(out)  # before the plan's calls, not after
     with workspace(stack_file, opts) as ws:
         ws.lock_plans = lock and not no_lock
         if not ws.lock_plans:
@@ -110,14 +118,13 @@ def plan(
     stats = ws.clients.stats  # the plan's calls: the workspace made nothing else
     if out:
         save_plan(result, out)
+        command = apply_command(result.target, out, bool(result.destructive()))
     if as_json:
         view["format"] = "json"
     click.echo(render_plan(result, view, show_unmanaged))
-    click.echo(f"{stats.calls} API calls, {stats.retries} retried.", err=True)
+    click.echo(f"{stats.calls:,} API calls, {stats.retries:,} retried.", err=True)
     if out:
-        click.echo(
-            f"Saved the plan to {out}; apply it with: {apply_command(result.target, out)}", err=True
-        )
+        click.echo(f"Saved the plan to {out}; apply it with: {command}", err=True)
     if result.blocked:
         click.echo(f"Error: {blocked_message(result, listed=False)}", err=True)
         sys.exit(1)
@@ -202,13 +209,13 @@ def _progress(quiet: bool) -> Progress:
 
 def _report(result: Any, ws: Workspace) -> None:
     if not result.done:
-        click.echo(f"No changes to apply; {result.calls} API calls, {result.retries} retried.")
+        click.echo(f"No changes to apply; {result.calls:,} API calls, {result.retries:,} retried.")
     else:
         click.echo(complete(result.applied, result.calls, result.retries))
     for name, value in result.outputs.items():
         click.echo(f"  {name} = {json.dumps(value)}")
     if backend.is_gcs(ws.store.location):
-        click.echo(f"The state object was written {result.state_writes} times.", err=True)
+        click.echo(f"The state object was written {times(result.state_writes)}.", err=True)
 
 
 def _check_saved_plan(saved: Plan, plan_file: str, opts: dict[str, Any]) -> None:
@@ -289,7 +296,7 @@ def destroy(stack_file: str, auto_approve: bool, quiet: bool, **opts: Any) -> No
     with workspace(stack_file, opts) as ws:
         ws.progress = _progress(quiet)
         result = ws.destroy(confirm=_confirm(auto_approve, quiet, "destroy"))
-    calls = f"{result.calls} API calls, {result.retries} retried."
+    calls = f"{result.calls:,} API calls, {result.retries:,} retried."
     if not result.done:
         click.echo(f"Nothing to destroy; {calls}")
         return

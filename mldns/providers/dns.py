@@ -524,7 +524,7 @@ class DnsProvider:
                 continue
             except gexc.GoogleAPICallError as exc:
                 raise ActionFailed(
-                    f"Change of {len(batch)} record sets in zone {zone} failed: {exc.message}",
+                    f"Change of {len(batch):,} record sets in zone {zone} failed: {exc.message}",
                     cause=exc.message,
                 ) from None
             ctx.commit(state_changes([p.action for p in batch]))
@@ -586,9 +586,9 @@ def _stray_deletions(
     doing = "replaced" if replaced else "deleted"
     if not force:
         named = ", ".join(f"{r['name']} {r['type']}" for r in strays[:3])
-        more = f" and {len(strays) - 3} more" if len(strays) > 3 else ""
+        more = f" and {len(strays) - 3:,} more" if len(strays) > 3 else ""
         raise UnsafePlanError(
-            f"{zone} cannot be {doing}: it holds {len(strays)} record sets mldns does not manage "
+            f"{zone} cannot be {doing}: it holds {len(strays):,} record sets mldns does not manage "
             f"({named}{more}); delete them, or declare the zone with force_destroy=True to "
             "delete them with it"
         )

@@ -28,6 +28,7 @@ from mldns.render.diff import (
 )
 from mldns.resources.base import Resource
 from mldns.violations import tally
+from mldns.words import count as counted
 
 if TYPE_CHECKING:  # a Plan renders itself through this package
     from mldns.plan import Action, Plan
@@ -202,9 +203,9 @@ def _fields(action: Action, verbose: bool) -> list[Line]:
         lines = _tree(changes, 0, action.before or {}, action.after or {}, True)
         hidden = _unchanged(action.before or {}, action.after or {}, changes, 0, echoed)
         return lines + ([_hidden_note(0, hidden, "field")] if hidden else [])
-    if action.op == "create":
-        body = {k: v for k, v in (action.after or {}).items() if k not in echoed}
-        return _created(body)
+    if action.op == "create":  # what was declared: not the empty defaults ("", {}, [])
+        after = (action.after or {}).items()
+        return _created({k: v for k, v in after if k not in echoed and v not in ("", {}, [])})
     if action.op == "delete" and verbose:
         body = {k: v for k, v in (action.before or {}).items() if k not in echoed}
         return _tree(leaves(body), 0, body, {}, False)
@@ -224,11 +225,17 @@ def _created(body: dict[str, Any]) -> list[Line]:
 
 
 def _echoed(action: Action) -> set[str]:
-    """Top-level fields whose value the address already says (a record set's name and type)."""
+    """Top-level fields whose value the address already says: a record set's name and type,
+    the whole of a zone's name or a binding's role (not a member's role and member, which the
+    address says only together)."""
     rest = action.address.split(".", 2)[-1]
-    parts = set(rest.split("/")) | {rest}
+    parts = set(rest.split("/"))
     body = action.after or action.before or {}
-    return {k for k, v in body.items() if isinstance(v, str) and v in parts}
+    return {
+        k
+        for k, v in body.items()
+        if isinstance(v, str) and (v == rest or (k in ("name", "type") and v in parts))
+    }
 
 
 def _tree(
@@ -272,7 +279,7 @@ def _leaf(depth: int, label: str, change: Change, ops: bool) -> Line:
 
 
 def _hidden_note(depth: int, count: int, noun: str) -> Line:
-    return Line(depth, f"({count} unchanged {noun}{'s' if count != 1 else ''} hidden)", note=True)
+    return Line(depth, f"({counted(count, 'unchanged ' + noun)} hidden)", note=True)
 
 
 def _is_list(value: Any) -> bool:
@@ -324,7 +331,7 @@ def summary(plan: Plan) -> str:
         line = (
             "Plan: "
             + ", ".join(
-                f"{counts.get(op, 0)} {label}"
+                f"{counts.get(op, 0):,} {label}"
                 for op, label in LABELS.items()
                 if counts.get(op) or op in ("create", "update", "delete")
             )
@@ -332,7 +339,7 @@ def summary(plan: Plan) -> str:
         )
     by_noun: dict[str, list[str]] = {}
     for parent, n in sorted(plan.unmanaged.items()):
-        by_noun.setdefault(child_noun(parent), []).append(f"{n} in {parent.split('.', 2)[-1]}")
+        by_noun.setdefault(child_noun(parent), []).append(f"{n:,} in {parent.split('.', 2)[-1]}")
     for nouns, parts in by_noun.items():
         line += f" Unmanaged {nouns} left alone: {', '.join(parts)}."
     rules = tally(plan.violations)

@@ -22,11 +22,11 @@ def unmanaged(plan: Plan, names: int = 0) -> list[str]:
     listed = plan.unmanaged_names
     out = []
     for parent, count in sorted(plan.unmanaged.items()):
-        line = f"{parent}: {count} unmanaged {child_noun(parent, count)} left alone"
+        line = f"{parent}: {count:,} unmanaged {child_noun(parent, count)} left alone"
         shown = listed.get(parent, [])[:names] if names else []
         if shown:
             more = count - len(shown)
-            line += ": " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+            line += ": " + ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
         out.append(line)
     return out
 

@@ -254,9 +254,11 @@ class GcsStateStore(StateStore):
         return found[0] if found else None
 
     @contextlib.contextmanager
-    def lock(self, operation: str, timeout: float = 0, on_stale: Any = None) -> Iterator[None]:
+    def lock(
+        self, operation: str, timeout: float = 0, on_stale: Any = None, on_wait: Any = None
+    ) -> Iterator[None]:
         """Hold the lease lock for a run; every write in it is fenced on the generation read."""
-        with self._lease.held(operation, timeout):
+        with self._lease.held(operation, timeout, on_wait=on_wait):
             self._generation = None
             with self._run():
                 yield

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mldns.errors import StateError
-from mldns.files import atomic_write, keep_copy
+from mldns.files import atomic_write, keep_copy, state_directory
 from mldns.state.lock import FileLock, LockInfo
 from mldns.state.store import StateStore
 
@@ -51,7 +51,7 @@ class LocalStateStore(StateStore):
     def persist(self, chunks: list[bytes]) -> None:
         """Write what `encode` made as the state file, keeping the previous one as `.backup` on
         the first write of a run."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        state_directory(self.directory)
         if not self._backed_up and self.path.exists():
             keep_copy(self.path, self.backup_path)
         self._backed_up = True
@@ -70,9 +70,11 @@ class LocalStateStore(StateStore):
         return self._lock.holder()
 
     @contextlib.contextmanager
-    def lock(self, operation: str, timeout: float = 0, on_stale: Any = None) -> Iterator[None]:
+    def lock(
+        self, operation: str, timeout: float = 0, on_stale: Any = None, on_wait: Any = None
+    ) -> Iterator[None]:
         """Hold the state lock for a run. A lock left by a dead process is reported via `on_stale`."""
-        with self._lock.held(operation, timeout, on_stale):
+        with self._lock.held(operation, timeout, on_stale, on_wait):
             self._backed_up = False
             with self._run():
                 yield

@@ -33,7 +33,7 @@ import attrs
 import filelock
 
 from mldns.errors import LockError, StateError
-from mldns.files import atomic_write
+from mldns.files import atomic_write, state_directory
 
 LEASE_ENV = "MLDNS_LOCK_LEASE"
 DEFAULT_LEASE = 60.0  # seconds; renewed every third of it
@@ -153,19 +153,31 @@ class FileLock:
 
     @contextlib.contextmanager
     def held(
-        self, operation: str, timeout: float = 0, on_stale: Callable[[LockInfo], Any] | None = None
+        self,
+        operation: str,
+        timeout: float = 0,
+        on_stale: Callable[[LockInfo], Any] | None = None,
+        on_wait: Callable[[str], Any] | None = None,
     ) -> Iterator[None]:
-        """Hold the lock for a run. A record left by a dead process is reported via `on_stale`."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Hold the lock for a run. A record left by a dead process is reported via `on_stale`;
+        waiting for a live holder is told once through `on_wait`."""
+        state_directory(self.path.parent)
         lock = filelock.FileLock(str(self.path))
         try:
-            lock.acquire(timeout=max(timeout, 0))
+            lock.acquire(timeout=0)
         except filelock.Timeout:
             holder = self._wait_for_holder()
-            who = holder.holding() if holder else "another process"
-            raise LockError(
-                f"{who} holds the state {self.location}; retry later, or wait with --lock-timeout"
-            ) from None
+            try:
+                if timeout <= 0:
+                    raise
+                if on_wait is not None:
+                    on_wait(waiting(timeout, holder))
+                lock.acquire(timeout=timeout)
+            except filelock.Timeout:
+                who = holder.holding() if holder else "another process"
+                raise LockError(
+                    f"{who} holds the state {self.location}; retry later, or wait with --lock-timeout"
+                ) from None
         try:
             previous = self.holder()
             if previous is not None and on_stale is not None:
@@ -191,6 +203,12 @@ class FileLock:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         return holder
+
+
+def waiting(timeout: float, holder: LockInfo | None) -> str:
+    """The one line a run prints when it starts waiting for the lock."""
+    who = f"pid {holder.pid} on {holder.host} ({holder.operation})" if holder else "another run"
+    return f"waiting up to {timeout:g}s for the state lock held by {who}"
 
 
 class ConditionalObject(Protocol):
@@ -241,18 +259,26 @@ class LeaseLock:
 
     @contextlib.contextmanager
     def held(
-        self, operation: str, timeout: float = 0, on_stale: Callable[[LockInfo], Any] | None = None
+        self,
+        operation: str,
+        timeout: float = 0,
+        on_stale: Callable[[LockInfo], Any] | None = None,
+        on_wait: Callable[[str], Any] | None = None,
     ) -> Iterator[None]:
-        self.acquire(operation, timeout)
+        self.acquire(operation, timeout, on_wait)
         try:
             yield
         finally:
             self.release()
 
-    def acquire(self, operation: str, timeout: float = 0) -> None:
-        """Create the lock, waiting up to `timeout` seconds while another run holds it."""
+    def acquire(
+        self, operation: str, timeout: float = 0, on_wait: Callable[[str], Any] | None = None
+    ) -> None:
+        """Create the lock, waiting up to `timeout` seconds while another run holds it (told once
+        through `on_wait`)."""
         info = LockInfo.mine(operation, self.lease)
         deadline = time.monotonic() + timeout
+        told = on_wait is None
         while True:
             try:
                 self._generation = self.obj.write(info.encode(), 0)
@@ -265,6 +291,9 @@ class LeaseLock:
                 break
             if found is not None and time.monotonic() >= deadline:
                 raise LockError(self._taken(found[0]))
+            if found is not None and not told and on_wait is not None:
+                on_wait(waiting(timeout, found[0]))
+                told = True
             time.sleep(
                 min(self.poll * (0.5 + random.random()), max(deadline - time.monotonic(), 0.05))
             )

@@ -89,8 +89,11 @@ class StateStore:
         one write, and an apply writes several of one serial)."""
         return None
 
-    def lock(self, operation: str, timeout: float = 0, on_stale: Any = None) -> Any:
-        """A context manager holding the stack's lock for a run."""
+    def lock(
+        self, operation: str, timeout: float = 0, on_stale: Any = None, on_wait: Any = None
+    ) -> Any:
+        """A context manager holding the stack's lock for a run; `on_wait` is told once, in a
+        line, when it waits for another run's."""
         raise NotImplementedError
 
     def holder(self) -> LockInfo | None:

@@ -1,0 +1,147 @@
+"""What the real `mldns` command says at the edges: one line, no traceback, and the words a
+user can act on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mldns.state.local import LocalStateStore
+
+MLDNS = str(Path(sys.executable).with_name("mldns"))
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "training_dns" / "stack.py"
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    shutil.copy(EXAMPLE, tmp_path / "stack.py")
+    return tmp_path
+
+
+def mldns(work: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MLDNS_EMULATOR_HOST"}
+    return subprocess.run(
+        [MLDNS, *args], cwd=work, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    return done.stderr.strip()
+
+
+def test_plan_out_into_a_missing_directory(work: Path) -> None:
+    done = mldns(work, "plan", "--local", "--out", "nope/plan.json")
+    assert one_line(done) == (
+        "Error: nope/plan.json: cannot save the plan: directory nope does not exist"
+    )
+    assert not (work / "state").exists()  # refused before the plan was made
+
+
+@pytest.mark.parametrize("verb", [("plan",), ("apply", "--auto-approve")])
+def test_a_state_dir_that_cannot_be_written(work: Path, verb: tuple[str, ...]) -> None:
+    (work / "afile").write_text("not a directory\n")
+    done = mldns(work, *verb, "--local", "--state-dir", "afile/state")
+    assert one_line(done) == (
+        "Error: state directory afile/state: cannot be written (Not a directory); "
+        "fix it or choose another with --backend DIR"
+    )
+
+
+def test_a_run_waiting_for_the_lock_says_so_once(work: Path) -> None:
+    store = LocalStateStore(str(work / "state"), "training-dns")
+    with store.lock("apply"):
+        done = mldns(work, "plan", "--local", "--lock-timeout", "2s")
+    lines = done.stderr.splitlines()
+    waiting = [line for line in lines if line.startswith("waiting")]
+    assert waiting == [
+        f"waiting up to 2s for the state lock held by pid {os.getpid()} on "
+        f"{socket.gethostname()} (apply)"
+    ]
+    assert done.returncode == 1
+    assert "holds the state" in lines[-1] and "Traceback" not in done.stderr
+
+
+EMPTY = """
+import mldns
+
+stack = mldns.Stack("training-dns", project="my-project")
+"""
+
+
+def test_a_saved_destructive_plan_says_to_allow_it_and_the_hint_works(work: Path) -> None:
+    assert mldns(work, "apply", "--local", "--auto-approve").returncode == 0
+    (work / "stack.py").write_text(EMPTY)
+    saved = mldns(work, "plan", "--local", "--out", "plan.json")
+    assert saved.returncode == 0, saved.stderr
+    hint = saved.stderr.strip().splitlines()[-1]
+    assert hint == (
+        "Saved the plan to plan.json; apply it with: "
+        "mldns apply --local --allow-destructive plan.json"
+    )
+    applied = mldns(work, *hint.split(": ", 1)[1].split()[1:])
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply complete: 0 created, 0 updated, 5 deleted" in applied.stdout
+
+
+def test_plan_destroy_says_destroyed(work: Path) -> None:
+    assert mldns(work, "apply", "--local", "--auto-approve").returncode == 0
+    done = mldns(work, "plan", "--local", "--destroy")
+    assert done.returncode == 0, done.stderr
+    assert "no longer declared" not in done.stdout
+    assert done.stdout.count("# destroyed") == 5, done.stdout
+
+
+MIXED = """
+import mldns
+from mldns import dns, iam
+
+stack = mldns.Stack("shown", project="my-project")
+bare = stack.add(dns.ManagedZone(name="bare", dns_name="bare.example.com."))
+stack.add(dns.ManagedZone(name="told", dns_name="told.example.com.", description="hello"))
+stack.add(iam.ProjectIamMember(role="roles/dns.reader", member="user:ann@example.com"))
+stack.add(
+    dns.RecordTable(
+        zone=bare, name="workers", type="A", records={f"w{i}": "10.0.0.1" for i in range(3500)}
+    )
+)
+"""
+
+
+def test_creates_show_what_was_declared_and_numbers_print_one_way(work: Path) -> None:
+    (work / "stack.py").write_text(MIXED)
+    done = mldns(work, "plan", "--local")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert 'description: ""' not in out and "labels: {}" not in out
+    assert 'description: "hello"' in out
+    member = out.split("+ iam.ProjectIamMember.", 1)[1].split("\n+", 1)[0]
+    assert 'member: "user:ann@example.com"' in member and 'role: "roles/dns.reader"' in member
+    assert "Plan: 3,503 to create, 0 to update, 0 to delete." in out
+
+
+def test_validate_counts_record_sets_as_the_plan_does(work: Path) -> None:
+    (work / "stack.py").write_text(MIXED)
+    done = mldns(work, "validate")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "Stack shown: 3,503 resources (3,500 of them rows of 1 record table), all valid.\n"
+    )
+
+
+def test_times_and_counts() -> None:
+    from mldns.words import count, times
+
+    assert [times(1), times(2), count(3501, "record set")] == [
+        "1 time",
+        "2 times",
+        "3,501 record sets",
+    ]
