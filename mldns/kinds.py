@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from mldns.resources.base import Resource
+from mldns.resources.base import ListItems, Resource
 
 R = TypeVar("R", bound=type[Resource])
 
@@ -51,6 +51,12 @@ def child_noun(parent: str, count: int = 2) -> str:
     facts = at(parent)
     one, many = facts.child_noun if facts else Resource.child_noun
     return one if count == 1 else many
+
+
+def list_items(kind: str) -> ListItems:
+    """How a plan names the items of the lists in bodies of `kind`."""
+    facts = _KINDS.get(kind)
+    return facts.list_items if facts else Resource.list_items
 
 
 def names() -> frozenset[str]:

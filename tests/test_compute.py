@@ -204,6 +204,18 @@ def test_drift_is_patched_with_the_current_fingerprint(emu, tmp_path) -> None:
     assert not make_workspace(fleet(timeout_sec=60), emu, tmp_path).plan().has_changes
 
 
+def test_a_backend_is_named_by_its_group_in_the_plan(emu, tmp_path) -> None:
+    """Draining a backend reads as the one field it changes, not a backend removed and added."""
+    other = GROUP.replace("trainers", "evaluators")
+    backends = [compute.Backend(group=GROUP), compute.Backend(group=other)]
+    make_workspace(fleet(backends=backends), emu, tmp_path).apply()
+    backends[0] = compute.Backend(group=GROUP, capacity_scaler=0.5)
+    text = str(make_workspace(fleet(backends=backends), emu, tmp_path).plan())
+    url = f"https://www.googleapis.com/compute/v1/{GROUP}"
+    assert f'~ backends["{url}"].capacityScaler: 1.0 -> 0.5' in text, text
+    assert "- backends" not in text and "+ backends" not in text
+
+
 def test_removing_fields_uses_a_full_update(emu, tmp_path) -> None:
     """Merge-patch cannot drop sourceRegions or empty the backends, so these go as PUT."""
     first = mldns.Stack("fleet", project=PROJECT)

@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 from plan_fixture import every_action_plan, many_creates_plan, rs
 
+from mldns.dns import RecordSet
+from mldns.iam import ProjectIamBinding
 from mldns.plan import Action, Plan
 from mldns.render import render_html, render_json, render_markdown, render_text
 from mldns.render.diff import diff, leaves, natural_key
 from mldns.render.markdown import COMMENT_LIMIT
+
+RECORDS = RecordSet.list_items
 
 GOLDEN = Path(__file__).parent / "golden"
 VIEWS = {
@@ -78,7 +82,7 @@ def test_outputs_that_apply_changes_are_listed() -> None:
 def test_geo_items_are_matched_by_location() -> None:
     before = {"items": [{"location": "a", "rrdatas": ["1"]}, {"location": "b", "rrdatas": ["2"]}]}
     after = {"items": [{"location": "b", "rrdatas": ["3"]}]}
-    got = [(c.where, c.op) for c in diff({"geo": before}, {"geo": after})]
+    got = [(c.where, c.op) for c in diff({"geo": before}, {"geo": after}, lists=RECORDS)]
     assert got == [('geo.items["a"]', "remove"), ('geo.items["b"].rrdatas', "change")]
 
 
@@ -87,7 +91,9 @@ def test_weighted_items_are_matched_by_their_data() -> None:
         return {"wrr": {"items": [{"weight": w, "rrdatas": [d]} for w, d in items]}}
 
     changes = diff(
-        wrr((0.7, "10.1.0.10"), (0.3, "10.1.0.11")), wrr((0.6, "10.1.0.10"), (0.4, "10.1.0.11"))
+        wrr((0.7, "10.1.0.10"), (0.3, "10.1.0.11")),
+        wrr((0.6, "10.1.0.10"), (0.4, "10.1.0.11")),
+        lists=RECORDS,
     )
     assert [(c.where, c.before, c.after) for c in changes] == [
         ('wrr.items["10.1.0.10"].weight', 0.7, 0.6),
@@ -98,7 +104,7 @@ def test_weighted_items_are_matched_by_their_data() -> None:
 def test_iam_members_are_matched_by_member() -> None:
     before = {"role": "roles/x", "members": ["user:a@x.com", "user:b@x.com"]}
     after = {"role": "roles/x", "members": ["user:b@x.com", "user:c@x.com"]}
-    assert [(c.where, c.op) for c in diff(before, after)] == [
+    assert [(c.where, c.op) for c in diff(before, after, lists=ProjectIamBinding.list_items)] == [
         ('members["user:a@x.com"]', "remove"),
         ('members["user:c@x.com"]', "add"),
     ]
@@ -114,7 +120,7 @@ def test_primary_backup_parts_have_paths_of_their_own() -> None:
             }
         }
 
-    changes = diff(policy("10.0.0.1", "10.0.0.2"), policy("10.0.0.1", "10.0.0.3"))
+    changes = diff(policy("10.0.0.1", "10.0.0.2"), policy("10.0.0.1", "10.0.0.3"), lists=RECORDS)
     assert [c.where for c in changes] == [
         'primaryBackup.backupGeoTargets.items["us-east1"].rrdatas'
     ]
@@ -203,9 +209,11 @@ def test_html_is_one_self_contained_page() -> None:
 
 def test_leaves_name_list_items_without_repeating_their_identity() -> None:
     body = {"geo": {"items": [{"location": "eu", "rrdatas": ["1.2.3.4"]}]}}
-    assert [(c.where, c.after) for c in leaves(body)] == [('geo.items["eu"].rrdatas', ["1.2.3.4"])]
+    assert [(c.where, c.after) for c in leaves(body, lists=RECORDS)] == [
+        ('geo.items["eu"].rrdatas', ["1.2.3.4"])
+    ]
     weighted = {"wrr": {"items": [{"weight": 0.8, "rrdatas": ["10.1.0.10"]}]}}
-    assert [(c.where, c.after) for c in leaves(weighted)] == [
+    assert [(c.where, c.after) for c in leaves(weighted, lists=RECORDS)] == [
         ('wrr.items["10.1.0.10"].weight', 0.8)
     ]
 

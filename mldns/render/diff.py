@@ -10,6 +10,7 @@ identifies them, never by position:
 
 A list of plain values is compared whole (`rrdatas: ["a"] -> ["b"]`), unless it is a list of
 members or holds more than a few values, whose items are then added and removed one by one.
+What names an item is the kind's to say (`Resource.list_items`): each function takes it.
 """
 
 from __future__ import annotations
@@ -21,16 +22,13 @@ from typing import Any, Literal
 
 import attrs
 
+from mldns.resources.base import ListItems
+
 Op = Literal["add", "remove", "change"]
 
-# Fields that identify an item of a list of objects, in order of preference.
-IDENTITY_FIELDS = ("location", "member", "role", "networkUrl", "name")
-# Fields that do not identify an item (its weight changes; it is still the same item).
-NOT_IDENTITY = ("weight",)
-# Lists of plain values compared item by item whatever their length.
-ITEMWISE = frozenset({"members"})
-# Longer lists of plain values are compared item by item too.
+# Lists of plain values longer than this are compared item by item.
 WHOLE_LIMIT = 3
+ANONYMOUS = ListItems()  # items named by their data alone
 
 
 @attrs.frozen
@@ -75,17 +73,17 @@ def path_text(path: Path) -> str:
     return "".join(out)
 
 
-def diff(before: Any, after: Any, path: Path = ()) -> list[Change]:
+def diff(before: Any, after: Any, path: Path = (), lists: ListItems = ANONYMOUS) -> list[Change]:
     """Every difference between two bodies, as deep as the lists' identities allow."""
-    return list(_diff(before, after, path))
+    return list(_diff(before, after, path, lists))
 
 
-def leaves(value: Any, path: Path = ()) -> list[Change]:
+def leaves(value: Any, path: Path = (), lists: ListItems = ANONYMOUS) -> list[Change]:
     """A body as additions of its leaves, for creates: the same paths an update would show."""
-    return list(_leaves(value, path, "add"))
+    return list(_leaves(value, path, "add", lists))
 
 
-def _diff(before: Any, after: Any, path: Path) -> Iterator[Change]:
+def _diff(before: Any, after: Any, path: Path, lists: ListItems) -> Iterator[Change]:
     if before == after:
         return
     if isinstance(before, dict) and isinstance(after, dict):
@@ -95,9 +93,11 @@ def _diff(before: Any, after: Any, path: Path) -> Iterator[Change]:
             elif key not in before:
                 yield Change((*path, key), "add", after=after[key])
             else:
-                yield from _diff(before[key], after[key], (*path, key))
-    elif isinstance(before, list) and isinstance(after, list) and _keyed(before, after, path):
-        old, new = by_identity(before), by_identity(after)
+                yield from _diff(before[key], after[key], (*path, key), lists)
+    elif (
+        isinstance(before, list) and isinstance(after, list) and _keyed(before, after, path, lists)
+    ):
+        old, new = by_identity(before, lists), by_identity(after, lists)
         for key in sorted(old.keys() | new.keys(), key=natural_key):
             item = (*path, Item(key))
             if key not in new:
@@ -105,23 +105,23 @@ def _diff(before: Any, after: Any, path: Path) -> Iterator[Change]:
             elif key not in old:
                 yield Change(item, "add", after=new[key])
             else:
-                yield from _diff(old[key], new[key], item)
+                yield from _diff(old[key], new[key], item, lists)
     else:
         yield Change(path, "change", before=before, after=after)
 
 
-def is_leaf(value: Any, path: Path) -> bool:
+def is_leaf(value: Any, path: Path, lists: ListItems = ANONYMOUS) -> bool:
     """Whether `leaves` takes the value at `path` whole: a plain value, an empty object or list,
     or a list compared whole."""
     if isinstance(value, dict):
         return not value
     if isinstance(value, list):
-        return not value or not _keyed(value, value, path)
+        return not value or not _keyed(value, value, path, lists)
     return True
 
 
-def _leaves(value: Any, path: Path, op: Op) -> Iterator[Change]:
-    if is_leaf(value, path):
+def _leaves(value: Any, path: Path, op: Op, lists: ListItems) -> Iterator[Change]:
+    if is_leaf(value, path, lists):
         yield (
             Change(path, "add", after=value)
             if op == "add"
@@ -129,13 +129,13 @@ def _leaves(value: Any, path: Path, op: Op) -> Iterator[Change]:
         )
     elif isinstance(value, dict):
         for key, inner in value.items():
-            yield from _leaves(inner, (*path, key), op)
+            yield from _leaves(inner, (*path, key), op, lists)
     else:
-        for key, inner in by_identity(value).items():
+        for key, inner in by_identity(value, lists).items():
             if isinstance(inner, dict):  # the field that names the item is in its path already
-                rest = {k: v for k, v in inner.items() if identity(v) != key}
+                rest = {k: v for k, v in inner.items() if identity(v, lists) != key}
                 inner = rest or inner
-            yield from _leaves(inner, (*path, Item(key)), op)
+            yield from _leaves(inner, (*path, Item(key)), op, lists)
 
 
 def _keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -143,57 +143,57 @@ def _keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return [*after, *(k for k in before if k not in after)]
 
 
-def _keyed(before: list[Any], after: list[Any], path: Path) -> bool:
+def _keyed(before: list[Any], after: list[Any], path: Path, lists: ListItems) -> bool:
     """Whether two lists are compared item by item (and their items can be named)."""
     items = before if before is after else before + after
     if all(isinstance(i, dict) for i in items):
-        keys = [_identity(i) for i in before], [_identity(i) for i in after]
+        keys = [_identity(i, lists) for i in before], [_identity(i, lists) for i in after]
         return all(len(set(k)) == len(k) for k in keys)  # ambiguous identities: compare whole
     if all(isinstance(i, (str, int, float)) and not isinstance(i, bool) for i in items):
         if len(set(before)) != len(before) or len(set(after)) != len(after):
             return False
         last = path[-1] if path else None
-        return last in ITEMWISE or max(len(before), len(after)) > WHOLE_LIMIT
+        return last in lists.itemwise or max(len(before), len(after)) > WHOLE_LIMIT
     return False
 
 
-def by_identity(items: list[Any]) -> dict[str, Any]:
-    return {_identity(i): i for i in items}
+def by_identity(items: list[Any], lists: ListItems = ANONYMOUS) -> dict[str, Any]:
+    return {_identity(i, lists): i for i in items}
 
 
-def _identity(item: Any) -> str:
+def _identity(item: Any, lists: ListItems) -> str:
     if not isinstance(item, dict):
         return item if isinstance(item, str) else json.dumps(item)
-    if "ipAddress" in item:
-        return _endpoint(item)
-    for field in IDENTITY_FIELDS:
+    if lists.compound and lists.compound[0] in item:
+        return _compound(item, lists.compound)
+    for field in lists.fields:
         if isinstance(item.get(field), str):
             return item[field]
-    rest = {k: v for k, v in item.items() if k not in NOT_IDENTITY}
-    return ",".join(_flat(rest))
+    rest = {k: v for k, v in item.items() if k not in lists.not_identity}
+    return ",".join(_flat(rest, lists))
 
 
-def identity(value: Any) -> str:
+def identity(value: Any, lists: ListItems = ANONYMOUS) -> str:
     """How a value would name the item it is the data of."""
-    return ",".join(_flat(value))
+    return ",".join(_flat(value, lists))
 
 
-def _endpoint(target: dict[str, Any]) -> str:
-    """An internal load balancer, named by its address and port."""
-    return f"{target['ipAddress']}:{target.get('port')}"
+def _compound(item: dict[str, Any], fields: tuple[str, ...]) -> str:
+    """An item named by several fields: an endpoint as its address and port."""
+    return ":".join(str(item.get(field)) for field in fields)
 
 
-def _flat(value: Any) -> Iterator[str]:
+def _flat(value: Any, lists: ListItems) -> Iterator[str]:
     """The plain values inside a value, in order: what a person would call an item's data."""
     if isinstance(value, dict):
-        if "ipAddress" in value:
-            yield _endpoint(value)
+        if lists.compound and lists.compound[0] in value:
+            yield _compound(value, lists.compound)
             return
         for key in sorted(value):
-            yield from _flat(value[key])
+            yield from _flat(value[key], lists)
     elif isinstance(value, list):
         for inner in value:
-            yield from _flat(inner)
+            yield from _flat(inner, lists)
     else:
         yield str(value)
 

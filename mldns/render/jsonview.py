@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from mldns.kinds import list_items
 from mldns.render import notes
 from mldns.render.diff import diff
 from mldns.render.model import kind_lines
@@ -31,7 +32,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         {
             "address": a.address,
             "fields": [{"field": f, "before": o, "after": n} for f, o, n in a.field_changes()],
-            "paths": [c.to_json() for c in diff(a.before or {}, a.after or {})]
+            "paths": [
+                c.to_json() for c in diff(a.before or {}, a.after or {}, lists=list_items(a.kind))
+            ]
             if a.op in DIFFED
             else [],
             "notes": kind_lines(a),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mldns.kinds import child_noun, lookup
+from mldns.kinds import child_noun, list_items, lookup
 from mldns.ops import OPS
 from mldns.render.diff import (
     Change,
@@ -26,7 +26,7 @@ from mldns.render.diff import (
     natural_key,
     path_text,
 )
-from mldns.resources.base import Resource
+from mldns.resources.base import ListItems, Resource
 from mldns.violations import tally
 from mldns.words import count as counted
 
@@ -198,29 +198,32 @@ def detail(action: Action, verbose: bool = False) -> list[Line]:
 
 def _fields(action: Action, verbose: bool) -> list[Line]:
     echoed = _echoed(action)
+    lists = list_items(action.kind)
     if action.op in ("update", "replace"):
-        changes = diff(action.before or {}, action.after or {})
-        lines = _tree(changes, 0, action.before or {}, action.after or {}, True)
-        hidden = _unchanged(action.before or {}, action.after or {}, changes, 0, echoed)
+        before, after = action.before or {}, action.after or {}
+        changes = diff(before, after, lists=lists)
+        lines = _tree(changes, 0, before, after, True, lists)
+        hidden = _unchanged(before, after, changes, 0, echoed, lists)
         return lines + ([_hidden_note(0, hidden, "field")] if hidden else [])
     if action.op == "create":  # what was declared: not the empty defaults ("", {}, [])
-        after = (action.after or {}).items()
-        return _created({k: v for k, v in after if k not in echoed and v not in ("", {}, [])})
+        created = (action.after or {}).items()
+        body = {k: v for k, v in created if k not in echoed and v not in ("", {}, [])}
+        return _created(body, lists)
     if action.op == "delete" and verbose:
         body = {k: v for k, v in (action.before or {}).items() if k not in echoed}
-        return _tree(leaves(body), 0, body, {}, False)
+        return _tree(leaves(body, lists=lists), 0, body, {}, False, lists)
     return []
 
 
-def _created(body: dict[str, Any]) -> list[Line]:
+def _created(body: dict[str, Any], lists: ListItems) -> list[Line]:
     """A create's fields as `_tree` lays out their leaves, a plain field (most of them, in a
     plan of thousands of record sets) said directly rather than through its path."""
     lines: list[Line] = []
     for key, val in body.items():
-        if is_leaf(val, (key,)):
+        if is_leaf(val, (key,), lists):
             lines.append(Line(0, f"{key}: {value(val)}"))
         else:
-            lines.extend(_tree(leaves(val, (key,)), 0, {}, body, False))
+            lines.extend(_tree(leaves(val, (key,), lists), 0, {}, body, False, lists))
     return lines
 
 
@@ -239,7 +242,13 @@ def _echoed(action: Action) -> set[str]:
 
 
 def _tree(
-    changes: list[Change], depth: int, before: Any, after: Any, ops: bool, level: int = 0
+    changes: list[Change],
+    depth: int,
+    before: Any,
+    after: Any,
+    ops: bool,
+    lists: ListItems,
+    level: int = 0,
 ) -> list[Line]:
     """Changes sharing a path prefix under one header, a chain of single children on one line;
     `depth` is how much of the paths the headers above have said, `level` how many they are."""
@@ -253,26 +262,26 @@ def _tree(
             end += 1
         label = path_text(group[0].path[depth:end])
         if len(group) == 1 and len(group[0].path) == end:
-            lines.append(_leaf(level, label, group[0], ops))
+            lines.append(_leaf(level, label, group[0], ops, lists))
             continue
         prefix = group[0].path[:end]
         lines.append(Line(level, label, "change" if ops else None))
-        lines.extend(_tree(group, end, before, after, ops, level + 1))
+        lines.extend(_tree(group, end, before, after, ops, lists, level + 1))
         if ops:
-            old, new = _at(before, prefix), _at(after, prefix)
-            hidden = _unchanged(old, new, group, end, set())
+            old, new = _at(before, prefix, lists), _at(after, prefix, lists)
+            hidden = _unchanged(old, new, group, end, set(), lists)
             if hidden:
                 lines.append(_hidden_note(level + 1, hidden, "item" if _is_list(old) else "field"))
     return lines
 
 
-def _leaf(depth: int, label: str, change: Change, ops: bool) -> Line:
+def _leaf(depth: int, label: str, change: Change, ops: bool, lists: ListItems) -> Line:
     if change.op == "change":
         return Line(depth, f"{label}: {value(change.before)} -> {value(change.after)}", "change")
     val = change.after if change.op == "add" else change.before
     last = change.path[-1] if change.path else None
     if isinstance(last, Item) and isinstance(val, dict):
-        val = {k: v for k, v in val.items() if identity(v) != last.key} or val
+        val = {k: v for k, v in val.items() if identity(v, lists) != last.key} or val
     named = isinstance(last, Item) and last.key == val
     text = label if named else f"{label}: {value(val)}"
     return Line(depth, text, change.op if ops else None)
@@ -286,22 +295,24 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, list)
 
 
-def _unchanged(before: Any, after: Any, changes: list[Change], depth: int, skip: set[str]) -> int:
+def _unchanged(
+    before: Any, after: Any, changes: list[Change], depth: int, skip: set[str], lists: ListItems
+) -> int:
     """How many fields (or items) of a node hold no change."""
     touched = {c.path[depth] for c in changes if len(c.path) > depth}
     if isinstance(before, dict) and isinstance(after, dict):
         same = [k for k in before if k in after and k not in skip]
         return sum(1 for k in same if k not in touched)
     if isinstance(before, list) and isinstance(after, list):
-        old, new = by_identity(before), by_identity(after)
+        old, new = by_identity(before, lists), by_identity(after, lists)
         return sum(1 for k in old if k in new and Item(k) not in touched)
     return 0
 
 
-def _at(body: Any, path: Path) -> Any:
+def _at(body: Any, path: Path, lists: ListItems) -> Any:
     for segment in path:
         if isinstance(segment, Item):
-            body = by_identity(body).get(segment.key) if isinstance(body, list) else None
+            body = by_identity(body, lists).get(segment.key) if isinstance(body, list) else None
         else:
             body = body.get(segment) if isinstance(body, dict) else None
     return body

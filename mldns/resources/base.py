@@ -29,6 +29,24 @@ class StackCheck:
         raise NotImplementedError
 
 
+@attrs.frozen
+class ListItems:
+    """How a kind's bodies name the items of their lists, so that a plan says which item changed
+    (`backends[".../instanceGroups/trainers"].capacityScaler: 1.0 -> 0.5`) rather than showing a
+    whole item removed and another added.
+
+    An object in a list is named by its `compound` fields joined by ':' when it holds the first of
+    them (an endpoint as `10.0.0.1:80`), else by the first of `fields` it holds as a string, else
+    by its data less the `not_identity` fields (a weighted item by its addresses, not its weight).
+    Lists of plain values are compared whole when short, item by item when longer or `itemwise`.
+    """
+
+    fields: tuple[str, ...] = ()
+    compound: tuple[str, ...] = ()
+    not_identity: tuple[str, ...] = ()
+    itemwise: frozenset[str] = frozenset()
+
+
 class Resource:
     """Base of all declared resources (mixin for attrs classes).
 
@@ -54,6 +72,8 @@ class Resource:
     # changes a few at a time: a call commits the rows it changed, and the state journal records
     # those rows rather than the whole entry (`row_problem` checks each).
     holds_rows: ClassVar[bool] = False
+    # How a plan names the items of the lists in its bodies.
+    list_items: ClassVar[ListItems] = ListItems()
     # Checks that see this resource together with others of the same Stack.
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = ()
     # Where Google's full name of one sits in its project ("managedZones/" for

@@ -10,6 +10,7 @@ from mldns.kinds import register
 from mldns.regions import region_problem
 from mldns.resources.base import (
     GCE_NAME,
+    ListItems,
     Resource,
     check,
     fail,
@@ -254,6 +255,8 @@ class BackendService(Resource):
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
     id_collection: ClassVar[str] = "global/backendServices/"
     id_form: ClassVar[str] = "the backend service's name"
+    # A backend is its instance group: its other fields are settings of that group's share.
+    list_items: ClassVar[ListItems] = ListItems(fields=("group",))
 
     name: str = attrs.field(validator=_name)
     health_checks: tuple[Any, ...] = attrs.field(converter=str_tuple)

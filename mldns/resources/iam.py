@@ -9,7 +9,7 @@ import attrs
 
 from mldns.errors import UsageError, ValidationError
 from mldns.kinds import register
-from mldns.resources.base import Resource, StackCheck, all_str, check, is_str, str_tuple
+from mldns.resources.base import ListItems, Resource, StackCheck, all_str, check, is_str, str_tuple
 
 ROLE = re.compile(
     r"^(roles/[a-zA-Z0-9_.]+|projects/[a-z0-9-]+/roles/[a-zA-Z0-9_.]+|organizations/[0-9]+/roles/[a-zA-Z0-9_.]+)$"
@@ -79,6 +79,7 @@ class _Grant(Resource):
     from members reads in a plan and why it needs consent."""
 
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RoleClaims,)
+    list_items: ClassVar[ListItems] = ListItems(itemwise=frozenset({"members"}))
 
     @classmethod
     def import_key(cls, ident: str, project: str) -> str:

@@ -9,6 +9,7 @@ import attrs
 from mldns.errors import ValidationError
 from mldns.kinds import register
 from mldns.resources.base import (
+    ListItems,
     Resource,
     StackCheck,
     check,
@@ -76,6 +77,7 @@ class Policy(Resource):
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
     id_collection: ClassVar[str] = "policies/"
     id_form: ClassVar[str] = "the policy's name"
+    list_items: ClassVar[ListItems] = ListItems(fields=("networkUrl",))
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (PolicyNetworks,)
 
     name: str = attrs.field(validator=gce_name)

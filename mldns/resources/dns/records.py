@@ -12,6 +12,7 @@ from mldns.errors import UsageError
 from mldns.kinds import register
 from mldns.resources import rdata
 from mldns.resources.base import (
+    ListItems,
     Resource,
     StackCheck,
     fail,
@@ -72,6 +73,10 @@ class RecordSet(Resource):
     counted_in_parent: ClassVar[bool] = True
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
     id_form: ClassVar[str] = "ZONE/NAME/TYPE, e.g. prod/www.example.com./A"
+    # Geo items by location, load balancers by address and port, weighted items by their data.
+    list_items: ClassVar[ListItems] = ListItems(
+        fields=("location",), compound=("ipAddress", "port"), not_identity=("weight",)
+    )
 
     zone: ManagedZone = attrs.field(validator=check_zone)
     name: str = attrs.field(validator=check_name)

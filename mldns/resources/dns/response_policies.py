@@ -17,6 +17,7 @@ from mldns.kinds import register
 from mldns.resources import rdata
 from mldns.resources.base import (
     GCE_NAME,
+    ListItems,
     Resource,
     StackCheck,
     check,
@@ -146,6 +147,7 @@ class ResponsePolicy(Resource):
     id_collection: ClassVar[str] = "responsePolicies/"
     id_form: ClassVar[str] = "the response policy's name"
     child_noun: ClassVar[tuple[str, str]] = ("rule", "rules")
+    list_items: ClassVar[ListItems] = ListItems(fields=("networkUrl",))
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (ResponsePolicyNetworks,)
 
     name: str = attrs.field(validator=gce_name)
@@ -204,6 +206,7 @@ class ResponsePolicyRule(Resource):
     parent_noun: ClassVar[str] = "response policy"
     id_collection: ClassVar[str] = "responsePolicies/"
     id_form: ClassVar[str] = "POLICY/RULE, e.g. fleet/any-gcr-io"
+    list_items: ClassVar[ListItems] = ListItems(fields=("name",))
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RuleNames,)
 
     policy: ResponsePolicy = attrs.field(

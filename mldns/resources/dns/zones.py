@@ -8,6 +8,7 @@ import attrs
 
 from mldns.kinds import register
 from mldns.resources.base import (
+    ListItems,
     Output,
     Resource,
     check,
@@ -72,6 +73,7 @@ class ManagedZone(Resource):
     id_collection: ClassVar[str] = "managedZones/"
     id_form: ClassVar[str] = "the zone's name"
     child_noun: ClassVar[tuple[str, str]] = ("record set", "record sets")
+    list_items: ClassVar[ListItems] = ListItems(fields=("networkUrl",))
 
     name: str = attrs.field(validator=gce_name)
     dns_name: str = attrs.field(
