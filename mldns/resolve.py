@@ -21,7 +21,7 @@ from mldns.providers import dns_format as fmt
 from mldns.regions import region_problem, regions
 from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
 
-if TYPE_CHECKING:  # a Stack resolves through this module
+if TYPE_CHECKING:  # a Stack is what is resolved
     from mldns.stack import Stack
 
 DEFAULT_PROJECT = "mldns-local"  # only names health checks in bodies; answers do not depend on it
@@ -29,6 +29,35 @@ DEFAULT_PROJECT = "mldns-local"  # only names health checks in bodies; answers d
 
 class ResolveError(MldnsError):
     """A question the zones cannot answer: a name outside them, a name or type they do not hold."""
+
+
+def resolve(
+    stack: Stack,
+    name: str,
+    type: str = "A",
+    *,
+    from_region: str,
+    down: Iterable[str] = (),
+    live: bool = False,
+    **options: Any,
+) -> routing.Resolution:
+    """What Cloud DNS answers `name` to a client in `from_region` while the `down` targets are
+    down, and why (a table in Jupyter): from the stack's declaration, or with `live=True` from its
+    project's zones (`options` as for `stack.plan`).
+
+    Example:
+        from mldns.resolve import resolve
+        resolve(stack, "ps.ml.example.com", from_region="us-east1", down=["10.1.0.10"])
+    """
+    region = check_region(from_region, "from_region")
+    if live:
+        from mldns.workspace import Workspace
+
+        ws = Workspace.for_stack(stack, **options)
+        zones = live_zones(ws.clients, ws.project)
+    else:
+        zones = declared_zones(stack)
+    return answer(zones, name, type, region, down)
 
 
 def declared_zones(stack: Stack) -> list[routing.Zone]:

@@ -6,7 +6,7 @@ import os
 import re
 import runpy
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,7 +16,6 @@ from mldns.resources.base import Output, Resource, StackCheck
 
 if TYPE_CHECKING:
     from mldns.plan import Plan
-    from mldns.routing import Resolution
 
 R = TypeVar("R", bound=Resource)
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -177,31 +176,6 @@ class Stack:
         from mldns.workspace import Workspace
 
         return Workspace.for_stack(self, **options).destroy()
-
-    def resolve(
-        self,
-        name: str,
-        type: str = "A",
-        *,
-        from_region: str,
-        down: Iterable[str] = (),
-        live: bool = False,
-        **options: Any,
-    ) -> Resolution:
-        """What Cloud DNS answers `name` to a client in `from_region` while the `down` targets are
-        down, and why (a table in Jupyter): from the declaration, or with `live=True` from the
-        project's zones (`options` as for `plan`)."""
-        from mldns import resolve as rs
-
-        region = rs.check_region(from_region, "from_region")
-        if live:
-            from mldns.workspace import Workspace
-
-            ws = Workspace.for_stack(self, **options)
-            zones = rs.live_zones(ws.clients, ws.project)
-        else:
-            zones = rs.declared_zones(self)
-        return rs.answer(zones, name, type, region, down)
 
 
 @paused_gc()

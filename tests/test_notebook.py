@@ -71,7 +71,7 @@ def test_notebook_runs_end_to_end(emu: Emulator, tmp_path: Path, monkeypatch: An
     assert "ns-cloud-" in outputs_of(apply_cell)
     again = next(c for c in code if c.source.startswith("again = "))
     assert "No changes" in outputs_of(again)
-    routed = next(c for c in code if c.source.startswith("stack.resolve("))
+    routed = next(c for c in code if c.source.startswith("from mldns.resolve import resolve"))
     table = outputs_of(routed)
     assert "<table>" in table and "10.0.2.10" in table and "75.0%" in table
     assert "destroyed:" in outputs_of(code[-1])

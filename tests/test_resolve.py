@@ -1,4 +1,4 @@
-"""`mldns resolve` and `stack.resolve`: answers from the declaration and from the live zones."""
+"""`mldns resolve` and `mldns.resolve.resolve`: answers from the declaration and from the live zones."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from helpers import make_workspace
 from mldns.cli import cli
 from mldns.errors import UsageError
 from mldns.regions import distance_km
-from mldns.resolve import ResolveError, answer, declared_zones, live_zones, matrix
+from mldns.resolve import ResolveError, answer, declared_zones, live_zones, matrix, resolve
 from mldns.stack import load_stack
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -109,14 +109,14 @@ def test_bad_questions_get_one_line_and_exit_1(args, message, capsys):
 
 def test_notebook_resolve_returns_a_table():
     stack = load_stack(SEED_000)
-    result = stack.resolve(APEX, from_region="asia-east1", down=["203.0.113.30"])
+    result = resolve(stack, APEX, from_region="asia-east1", down=["203.0.113.30"])
     assert result.outcomes[0].data == ("203.0.113.20",)
     html = result._repr_html_()
     assert "<table>" in html and "203.0.113.20" in html and "asia-east1" in html
     with pytest.raises(UsageError, match="from_region: 'asia-est1'"):
-        stack.resolve(APEX, from_region="asia-est1")
+        resolve(stack, APEX, from_region="asia-est1")
     with pytest.raises(ResolveError, match="NODATA"):
-        stack.resolve(APEX, "AAAA", from_region="asia-east1")
+        resolve(stack, APEX, "AAAA", from_region="asia-east1")
 
 
 DOWN_SETS = [(), ("203.0.113.20",), ("203.0.113.10", "203.0.113.20", "203.0.113.30")]
