@@ -7,6 +7,8 @@ from mldns.resources.dns import (
     InternalLoadBalancer,
     KeySpec,
     ManagedZone,
+    ManagedZoneIamBinding,
+    ManagedZoneIamMember,
     NameServer,
     Policy,
     Record,
@@ -15,6 +17,7 @@ from mldns.resources.dns import (
     ResponsePolicy,
     ResponsePolicyRule,
     Weighted,
+    ZoneNetwork,
     private_google_apis,
 )
 
@@ -25,6 +28,8 @@ __all__ = [
     "InternalLoadBalancer",
     "KeySpec",
     "ManagedZone",
+    "ManagedZoneIamBinding",
+    "ManagedZoneIamMember",
     "NameServer",
     "Policy",
     "Record",
@@ -33,5 +38,6 @@ __all__ = [
     "ResponsePolicy",
     "ResponsePolicyRule",
     "Weighted",
+    "ZoneNetwork",
     "private_google_apis",
 ]

@@ -35,6 +35,8 @@ from mldns.resources.dns.routing import (
     Weighted,
 )
 from mldns.resources.dns.tables import TABLE_DATA_SHAPE, RecordTable, row_problem
+from mldns.resources.dns.zone_iam import ManagedZoneIamBinding, ManagedZoneIamMember
+from mldns.resources.dns.zone_networks import ZoneNetwork
 from mldns.resources.dns.zones import ManagedZone
 
 __all__ = [
@@ -51,6 +53,8 @@ __all__ = [
     "MAX_RRDATAS",
     "MAX_TTL",
     "ManagedZone",
+    "ManagedZoneIamBinding",
+    "ManagedZoneIamMember",
     "NETWORK",
     "NETWORK_SHAPE",
     "NameServer",
@@ -68,6 +72,7 @@ __all__ = [
     "TABLE_DATA_SHAPE",
     "Target",
     "Weighted",
+    "ZoneNetwork",
     "private_google_apis",
     "row_problem",
 ]
