@@ -8,6 +8,8 @@ from mldns.providers.compute import ComputeProvider
 from mldns.providers.dns import DnsProvider
 from mldns.providers.iam import IamProvider
 from mldns.providers.response_policies import ResponsePolicyProvider
+from mldns.providers.zone_iam import ZoneIamProvider
+from mldns.providers.zone_networks import ZoneNetworkProvider
 
 
 def build_providers(clients: Clients) -> list[Provider]:
@@ -16,5 +18,7 @@ def build_providers(clients: Clients) -> list[Provider]:
         ComputeProvider(clients),
         DnsProvider(clients),
         ResponsePolicyProvider(clients),
+        ZoneNetworkProvider(clients),
+        ZoneIamProvider(clients),
         IamProvider(clients),
     ]
