@@ -1,0 +1,207 @@
+"""IAM on managed zones and networks bound to zones another stack owns, end to end against the
+emulator over HTTP, read back with the discovery client (zone IAM also through the v2 path that
+gcloud calls)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from google.auth.credentials import AnonymousCredentials
+from googleapiclient import discovery
+from helpers import PROJECT, make_workspace
+
+import mldns
+from mldns import dns
+from mldns.clients import Clients
+from mldns.emulator import Emulator
+from mldns.errors import ValidationError
+from mldns.providers.zone_networks import ZoneNetworkProvider
+
+NET = "projects/ml-test/global/networks/{}"
+URL = "https://www.googleapis.com/compute/v1/projects/ml-test/global/networks/{}"
+CTL = "serviceAccount:ctl@team-a.iam.gserviceaccount.com"
+READER = "group:ml@example.com"
+
+
+def google(emu: Emulator) -> Any:
+    return discovery.build(
+        "dns",
+        "v1",
+        static_discovery=True,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": emu.url + "/"},
+        cache_discovery=False,
+    )
+
+
+def stack_of(*resources: Any) -> mldns.Stack:
+    stack = mldns.Stack("team", project=PROJECT)
+    for resource in resources:
+        stack.add(resource)
+    return stack
+
+
+def ops(plan: Any) -> dict[str, str]:
+    return {a.address: a.op for a in plan.actions}
+
+
+def zone_policy(emu: Emulator, zone: str) -> dict[str, list[str]]:
+    """The zone's bindings as gcloud reads them: the v2 path."""
+    url = f"{emu.url}/dns/v2/projects/{PROJECT}/locations/global/managedZones/{zone}:getIamPolicy"
+    reply = requests.post(url, json={}, timeout=10).json()
+    return {b["role"]: sorted(b["members"]) for b in reply.get("bindings", [])}
+
+
+def make_zone(emu: Emulator, name: str, visibility: str = "private", networks: tuple = ()) -> None:
+    body: dict[str, Any] = {
+        "name": name,
+        "dnsName": f"{name}.internal.",
+        "description": "",
+        "visibility": visibility,
+    }
+    if visibility == "private":
+        body["privateVisibilityConfig"] = {"networks": [{"networkUrl": n} for n in networks]}
+    google(emu).managedZones().create(project=PROJECT, body=body).execute()
+
+
+def test_zone_iam_binding_and_member_round_trip(emu: Emulator, tmp_path: Path) -> None:
+    def grants(members: list[str]) -> mldns.Stack:
+        stack = stack_of()
+        zone = stack.add(dns.ManagedZone(name="team-a", dns_name="team-a.example.com."))
+        stack.add(dns.ManagedZoneIamBinding(zone, "roles/dns.admin", members))
+        stack.add(dns.ManagedZoneIamMember(zone, "roles/dns.reader", READER))
+        return stack
+
+    ws = make_workspace(grants([CTL]), emu, tmp_path)
+    assert set(ops(ws.plan()).values()) == {"create"}
+    result = ws.apply()
+    assert result.ok, result.failed
+    assert zone_policy(emu, "team-a") == {"roles/dns.admin": [CTL], "roles/dns.reader": [READER]}
+    assert not ws.plan().has_changes
+
+    # someone else's grant on the zone is kept by the member kind's read-modify-write
+    other = "user:auditor@example.com"
+    zones = google(emu).managedZones()
+    resource = f"projects/{PROJECT}/managedZones/team-a"
+    policy = zones.getIamPolicy(resource=resource, body={}).execute()
+    policy["bindings"].append({"role": "roles/viewer", "members": [other]})
+    zones.setIamPolicy(resource=resource, body={"policy": policy}).execute()
+
+    ws = make_workspace(grants([CTL, "user:lead@example.com"]), emu, tmp_path)
+    plan = ws.plan()
+    assert ops(plan) == {"dns.ManagedZoneIamBinding.team-a/roles/dns.admin": "update"}
+    assert ws.apply().ok
+    assert zone_policy(emu, "team-a") == {
+        "roles/dns.admin": sorted([CTL, "user:lead@example.com"]),
+        "roles/dns.reader": [READER],
+        "roles/viewer": [other],
+    }
+    assert not ws.plan().has_changes
+    assert ws.destroy().ok
+    listed = zones.list(project=PROJECT).execute().get("managedZones", [])
+    assert listed == []
+
+
+def test_zone_iam_on_a_zone_another_stack_owns(emu: Emulator, tmp_path: Path) -> None:
+    make_zone(emu, "shared", visibility="public")
+    ws = make_workspace(
+        stack_of(dns.ManagedZoneIamMember("shared", "roles/dns.admin", CTL)), emu, tmp_path
+    )
+    assert ws.apply().ok
+    assert zone_policy(emu, "shared") == {"roles/dns.admin": [CTL]}
+    assert not ws.plan().has_changes
+    assert ws.destroy().ok
+    assert zone_policy(emu, "shared") == {}
+
+    ws = make_workspace(
+        stack_of(dns.ManagedZoneIamMember("nowhere", "roles/dns.admin", CTL)), emu, tmp_path
+    )
+    emu.clear_requests()
+    with pytest.raises(ValidationError, match="zone nowhere does not exist in project"):
+        ws.plan()
+    assert not [r for r in emu.requests()["recent"] if r["write"]]
+
+
+def test_zone_network_binds_reads_back_and_unbinds(emu: Emulator, tmp_path: Path) -> None:
+    make_zone(emu, "corp", networks=(URL.format("hub"),))
+    binding = dns.ZoneNetwork("corp", NET.format("train"))
+    ws = make_workspace(stack_of(binding), emu, tmp_path)
+    assert ops(ws.plan()) == {binding.address: "create"}
+    assert ws.apply().ok
+    live = google(emu).managedZones().get(project=PROJECT, managedZone="corp").execute()
+    networks = {n["networkUrl"] for n in live["privateVisibilityConfig"]["networks"]}
+    assert networks == {URL.format("hub"), URL.format("train")}
+    assert not ws.plan().has_changes
+    assert ws.destroy().ok
+    live = google(emu).managedZones().get(project=PROJECT, managedZone="corp").execute()
+    assert [n["networkUrl"] for n in live["privateVisibilityConfig"]["networks"]] == [
+        URL.format("hub")
+    ]
+
+
+def test_zone_network_on_a_public_or_missing_zone_is_refused(emu: Emulator, tmp_path: Path) -> None:
+    make_zone(emu, "www", visibility="public")
+    for zone, message in [("www", "is a public zone"), ("gone", "does not exist")]:
+        ws = make_workspace(stack_of(dns.ZoneNetwork(zone, NET.format("a"))), emu, tmp_path)
+        emu.clear_requests()
+        with pytest.raises(ValidationError, match=message):
+            ws.plan()
+        assert not [r for r in emu.requests()["recent"] if r["write"]]
+
+
+def test_concurrent_zone_network_writers_both_land(emu: Emulator) -> None:
+    """Eight writers each bind their own network to one zone at once: with no precondition on
+    zone patches some patches undo others, and each writer's re-read puts its own back."""
+    make_zone(emu, "busy")
+    zone = f"projects/{PROJECT}/managedZones/busy"
+    errors: list[BaseException] = []
+
+    def writer(i: int) -> None:
+        provider = ZoneNetworkProvider(Clients(PROJECT, emulator=emu.host_port))
+        try:
+            provider._read_modify_write(zone, {URL.format(f"n{i}")}, set())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    live = google(emu).managedZones().get(project=PROJECT, managedZone="busy").execute()
+    networks = {n["networkUrl"] for n in live["privateVisibilityConfig"]["networks"]}
+    assert networks == {URL.format(f"n{i}") for i in range(8)}
+
+
+def test_a_patch_undone_by_a_stale_writer_is_put_back(emu: Emulator) -> None:
+    """Right after mldns patches the zone, another writer that read it earlier patches it back
+    with its own network only: the re-read sees the loss and the network is patched in again."""
+    make_zone(emu, "busy")
+    provider = ZoneNetworkProvider(Clients(PROJECT, emulator=emu.host_port))
+    real = provider.clients.dns_request
+    patches: list[str] = []
+
+    def request(method: str, path: str, **kwargs: Any) -> Any:
+        reply = real(method, path, **kwargs)
+        if method == "PATCH":
+            patches.append(path)
+            if len(patches) == 1:
+                stale = {"networks": [{"networkUrl": URL.format("theirs")}]}
+                google(emu).managedZones().patch(
+                    project=PROJECT, managedZone="busy", body={"privateVisibilityConfig": stale}
+                ).execute()
+        return reply
+
+    provider.clients.dns_request = request  # type: ignore[method-assign]
+    provider._read_modify_write(
+        f"projects/{PROJECT}/managedZones/busy", {URL.format("mine")}, set()
+    )
+    assert len(patches) == 2
+    live = google(emu).managedZones().get(project=PROJECT, managedZone="busy").execute()
+    networks = {n["networkUrl"] for n in live["privateVisibilityConfig"]["networks"]}
+    assert networks == {URL.format("theirs"), URL.format("mine")}
