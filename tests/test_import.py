@@ -114,6 +114,9 @@ stack.add(dns.RecordTable(zone=zone, name="workers", type="A", ttl=60, records={
 stack.add(dns.Policy("corp", networks=[f"projects/{P}/global/networks/train"], logging=True))
 rp = stack.add(dns.ResponsePolicy("fleet", networks=[f"projects/{P}/global/networks/train"]))
 stack.add(dns.ResponsePolicyRule(rp, "*.gcr.io.", behavior="bypassResponsePolicy"))
+stack.add(dns.ManagedZoneIamBinding(zone, "roles/dns.admin", ["group:team@example.com"]))
+stack.add(dns.ManagedZoneIamMember(zone, "roles/dns.reader", "user:a@example.com"))
+stack.add(dns.ZoneNetwork("hub", f"projects/{P}/global/networks/train"))  # another stack's zone
 hc = stack.add(compute.HealthCheck(name="hc", type="TCP", port=80))
 stack.add(compute.BackendService(name="bs", health_checks=[hc], load_balancing_scheme="EXTERNAL"))
 stack.add(iam.ProjectIamBinding(role="roles/dns.reader", members=["group:ops@example.com"]))
@@ -136,6 +139,21 @@ IMPORTS = {
         "projects/my-project/responsePolicies/fleet/rules/any-gcr-io",
         "fleet/any-gcr-io",
     ),
+    "dns.ManagedZoneIamBinding": (
+        "corp/roles/dns.admin",
+        "my-project corp roles/dns.admin",
+        "corp roles/dns.admin",
+    ),
+    "dns.ManagedZoneIamMember": (
+        "corp/roles/dns.reader/user:a@example.com",
+        "my-project corp roles/dns.reader user:a@example.com",
+        "corp roles/dns.reader user:a@example.com",
+    ),
+    "dns.ZoneNetwork": (
+        "hub/projects/my-project/global/networks/train",
+        "projects/my-project/managedZones/hub projects/my-project/global/networks/train",
+        "hub https://www.googleapis.com/compute/v1/projects/my-project/global/networks/train",
+    ),
     "compute.HealthCheck": ("hc", COMPUTE + "healthChecks/hc", "hc"),
     "compute.BackendService": ("bs", "projects/my-project/global/backendServices/bs", "bs"),
     "iam.ProjectIamBinding": (
@@ -152,6 +170,22 @@ IMPORTS = {
 NOT_IMPORTED = {"dns.RecordTable": "its rows are recorded by the next apply"}
 
 
+def _create_zone(emu: Emulator, body: dict[str, Any]) -> None:
+    """A zone another stack owns, made with the discovery client."""
+    from google.auth.credentials import AnonymousCredentials
+    from googleapiclient import discovery
+
+    api = discovery.build(
+        "dns",
+        "v1",
+        static_discovery=True,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": emu.url + "/"},
+        cache_discovery=False,
+    )
+    api.managedZones().create(project="my-project", body=body).execute()
+
+
 def test_every_registered_kind_imports_by_its_full_and_its_short_id(
     emu: Emulator, tmp_path: Path, mldns: Any
 ) -> None:
@@ -160,6 +194,8 @@ def test_every_registered_kind_imports_by_its_full_and_its_short_id(
     assert set(IMPORTS) | set(NOT_IMPORTED) == shipped
     stack_file = tmp_path / "stack.py"
     stack_file.write_text(EVERY_KIND)
+    hub = {"name": "hub", "dnsName": "hub.internal.", "description": "", "visibility": "private"}
+    _create_zone(emu, hub)
     workspace(stack_file, emu, tmp_path / "elsewhere").apply()
     emu.clear_requests()
     for form in (1, 2):

@@ -77,6 +77,7 @@ class ZoneNetwork(Resource):
         zone, _, network = ident.strip().partition(" ")
         if "projects/" not in network:
             raise UsageError(f"ID {ident!r} is not {cls.id_form}")
+        zone = zone.removeprefix(f"projects/{project}/managedZones/")  # as the key writes it
         return f"{zone}/{network_path(network.strip())}"
 
 
