@@ -109,12 +109,17 @@ def _operation(
 
 
 def _look(store: Store, project: Project, name: str, finish: bool = False) -> dict[str, Any]:
-    """One more look at an operation: PENDING, then RUNNING, DONE on look N (configurable)."""
+    """One more look at a global operation."""
     entry = project.operations.get(name)
     if entry is None:
         raise not_found(
             f"The resource 'projects/{project.id}/global/operations/{name}' was not found"
         )
+    return advance(store, entry, finish)
+
+
+def advance(store: Store, entry: dict[str, Any], finish: bool = False) -> dict[str, Any]:
+    """One more look at an operation: PENDING, then RUNNING, DONE on look N (configurable)."""
     entry["looks"] += 1
     operation = entry["operation"]
     if operation["status"] == "DONE":

@@ -20,6 +20,7 @@ _DOCUMENTS = {
     "resourcemanager": "cloudresourcemanager.v3.json",
     "resourcemanager.v1": "cloudresourcemanager.v1.json",
     "storage": "storage.v1.json",
+    "tpu": "tpu.v2.json",
 }
 
 

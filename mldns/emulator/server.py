@@ -19,13 +19,18 @@ from werkzeug.wrappers import Request, Response
 from . import (
     compute_aggregated,
     compute_api,
+    compute_igm,
+    compute_instances,
+    compute_zones,
     dns_api,
     dns_iam,
     dns_keys,
     dns_policies,
     dns_response_policies,
+    fleet_admin,
     iam_api,
     storage_api,
+    tpu_api,
 )
 from .call import Call
 from .dns_server import Answerer, DnsServer, DnsTables
@@ -51,6 +56,8 @@ def api_of(path: str) -> str:
         return "compute"
     if path.startswith(("/v3/", "/v1/")):
         return "resourcemanager"
+    if path.startswith("/v2/"):
+        return "tpu"
     if storage_api.handles(path):
         return "storage"
     return "other"
@@ -138,6 +145,10 @@ def _url_map() -> Map:
         dns_keys,
         compute_aggregated,
         compute_api,
+        compute_zones,
+        compute_instances,
+        compute_igm,
+        tpu_api,
         iam_api,
     )
     for module in modules:
@@ -278,6 +289,10 @@ class App:
             )
             if route[1].startswith("dns"):
                 return self.dns_admin(route, body)
+            if route in fleet_admin.ROUTES:
+                if not isinstance(body, dict):
+                    raise ValueError("expected a JSON object")
+                return _json(200, fleet_admin.ROUTES[route](self.store, body))
             if route == ("GET", "health"):
                 return _json(200, {"ok": True})
             if route == ("GET", "requests"):
@@ -537,6 +552,16 @@ class Emulator:
     def configure(self, **settings: Any) -> dict[str, Any]:
         self.app.configure(settings)
         return self.app.config()
+
+    def preempt_instances(self, project: str, share: float = 1.0, **selector: Any) -> list[str]:
+        """Preempt a share of RUNNING instances; `labels`, `zone`, `seed` as the admin call."""
+        body = {"project": project, "share": share, **selector}
+        return list(fleet_admin.preempt_instances(self.store, body)["preempted"])
+
+    def preempt_tpu_nodes(self, project: str, share: float = 1.0, **selector: Any) -> list[str]:
+        """Preempt a share of READY TPU nodes; `labels`, `location`, `seed` as the admin call."""
+        body = {"project": project, "share": share, **selector}
+        return list(fleet_admin.preempt_tpu_nodes(self.store, body)["preempted"])
 
     def set_client_regions(self, table: dict[str, str]) -> None:
         self.app.dns_tables.set_client_regions(table)

@@ -1,0 +1,324 @@
+"""Compute v1 managed instance groups, zonal and regional.
+
+Members are real instances, built from the group's instance template (its `properties`: machine
+type, labels, network interfaces, scheduling) and named `{baseInstanceName}-{4 random [a-z0-9]}`
+as Google names them; they carry the `created-by` metadata item Google sets. A regional group
+spreads members over `distributionPolicy.zones` (default: the region's zones), the zone with the
+fewest members first. Resizing down deletes the newest members first. A member deleted directly
+through instances.delete is not recreated (Google would recreate it).
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import string
+from typing import Any
+
+from .call import Call, Reply
+from .compute_api import MAX_PAGE, _check_name
+from .compute_instances import by_zone, create_instance, instance_link, template, template_link
+from .compute_zones import (
+    check_region,
+    check_zone,
+    operation,
+    project_of,
+    region_of,
+    scope_link,
+    zones_of,
+)
+from .errors import already_exists, invalid, not_found
+from .ids import compute_timestamp, decode_token, encode_token, new_id
+from .schema import validate
+from .store import Project, Store
+
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def _scope(call: Call, project: Project) -> str:
+    if "zone" in call.params:
+        return "zones/" + check_zone(project, call.params["zone"])
+    return "regions/" + check_region(project, call.params["region"])
+
+
+def _groups(project: Project, scope: str) -> dict[str, dict[str, Any]]:
+    return project.collection("instanceGroupManagers").setdefault(scope, {})
+
+
+def _get(call: Call) -> tuple[Project, str, dict[str, Any]]:
+    project = project_of(call)
+    scope = _scope(call, project)
+    name = call.params["igm"]
+    group = _groups(project, scope).get(name)
+    if group is None:
+        raise not_found(
+            f"The resource 'projects/{project.id}/{scope}/instanceGroupManagers/{name}' was not found"
+        )
+    return project, scope, group
+
+
+def _public(group: dict[str, Any]) -> dict[str, Any]:
+    view = {k: v for k, v in group.items() if k != "_members"}
+    size = len(group["_members"])
+    view["currentActions"] = {
+        "none": size,
+        **{
+            k: 0
+            for k in (
+                "abandoning",
+                "creating",
+                "creatingWithoutRetries",
+                "deleting",
+                "recreating",
+                "refreshing",
+                "restarting",
+                "resuming",
+                "starting",
+                "stopping",
+                "suspending",
+                "verifying",
+            )
+        },
+    }
+    return view
+
+
+def _member_zones(group: dict[str, Any]) -> list[str]:
+    if "zone" in group:
+        return [group["zone"].rsplit("/", 1)[-1]]
+    wanted = [z["zone"].rsplit("/", 1)[-1] for z in group["distributionPolicy"]["zones"]]
+    return wanted
+
+
+def _new_name(existing: dict[str, Any], base: str) -> str:
+    while True:
+        name = f"{base}-{''.join(secrets.choice(_ALPHABET) for _ in range(4))}"
+        if name not in existing:
+            return name
+
+
+def _grow(store: Store, project: Project, group: dict[str, Any], count: int) -> None:
+    properties = template(project, group["instanceTemplate"])["properties"]
+    members: list[list[str]] = group["_members"]
+    candidates = _member_zones(group)
+    for _ in range(count):
+        zone = min(candidates, key=lambda z: sum(1 for m in members if m[0] == z))
+        body = copy.deepcopy(properties)
+        body["name"] = _new_name(by_zone(project).get(zone, {}), group["baseInstanceName"])
+        items = [
+            i for i in (body.get("metadata") or {}).get("items", []) if i.get("key") != "created-by"
+        ]
+        scope = group.get("zone") or group["region"]
+        created_by = f"projects/{project.number}/{scope.split('/projects/')[1].split('/', 1)[1]}"
+        items.append(
+            {"key": "created-by", "value": f"{created_by}/instanceGroupManagers/{group['name']}"}
+        )
+        body["metadata"] = {**(body.get("metadata") or {}), "items": items}
+        create_instance(store, project, zone, body)
+        members.append([zone, body["name"]])
+
+
+def _remove(project: Project, group: dict[str, Any], member: list[str]) -> None:
+    group["_members"].remove(member)
+    by_zone(project).get(member[0], {}).pop(member[1], None)
+
+
+def insert(call: Call) -> Reply:
+    body = call.body or {}
+    validate("compute", "InstanceGroupManager", body)
+    project = project_of(call)
+    scope = _scope(call, project)
+    name = _check_name(body.get("name"))
+    groups = _groups(project, scope)
+    if name in groups:
+        raise already_exists(
+            f"The resource 'projects/{project.id}/{scope}/instanceGroupManagers/{name}' already exists"
+        )
+    ref = body.get("instanceTemplate") or next(
+        (
+            v.get("instanceTemplate")
+            for v in body.get("versions") or []
+            if v.get("instanceTemplate")
+        ),
+        None,
+    )
+    if not ref:
+        raise invalid("Invalid value for field 'resource.instanceTemplate': ''. Must be specified")
+    found = template(project, ref)
+    target = int(body.get("targetSize") or 0)
+    if target < 0:
+        raise invalid(f"Invalid value for field 'resource.targetSize': '{target}'")
+    link = f"{scope_link(project.id, scope)}/instanceGroupManagers/{name}"
+    group = {k: copy.deepcopy(v) for k, v in body.items() if k not in ("id", "kind", "selfLink")}
+    group.update(
+        kind="compute#instanceGroupManager",
+        id=new_id(),
+        creationTimestamp=compute_timestamp(),
+        name=name,
+        selfLink=link,
+        baseInstanceName=body.get("baseInstanceName") or name,
+        instanceTemplate=template_link(project.id, found["name"]),
+        instanceGroup=f"{scope_link(project.id, scope)}/instanceGroups/{name}",
+        targetSize=target,
+        status={"isStable": True},
+        fingerprint=secrets.token_urlsafe(8),
+        _members=[],
+    )
+    group.setdefault("versions", [{"instanceTemplate": group["instanceTemplate"]}])
+    kind, where = scope.split("/", 1)
+    if kind == "zones":
+        group["zone"] = scope_link(project.id, scope)
+    else:
+        group["region"] = scope_link(project.id, scope)
+        chosen = [
+            z.get("zone", "").rsplit("/", 1)[-1]
+            for z in (body.get("distributionPolicy") or {}).get("zones") or []
+        ]
+        for zone in chosen:
+            if region_of(check_zone(project, zone)) != where:
+                raise invalid(
+                    f"Invalid value for field 'resource.distributionPolicy.zones': '{zone}'. "
+                    f"Zone is not in region {where}"
+                )
+        chosen = chosen or zones_of(where)
+        group["distributionPolicy"] = {
+            **(body.get("distributionPolicy") or {}),
+            "zones": [{"zone": scope_link(project.id, f"zones/{z}")} for z in chosen],
+        }
+    _grow(call.store, project, group, target)
+    groups[name] = group
+    return 200, operation(call.store, project, scope, "insert", link, group["id"])
+
+
+def get(call: Call) -> Reply:
+    return 200, _public(_get(call)[2])
+
+
+def list_groups(call: Call) -> Reply:
+    project = project_of(call)
+    scope = _scope(call, project)
+    items = [_public(g) for _, g in sorted(_groups(project, scope).items())]
+    kind = (
+        "compute#instanceGroupManagerList"
+        if scope.startswith("zones/")
+        else "compute#regionInstanceGroupManagerList"
+    )
+    return 200, {
+        "kind": kind,
+        "id": f"projects/{project.id}/{scope}/instanceGroupManagers",
+        "selfLink": f"{scope_link(project.id, scope)}/instanceGroupManagers",
+        "items": items,
+    }
+
+
+def delete(call: Call) -> Reply:
+    project, scope, group = _get(call)
+    for member in list(group["_members"]):
+        _remove(project, group, member)
+    del _groups(project, scope)[group["name"]]
+    return 200, operation(call.store, project, scope, "delete", group["selfLink"], group["id"])
+
+
+def resize(call: Call) -> Reply:
+    project, scope, group = _get(call)
+    raw = call.query.get("size")
+    try:
+        size = int(raw) if raw is not None else -1
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise invalid(f"Invalid value for field 'size': '{raw}'. Must be a non-negative integer")
+    members = group["_members"]
+    if size > len(members):
+        _grow(call.store, project, group, size - len(members))
+    while len(members) > size:
+        _remove(project, group, members[-1])
+    group["targetSize"] = size
+    return 200, operation(
+        call.store,
+        project,
+        scope,
+        "compute.instanceGroupManagers.resize",
+        group["selfLink"],
+        group["id"],
+    )
+
+
+def delete_instances(call: Call) -> Reply:
+    body = call.body or {}
+    schema = "InstanceGroupManagersDeleteInstancesRequest"
+    if "region" in call.params:
+        schema = "RegionInstanceGroupManagersDeleteInstancesRequest"
+    validate("compute", schema, body, where="body")
+    project, scope, group = _get(call)
+    chosen = []
+    for ref in body.get("instances") or []:
+        parts = ref.rstrip("/").split("/")
+        member = [parts[-3], parts[-1]] if len(parts) >= 3 else None
+        if member not in group["_members"]:
+            if body.get("skipInstancesOnValidationError"):
+                continue
+            raise invalid(
+                f"Invalid value for field 'instances': '{ref}'. "
+                f"The instance is not a member of the instance group manager '{group['name']}'"
+            )
+        chosen.append(member)
+    for member in chosen:
+        _remove(project, group, member)
+    group["targetSize"] = len(group["_members"])
+    return 200, operation(
+        call.store,
+        project,
+        scope,
+        "compute.instanceGroupManagers.deleteInstances",
+        group["selfLink"],
+        group["id"],
+    )
+
+
+def list_managed_instances(call: Call) -> Reply:
+    project, scope, group = _get(call)
+    limit = call.int_arg("maxResults", MAX_PAGE, MAX_PAGE)
+    members = sorted(group["_members"], key=lambda m: (m[1], m[0]))
+    start = 0
+    token = call.query.get("pageToken")
+    if token:
+        try:
+            last = decode_token(token)
+        except ValueError:
+            raise invalid(f"Invalid value for field 'pageToken': '{token}'") from None
+        start = sum(1 for m in members if [m[1], m[0]] <= last)  # type: ignore[operator]
+    page = members[start : start + limit]
+    managed = []
+    for zone, name in page:
+        instance = by_zone(project).get(zone, {}).get(name)
+        entry: dict[str, Any] = {
+            "instance": instance_link(project.id, zone, name),
+            "name": name,
+            "currentAction": "NONE" if instance else "CREATING",
+            "targetStatus": "RUNNING",
+            "version": {"instanceTemplate": group["instanceTemplate"]},
+        }
+        if instance:
+            entry["id"] = instance["id"]
+            entry["instanceStatus"] = instance["status"]
+        managed.append(entry)
+    reply: dict[str, Any] = {"managedInstances": managed}
+    if start + limit < len(members):
+        reply["nextPageToken"] = encode_token([page[-1][1], page[-1][0]])
+    return 200, reply
+
+
+_P = "/compute/v1/projects/<project>"
+RULES = []
+for _scope_path in (f"{_P}/zones/<zone>", f"{_P}/regions/<region>"):
+    _G = f"{_scope_path}/instanceGroupManagers"
+    RULES += [
+        (_G, ["GET"], list_groups),
+        (_G, ["POST"], insert),
+        (f"{_G}/<igm>", ["GET"], get),
+        (f"{_G}/<igm>", ["DELETE"], delete),
+        (f"{_G}/<igm>/resize", ["POST"], resize),
+        (f"{_G}/<igm>/deleteInstances", ["POST"], delete_instances),
+        (f"{_G}/<igm>/listManagedInstances", ["POST"], list_managed_instances),
+    ]
