@@ -32,6 +32,8 @@ PORT = 8470
 MAX_PAGE = 1000
 NODE_ID = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _TYPE = re.compile(r"^(v2|v3|v4|v5p|v5litepod|v6e)-(\d+)$")
+# AcceleratorConfig.Type by name and by proto number (clients send `enum-encoding=int`).
+_TYPE_NUMBERS = {2: "V2", 4: "V3", 7: "V4", 9: "V5LITE_POD", 10: "V5P", 11: "V6E"}
 _CONFIG_TYPES = {
     "V2": "v2",
     "V3": "v3",
@@ -168,7 +170,10 @@ def _accelerator(body: dict[str, Any]) -> str:
     if body.get("acceleratorType"):
         return str(body["acceleratorType"])
     config = body.get("acceleratorConfig") or {}
-    generation = _CONFIG_TYPES.get(str(config.get("type", "")))
+    kind = config.get("type", "")
+    generation = _CONFIG_TYPES.get(
+        _TYPE_NUMBERS.get(kind, str(kind)) if isinstance(kind, int) else str(kind)
+    )
     topology = str(config.get("topology", ""))
     if generation and re.fullmatch(r"\d+(x\d+)*", topology):
         chips = math.prod(int(d) for d in topology.split("x"))
