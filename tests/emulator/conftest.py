@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import compute_v1, dns, resourcemanager_v3
+from google.cloud import compute_v1, dns, resourcemanager_v3, tpu_v2
 from googleapiclient import discovery
 
 from mldns.emulator import Emulator
@@ -91,3 +91,49 @@ def discovery_dns(emu: Emulator):
         client_options={"api_endpoint": emu.url + "/"},
         cache_discovery=False,
     )
+
+
+# Fleet: instances, managed groups, templates, their operations, TPU nodes.
+
+
+def _client(cls: Any, emu: Emulator) -> Any:
+    return cls(
+        credentials=AnonymousCredentials(),
+        transport="rest",
+        client_options={"api_endpoint": emu.url},
+    )
+
+
+@pytest.fixture
+def instances(emu: Emulator) -> compute_v1.InstancesClient:
+    return _client(compute_v1.InstancesClient, emu)
+
+
+@pytest.fixture
+def zone_ops(emu: Emulator) -> compute_v1.ZoneOperationsClient:
+    return _client(compute_v1.ZoneOperationsClient, emu)
+
+
+@pytest.fixture
+def region_ops(emu: Emulator) -> compute_v1.RegionOperationsClient:
+    return _client(compute_v1.RegionOperationsClient, emu)
+
+
+@pytest.fixture
+def templates(emu: Emulator) -> compute_v1.InstanceTemplatesClient:
+    return _client(compute_v1.InstanceTemplatesClient, emu)
+
+
+@pytest.fixture
+def igms(emu: Emulator) -> compute_v1.InstanceGroupManagersClient:
+    return _client(compute_v1.InstanceGroupManagersClient, emu)
+
+
+@pytest.fixture
+def region_igms(emu: Emulator) -> compute_v1.RegionInstanceGroupManagersClient:
+    return _client(compute_v1.RegionInstanceGroupManagersClient, emu)
+
+
+@pytest.fixture
+def tpu(emu: Emulator) -> tpu_v2.TpuClient:
+    return _client(tpu_v2.TpuClient, emu)

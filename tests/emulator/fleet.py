@@ -1,61 +1,14 @@
-"""Official Compute and TPU clients pointed at the emulator, and small builders for the fleet tests."""
+"""Builders for the fleet tests (their clients are fixtures in conftest.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import compute_v1, tpu_v2
-
-from mldns.emulator import Emulator
+from google.cloud import compute_v1
 
 from .helpers import PROJECT
 
 ZONE = "us-central1-a"
-
-
-def _client(cls: Any, emu: Emulator) -> Any:
-    return cls(
-        credentials=AnonymousCredentials(),
-        transport="rest",
-        client_options={"api_endpoint": emu.url},
-    )
-
-
-@pytest.fixture
-def instances(emu: Emulator) -> compute_v1.InstancesClient:
-    return _client(compute_v1.InstancesClient, emu)
-
-
-@pytest.fixture
-def zone_ops(emu: Emulator) -> compute_v1.ZoneOperationsClient:
-    return _client(compute_v1.ZoneOperationsClient, emu)
-
-
-@pytest.fixture
-def region_ops(emu: Emulator) -> compute_v1.RegionOperationsClient:
-    return _client(compute_v1.RegionOperationsClient, emu)
-
-
-@pytest.fixture
-def templates(emu: Emulator) -> compute_v1.InstanceTemplatesClient:
-    return _client(compute_v1.InstanceTemplatesClient, emu)
-
-
-@pytest.fixture
-def igms(emu: Emulator) -> compute_v1.InstanceGroupManagersClient:
-    return _client(compute_v1.InstanceGroupManagersClient, emu)
-
-
-@pytest.fixture
-def region_igms(emu: Emulator) -> compute_v1.RegionInstanceGroupManagersClient:
-    return _client(compute_v1.RegionInstanceGroupManagersClient, emu)
-
-
-@pytest.fixture
-def tpu(emu: Emulator) -> tpu_v2.TpuClient:
-    return _client(tpu_v2.TpuClient, emu)
 
 
 def vm(

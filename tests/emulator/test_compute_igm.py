@@ -8,15 +8,7 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import compute_v1
 
-from .fleet import (  # noqa: F401
-    ZONE,
-    igms,
-    instances,
-    region_igms,
-    region_ops,
-    templates,
-    zone_ops,
-)
+from .fleet import ZONE
 from .helpers import PROJECT
 
 BASE = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}"

@@ -8,7 +8,7 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import compute_v1
 
-from .fleet import ZONE, insert, instances, vm, zone_ops  # noqa: F401
+from .fleet import ZONE, insert, vm
 from .helpers import PROJECT
 
 Status = compute_v1.Operation.Status

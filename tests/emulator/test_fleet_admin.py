@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from google.cloud import compute_v1, tpu_v2
 
-from .fleet import ZONE, insert, instances, tpu, vm, zone_ops  # noqa: F401
+from .fleet import ZONE, insert, vm
 from .helpers import PROJECT
 
 

@@ -10,7 +10,7 @@ from google.cloud import tpu_v2
 
 from mldns.emulator.tpu_api import hosts
 
-from .fleet import instances, tpu, vm, zone_ops  # noqa: F401
+from .fleet import vm
 from .helpers import PROJECT
 
 LOCATION = "us-central2-b"
@@ -99,6 +99,18 @@ def test_get_list_pages_stop_start_delete(emu, tpu):
     with pytest.raises(gexc.NotFound):
         tpu.get_node(name=f"{PARENT}/nodes/n0")
     assert [n.name.rsplit("/", 1)[1] for n in tpu.list_nodes(parent=PARENT)] == ["n1", "n2"]
+
+
+def test_accelerator_config_topology(emu, tpu):
+    emu.configure(operation_polls_to_done=1)
+    config = tpu_v2.AcceleratorConfig(
+        type_=tpu_v2.AcceleratorConfig.Type.V5LITE_POD, topology="4x4"
+    )
+    node = tpu.create_node(
+        parent=PARENT, node_id="topo", node=tpu_v2.Node(accelerator_config=config)
+    ).result(timeout=30)
+    assert node.accelerator_type == "v5litepod-16"
+    assert len(node.network_endpoints) == 4
 
 
 def test_errors(emu, tpu):
