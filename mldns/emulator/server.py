@@ -64,10 +64,10 @@ def api_of(path: str) -> str:
 
 
 def is_write(method: str, path: str) -> bool:
-    """Non-GET calls change state, except the IAM policy read and the operation wait."""
+    """Non-GET calls change state, except reads Google serves on POST and the operation wait."""
     if method in ("GET", "HEAD", "OPTIONS"):
         return False
-    if path.endswith(":getIamPolicy") or path.endswith(":testIamPermissions"):
+    if path.endswith((":getIamPolicy", ":testIamPermissions", "/listManagedInstances")):
         return False
     return not (path.endswith("/wait") and "/operations/" in path)
 

@@ -101,16 +101,19 @@ def test_zonal_group_insert_resize_list_delete(igms, instances, zone_ops, templa
         igms.get(project=PROJECT, **where)
 
 
-def test_managed_instances_page(igms, template):
+def test_managed_instances_page(emu, igms, template):
     igms.insert_unary(
         project=PROJECT, zone=ZONE, instance_group_manager_resource=_group("big", template, 5)
     )
+    emu.clear_requests()
     request = compute_v1.ListManagedInstancesInstanceGroupManagersRequest(
         project=PROJECT, zone=ZONE, instance_group_manager="big", max_results=2
     )
     pages = list(igms.list_managed_instances(request=request).pages)
     assert [len(p.managed_instances) for p in pages] == [2, 2, 1]
     assert len({m.name for p in pages for m in p.managed_instances}) == 5
+    counts = emu.requests()
+    assert counts["by_method"] == {"POST": 3} and counts["writes"] == 0
 
 
 def test_regional_group_spreads_over_zones(region_igms, region_ops, instances, template):
