@@ -17,6 +17,7 @@ from typing import Any
 
 from .call import Call, Reply
 from .compute_api import MAX_PAGE, _check_name
+from .compute_filter import compile_filter
 from .compute_instances import by_zone, create_instance, instance_link, template, template_link
 from .compute_zones import (
     check_region,
@@ -24,7 +25,9 @@ from .compute_zones import (
     operation,
     project_of,
     region_of,
+    regions_with_zones,
     scope_link,
+    zones,
     zones_of,
 )
 from .errors import already_exists, invalid, not_found
@@ -309,8 +312,36 @@ def list_managed_instances(call: Call) -> Reply:
     return 200, reply
 
 
+def aggregated(call: Call) -> Reply:
+    """Every group by scope (`zones/Z`, `regions/R`); scopes without one carry Google's warning."""
+    project = project_of(call)
+    keep = compile_filter(call.query.get("filter"))
+    groups = project.collection("instanceGroupManagers")
+    scopes = [f"zones/{z}" for z in zones()] + sorted(f"regions/{r}" for r in regions_with_zones())
+    items: dict[str, Any] = {}
+    for scope in scopes:
+        found = [_public(g) for _, g in sorted(groups.get(scope, {}).items())]
+        found = [g for g in found if keep(g)]
+        if found:
+            items[scope] = {"instanceGroupManagers": found}
+        else:
+            items[scope] = {
+                "warning": {
+                    "code": "NO_RESULTS_ON_PAGE",
+                    "message": f"There are no results for scope '{scope}' on this page.",
+                    "data": [{"key": "scope", "value": scope}],
+                }
+            }
+    return 200, {
+        "kind": "compute#instanceGroupManagerAggregatedList",
+        "id": f"projects/{project.id}/aggregated/instanceGroupManagers",
+        "selfLink": f"{scope_link(project.id, 'aggregated/instanceGroupManagers')}",
+        "items": items,
+    }
+
+
 _P = "/compute/v1/projects/<project>"
-RULES = []
+RULES = [(f"{_P}/aggregated/instanceGroupManagers", ["GET"], aggregated)]
 for _scope_path in (f"{_P}/zones/<zone>", f"{_P}/regions/<region>"):
     _G = f"{_scope_path}/instanceGroupManagers"
     RULES += [

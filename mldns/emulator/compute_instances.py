@@ -256,8 +256,9 @@ def list_instances(call: Call) -> Reply:
         "kind": "compute#instanceList",
         "id": f"projects/{project.id}/zones/{zone}/instances",
         "selfLink": f"{scope_link(project.id, 'zones/' + zone)}/instances",
-        "items": page,
     }
+    if page:
+        reply["items"] = page  # Google leaves `items` out of an empty page
     if token:
         reply["nextPageToken"] = token
     return 200, reply

@@ -51,6 +51,10 @@ def zones_of(region: str) -> list[str]:
     return list(_by_region().get(region, ()))
 
 
+def regions_with_zones() -> list[str]:
+    return list(_by_region())
+
+
 @functools.cache
 def _by_region() -> dict[str, tuple[str, ...]]:
     result: dict[str, list[str]] = {}

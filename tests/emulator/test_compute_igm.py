@@ -144,6 +144,25 @@ def test_regional_group_spreads_over_zones(region_igms, region_ops, instances, t
     assert group.region == f"{BASE}/regions/us-central1" and group.target_size == 3
 
 
+def test_aggregated_groups_by_scope(igms, region_igms, template):
+    igms.insert_unary(
+        project=PROJECT, zone=ZONE, instance_group_manager_resource=_group("z", template, 1)
+    )
+    region_igms.insert_unary(
+        project=PROJECT,
+        region="europe-west4",
+        instance_group_manager_resource=_group("r", template, 1),
+    )
+    request = compute_v1.AggregatedListInstanceGroupManagersRequest(project=PROJECT)
+    scopes = dict(igms.aggregated_list(request=request))
+    found = {k: [g.name for g in v.instance_group_managers] for k, v in scopes.items()}
+    assert {k: v for k, v in found.items() if v} == {
+        f"zones/{ZONE}": ["z"],
+        "regions/europe-west4": ["r"],
+    }
+    assert scopes["regions/us-east1"].warning.code == "NO_RESULTS_ON_PAGE"
+
+
 def test_group_errors(igms, region_igms, template):
     with pytest.raises(gexc.NotFound, match="instanceTemplates/nope"):
         igms.insert_unary(
