@@ -24,7 +24,6 @@ from .compute_zones import (
     check_zone,
     operation,
     project_of,
-    region_of,
     regions_with_zones,
     scope_link,
     zones,
@@ -177,11 +176,11 @@ def insert(call: Call) -> Reply:
             z.get("zone", "").rsplit("/", 1)[-1]
             for z in (body.get("distributionPolicy") or {}).get("zones") or []
         ]
-        for zone in chosen:
-            if region_of(check_zone(project, zone)) != where:
+        for i, zone in enumerate(chosen):
+            if zone not in zones_of(where):
                 raise invalid(
-                    f"Invalid value for field 'resource.distributionPolicy.zones': '{zone}'. "
-                    f"Zone is not in region {where}"
+                    f"Invalid value for field 'resource.distributionPolicy.zones[{i}].zone': "
+                    f"'{zone}'. Zone ({zone}) must be a valid zone in region {where}."
                 )
         chosen = chosen or zones_of(where)
         group["distributionPolicy"] = {

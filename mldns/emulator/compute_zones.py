@@ -1,8 +1,8 @@
 """Zones and regions the emulated Compute knows, and the zonal and regional operations.
 
 Zones are the regions of `mldns/data/gcp_regions.csv` with the suffixes Google gives them: `-a`,
-`-b`, `-c` for most, and the documented exceptions below. A zone outside this list answers 404 as
-Google answers an unknown zone.
+`-b`, `-c` for most, and the documented exceptions below. A zone outside this list is a 400
+`invalid` "Invalid value for field 'zone': 'Z'. Unknown zone.", Google's answer.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from mldns.regions import regions
 
 from .call import Call, Reply
 from .compute_api import BASE, _page, advance
-from .errors import ApiError, not_found
+from .errors import ApiError, invalid, not_found
 from .ids import compute_timestamp, new_id
 from .store import Project, Store
 
@@ -73,13 +73,13 @@ def project_of(call: Call) -> Project:
 
 def check_zone(project: Project, zone: str) -> str:
     if zone not in zone_set():
-        raise not_found(f"The resource 'projects/{project.id}/zones/{zone}' was not found")
+        raise invalid(f"Invalid value for field 'zone': '{zone}'. Unknown zone.")
     return zone
 
 
 def check_region(project: Project, region: str) -> str:
     if not zones_of(region):
-        raise not_found(f"The resource 'projects/{project.id}/regions/{region}' was not found")
+        raise invalid(f"Invalid value for field 'region': '{region}'. Unknown region.")
     return region
 
 

@@ -172,8 +172,17 @@ def test_group_errors(igms, region_igms, template):
         )
     with pytest.raises(gexc.NotFound):
         igms.get(project=PROJECT, zone=ZONE, instance_group_manager="missing")
-    with pytest.raises(gexc.NotFound, match="regions/mars1"):
+    with pytest.raises(gexc.BadRequest, match="Unknown region"):
         region_igms.get(project=PROJECT, region="mars1", instance_group_manager="g")
+    policy = compute_v1.DistributionPolicy(
+        zones=[compute_v1.DistributionPolicyZoneConfiguration(zone="zones/europe-west4-a")]
+    )
+    with pytest.raises(gexc.BadRequest, match="must be a valid zone in region us-central1"):
+        region_igms.insert_unary(
+            project=PROJECT,
+            region="us-central1",
+            instance_group_manager_resource=_group("g", template, 1, distribution_policy=policy),
+        )
     igms.insert_unary(
         project=PROJECT, zone=ZONE, instance_group_manager_resource=_group("g", template, 1)
     )

@@ -51,11 +51,11 @@ def test_insert_get_delete_and_zone_operations(instances, zone_ops):
     assert [o.name for o in zone_ops.list(project=PROJECT, zone=ZONE)] != []
 
 
-def test_unknown_zone_is_404(instances, zone_ops):
-    with pytest.raises(gexc.NotFound, match="zones/mars-east1-a"):
+def test_unknown_zone_is_400_as_google_answers(instances, zone_ops):
+    with pytest.raises(gexc.BadRequest, match="'mars-east1-a'. Unknown zone"):
         instances.insert_unary(project=PROJECT, zone="mars-east1-a", instance_resource=vm("w0"))
-    with pytest.raises(gexc.NotFound):
-        names(instances.list(project=PROJECT, zone="us-central1-z"))
+    with pytest.raises(gexc.BadRequest, match="Unknown zone"):
+        names(instances.list(project=PROJECT, zone="us-east1-a"))  # us-east1 has b, c, d
     with pytest.raises(gexc.NotFound):
         zone_ops.get(project=PROJECT, zone="us-east1-b", operation="operation-missing")
 
