@@ -76,10 +76,10 @@ def _location(call: Call, project: Project, allow_all: bool = False) -> str:
     if location == "-" and allow_all:
         return location
     if location not in zone_set():
+        # Google's answer, e.g. "403 Location europe-west1-b is not found or access is
+        # unauthorized." for a zone without TPUs
         raise _error(
-            404,
-            "NOT_FOUND",
-            f"Location projects/{project.id}/locations/{location} is not found or access is unauthorized.",
+            403, "PERMISSION_DENIED", f"Location {location} is not found or access is unauthorized."
         )
     return location
 

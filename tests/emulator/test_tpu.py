@@ -115,9 +115,10 @@ def test_accelerator_config_topology(emu, tpu):
 
 def test_errors(emu, tpu):
     emu.configure(operation_polls_to_done=1)
-    with pytest.raises(gexc.NotFound, match="locations/mars-1a"):
+    unknown = "Location mars-1a is not found or access is unauthorized"
+    with pytest.raises(gexc.Forbidden, match=unknown):
         tpu.get_node(name=f"projects/{PROJECT}/locations/mars-1a/nodes/x")
-    with pytest.raises(gexc.NotFound, match="locations/mars-1a"):
+    with pytest.raises(gexc.Forbidden, match=unknown):
         list(tpu.list_nodes(parent=f"projects/{PROJECT}/locations/mars-1a"))
     with pytest.raises(gexc.BadRequest, match="v9-8"):
         create(tpu, "bad", "v9-8")
