@@ -189,7 +189,9 @@ def insert(call: Call) -> Reply:
         }
     _grow(call.store, project, group, target)
     groups[name] = group
-    return 200, operation(call.store, project, scope, "insert", link, group["id"])
+    return 200, operation(
+        call.store, project, scope, "compute.instanceGroupManagers.insert", link, group["id"]
+    )
 
 
 def get(call: Call) -> Reply:
@@ -218,7 +220,14 @@ def delete(call: Call) -> Reply:
     for member in list(group["_members"]):
         _remove(project, group, member)
     del _groups(project, scope)[group["name"]]
-    return 200, operation(call.store, project, scope, "delete", group["selfLink"], group["id"])
+    return 200, operation(
+        call.store,
+        project,
+        scope,
+        "compute.instanceGroupManagers.delete",
+        group["selfLink"],
+        group["id"],
+    )
 
 
 def resize(call: Call) -> Reply:
