@@ -129,3 +129,12 @@ def test_errors(emu, tpu):
         tpu.create_node(parent=PARENT, node_id="Bad_Id", node=tpu_v2.Node(accelerator_type="v4-8"))
     with pytest.raises(gexc.NotFound):
         tpu.get_node(name=f"{PARENT}/nodes/missing")
+
+
+def test_faults_and_counts_on_tpu_paths(emu, tpu):
+    emu.add_fault(method="POST", path=r"^/v2/.*/nodes$", status=503, count=1)
+    with pytest.raises(gexc.ServiceUnavailable):
+        tpu.create_node(parent=PARENT, node_id="n0", node=tpu_v2.Node(accelerator_type="v4-8"))
+    assert list(tpu.list_nodes(parent=PARENT)) == []
+    counts = emu.requests()
+    assert counts["by_api"] == {"tpu": 2} and counts["writes_by_api"] == {"tpu": 1}
