@@ -110,9 +110,11 @@ def answer(
     rtype: str = "A",
     region: str | None = None,
     down: Iterable[str] = (),
+    declared: bool = False,
 ) -> routing.Resolution:
     """The answers a client in `region` gets for `name`/`rtype`; ResolveError when there are none
-    because the name lies outside every zone, does not exist, or holds no such type."""
+    because the name lies outside every zone, does not exist, or holds no such type. With
+    `declared` (the zones are the stack's), a missing name may still be in the live zone."""
     fqdn = name.lower() if name.endswith(".") else name.lower() + "."
     zone = routing.zone_of(zones, fqdn)
     if zone is None:
@@ -121,6 +123,9 @@ def answer(
     result = routing.resolve(zone, fqdn, rtype, region, routing.down_set(check_down(down)))
     if result.status == "NXDOMAIN":
         why = "; ".join(result.outcomes[0].why)  # any aliases followed, then the missing name
+        if declared:
+            why = why.replace(" does not exist", " is not declared in the stack")
+            raise ResolveError(f"{why} (zone {zone.name}); try --live")
         raise ResolveError(f"{why} in zone {zone.name} (NXDOMAIN)")
     if result.nodata:
         raise ResolveError(f"{result.outcomes[0].why[-1]} (NODATA)")

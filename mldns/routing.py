@@ -120,10 +120,11 @@ class Resolution:
     def __str__(self) -> str:
         head = f"{self.name} {self.type} from {self.region or 'an unknown region'}:"
         lines = [head]
-        for o in self.outcomes:
-            answer = " ".join(o.data) or ("NXDOMAIN" if self.status == "NXDOMAIN" else "NODATA")
+        for o in self.outcomes:  # one rrdata a line, the share beside the first
+            data = list(o.data) or ["NXDOMAIN" if self.status == "NXDOMAIN" else "NODATA"]
             share = "" if o.share == 1 else f"  ({o.share:.0%} of queries)"
-            lines.append(f"  {answer}{share}")
+            lines.append(f"  {data[0]}{share}")
+            lines.extend(f"  {datum}" for datum in data[1:])
             lines.extend(f"      {reason}" for reason in o.why)
         return "\n".join(lines)
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,3 +146,80 @@ def test_times_and_counts() -> None:
         "2 times",
         "3,501 record sets",
     ]
+
+
+@pytest.fixture
+def taken() -> Any:
+    """A TCP and a UDP socket holding one port each."""
+    tcp = socket.create_server(("127.0.0.1", 0))
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    yield tcp.getsockname()[1], udp.getsockname()[1]
+    tcp.close()
+    udp.close()
+
+
+def test_emulator_on_a_taken_port_is_one_line(work: Path, taken: tuple[int, int]) -> None:
+    http, dns = taken
+    done = mldns(work, "emulator", "--port", str(http), timeout=30)
+    assert one_line(done) == (
+        f"Error: --port {http}: cannot listen on 127.0.0.1:{http}: Address already in use; "
+        "choose another port"
+    )
+    done = mldns(work, "emulator", "--port", "0", "--dns-port", str(dns), timeout=30)
+    assert one_line(done) == (
+        f"Error: --dns-port {dns}: cannot listen on 127.0.0.1:{dns} (UDP and TCP): "
+        "Address already in use; choose another port"
+    )
+
+
+def test_emulator_data_that_is_not_an_emulator_file_is_one_line(work: Path) -> None:
+    done = mldns(work, "emulator", "--port", "0", "--data", "stack.py", timeout=30)
+    assert one_line(done).startswith("Error: cannot load emulator data file stack.py: ")
+
+
+def test_the_emulator_dns_server_says_which_region_a_client_gets(work: Path) -> None:
+    server = subprocess.Popen(
+        [MLDNS, "emulator", "--port", "0", "--dns-port", "0"],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(3)]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert lines[1].startswith("mldns emulator DNS on 127.0.0.1:")
+    assert lines[2].startswith("mldns emulator DNS: no client-regions table, so a client has no")
+    assert "PUT /_emulator/dns/client-regions" in lines[2]
+
+
+RESOLVED = """
+import mldns
+from mldns import dns
+
+stack = mldns.Stack("rs", project="p1")
+zone = stack.add(dns.ManagedZone(name="z", dns_name="z.example.com."))
+stack.add(dns.RecordSet(zone=zone, name="a", type="A", rrdatas=["10.0.0.1", "10.0.0.2"]))
+"""
+
+
+def test_resolve_names_what_the_stack_does_not_declare(work: Path) -> None:
+    (work / "rs.py").write_text(RESOLVED)
+    done = mldns(work, "resolve", "-f", "rs.py", "gcloud-made.z.example.com.", "--from", "us-east1")
+    assert one_line(done) == (
+        "Error: gcloud-made.z.example.com. is not declared in the stack (zone z); try --live"
+    )
+    both = mldns(work, "resolve", "-f", "rs.py", "a.z.example.com.", "--from", "us-east1")
+    assert both.returncode == 0, both.stderr
+    assert both.stdout.splitlines()[1:] == ["  10.0.0.1", "  10.0.0.2"]
+
+
+def test_graph_takes_the_stack_file_as_resolve_does(work: Path) -> None:
+    (work / "rs.py").write_text(RESOLVED)
+    done = mldns(work, "graph", "-f", "rs.py")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith('digraph "rs" {')

@@ -87,7 +87,7 @@ def test_resolve_matrix_has_every_region_and_routed_name():
         ([APEX, "TXT", "--from", "us-east1"], "mlworkloads.example.com. holds A; no TXT (NODATA)"),
         (
             ["gone." + APEX, "--from", "us-east1"],
-            f"gone.{APEX}. does not exist in zone ml-dns-zone (NXDOMAIN)",
+            f"gone.{APEX}. is not declared in the stack (zone ml-dns-zone); try --live",
         ),
         (
             [APEX, "--from", "us-east1", "--down", "203.0.113"],

@@ -75,7 +75,7 @@ def resolve(
         click.echo(json.dumps(table.to_dict(), indent=2) if as_json else str(table))
         return
     assert name is not None
-    result = rs.answer(zones, name, rtype, region, down_ips)
+    result = rs.answer(zones, name, rtype, region, down_ips, declared=not live)
     drawn = rs.sampled(result, samples) if samples else None
     if as_json:
         body = result.to_dict()

@@ -47,7 +47,7 @@ def emulator(
       mldns emulator
       mldns emulator --port 9000 --data cloud.json --dns-port 8053
     """
-    from mldns.emulator import parse_quota, serve
+    from mldns.emulator import EmulatorDataError, PortInUse, parse_quota, serve
 
     try:
         quotas = parse_quota(list(quota))
@@ -56,11 +56,14 @@ def emulator(
     gcpause.on_for_server()
     if probe_health and dns_port is None:
         raise UsageError("--probe-health feeds the DNS server: give --dns-port too")
-    serve(
-        host=host,
-        port=port,
-        data_file=data,
-        quota=quotas,
-        dns_port=dns_port,
-        probe_health=probe_health,
-    )
+    try:
+        serve(
+            host=host,
+            port=port,
+            data_file=data,
+            quota=quotas,
+            dns_port=dns_port,
+            probe_health=probe_health,
+        )
+    except (EmulatorDataError, PortInUse) as exc:
+        raise UsageError(str(exc)) from None

@@ -157,8 +157,17 @@ def show(plan_file: str, view: dict[str, Any]) -> None:
     help="DOT text, or an SVG drawn by Graphviz's dot.",
 )
 @click.option("--plan", "with_plan", is_flag=True, help="Colour each resource by what a plan does.")
+@click.option(
+    "-f",
+    "--file",
+    "file_option",
+    type=click.Path(dir_okay=False),
+    help="The stack file, as `resolve -f FILE` takes it.",
+)
 @engine_options
-def graph(stack_file: str, graph_format: str, with_plan: bool, **opts: Any) -> None:
+def graph(
+    stack_file: str, graph_format: str, with_plan: bool, file_option: str | None, **opts: Any
+) -> None:
     """Print the stack's dependency graph: zones and their record sets, health checks, backend
     services, IAM. Without --plan, no API calls.
 
@@ -168,6 +177,11 @@ def graph(stack_file: str, graph_format: str, with_plan: bool, **opts: Any) -> N
       mldns graph stack.py --plan --local --format svg > plan.svg
     """
     from mldns.render.graph import INSTALL, render_dot, to_svg
+
+    if file_option is not None:
+        if stack_file not in (DEFAULT_STACK_FILE, file_option):
+            raise UsageError(f"-f {file_option} and {stack_file} name two stack files; give one")
+        stack_file = file_option
 
     if graph_format == "svg" and not shutil.which("dot"):
         raise UsageError(INSTALL)  # before any plan is made

@@ -6,8 +6,15 @@ from the engine: only `mldns.routing` and `mldns.regions`, standalone modules of
 library and data, which its DNS server answers by.
 """
 
-from .errors import EmulatorDataError
+from .errors import EmulatorDataError, PortInUse
 from .server import Emulator, serve
 from .store import DEFAULT_DNS_QUOTA, parse_quota
 
-__all__ = ["DEFAULT_DNS_QUOTA", "Emulator", "EmulatorDataError", "parse_quota", "serve"]
+__all__ = [
+    "DEFAULT_DNS_QUOTA",
+    "Emulator",
+    "EmulatorDataError",
+    "PortInUse",
+    "parse_quota",
+    "serve",
+]

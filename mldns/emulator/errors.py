@@ -44,6 +44,10 @@ class EmulatorDataError(Exception):
     """The data file cannot be loaded; the message names the file and says why, on one line."""
 
 
+class PortInUse(Exception):
+    """A port the emulator was told to listen on cannot be had; the message names it, on one line."""
+
+
 def invalid(message: str) -> ApiError:
     return ApiError(400, "invalid", message)
 

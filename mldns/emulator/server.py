@@ -34,7 +34,7 @@ from . import (
 )
 from .call import Call
 from .dns_server import Answerer, DnsServer, DnsTables
-from .errors import ApiError, invalid
+from .errors import ApiError, PortInUse, invalid
 from .faults import Faults
 from .fields import parse_fields, select
 from .paths import canonical
@@ -451,6 +451,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
+        _claim(self.host, self.port, "--port")
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
         )
@@ -473,9 +474,12 @@ class Emulator:
         answerer = Answerer(self.store, app.dns_tables, app.log.record_query, seed=self.dns_seed)
         try:
             self._dns = DnsServer(answerer, self.host, self.dns_port or 0).start()
-        except OSError:
+        except OSError as exc:
             self.stop()
-            raise
+            raise PortInUse(
+                f"--dns-port {self.dns_port}: cannot listen on {self.host}:{self.dns_port} "
+                f"(UDP and TCP): {exc.strerror or exc}; choose another port"
+            ) from None
         self.dns_port = self._dns.port
         if self.probe_health:
             self._prober = Prober(self.store, app.dns_tables.set_probed).start()
@@ -570,6 +574,22 @@ class Emulator:
         self.app.dns_tables.set_health(table)
 
 
+def _claim(host: str, port: int, flag: str) -> None:
+    """Refuse a taken port in one raised line (werkzeug would print two and exit)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"{flag} {port}: cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                "choose another port"
+            ) from None
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8475,
@@ -594,6 +614,13 @@ def serve(
             f"mldns emulator DNS on {emulator.host}:{emulator.dns_port} (UDP and TCP){probing}",
             flush=True,
         )
+        if not emulator.app.dns_tables.client_regions:
+            print(
+                "mldns emulator DNS: no client-regions table, so a client has no region and geo "
+                "items answer in location-name order; PUT /_emulator/dns/client-regions to map "
+                "networks to regions",
+                flush=True,
+            )
     try:
         while True:
             time.sleep(3600)
