@@ -36,6 +36,16 @@ class StateError(MldnsError):
     """The state file is unreadable, corrupt, from the future or from another lineage."""
 
 
+class StateMoved(StateError):
+    """The state was moved to another backend by `state migrate`; a tombstone stands in its
+    place, naming where it went."""
+
+    def __init__(self, message: str, moved_to: str, lineage: str) -> None:
+        super().__init__(message)
+        self.moved_to = moved_to
+        self.lineage = lineage
+
+
 class LockError(MldnsError):
     """Another mldns process holds the state lock."""
 

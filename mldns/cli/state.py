@@ -165,20 +165,38 @@ def state_push(
 
 
 @state.command("migrate")
-@click.option("--to", "target", required=True, metavar="URL", help="The backend to move to.")
+@click.option("--to", "target", metavar="URL", help="The backend to move to.")
+@click.option(
+    "--back", is_flag=True, help="Bring back a state migrated away from --backend (undo --to)."
+)
 @backend_options
 @lock_timeout_option
-def state_migrate(target: str, stack_name: str | None, lock_timeout: float, **opts: Any) -> None:
+def state_migrate(
+    target: str | None, back: bool, stack_name: str | None, lock_timeout: float, **opts: Any
+) -> None:
     """Move a stack's state to another backend (local <-> gs://), refusing another lineage.
+    The old backend keeps a tombstone naming the new one, which every later run there refuses.
 
     \b
-    Example:
+    Examples:
       mldns state migrate --stack training-dns --to gs://acme-mldns-state/prod
+      mldns state migrate --stack training-dns --back
     """
+    if back == bool(target):
+        raise UsageError("give --to URL to move the state, or --back to bring it back")
     where = pop_location(opts)
+    here = backend.resolve(where["backend"], where["state_dir"])
+    emulator = emulator_from_env(where["emulator"])
     source = state_store(where, stack_name)
-    destination = backend.open_store(target, source.stack, emulator_from_env(where["emulator"]))
-    moved = transfer.migrate(source, destination, lock_timeout=lock_timeout)
+    if back:
+        target, destination = here, source
+        source = backend.open_store(transfer.moved_to(destination), source.stack, emulator)
+    else:
+        assert target is not None
+        destination = backend.open_store(target, source.stack, emulator)
+    moved = transfer.migrate(source, destination, target, lock_timeout=lock_timeout)
     click.echo(
-        f"Moved stack {source.stack} (serial {moved.serial}) from {source.location} to {destination.location}; point --backend at {target} from now on."
+        f"Moved stack {source.stack} (serial {moved.serial}) from {source.location} to "
+        f"{destination.location}, leaving a tombstone there; point --backend at {target} "
+        "from now on."
     )

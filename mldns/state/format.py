@@ -14,10 +14,13 @@ from typing import Any
 
 import attrs
 
-from mldns.errors import StateError
+from mldns.errors import StateError, StateMoved
 from mldns.kinds import lookup
 
 FORMAT_VERSION = 1
+# A tombstone left by `state migrate` carries a format no earlier mldns reads, so that an older
+# mldns refuses it too rather than reading it as an empty state.
+TOMBSTONE_VERSION = FORMAT_VERSION + 1
 # A project id as Google forms them (a legacy one may carry a domain): each entry is read and
 # written in its project, so a damaged id must not reach a URL.
 PROJECT_ID = re.compile(r"(?:[a-z0-9.-]+:)?[a-z](?:[a-z0-9-]*[a-z0-9])?")
@@ -81,10 +84,28 @@ class State:
             "outputs": self.outputs,
         }
 
+    def tombstone(self, moved_to: str) -> dict[str, Any]:
+        """What `state migrate` leaves in the source: where the state went, and nothing else."""
+        return {
+            "format_version": TOMBSTONE_VERSION,
+            "stack": self.stack,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "moved_to": moved_to,
+        }
+
     @classmethod
     def from_json(cls, data: Any, source: str) -> State:
         if not isinstance(data, dict):
             raise StateError(f"{source}: not a state file (top level is not an object)")
+        moved_to = data.get("moved_to")
+        if isinstance(moved_to, str):
+            raise StateMoved(
+                f"{source}: stack {data.get('stack')} moved to {moved_to} (mldns state migrate); "
+                f"use --backend {moved_to}, or `mldns state migrate --back` to bring it back here",
+                moved_to,
+                str(data.get("lineage")),
+            )
         version = data.get("format_version")
         if not isinstance(version, int):
             raise StateError(f"{source}: not a state file (no format_version)")

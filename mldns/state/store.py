@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mldns.state import journal
-from mldns.errors import StateError
+from mldns.errors import StateError, StateMoved
 from mldns.state.journal import Journal
 from mldns.state.format import State, _entry_problem
 from mldns.state.lock import LockInfo
@@ -152,6 +152,8 @@ class StateStore:
             ) from None
         try:
             state = State.from_json(data, str(self.location))
+        except StateMoved:
+            raise  # a tombstone, not damage: no backup hint
         except StateError as exc:
             raise StateError(f"{exc}{self._backup_hint()}") from None
         if state.stack != self.stack:
@@ -195,6 +197,13 @@ class StateStore:
             self._journal = None
         journal.discard(self.journal_path)
         self._base = (state.lineage, state.serial, self.version()) if self._locked else None
+
+    def entomb(self, state: State, moved_to: str) -> None:
+        """Leave a tombstone in place of the state (under the lock): every later read here is
+        refused, naming `moved_to`."""
+        self.persist([json.dumps(state.tombstone(moved_to), indent=1).encode() + b"\n"])
+        self.writes += 1
+        journal.discard(self.journal_path)
 
     @property
     def journaling(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from mldns.errors import StateError
+from mldns.errors import StateError, StateMoved
 from mldns.state.format import State
 from mldns.state.store import StateStore
 
@@ -37,23 +37,51 @@ def push(store: StateStore, state: State, *, force: bool = False, lock_timeout: 
     if state.stack != store.stack:
         raise StateError(f"the state is stack {state.stack!r}'s, not {store.stack!r}'s")
     with store.lock("state push", timeout=lock_timeout):
-        current = store.read()
+        try:
+            current = store.read()
+        except StateMoved:
+            if not force:
+                raise
+            current = None  # --force writes over the tombstone: the state lives here again
         refusal = current and _refusal(current, state, store.location)
         if refusal and not force:
             raise StateError(f"{refusal}; nothing was written (push with --force to overwrite)")
         store.write(state)
 
 
-def migrate(source: StateStore, target: StateStore, *, lock_timeout: float = 0) -> State:
-    """Copy the source's state to the target, both locked; the source is left as it was."""
+def migrate(
+    source: StateStore, target: StateStore, target_url: str, *, lock_timeout: float = 0
+) -> State:
+    """Copy the source's state to the target, both locked, then leave a tombstone in the source
+    naming `target_url`, so that no run goes on with the old copy. A target holding the
+    tombstone of this very state (moved away from it before) takes it back."""
     with source.lock("state migrate", timeout=lock_timeout):
         state = source.read()
         if state is None:
             raise StateError(f"{source.location}: no state to migrate")
         with target.lock("state migrate", timeout=lock_timeout):
-            current = target.read()
+            try:
+                current = target.read()
+            except StateMoved as moved:
+                if moved.lineage != state.lineage:
+                    raise StateError(
+                        f"{target.location} holds another lineage ({moved.lineage}, not "
+                        f"{state.lineage}: a tombstone naming {moved.moved_to}); nothing was written"
+                    ) from None
+                current = None
             refusal = current and _refusal(current, state, target.location)
             if refusal:
                 raise StateError(f"{refusal}; nothing was written")
             target.write(state)
+        source.entomb(state, target_url)
     return state
+
+
+def moved_to(store: StateStore) -> str:
+    """Where the state at `store` was moved (for `state migrate --back`); StateError if it was
+    not."""
+    try:
+        store.read()
+    except StateMoved as moved:
+        return moved.moved_to
+    raise StateError(f"{store.location}: holds no tombstone of a migrate; nothing to bring back")
