@@ -39,6 +39,12 @@ SECTIONS: list[tuple[str, list[Any]]] = [
     ("Project IAM", [iam.ProjectIamBinding, iam.ProjectIamMember, iam.Condition]),
 ]
 METHODS = {mldns.Stack: ["add", "output", "plan", "apply", "destroy"], Plan: ["apply"]}
+# Arguments every resource takes, documented once (see `generate`).
+COMMON = {
+    "ignore_changes": "Fields another system manages (`ignore_changes=(\"rrdatas\",)`): the plan "
+    "keeps their live values, shows them as ignored and never writes them once the resource "
+    "exists; a field the kind does not have is refused."
+}
 OUT = Path(__file__).resolve().parent.parent / "docs" / "reference.md"
 
 
@@ -68,7 +74,7 @@ def arguments(cls: Any) -> list[tuple[str, str, str]]:
     if attrs.has(cls):
         out = []
         for field in attrs.fields(cls):
-            if not field.init:
+            if not field.init or field.name in COMMON:
                 continue
             default = field.default
             if default is attrs.NOTHING:
@@ -137,6 +143,10 @@ def generate() -> str:
         "# Reference",
         "",
         "Generated from the docstrings by `make docs` (tools/reference.py); do not edit by hand.",
+        "",
+        "Every resource also takes, as a keyword:",
+        "",
+        *(f"- `{name}`: {meaning}" for name, meaning in COMMON.items()),
         "",
     ]
     for title, classes in SECTIONS:

@@ -5,6 +5,7 @@ Resources are frozen attrs objects. They describe desired state only and know no
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, NoReturn
@@ -47,7 +48,48 @@ class ListItems:
     itemwise: frozenset[str] = frozenset()
 
 
-class Resource:
+def _field_names(value: Any) -> Any:
+    if isinstance(value, str):
+        return (value,)
+    return str_tuple(value) if value is not None else ()
+
+
+@attrs.frozen(eq=False, slots=False)
+class Ignores:
+    """What every kind accepts: `ignore_changes`, the fields another system manages. The plan
+    leaves them as they are live (and says so), and never writes them; a create still sends
+    what is declared."""
+
+    ignore_changes: tuple[str, ...] = attrs.field(
+        default=(), kw_only=True, converter=_field_names, repr=False
+    )
+
+    @ignore_changes.validator
+    def _check_ignored(self, _: attrs.Attribute, value: tuple[str, ...]) -> None:
+        """Refuse a field the kind does not have (a typo would silently manage it)."""
+        if not value:
+            return
+        known = ignorable_fields(type(self))
+        for field in value:
+            if not isinstance(field, str) or field not in known:
+                close = difflib.get_close_matches(str(field), known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; it has {', '.join(known)}"
+                kind = getattr(self, "kind", type(self).__name__)
+                raise ValidationError(
+                    address_of(self), "ignore_changes", f"{field!r} is not a field of {kind}{hint}"
+                )
+
+
+def ignorable_fields(cls: type) -> list[str]:
+    """The fields of a kind that `ignore_changes` may name: those declared, less the engine's."""
+    return [
+        f.name
+        for f in attrs.fields(cls)
+        if f.init and f.name not in ("ignore_changes", "protect", "force_destroy")
+    ]
+
+
+class Resource(Ignores):
     """Base of all declared resources (mixin for attrs classes).
 
     A kind's facts, which the engine reads through `mldns.kinds` (register the class there):
@@ -80,6 +122,18 @@ class Resource:
     # projects/P/managedZones/NAME), and how an import ID of the kind reads, for messages.
     id_collection: ClassVar[str] = ""
     id_form: ClassVar[str] = "the resource's name"
+
+    # Body keys a field of `ignore_changes` stands for, where not the field's name in camelCase.
+    body_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    @classmethod
+    def ignored_keys(cls, fields: tuple[str, ...]) -> list[str]:
+        """The body keys `ignore_changes` leaves alone."""
+        out: list[str] = []
+        for field in fields:
+            head, *rest = field.split("_")
+            out.extend(cls.body_keys.get(field, (head + "".join(w.title() for w in rest),)))
+        return out
 
     @property
     def key(self) -> str:

@@ -61,6 +61,8 @@ class RecordSet(Resource):
         rrdatas: The record data; give either this or `routing`.
         routing: A Geo, Weighted or Failover policy instead of `rrdatas`.
         protect: Refuse to delete or replace the record set.
+        ignore_changes: Fields another system manages ("rrdatas", "ttl"): left as they are
+            live, never written once the record set exists.
 
     Example:
         stack.add(dns.RecordSet(zone=zone, name="coordinator", type="A", ttl=60, rrdatas=["10.0.0.2"]))
@@ -77,6 +79,11 @@ class RecordSet(Resource):
     list_items: ClassVar[ListItems] = ListItems(
         fields=("location",), compound=("ipAddress", "port"), not_identity=("weight",)
     )
+    # The data another system manages is the data, plain or routed.
+    body_keys: ClassVar[dict[str, tuple[str, ...]]] = {
+        "rrdatas": ("rrdatas", "routingPolicy"),
+        "routing": ("routingPolicy", "rrdatas"),
+    }
 
     zone: ManagedZone = attrs.field(validator=check_zone)
     name: str = attrs.field(validator=check_name)
@@ -98,6 +105,8 @@ class RecordSet(Resource):
         rrdatas: Any = None,
         routing: Routing | None = None,
         protect: bool = False,
+        *,
+        ignore_changes: Any = (),
     ) -> None:
         # The short path: the conditions below are the checks the full path makes of this shape,
         # which passes them all; anything else takes the full path, with its errors.
@@ -105,6 +114,7 @@ class RecordSet(Resource):
             type == "A"
             and routing is None
             and protect is False
+            and not ignore_changes
             and rrdatas.__class__ in (list, tuple)
             and len(rrdatas) == 1
             and ttl.__class__ is int
@@ -126,10 +136,13 @@ class RecordSet(Resource):
                 setter(self, "rrdatas", tuple(rrdatas))
                 setter(self, "routing", None)
                 setter(self, "protect", False)
+                setter(self, "ignore_changes", ())
                 setter(self, "fqdn", fqdn)
                 setter(self, "address", f"dns.RecordSet.{zone.name}/{fqdn}/A")
                 return
-        self.__attrs_init__(zone, name, type, ttl, rrdatas, routing, protect)  # type: ignore[attr-defined]
+        self.__attrs_init__(  # type: ignore[attr-defined]
+            zone, name, type, ttl, rrdatas, routing, protect, ignore_changes=ignore_changes
+        )
 
     def __attrs_post_init__(self) -> None:
         zone, rrdatas, rtype = self.zone, self.rrdatas, self.type
