@@ -34,9 +34,15 @@ def make_plan(
     outputs: dict[str, Any],
     prior: State,
     providers: list[Provider],
+    *,
+    replace: frozenset[str] = frozenset(),
+    refresh_only: bool = False,
 ) -> Plan:
-    """Diff `desired` (empty to destroy) against state and the live project."""
+    """Diff `desired` (empty to destroy) against state and the live project. `replace` names
+    resources to replace even if unchanged; `refresh_only` plans no write, only what the state
+    must take from the cloud."""
     actions: list[Action] = []
+    ignored: dict[str, list[str]] = {}
     unmanaged: dict[str, int] = {}
     unmanaged_names: dict[str, list[str]] = {}
     managed: dict[str, int] = {}
@@ -61,7 +67,11 @@ def make_plan(
         }
         here, elsewhere = _by_project(prior_mine, project)
         refresh = provider.refresh(project, mine, here, bodies)
-        ours = _diff(provider, project, mine, bodies, here, refresh, refreshed, bulk)
+        if refresh_only:
+            actions.extend(_refresh_only(here, refresh, bulk))
+            continue
+        ignored.update(_ignore_changes(mine, bodies, refresh.live))
+        ours = _diff(provider, project, mine, bodies, here, refresh, refreshed, bulk, replace)
         refreshed.update(refresh.refreshed)
         unmanaged.update(refresh.unmanaged)
         unmanaged_names.update(refresh.unmanaged_names)
@@ -97,6 +107,7 @@ def make_plan(
         warnings=warnings,
         refreshed=refreshed,
         destructive_reasons=destructive_reasons(actions, managed),
+        ignored=ignored,
     )
 
 
@@ -140,6 +151,7 @@ class _Diff:
     bodies: dict[str, dict[str, Any]]
     prior: dict[str, dict[str, Any]]
     refresh: Refresh
+    replace: frozenset[str] = frozenset()  # replaced on request, even if unchanged
 
     def action(
         self,
@@ -180,10 +192,11 @@ def _diff(
     refresh: Refresh,
     refreshed: dict[str, dict[str, Any]],
     bulk: frozenset[str] = frozenset(),
+    replace: frozenset[str] = frozenset(),
 ) -> list[Action]:
     """One provider's actions in one project: the declared resources, then what the state holds
     and the stack no longer declares, then the children of replaced parents."""
-    diff = _Diff(provider, project, desired, bodies, prior, refresh)
+    diff = _Diff(provider, project, desired, bodies, prior, refresh, replace)
     # Unchanged resources by address: their Actions are built only if their parent is replaced.
     unchanged: dict[str, Resource] = {}
     actions = _declared(diff, unchanged, refreshed)
@@ -210,7 +223,10 @@ def _declared(
             continue
         before = live.get(address)
         entry = prior.get(address)
-        if entry is not None and before is not None and (before is after or before == after):
+        if address in diff.replace and entry is not None and before is not None:
+            reason = "replaced on request (--replace)"
+            actions.append(diff.action("replace", address, resource, after, reason))
+        elif entry is not None and before is not None and (before is after or before == after):
             # The common case of a big stack, kept free of Action objects.
             unchanged[address] = resource
             current = entry_for(
@@ -243,6 +259,70 @@ def _declared(
         else:
             reason = _drift(entry, before, after)
             actions.append(diff.action("update", address, resource, after, reason))
+    return actions
+
+
+def _ignore_changes(
+    desired: dict[str, Resource],
+    bodies: dict[str, dict[str, Any]],
+    live: dict[str, dict[str, Any] | None],
+) -> dict[str, list[str]]:
+    """Take the live value of each field a resource's `ignore_changes` names into its desired
+    body (so it is neither diffed nor written); the keys that differed, by address."""
+    ignored: dict[str, list[str]] = {}
+    for address, resource in desired.items():
+        fields = resource.ignore_changes
+        before = live.get(address) if fields else None
+        body = bodies.get(address)
+        if before is None or body is None:
+            continue  # nothing live to keep: a create sends what is declared
+        kept = dict(body)
+        differ = []
+        for key in type(resource).ignored_keys(fields):
+            if before.get(key) != body.get(key):
+                differ.append(key)
+            if key in before:
+                kept[key] = before[key]
+            else:
+                kept.pop(key, None)
+        if differ:
+            bodies[address] = kept
+            ignored[address] = differ
+    return ignored
+
+
+def _refresh_only(
+    prior: dict[str, dict[str, Any]], refresh: Refresh, bulk: frozenset[str]
+) -> list[Action]:
+    """What the state must take from the cloud, and nothing else: each managed resource that
+    changed outside mldns is recorded as it is live (adopt), each one gone is forgotten."""
+    actions: list[Action] = []
+    for address, entry in prior.items():
+        if entry["kind"] in bulk:
+            continue  # a table's rows are diffed by its provider, as changes to make
+        before = entry.get("attributes")
+        live = refresh.live.get(address)
+        if live is not None and live == before:
+            continue
+        common = {
+            "address": address,
+            "kind": entry["kind"],
+            "project": entry["project"],
+            "before": before,
+            "depends_on": tuple(entry.get("depends_on", ())),
+            "prior_depends_on": tuple(entry.get("depends_on", ())),
+            "raw": refresh.raw.get(address),
+            "parent": entry.get("parent"),
+            "protect": bool(entry.get("protect")),
+            "force_destroy": bool(entry.get("force_destroy")),
+            "outputs": refresh.outputs.get(address) or entry.get("outputs") or {},
+        }
+        if live is None:
+            reason = "gone from the cloud; dropped from the state (--refresh-only)"
+            actions.append(Action(op="forget", reason=reason, **common))
+        else:
+            reason = "changed outside mldns; the state takes the live value (--refresh-only)"
+            actions.append(Action(op="adopt", after=live, reason=reason, **common))
     return actions
 
 

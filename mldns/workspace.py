@@ -25,6 +25,7 @@ from mldns.errors import (
 from mldns.files import state_directory
 from mldns.gcpause import paused_gc
 from mldns.interrupt import stop_on_interrupt
+from mldns.partial import check_addresses, select, with_dependencies
 from mldns.plan import Action, Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
@@ -132,6 +133,9 @@ class Workspace:
     interruptible: bool = False  # Ctrl-C stops an apply gracefully (the CLI's main thread)
     progress: Progress | None = None  # told of each unit of work as an apply runs
     rules: Book | None = None  # the rules each plan is judged by (none: not judged)
+    targets: tuple[str, ...] = ()  # plan only these and what they depend on (--target)
+    replace: tuple[str, ...] = ()  # replace these even if unchanged (--replace)
+    refresh_only: bool = False  # plan no write: only take what changed outside into the state
     _clients: Clients | None = None
     _store: StateStore | None = None
     _store_key: tuple[str, str] | None = None
@@ -205,12 +209,27 @@ class Workspace:
         prior = stored or State(stack=self.stack_name)
         desired = {} if destroy or self.stack is None else self.stack.resources
         outputs = {} if destroy or self.stack is None else self.stack.outputs
+        known = {*desired, *prior.resources}
+        check_addresses("--target", self.targets, known)
+        check_addresses("--replace", self.replace, desired)
         providers = build_providers(self.clients)
-        plan = make_plan(self.stack_name, self.project, desired, outputs, prior, providers)
+        plan = make_plan(
+            self.stack_name,
+            self.project,
+            desired,
+            outputs,
+            prior,
+            providers,
+            replace=frozenset(self.replace),
+            refresh_only=self.refresh_only,
+        )
+        if self.targets:
+            chosen = with_dependencies(self.targets, desired, prior.resources)
+            plan = select(plan, chosen, self.targets)
         if destroy:  # destructive by definition: the confirmation is the guard, not a flag
             actions = [_destroyed(action) for action in plan.actions]
             plan = attrs.evolve(plan, actions=actions, destructive_reasons=())
-        elif self.rules is not None:
+        elif self.rules is not None and not self.refresh_only:
             plan = judge(plan, self.rules, desired, providers)
         plan = attrs.evolve(plan, lineage=prior.lineage if stored else None, target=self.target)
         remember_maker(plan, self)
