@@ -186,6 +186,9 @@ def workspace(
             log=lambda line: click.echo(line, err=True),
             interruptible=True,
             rules=book,
+            targets=tuple(opts.get("targets", ())),
+            replace=tuple(opts.get("replace", ())),
+            refresh_only=bool(opts.get("refresh_only")),
         )
 
 
@@ -198,6 +201,39 @@ def load_with_rules(stack_file: str, files: tuple[str, ...] = ()) -> tuple[Stack
         load_rules_file(path, book)
     book.check()
     return stack, book
+
+
+def control_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What plan and apply take to narrow or force a change, as Terraform's do."""
+    options = [
+        click.option(
+            "--target",
+            "targets",
+            multiple=True,
+            metavar="ADDRESS",
+            help="Plan only this resource and what it depends on (repeatable); the plan is partial.",
+        ),
+        click.option(
+            "--replace",
+            multiple=True,
+            metavar="ADDRESS",
+            help="Replace this resource even if it is unchanged (repeatable).",
+        ),
+        click.option(
+            "--refresh-only",
+            is_flag=True,
+            help="Take what changed outside mldns into the state; write nothing to the cloud.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def check_controls(opts: dict[str, Any], destroy: bool = False) -> None:
+    if opts.get("refresh_only") and (opts.get("replace") or destroy):
+        other = "--replace" if opts.get("replace") else "--destroy"
+        raise UsageError(f"--refresh-only writes nothing to the cloud: drop {other}")
 
 
 rules_option = click.option(

@@ -14,7 +14,9 @@ import click
 
 from mldns.cli.options import (
     DEFAULT_STACK_FILE,
+    check_controls,
     color,
+    control_options,
     engine_options,
     quiet_option,
     render_plan,
@@ -84,6 +86,7 @@ def validate(stack_file: str, **_opts: Any) -> None:
     help="Hold the state lock while reading (default; --lock=false as --no-lock).",
 )
 @click.option("--no-lock", is_flag=True, help="Read the state without taking its lock.")
+@control_options
 @rules_option
 @engine_options
 def plan(
@@ -104,7 +107,9 @@ def plan(
     Examples:
       mldns plan --local stack.py
       mldns plan stack.py --format markdown --out plan.json > plan.md
+      mldns plan stack.py --target 'dns.RecordSet.ml-zone/ps.ml.example.com./A'
     """
+    check_controls(opts, destroy)
     if out:
         check_writable(out)  # before the plan's calls, not after
     with workspace(stack_file, opts) as ws:
@@ -265,6 +270,7 @@ def _is_plan_file(path: str) -> bool:
     help="Allow zone deletions, IAM member removals and mass record deletions.",
 )
 @quiet_option
+@control_options
 @rules_option
 @engine_options
 def apply(
@@ -276,8 +282,12 @@ def apply(
     Examples:
       mldns apply --local stack.py
       mldns plan stack.py --out plan.json && mldns apply plan.json
+      mldns apply stack.py --refresh-only --auto-approve
     """
+    check_controls(opts)
     if _is_plan_file(target):
+        if opts["targets"] or opts["replace"] or opts["refresh_only"]:
+            raise UsageError("a saved plan is applied as it was made: plan again with the options")
         saved = load_plan(target)
         _check_saved_plan(saved, target, opts)
         with workspace(

@@ -16,7 +16,7 @@ from mldns.cli.options import (
 )
 from mldns.clients import emulator_from_env
 from mldns.errors import UsageError
-from mldns.state import backend, transfer
+from mldns.state import backend, edit, transfer
 
 
 @click.command()
@@ -102,15 +102,26 @@ def state_rm(address: str, stack_name: str | None, lock_timeout: float, **opts: 
     Example:
       mldns state rm 'dns.RecordSet.ml-zone/legacy.ml.example.com./A'
     """
-    store = state_store(pop_location(opts), stack_name)
-    with store.lock("state rm", timeout=lock_timeout):
-        current = store.read()
-        if current is None or address not in current.resources:
-            raise UsageError(f"{address} is not in the state")
-        del current.resources[address]
-        current.serial += 1
-        store.write(current)
+    edit.remove(state_store(pop_location(opts), stack_name), address, lock_timeout)
     click.echo(f"Removed {address} from the state; it still exists in the cloud.")
+
+
+@state.command("mv")
+@click.argument("old")
+@click.argument("new")
+@backend_options
+@lock_timeout_option
+def state_mv(old: str, new: str, stack_name: str | None, lock_timeout: float, **opts: Any) -> None:
+    """Record a resource under a new address (a rename in the stack), without a cloud call:
+    under the state's lock, and through its journal.
+
+    \b
+    Example:
+      mldns state mv 'dns.RecordSet.z/old.example.com./A' 'dns.RecordSet.z/new.example.com./A'
+    """
+    repointed = edit.move(state_store(pop_location(opts), stack_name), old, new, lock_timeout)
+    also = f"; {len(repointed)} entries that need it now name the new address" if repointed else ""
+    click.echo(f"Moved {old} to {new} in the state{also}.")
 
 
 @state.command("unlock")

@@ -1,0 +1,65 @@
+"""Edits of the state alone, under its lock: forget a resource, or move it to a new address.
+
+Each reads the state under the lock, changes what it must and writes only the entries it
+changed (the store encodes those lines alone), raising the serial once, as an apply does.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from mldns.errors import UsageError
+from mldns.state.format import State
+from mldns.state.store import StateStore
+
+
+def _read(store: StateStore, address: str) -> State:
+    current = store.read()
+    if current is None or address not in current.resources:
+        known = sorted(current.resources) if current is not None else []
+        close = difflib.get_close_matches(address, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise UsageError(f"{address} is not in the state{hint}")
+    return current
+
+
+def remove(store: StateStore, address: str, lock_timeout: float = 0.0) -> None:
+    """Forget `address`; the cloud keeps it."""
+    with store.lock("state rm", timeout=lock_timeout):
+        current = _read(store, address)
+        del current.resources[address]
+        current.serial += 1
+        store.write(current, {address: None})
+
+
+def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> list[str]:
+    """Record what `old` records under `new` (a rename in the stack), and point every entry that
+    names `old` as its parent or dependency at `new`; returns the addresses so repointed."""
+    with store.lock("state mv", timeout=lock_timeout):
+        current = _read(store, old)
+        resources = current.resources
+        if new in resources:
+            raise UsageError(f"{new} is already in the state: state rm it first, or choose another")
+        entry = resources[old]
+        kind = entry["kind"]
+        if not new.startswith(kind + ".") or new == kind + ".":
+            raise UsageError(f"{new} is not an address of a {kind}: it must start with {kind}.")
+        changed: dict[str, dict[str, Any] | None] = {old: None, new: entry}
+        repointed = []
+        for address, other in resources.items():
+            if address == old:
+                continue
+            depends = other.get("depends_on", [])
+            if other.get("parent") == old or old in depends:
+                moved = dict(other, depends_on=[new if d == old else d for d in depends])
+                if other.get("parent") == old:
+                    moved["parent"] = new
+                changed[address] = moved
+                repointed.append(address)
+        del resources[old]
+        resources.update({a: e for a, e in changed.items() if e is not None})
+        current.resources = dict(sorted(resources.items()))
+        current.serial += 1
+        store.write(current, changed)
+        return repointed
