@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import Box, FakeCloud, FakeProvider, Shelf, plan_of, run_cli, temp_store
 
 import mldns
 from mldns import dns, iam
@@ -24,7 +25,6 @@ from mldns.render import render_html, render_json, render_markdown, render_text
 from mldns.rules import Book, RulesError, collecting, evaluate, judge_offline
 from mldns.rules.evaluate import judge
 from mldns.rules.view import answers_of, build_view
-from tests.helpers import Box, FakeCloud, FakeProvider, Shelf, plan_of, run_cli, temp_store
 
 TRAIN = "projects/p/global/networks/train"
 

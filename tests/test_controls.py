@@ -1,0 +1,206 @@
+"""The operator's controls, through the real `mldns` command against the emulator: --target,
+--replace, --refresh-only, ignore_changes and state mv."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from helpers import PROJECT
+
+from mldns.emulator import Emulator
+
+MLDNS = str(Path(sys.executable).with_name("mldns"))
+A = "dns.RecordSet.ml-zone/a.ml.example.com./A"
+B = "dns.RecordSet.aux/b.aux.example.com./A"
+
+STACK = f"""
+import mldns
+from mldns import dns
+
+stack = mldns.Stack("controls", project="{PROJECT}")
+zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+aux = stack.add(dns.ManagedZone(name="aux", dns_name="aux.example.com."))
+stack.add(dns.RecordSet(zone=zone, name="a", type="A", ttl={{ttl}}, rrdatas=["203.0.113.1"]{{extra}}))
+stack.add(dns.RecordSet(zone=aux, name="b", type="A", ttl=60, rrdatas=["203.0.113.2"]))
+"""
+
+
+@pytest.fixture
+def cli(tmp_path: Path, emu: Emulator) -> Any:
+    class Cli:
+        stack = tmp_path / "stack.py"
+        state = tmp_path / "state"
+
+        def write(self, ttl: int = 60, extra: str = "") -> None:
+            self.stack.write_text(STACK.replace("{ttl}", str(ttl)).replace("{extra}", extra))
+
+        def __call__(self, *args: str, where: bool = True) -> subprocess.CompletedProcess[str]:
+            opts = ["--emulator", emu.host_port, "--state-dir", str(self.state)] if where else []
+            return subprocess.run(
+                [MLDNS, *args, *opts],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+
+        def entries(self) -> dict[str, Any]:
+            return json.loads((self.state / "controls.json").read_text())["resources"]
+
+    cli_ = Cli()
+    cli_.write()
+    return cli_
+
+
+def _writes(emu: Emulator) -> list[str]:
+    return [
+        f"{r['method']} {r['path']}"
+        for r in emu.requests()["recent"]
+        if r["method"] in ("POST", "PATCH", "PUT", "DELETE") and "/_emulator/" not in r["path"]
+    ]
+
+
+def _change_outside(
+    emu: Emulator, zone: str, name: str, old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    """Another system edits a record set, straight through the Cloud DNS API."""
+    url = f"http://{emu.host_port}/dns/v1/projects/{PROJECT}/managedZones/{zone}/changes"
+    body = {
+        "deletions": [{"name": name, "type": "A", **old}],
+        "additions": [{"name": name, "type": "A", **new}],
+    }
+    requests.post(url, json=body, timeout=10).raise_for_status()
+
+
+def test_target_applies_the_named_resource_with_its_zone_only(cli: Any) -> None:
+    planned = cli("plan", str(cli.stack), "--target", A)
+    assert planned.returncode == 0, planned.stderr
+    assert "+ dns.ManagedZone.ml-zone" in planned.stdout and f"+ {A}" in planned.stdout
+    assert "aux" not in planned.stdout.replace("aux.example", "")  # nothing of the other zone
+    assert f"Warning: this plan is partial (--target {A})" in planned.stdout
+    applied = cli("apply", str(cli.stack), "--auto-approve", "--target", A)
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply complete: 2 created" in applied.stdout
+    assert sorted(cli.entries()) == ["dns.ManagedZone.ml-zone", A]
+    rest = cli("plan", str(cli.stack))
+    assert "Plan: 2 to create, 0 to update, 0 to delete." in rest.stdout
+    assert "+ dns.ManagedZone.aux" in rest.stdout and f"+ {B}" in rest.stdout
+
+
+def test_target_naming_no_resource_says_what_was_meant_and_writes_nothing(
+    cli: Any, emu: Emulator
+) -> None:
+    wrong = A.replace("/a.", "/aa.")
+    run = cli("apply", str(cli.stack), "--auto-approve", "--target", wrong)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        f"Error: --target {wrong}: no such resource in the stack or the state; did you mean {A}?"
+    ]
+    assert not (cli.state / "controls.json").exists() and _writes(emu) == []
+
+
+def test_replace_recreates_an_unchanged_record_set(cli: Any, emu: Emulator) -> None:
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+    planned = cli("plan", str(cli.stack), "--replace", A)
+    assert f"-/+ {A}  # replaced on request (--replace)" in planned.stdout
+    assert "Plan: 0 to create, 0 to update, 1 to replace, 0 to delete." in planned.stdout
+    before = len(_writes(emu))
+    applied = cli("apply", str(cli.stack), "--auto-approve", "--replace", A)
+    assert applied.returncode == 0, applied.stderr
+    assert "1 replaced" in applied.stdout
+    assert len(_writes(emu)) > before  # a change went to Cloud DNS
+    assert "No changes." in cli("plan", str(cli.stack)).stdout
+    bad = cli("plan", str(cli.stack), "--replace", "dns.ManagedZone.nope")
+    assert bad.returncode == 1 and bad.stderr.startswith("Error: --replace dns.ManagedZone.nope")
+
+
+def test_refresh_only_records_outside_changes_and_writes_nothing_to_the_cloud(
+    cli: Any, emu: Emulator
+) -> None:
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+    _change_outside(
+        emu,
+        "ml-zone",
+        "a.ml.example.com.",
+        {"ttl": 60, "rrdatas": ["203.0.113.1"]},
+        {"ttl": 600, "rrdatas": ["203.0.113.1"]},
+    )
+    planned = cli("plan", str(cli.stack), "--refresh-only")
+    assert planned.returncode == 0, planned.stderr
+    assert f"= {A}  # changed outside mldns; the state takes the live value" in planned.stdout
+    writes = len(_writes(emu))
+    applied = cli("apply", str(cli.stack), "--refresh-only", "--auto-approve")
+    assert applied.returncode == 0, applied.stderr
+    assert len(_writes(emu)) == writes  # not one write to the cloud
+    assert cli.entries()[A]["attributes"]["ttl"] == 600
+    # The declaration still says 60: a normal plan now proposes that as an ordinary update.
+    after = cli("plan", str(cli.stack))
+    assert f"~ {A}" in after.stdout and "changed outside" not in after.stdout
+    both = cli("plan", str(cli.stack), "--refresh-only", "--replace", A)
+    assert both.returncode == 1 and "--refresh-only writes nothing" in both.stderr
+
+
+def test_ignore_changes_keeps_the_live_data_and_never_writes_it(cli: Any, emu: Emulator) -> None:
+    cli.write(extra=', ignore_changes=("rrdatas",)')
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+    _change_outside(
+        emu,
+        "ml-zone",
+        "a.ml.example.com.",
+        {"ttl": 60, "rrdatas": ["203.0.113.1"]},
+        {"ttl": 60, "rrdatas": ["203.0.113.99"]},
+    )
+    planned = cli("plan", str(cli.stack), "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stdout
+    assert f"{A}: rrdatas differs live; ignored (ignore_changes)" in planned.stdout
+    as_json = json.loads(cli("plan", str(cli.stack), "--json").stdout)
+    assert as_json["ignored"] == {A: ["rrdatas"]}
+    # A declared change of another field is made, with the live data kept.
+    cli.write(ttl=120, extra=', ignore_changes=("rrdatas",)')
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+    live = {
+        r["name"]: r for r in emu.snapshot()["projects"][PROJECT]["zones"]["ml-zone"]["rrsets"]
+    }["a.ml.example.com."]
+    assert (live["ttl"], live["rrdatas"]) == (120, ["203.0.113.99"])
+
+
+def test_ignore_changes_naming_no_field_is_one_line(cli: Any) -> None:
+    cli.write(extra=', ignore_changes=("rrdata",)')
+    run = cli("plan", str(cli.stack))
+    assert run.returncode == 1
+    (line,) = run.stderr.strip().splitlines()
+    assert line.endswith(
+        f"{A}: ignore_changes: 'rrdata' is not a field of dns.RecordSet; did you mean 'rrdatas'?"
+    )
+    assert not (cli.state / "controls.json").exists()
+
+
+def test_state_mv_renames_under_the_lock_and_refuses_an_address_in_use(cli: Any) -> None:
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+    state = ("--state-dir", str(cli.state))
+    before = json.loads((cli.state / "controls.json").read_text())
+    taken = cli("state", "mv", A, B, *state, where=False)
+    assert taken.returncode == 1
+    assert taken.stderr.strip() == (
+        f"Error: {B} is already in the state: state rm it first, or choose another"
+    )
+    assert json.loads((cli.state / "controls.json").read_text()) == before
+    moved = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.aux2", *state, where=False)
+    assert moved.returncode == 0, moved.stderr
+    assert "1 entries that need it now name the new address" in moved.stdout
+    after = json.loads((cli.state / "controls.json").read_text())
+    assert after["serial"] == before["serial"] + 1
+    assert "dns.ManagedZone.aux" not in after["resources"]
+    assert after["resources"][B]["parent"] == "dns.ManagedZone.aux2"
+    assert after["resources"]["dns.ManagedZone.aux2"] == before["resources"]["dns.ManagedZone.aux"]
+    missing = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.x", *state, where=False)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        "Error: dns.ManagedZone.aux is not in the state; did you mean dns.ManagedZone.aux2?"
+    )
