@@ -41,7 +41,7 @@ SECTIONS: list[tuple[str, list[Any]]] = [
 METHODS = {mldns.Stack: ["add", "output", "plan", "apply", "destroy"], Plan: ["apply"]}
 # Arguments every resource takes, documented once (see `generate`).
 COMMON = {
-    "ignore_changes": "Fields another system manages (`ignore_changes=(\"rrdatas\",)`): the plan "
+    "ignore_changes": 'Fields another system manages (`ignore_changes=("rrdatas",)`): the plan '
     "keeps their live values, shows them as ignored and never writes them once the resource "
     "exists; a field the kind does not have is refused."
 }
