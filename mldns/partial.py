@@ -56,7 +56,7 @@ def select(plan: Plan, chosen: set[str], targets: Iterable[str]) -> Plan:
     def kept(action: Action) -> bool:
         return (
             action.address in chosen
-            or (action.table is not None and action.table in chosen)
+            or (action.row_of is not None and action.row_of in chosen)
             or (action.parent is not None and action.parent in going)
         )
 
