@@ -1,6 +1,7 @@
 """Cloud DNS resources for stack files: `from mldns import dns`."""
 
 from mldns.resources.dns import (
+    Answers,
     Dnssec,
     Failover,
     Geo,
@@ -22,6 +23,7 @@ from mldns.resources.dns import (
 )
 
 __all__ = [
+    "Answers",
     "Dnssec",
     "Failover",
     "Geo",

@@ -22,8 +22,10 @@ Where Google's documentation is silent, these are the choices (docs/routing.md r
   every item by weight (wrr).
 - primaryBackup with every primary down answers from the backup items by the geo rules, which
   fail open among the backups.
-- An item of plain `rrdatas` is never unhealthy; a health-checked target's health is looked up
-  by its IP address (internal load balancers by `ipAddress`).
+- An item's plain `rrdatas` are never unhealthy: an item holding them always answers, with them
+  and whichever of its health-checked targets are up (an item with both is unhealthy only in
+  the sense that its checked targets are left out). A health-checked target's health is looked
+  up by its IP address (internal load balancers by `ipAddress`).
 - CNAME chains are followed within the zone up to 8 links; a wildcard `*.<closest encloser>`
   answers names that do not exist (RFC 4592).
 """
@@ -304,22 +306,27 @@ def answers(body: Mapping[str, Any], region: str | None, health: Health) -> list
     return [((), 1.0, ("the routing policy holds no geo, wrr or primaryBackup",))]
 
 
-def _targets(item: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
-    """An item's record data and whether it is health-checked."""
-    checked = item.get("healthCheckedTargets")
-    if not checked:
-        return tuple(item.get("rrdatas") or ()), False
+def _targets(item: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """An item's plain record data and its health-checked addresses (internal load balancers
+    by `ipAddress`, then external endpoints)."""
+    checked = item.get("healthCheckedTargets") or {}
     ips = [str(t.get("ipAddress")) for t in checked.get("internalLoadBalancers") or ()]
-    return tuple(ips or checked.get("externalEndpoints") or ()), True
+    ips.extend(checked.get("externalEndpoints") or ())
+    return tuple(item.get("rrdatas") or ()), tuple(ips)
+
+
+def _all(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """Everything an item can answer, healthy or not."""
+    plain, checked = _targets(item)
+    return plain + checked
 
 
 def _healthy(item: Mapping[str, Any], health: Health) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The item's data that may answer, and its targets that are down."""
-    data, checked = _targets(item)
-    if not checked:
-        return data, ()
-    down = tuple(ip for ip in data if not health(ip))
-    return tuple(ip for ip in data if ip not in down), down
+    """The item's data that may answer (its plain data and its healthy targets), and its
+    targets that are down."""
+    plain, checked = _targets(item)
+    down = tuple(ip for ip in checked if not health(ip))
+    return plain + tuple(ip for ip in checked if ip not in down), down
 
 
 def _down_text(down: tuple[str, ...]) -> str:
@@ -361,9 +368,9 @@ def _geo(geo: Mapping[str, Any], region: str | None, health: Health) -> Answer:
             why.append(
                 f"{_down_text(down)}; fencing keeps {location}, which answers all its targets"
             )
-            return _targets(items[location])[0], 1.0, tuple(why)
+            return _all(items[location]), 1.0, tuple(why)
         why.append(_down_text(down) + ("" if i + 1 == len(order) else f" in {location}"))
-    all_data = _targets(items[first])[0]
+    all_data = _all(items[first])
     why.append(f"every item is down: fail open, {first} answers as if all were healthy")
     return all_data, 1.0, tuple(why)
 
@@ -374,7 +381,7 @@ def _wrr(items: list[Mapping[str, Any]], health: Health) -> list[Answer]:
     why: tuple[str, ...] = ()
     if not up:
         why = ("every item is down: fail open, all items by weight",)
-        up = [(w, _targets(i)[0], ()) for w, _, _, i in live]
+        up = [(w, _all(i), ()) for w, _, _, i in live]
     elif len(up) < len(live):
         gone = sorted({ip for _, _, down, _ in live if down for ip in down})
         why = (f"{_down_text(tuple(gone))}; the remaining weights are renormalised",)

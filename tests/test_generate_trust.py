@@ -3,11 +3,18 @@ real command in a subprocess, as a user runs it."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import requests
+
+from mldns.emulator import Emulator
+
 MLDNS = str(Path(sys.executable).with_name("mldns"))
+GCLOUD = shutil.which("gcloud") or "/usr/bin/gcloud"
 
 
 def run(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -77,3 +84,269 @@ def test_a_misspelt_keyword_gets_did_you_mean(tmp_path: Path) -> None:
     assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
     assert out.stderr.startswith("Error: stack.py:5: ")
     assert "unexpected keyword argument 'tll' (did you mean 'ttl'?)" in out.stderr
+
+
+# --- routing shapes made by gcloud -------------------------------------------------------------
+
+
+def gcloud_env(emu: Emulator, home: Path, project: str) -> dict[str, str]:
+    """gcloud pointed at the emulator as a user points it: endpoint overrides, no credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDSDK_", "GOOGLE_"))}
+    env.update(
+        CLOUDSDK_CONFIG=str(home),
+        CLOUDSDK_CORE_PROJECT=project,
+        CLOUDSDK_AUTH_DISABLE_CREDENTIALS="true",
+        CLOUDSDK_CORE_DISABLE_PROMPTS="1",
+        CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK="true",
+        CLOUDSDK_CORE_DISABLE_USAGE_REPORTING="true",
+    )
+    for api in ("dns", "compute", "cloudresourcemanager"):
+        env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}"] = f"{emu.url}/{api}/v1/"
+    return env
+
+
+# Every public routing shape gcloud makes: items of plain rrdatas (--routing-policy-data, and
+# items of rrdatas alone), of external endpoints alone, and of both; geo fencing; failover with
+# plain, health-checked and mixed backup items, trickle traffic and backup fencing; TXT and CNAME
+# policies. (Internal load balancer targets need a forwarding rule, which gcloud reads from
+# Compute first; they are covered through the API in tests/emulator/test_dns_routing.py and
+# tests/test_generate.py.)
+ROUTED = [
+    (
+        "geo-plain",
+        "A",
+        "GEO",
+        ["--routing-policy-data=us-central1=192.0.2.1,192.0.2.2;europe-west4=192.0.2.3"],
+    ),
+    (
+        "geo-mixed",
+        "A",
+        "GEO",
+        [
+            "--health-check=hc",
+            "--enable-geo-fencing",
+            "--routing-policy-item=location=us-central1,rrdatas=192.0.2.10,"
+            "external_endpoints=192.0.2.11;192.0.2.12",
+            "--routing-policy-item=location=europe-west4,external_endpoints=192.0.2.13",
+            "--routing-policy-item=location=asia-east1,rrdatas=192.0.2.14",
+        ],
+    ),
+    ("wrr-plain", "A", "WRR", ["--routing-policy-data=0.25=192.0.2.20;0.75=192.0.2.21,192.0.2.22"]),
+    (
+        "wrr-mixed",
+        "A",
+        "WRR",
+        [
+            "--health-check=hc",
+            "--routing-policy-item=weight=1,rrdatas=192.0.2.30,external_endpoints=192.0.2.31",
+            "--routing-policy-item=weight=3,rrdatas=192.0.2.32",
+            "--routing-policy-item=weight=2,external_endpoints=192.0.2.33",
+        ],
+    ),
+    (
+        "failover",
+        "A",
+        "FAILOVER",
+        [
+            "--health-check=hc",
+            "--routing-policy-primary-data=192.0.2.40,192.0.2.41",
+            "--routing-policy-backup-data-type=GEO",
+            "--backup-data-trickle-ratio=0.1",
+            "--enable-geo-fencing",
+            "--routing-policy-backup-item=location=us-east1,rrdatas=192.0.2.42",
+            "--routing-policy-backup-item=location=europe-west1,rrdatas=192.0.2.43",
+        ],
+    ),
+    (
+        "failover-mixed",
+        "A",
+        "FAILOVER",
+        [
+            "--health-check=hc",
+            "--routing-policy-primary-data=192.0.2.50",
+            "--routing-policy-backup-data-type=GEO",
+            "--routing-policy-backup-item=location=us-east1,rrdatas=192.0.2.51,"
+            "external_endpoints=192.0.2.52",
+            "--routing-policy-backup-item=location=europe-west1,external_endpoints=192.0.2.53",
+        ],
+    ),
+    (
+        "v6",
+        "AAAA",
+        "GEO",
+        [
+            "--health-check=hc",
+            "--routing-policy-item=location=us-central1,rrdatas=2001:db8::1,"
+            "external_endpoints=2001:db8::2",
+        ],
+    ),
+    ("txt", "TXT", "GEO", ["--routing-policy-data=us-central1=hello world,bye;europe-west4=hi"]),
+    ("alias", "CNAME", "WRR", ["--routing-policy-data=1=a.example.org.;2=b.example.org."]),
+]
+
+
+def test_generate_of_every_routing_shape_gcloud_makes_plans_no_change(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    env = gcloud_env(emu, tmp_path / "gcloud", "routes")
+
+    def gcloud(*args: str) -> None:
+        done = subprocess.run(
+            [GCLOUD, *args, "--quiet"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, (args, done.stderr)
+
+    # The zone and the health check through the API (gcloud takes seconds a call).
+    zone = {"name": "pub", "dnsName": "example.com.", "description": "x"}
+    hc = {"name": "hc", "type": "HTTP", "httpHealthCheck": {"port": 80}}
+    for path, body in (
+        ("dns/v1/projects/routes/managedZones", zone),
+        ("compute/v1/projects/routes/global/healthChecks", hc),
+    ):
+        assert requests.post(f"{emu.url}/{path}", json=body, timeout=10).status_code == 200
+    for name, rtype, kind, flags in ROUTED:
+        gcloud(
+            "dns",
+            "record-sets",
+            "create",
+            f"{name}.example.com.",
+            "--zone=pub",
+            f"--type={rtype}",
+            "--ttl=60",
+            f"--routing-policy-type={kind}",
+            *flags,
+        )
+    out = run(
+        tmp_path,
+        "generate",
+        "--project",
+        "routes",
+        "--emulator",
+        emu.host_port,
+        "--only",
+        "dns,compute",
+        "-o",
+        "stack.py",
+    )
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "stack.py").read_text()
+    # Plain backup items stay plain; mixed items say which data is checked.
+    assert '"us-east1": dns.Answers(rrdatas=["192.0.2.42"])' in text
+    flat = "".join(text.split())
+    assert 'rrdatas=["192.0.2.10"],checked=["192.0.2.11","192.0.2.12"]' in flat
+    plan = run(tmp_path, "plan", "stack.py", "--emulator", emu.host_port)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "Plan: 0 to create, 0 to update, 0 to delete" in plan.stdout
+    lines = [line.strip() for line in plan.stdout.splitlines() if line.startswith("    ")]
+    assert len(lines) == 2 + len(ROUTED) and all(line.startswith("= ") for line in lines), (
+        plan.stdout
+    )
+
+
+def ilb(ip: str, **extra: str) -> dict[str, str]:
+    target = {
+        "ipAddress": ip,
+        "port": "443",
+        "ipProtocol": "tcp",
+        "networkUrl": "https://www.googleapis.com/compute/v1/projects/lbs/global/networks/train",
+        "project": "lbs",
+        "region": "us-central1",
+        "loadBalancerType": "regionalL4ilb",
+    }
+    target.update(extra)
+    return {k: v for k, v in target.items() if v}
+
+
+def test_internal_load_balancer_shapes_round_trip_or_are_not_expressed(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """Through the API (gcloud would first read the forwarding rules from Compute): an item of a
+    load balancer and plain data, a failover of load balancers with plain backups (what gcloud's
+    --enable-health-checking makes), one target set holding a load balancer and an endpoint; and
+    a target mldns cannot declare (no loadBalancerType), which must be a note, never a guess."""
+    base = f"{emu.url}/dns/v1/projects/lbs/managedZones"
+    network = {"networkUrl": ilb("10.0.0.1")["networkUrl"]}
+    zone = {
+        "name": "priv",
+        "dnsName": "train.internal.",
+        "description": "",
+        "visibility": "private",
+        "privateVisibilityConfig": {"networks": [network]},
+    }
+    assert requests.post(base, json=zone, timeout=10).status_code == 200
+    records = [
+        {
+            "name": "mixed.train.internal.",
+            "type": "A",
+            "ttl": 30,
+            "routingPolicy": {
+                "geo": {
+                    "items": [
+                        {
+                            "location": "us-central1",
+                            "rrdatas": ["10.0.0.9"],
+                            "healthCheckedTargets": {"internalLoadBalancers": [ilb("10.0.0.5")]},
+                        }
+                    ]
+                }
+            },
+        },
+        {
+            "name": "failover.train.internal.",
+            "type": "A",
+            "ttl": 30,
+            "routingPolicy": {
+                "primaryBackup": {
+                    "primaryTargets": {"internalLoadBalancers": [ilb("10.0.0.6")]},
+                    "backupGeoTargets": {
+                        "items": [{"location": "us-east1", "rrdatas": ["10.0.1.6"]}]
+                    },
+                }
+            },
+        },
+        {
+            "name": "untyped.train.internal.",
+            "type": "A",
+            "ttl": 30,
+            "routingPolicy": {
+                "wrr": {
+                    "items": [
+                        {
+                            "weight": 1,
+                            "healthCheckedTargets": {
+                                "internalLoadBalancers": [ilb("10.0.0.7", loadBalancerType="")]
+                            },
+                        }
+                    ]
+                }
+            },
+        },
+    ]
+    done = requests.post(f"{base}/priv/changes", json={"additions": records}, timeout=10)
+    assert done.status_code == 200, done.text
+    out = run(
+        tmp_path,
+        "generate",
+        "--project",
+        "lbs",
+        "--emulator",
+        emu.host_port,
+        "--only",
+        "dns",
+        "-o",
+        "stack.py",
+    )
+    assert out.returncode == 3, out.stderr
+    assert "not expressed: dns.RecordSet.priv/untyped.train.internal./A: routing policy" in (
+        out.stderr
+    )
+    text = (tmp_path / "stack.py").read_text()
+    assert 'name="untyped"' not in text  # never declared as something else
+    flat = "".join(text.split())
+    assert (
+        'dns.Answers(rrdatas=["10.0.0.9"],checked=[dns.InternalLoadBalancer(ip="10.0.0.5"' in flat
+    )
+    assert '"us-east1":["10.0.1.6"]' in flat  # no health check: a plain list is plain
+    plan = run(tmp_path, "plan", "stack.py", "--emulator", emu.host_port)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "Plan: 0 to create, 0 to update, 0 to delete, 3 to adopt." in plan.stdout

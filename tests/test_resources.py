@@ -373,6 +373,102 @@ def test_failover_backup_regions_unique() -> None:
     )
 
 
+# --- items of plain and health-checked answers ---------------------------------------------------
+
+
+def test_answers_say_item_by_item_what_is_health_checked() -> None:
+    """A failover with health-checked primaries and a plain backup (what gcloud makes), and a
+    geo item of plain data beside health-checked endpoints: the wire says exactly that."""
+    from mldns.providers.dns_format import record_body
+
+    failover = record(
+        rrdatas=None,
+        routing=dns.Failover(
+            primary=["10.0.0.1"],
+            backup={"us-east1": dns.Answers(rrdatas=["10.0.0.2"]), "us-west1": ["10.0.0.3"]},
+            health_check=HC,
+            fencing=True,
+        ),
+    )
+    pb = record_body(failover, "p")["routingPolicy"]["primaryBackup"]
+    assert pb["backupGeoTargets"] == {
+        "items": [
+            {"location": "us-east1", "rrdatas": ["10.0.0.2"]},
+            {"location": "us-west1", "healthCheckedTargets": {"externalEndpoints": ["10.0.0.3"]}},
+        ],
+        "enableFencing": True,
+    }
+    mixed = dns.RecordSet(
+        zone=PRIVATE,
+        name="m",
+        type="A",
+        routing=dns.Weighted(
+            [(1, dns.Answers(rrdatas="10.0.0.9", checked=[ILB, "10.0.0.8"]))], health_check=HC
+        ),
+    )
+    item = record_body(mixed, "p")["routingPolicy"]["wrr"]["items"][0]
+    assert item["rrdatas"] == ["10.0.0.9"]
+    assert item["healthCheckedTargets"]["externalEndpoints"] == ["10.0.0.8"]
+    assert [t["ipAddress"] for t in item["healthCheckedTargets"]["internalLoadBalancers"]] == [
+        "10.0.0.5"
+    ]
+
+
+def test_the_plan_names_an_item_by_its_location_or_data() -> None:
+    """Making a backup item plain is a change of that item's fields, named by its location."""
+    from mldns.providers.dns_format import record_body
+    from mldns.render.diff import diff
+
+    def body(backup: Any) -> dict[str, Any]:
+        policy = dns.Failover(primary=["10.0.0.1"], backup={"us-east1": backup}, health_check=HC)
+        return record_body(record(rrdatas=None, routing=policy), "p")
+
+    changes = diff(body(["10.0.0.2"]), body(dns.Answers(rrdatas=["10.0.0.2"])))
+    item = 'routingPolicy.primaryBackup.backupGeoTargets.items["us-east1"]'
+    assert {(c.where, c.op) for c in changes} == {
+        (f"{item}.rrdatas", "add"),
+        (f"{item}.healthCheckedTargets", "remove"),
+    }
+    wrr = [
+        record_body(record(rrdatas=None, routing=dns.Weighted([(1, a)], health_check=HC)), "p")
+        for a in (dns.Answers(rrdatas=["10.0.0.2"], checked=["10.0.0.3"]), ["10.0.0.3"])
+    ]
+    assert {(c.where, c.op) for c in diff(*wrr)} == {
+        ('routingPolicy.wrr.items["10.0.0.3,10.0.0.2"]', "remove"),
+        ('routingPolicy.wrr.items["10.0.0.3"]', "add"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("answers", "health_check", "fragment"),
+    [
+        (dns.Answers(), HC, "at least one target"),
+        (dns.Answers(checked=["10.0.0.2"]), None, "need the policy's health_check"),
+        (dns.Answers(checked=[ILB]), None, "need a private zone"),
+        (dns.Answers(rrdatas=["10.0.0.999"]), None, "not valid A data"),
+        (dns.Answers(rrdatas=[ILB]), None, "put them in checked"),
+        (dns.Answers(rrdatas=["10.0.0.1"], checked=["2001:db8::1"]), HC, "IP addresses of an A"),
+    ],
+)
+def test_answers_are_validated(answers: Any, health_check: Any, fragment: str) -> None:
+    expect(
+        lambda: geo({"us-central1": answers}, health_check=health_check), REC, "routing", fragment
+    )
+
+
+def test_health_checked_answers_are_for_a_and_aaaa_only() -> None:
+    expect(
+        lambda: record(
+            type="TXT",
+            rrdatas=None,
+            routing=dns.Geo({"us-central1": dns.Answers(checked=["10.0.0.1"])}, health_check=HC),
+        ),
+        "dns.RecordSet.ml-zone/a.ml.example.com./TXT",
+        "routing",
+        "for A and AAAA records",
+    )
+
+
 # --- internal load balancers ---------------------------------------------------------------------
 
 

@@ -155,6 +155,48 @@ def test_internal_load_balancer_health_is_read_by_its_address():
     assert answer(z, "w", "us-central1", down=["10.0.0.5"]).data == ("10.0.1.5",)
 
 
+def test_an_item_with_rrdatas_and_checked_targets_answers_its_plain_data_always():
+    """One item may hold both; its plain data is never unhealthy, so the item keeps answering
+    with it, and with whichever checked targets are up."""
+    ilb = {"ipAddress": "10.0.0.6", "port": "80", "ipProtocol": "tcp"}
+    mixed = {
+        "location": "us-central1",
+        "rrdatas": ["10.0.0.1"],
+        "healthCheckedTargets": {"externalEndpoints": ["10.0.0.2"], "internalLoadBalancers": [ilb]},
+    }
+    z = zone(
+        record("w", {"geo": {"items": [mixed, {"location": "us-east1", "rrdatas": ["10.0.9.9"]}]}})
+    )
+    assert answer(z, "w", "us-central1").data == ("10.0.0.1", "10.0.0.6", "10.0.0.2")
+    assert answer(z, "w", "us-central1", down=["10.0.0.2"]).data == ("10.0.0.1", "10.0.0.6")
+    # Every checked target down: the item still answers, with its plain data only.
+    both_down = answer(z, "w", "us-central1", down=["10.0.0.2", "10.0.0.6"])
+    assert both_down.data == ("10.0.0.1",)
+    # In wrr the same: the mixed item keeps its weight.
+    items = [{"weight": 1, **mixed}, {"weight": 1, "rrdatas": ["10.0.9.9"]}]
+    res = resolve(
+        zone(record("p", {"wrr": {"items": items}})),
+        "p." + ZONE,
+        "A",
+        None,
+        down_set(["10.0.0.2", "10.0.0.6"]),
+    )
+    assert shares(res) == {("10.0.0.1",): 0.5, ("10.0.9.9",): 0.5}
+
+
+def test_a_plain_backup_item_answers_when_the_primaries_are_down():
+    """What gcloud makes: primaries health-checked, backups plain rrdatas."""
+    pb = {
+        "primaryTargets": {"externalEndpoints": ["203.0.113.10"]},
+        "backupGeoTargets": {"items": [{"location": "us-east1", "rrdatas": ["203.0.113.20"]}]},
+    }
+    z = zone(record("f", {"primaryBackup": pb}))
+    assert answer(z, "f", "us-east1").data == ("203.0.113.10",)
+    assert answer(z, "f", "us-east1", down=["203.0.113.10", "203.0.113.20"]).data == (
+        "203.0.113.20",
+    )
+
+
 def test_one_failing_source_region_of_three_leaves_an_endpoint_healthy_two_do_not():
     seen = {"us-central1": True, "europe-west4": True, "asia-southeast1": True}
     assert endpoint_up(seen)

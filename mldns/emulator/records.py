@@ -259,24 +259,28 @@ def _check_geo(
 def _check_item_targets(
     item: dict[str, Any], rtype: str, where: str, quota: dict[str, int], external: list[str]
 ) -> None:
+    """An item holds rrdatas, healthCheckedTargets or both ("These can be specified along with
+    rrdata within this item", the discovery document says)."""
     rrdatas = item.get("rrdatas")
     targets = item.get("healthCheckedTargets")
-    if bool(rrdatas) == bool(targets):
-        raise invalid(
-            f"Invalid value for '{where}': exactly one of rrdatas, healthCheckedTargets is required"
-        )
+    if not rrdatas and not targets:
+        raise invalid(f"Invalid value for '{where}': rrdatas or healthCheckedTargets is required")
     if rrdatas:
         _check_rrdatas(rtype, rrdatas, f"{where}.rrdatas", quota)
-    else:
+    if targets:
+        if rtype not in ("A", "AAAA"):
+            raise invalid(
+                f"Invalid value for '{where}.healthCheckedTargets': for A and AAAA records only"
+            )
         _check_targets(targets, f"{where}.healthCheckedTargets", external)
 
 
 def _check_targets(targets: dict[str, Any], where: str, external: list[str]) -> None:
     ilbs = targets.get("internalLoadBalancers") or []
     endpoints = targets.get("externalEndpoints") or []
-    if bool(ilbs) == bool(endpoints):
+    if not ilbs and not endpoints:
         raise invalid(
-            f"Invalid value for '{where}': exactly one of internalLoadBalancers, externalEndpoints is required"
+            f"Invalid value for '{where}': internalLoadBalancers or externalEndpoints is required"
         )
     for i, endpoint in enumerate(endpoints):
         _check_ip(endpoint, f"{where}.externalEndpoints[{i}]")

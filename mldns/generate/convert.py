@@ -14,6 +14,7 @@ from typing import Any
 from mldns.errors import ValidationError
 from mldns.generate.model import Generated
 from mldns.providers import compute_format, dns_format
+from mldns.render.diff import diff
 from mldns.resources import rdata
 from mldns.resources.compute import (
     BACKEND_PROTOCOLS,
@@ -25,6 +26,7 @@ from mldns.resources.compute import (
     HealthCheck,
 )
 from mldns.resources.dns import (
+    Answers,
     Dnssec,
     Failover,
     Geo,
@@ -36,6 +38,7 @@ from mldns.resources.dns import (
     RecordSet,
     Routing,
     Weighted,
+    answers_of,
 )
 from mldns.resources.iam import Condition, ProjectIamBinding, ProjectIamMember
 
@@ -179,13 +182,14 @@ def record_set(
     routing = _routing(gen, address, policy, health_checks)
     if routing is None:
         return None
-    return build(
+    rs = build(
         gen,
         address,
         lambda: RecordSet(
             zone=zone, name=zone.relative(fqdn), type=rtype, ttl=ttl, routing=routing
         ),
     )
+    return rs if rs is not None and _routing_kept(gen, address, rs, raw) else None
 
 
 def _routing(
@@ -195,28 +199,28 @@ def _routing(
     check: Any = None
     if url:
         check = health_checks.get(dns_format.compute_url(url)) or short_url(url)
+    item = partial(_item, health_checked=bool(url))
     if "geo" in policy:
         geo = policy["geo"]
         return Geo(
-            [(i["location"], _targets(i)) for i in geo.get("items", [])],
+            [(i["location"], item(i)) for i in geo.get("items", [])],
             fencing=bool(geo.get("enableFencing")),
             health_check=check,
         )
     if "wrr" in policy:
         return Weighted(
-            [(_weight(i.get("weight", 0)), _targets(i)) for i in policy["wrr"].get("items", [])],
+            [(_weight(i.get("weight", 0)), item(i)) for i in policy["wrr"].get("items", [])],
             health_check=check,
         )
     if "primaryBackup" in policy:
         pb = policy["primaryBackup"]
         backup = pb.get("backupGeoTargets") or {}
-        if backup.get("enableFencing"):
-            gen.note(address, "fencing of the backup targets cannot be declared; left off")
         return Failover(
             primary=_checked(pb.get("primaryTargets") or {}),
-            backup=[(i["location"], _targets(i)) for i in backup.get("items", [])],
+            backup=[(i["location"], item(i)) for i in backup.get("items", [])],
             trickle=float(pb.get("trickleTraffic") or 0.0),
             health_check=check,
+            fencing=bool(backup.get("enableFencing")),
         )
     gen.note(address, f"routing policy {sorted(policy)} cannot be declared")
     return None
@@ -227,13 +231,20 @@ def _weight(value: Any) -> float | int:
     return int(number) if number.is_integer() else number
 
 
-def _targets(item: dict[str, Any]) -> list[Any]:
-    if item.get("healthCheckedTargets"):
-        return _checked(item["healthCheckedTargets"])
-    return list(item.get("rrdatas") or [])
+def _item(raw: dict[str, Any], health_checked: bool) -> list[Any] | Answers:
+    """An item as a plain list when the policy reads the list so (addresses health-checked
+    exactly when the policy has a health check), else as dns.Answers."""
+    answers = Answers(
+        rrdatas=list(raw.get("rrdatas") or []), checked=_checked(raw.get("healthCheckedTargets"))
+    )
+    plain = (*answers.rrdatas, *answers.checked)
+    ilbs = sum(isinstance(t, InternalLoadBalancer) for t in plain)
+    uniform = ilbs in (0, len(plain))  # a plain list holds addresses or load balancers
+    return list(plain) if uniform and answers_of(plain, health_checked) == answers else answers
 
 
-def _checked(raw: dict[str, Any]) -> list[Any]:
+def _checked(raw: dict[str, Any] | None) -> list[Any]:
+    raw = raw or {}
     ilbs = [
         InternalLoadBalancer(
             ip=t["ipAddress"],
@@ -247,6 +258,20 @@ def _checked(raw: dict[str, Any]) -> list[Any]:
         for t in raw.get("internalLoadBalancers") or []
     ]
     return ilbs + list(raw.get("externalEndpoints") or [])
+
+
+def _routing_kept(gen: Generated, address: str, rs: RecordSet, raw: dict[str, Any]) -> bool:
+    """Whether the declaration sends the routing policy that is live; when it would not, the
+    record set is noted rather than declared as something else."""
+    url = raw["routingPolicy"].get("healthCheck") or ""
+    project = url.split("/projects/", 1)[-1].split("/", 1)[0] if "/projects/" in url else "-"
+    declared = dns_format.record_body(rs, project)["routingPolicy"]
+    live = dns_format.normalize_record(raw)["routingPolicy"]
+    if declared == live:
+        return True
+    paths = ", ".join(c.where for c in diff(live, declared)[:3])
+    gen.note(address, f"routing policy not declared: mldns would send it changed ({paths})")
+    return False
 
 
 # --- compute -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from mldns.generate.model import Generated
 from mldns.resources.base import Resource
 from mldns.resources.compute import Backend, BackendService, HealthCheck
 from mldns.resources.dns import (
+    Answers,
     Dnssec,
     Failover,
     Geo,
@@ -51,6 +52,7 @@ MODULES = {
     Weighted: "dns",
     Failover: "dns",
     InternalLoadBalancer: "dns",
+    Answers: "dns",
     NameServer: "dns",
     Policy: "dns",
     Dnssec: "dns",
@@ -246,9 +248,9 @@ class _Writer:
                 continue
             value = getattr(obj, field.name)
             if (cls, field.name) in REGION_PAIRS:
-                value = {region: list(targets) for region, targets in value}
+                value = {region: _item(targets) for region, targets in value}
             elif cls is Weighted and field.name == "items":
-                value = [(weight, list(targets)) for weight, targets in value]
+                value = [(weight, _item(targets)) for weight, targets in value]
             if field.name == positional:
                 args.append(self._value(value))
             elif not _is_default(field, value):
@@ -276,11 +278,16 @@ class _Writer:
             if (
                 len(value) == 2
                 and isinstance(value[0], (int, float))
-                and isinstance(value[1], list)
+                and isinstance(value[1], (list, Answers))
             ):
                 return f"({self._value(value[0])}, {self._value(value[1])})"
             return "[" + ", ".join(self._value(v) for v in value) + "]"
         return repr(value)
+
+
+def _item(targets: Any) -> Any:
+    """A routing item as a person writes it: a list, or dns.Answers."""
+    return targets if isinstance(targets, Answers) else list(targets)
 
 
 def _is_default(field: attrs.Attribute, value: Any) -> bool:

@@ -19,11 +19,13 @@ from mldns.resources.dns import (
     Failover,
     Geo,
     InternalLoadBalancer,
+    Item,
     ManagedZone,
     NameServer,
     Policy,
     RecordSet,
     Weighted,
+    answers_of,
 )
 
 COMPUTE_URL = "https://www.googleapis.com/compute/v1/"
@@ -259,19 +261,27 @@ def normalize_policy(raw: dict[str, Any]) -> dict[str, Any]:
 # --- record sets -------------------------------------------------------------------------------
 
 
-def _targets(rtype: str, targets: tuple[Any, ...], checked: bool) -> dict[str, Any]:
-    """One item's answers: plain rrdatas, or health-checked targets."""
+def _item(rtype: str, value: Item, health_checked: bool) -> dict[str, Any]:
+    """One item's answers: plain rrdatas, health-checked targets, or both."""
+    answers = answers_of(value, health_checked)
+    body: dict[str, Any] = {}
+    if answers.rrdatas:
+        body["rrdatas"] = rdata.canonical_set(rtype, answers.rrdatas)
+    if answers.checked:
+        body["healthCheckedTargets"] = _checked(rtype, answers.checked)
+    return body
+
+
+def _checked(rtype: str, targets: tuple[Any, ...]) -> dict[str, Any]:
+    """Health-checked targets: internal load balancers and external endpoints."""
     ilbs = [t for t in targets if isinstance(t, InternalLoadBalancer)]
+    addresses = [t for t in targets if not isinstance(t, InternalLoadBalancer)]
+    body: dict[str, Any] = {}
     if ilbs:
-        return {
-            "healthCheckedTargets": {
-                "internalLoadBalancers": sorted((_ilb(t) for t in ilbs), key=_json_key)
-            }
-        }
-    values = rdata.canonical_set(rtype, targets)
-    return (
-        {"healthCheckedTargets": {"externalEndpoints": values}} if checked else {"rrdatas": values}
-    )
+        body["internalLoadBalancers"] = sorted((_ilb(t) for t in ilbs), key=_json_key)
+    if addresses or not ilbs:
+        body["externalEndpoints"] = rdata.canonical_set(rtype, addresses)
+    return body
 
 
 def _ilb(target: InternalLoadBalancer) -> dict[str, str]:
@@ -299,12 +309,12 @@ def routing_body(rs: RecordSet, project: str) -> dict[str, Any]:
     if isinstance(routing, Geo):
         policy["geo"] = _geo(rs.type, routing.items, routing.fencing, checked)
     elif isinstance(routing, Weighted):
-        items = [{"weight": float(w), **_targets(rs.type, t, checked)} for w, t in routing.items]
+        items = [{"weight": float(w), **_item(rs.type, t, checked)} for w, t in routing.items]
         policy["wrr"] = {"items": sorted(items, key=_json_key)}
     elif isinstance(routing, Failover):
         policy["primaryBackup"] = {
-            "primaryTargets": _targets(rs.type, routing.primary, True)["healthCheckedTargets"],
-            "backupGeoTargets": _geo(rs.type, routing.backup, False, checked),
+            "primaryTargets": _checked(rs.type, routing.primary),
+            "backupGeoTargets": _geo(rs.type, routing.backup, routing.fencing, checked),
         }
         if routing.trickle:
             policy["primaryBackup"]["trickleTraffic"] = float(routing.trickle)
@@ -316,7 +326,7 @@ def routing_body(rs: RecordSet, project: str) -> dict[str, Any]:
 def _geo(rtype: str, items: Any, fencing: bool, checked: bool) -> dict[str, Any]:
     geo: dict[str, Any] = {
         "items": sorted(
-            ({"location": r, **_targets(rtype, t, checked)} for r, t in items),
+            ({"location": r, **_item(rtype, t, checked)} for r, t in items),
             key=lambda i: i["location"],
         )
     }
@@ -404,12 +414,16 @@ def _normalize_geo(rtype: str, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _normalize_item(rtype: str, item: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if item.get("rrdatas") or not item.get("healthCheckedTargets"):
+        body["rrdatas"] = _canonical_or_raw(rtype, item.get("rrdatas") or [])
     if item.get("healthCheckedTargets"):
-        return {"healthCheckedTargets": _normalize_checked(rtype, item["healthCheckedTargets"])}
-    return {"rrdatas": _canonical_or_raw(rtype, item.get("rrdatas") or [])}
+        body["healthCheckedTargets"] = _normalize_checked(rtype, item["healthCheckedTargets"])
+    return body
 
 
 def _normalize_checked(rtype: str, raw: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
     if raw.get("internalLoadBalancers"):
         ilbs = [
             {
@@ -423,8 +437,10 @@ def _normalize_checked(rtype: str, raw: dict[str, Any]) -> dict[str, Any]:
             }
             for t in raw["internalLoadBalancers"]
         ]
-        return {"internalLoadBalancers": sorted(ilbs, key=_json_key)}
-    return {"externalEndpoints": _canonical_or_raw(rtype, raw.get("externalEndpoints") or [])}
+        body["internalLoadBalancers"] = sorted(ilbs, key=_json_key)
+    if raw.get("externalEndpoints") or not body:
+        body["externalEndpoints"] = _canonical_or_raw(rtype, raw.get("externalEndpoints") or [])
+    return body
 
 
 def rrdata_size(body: dict[str, Any]) -> int:

@@ -152,6 +152,26 @@ def test_external_endpoints_need_existing_health_check(api, zone):
     assert "healthCheck" in info.value.message
 
 
+def test_items_may_hold_rrdatas_and_health_checked_targets(api, zone, health_check):
+    """The discovery document: health-checked targets "can be specified along with rrdata within
+    this item"; one set of targets may name load balancers and external endpoints."""
+    both = copy.deepcopy(FAILOVER)
+    pb = both["routingPolicy"]["primaryBackup"]
+    pb["primaryTargets"]["internalLoadBalancers"] = ILB["routingPolicy"]["geo"]["items"][0][
+        "healthCheckedTargets"
+    ]["internalLoadBalancers"]
+    pb["backupGeoTargets"]["items"][0]["healthCheckedTargets"] = {
+        "externalEndpoints": ["203.0.113.21"]
+    }
+    add(api, both)
+    stored = api("GET", f"{Z}/rrsets/{both['name']}/A")["routingPolicy"]["primaryBackup"]
+    assert stored["backupGeoTargets"]["items"][0]["rrdatas"] == ["203.0.113.20"]
+    assert stored["backupGeoTargets"]["items"][0]["healthCheckedTargets"] == {
+        "externalEndpoints": ["203.0.113.21"]
+    }
+    assert set(stored["primaryTargets"]) == {"externalEndpoints", "internalLoadBalancers"}
+
+
 def _broken(base, mutate):
     body = copy.deepcopy(base)
     mutate(body["routingPolicy"])
@@ -183,10 +203,9 @@ def _broken(base, mutate):
         _broken(FAILOVER, lambda p: p.update(healthCheck="https://example.com/hc")),
         _broken(
             FAILOVER,
-            lambda p: p["primaryBackup"]["primaryTargets"].update(
-                internalLoadBalancers=[{"ipAddress": "10.0.0.1"}]
-            ),
+            lambda p: p["primaryBackup"].update(primaryTargets={"externalEndpoints": []}),
         ),
+        _broken(GEO, lambda p: p["geo"]["items"][0].update(rrdatas=[])),
         _broken(
             ILB,
             lambda p: p["geo"]["items"][0]["healthCheckedTargets"]["internalLoadBalancers"][

@@ -27,12 +27,15 @@ from mldns.resources.dns.response_policies import (
     ResponsePolicyRule,
 )
 from mldns.resources.dns.routing import (
+    Answers,
     Failover,
     Geo,
     InternalLoadBalancer,
+    Item,
     Routing,
     Target,
     Weighted,
+    answers_of,
 )
 from mldns.resources.dns.tables import TABLE_DATA_SHAPE, RecordTable, row_problem
 from mldns.resources.dns.zone_iam import ManagedZoneIamBinding, ManagedZoneIamMember
@@ -41,11 +44,13 @@ from mldns.resources.dns.zones import ManagedZone
 
 __all__ = [
     "BYPASS",
+    "Answers",
     "DEFAULT_KEY_SPECS",
     "Dnssec",
     "Failover",
     "Geo",
     "InternalLoadBalancer",
+    "Item",
     "KeySpec",
     "LABEL_KEY",
     "LABEL_VALUE",
@@ -73,6 +78,7 @@ __all__ = [
     "Target",
     "Weighted",
     "ZoneNetwork",
+    "answers_of",
     "private_google_apis",
     "row_problem",
 ]

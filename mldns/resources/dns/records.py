@@ -35,6 +35,7 @@ from mldns.resources.dns.record_fields import (
     upper,
 )
 from mldns.resources.dns.routing import (
+    Answers,
     Failover,
     Geo,
     InternalLoadBalancer,
@@ -226,7 +227,7 @@ class RecordSet(Resource):
             for weight, targets in routing.items:
                 if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
                     fail(self, "routing", f"weights must be non-negative numbers, got {weight!r}")
-                self._check_targets("routing", targets)
+                self._check_item("routing", targets)
         else:
             self._check_targets("routing.primary", routing.primary)
             if hc is None and not all(isinstance(t, InternalLoadBalancer) for t in routing.primary):
@@ -236,6 +237,8 @@ class RecordSet(Resource):
                     "primary targets must be health-checked: give health_check, or internal load balancers",
                 )
             self._check_regions("routing.backup", routing.backup)
+            if not is_bool(routing.fencing):
+                fail(self, "routing.fencing", "must be True or False")
             trickle = routing.trickle
             if (
                 not isinstance(trickle, (int, float))
@@ -256,7 +259,30 @@ class RecordSet(Resource):
         for region in regions:
             check_region(self, field, region)
         for _, targets in items:
-            self._check_targets(field, targets)
+            self._check_item(field, targets)
+
+    def _check_item(self, field: str, value: Any) -> None:
+        if not isinstance(value, Answers):
+            self._check_targets(field, value)
+            return
+        if not value.rrdatas and not value.checked:
+            fail(self, field, "each item needs at least one target")
+        if value.rrdatas:
+            if any(isinstance(t, InternalLoadBalancer) for t in value.rrdatas):
+                fail(self, field, "internal load balancers are health-checked: put them in checked")
+            self._check_rrdatas(field, value.rrdatas)
+        if not value.checked:
+            return
+        if self.type not in ("A", "AAAA"):
+            fail(self, field, f"health-checked targets are for A and AAAA records, not {self.type}")
+        ilbs = tuple(t for t in value.checked if isinstance(t, InternalLoadBalancer))
+        if ilbs and self.zone.visibility != "private":
+            fail(self, field, "internal load balancer targets need a private zone")
+        addresses = tuple(t for t in value.checked if not isinstance(t, InternalLoadBalancer))
+        if addresses and getattr(self.routing, "health_check", None) is None:
+            fail(self, field, "health-checked addresses need the policy's health_check")
+        if addresses:
+            self._check_addresses(field, addresses)
 
     def _check_targets(self, field: str, targets: Any) -> None:
         if not isinstance(targets, tuple) or not targets:
@@ -270,18 +296,21 @@ class RecordSet(Resource):
             return
         self._check_rrdatas(field, targets)
         if getattr(self.routing, "health_check", None) is not None:
-            version = {"A": 4, "AAAA": 6}.get(self.type)
-            for value in targets:
-                try:
-                    ok = ipaddress.ip_address(value).version == version
-                except ValueError:
-                    ok = False
-                if not ok:
-                    fail(
-                        self,
-                        field,
-                        f"health-checked endpoints must be IP addresses of an {self.type} record, got {value!r}",
-                    )
+            self._check_addresses(field, targets)
+
+    def _check_addresses(self, field: str, targets: Any) -> None:
+        version = {"A": 4, "AAAA": 6}.get(self.type)
+        for value in targets:
+            try:
+                ok = ipaddress.ip_address(value).version == version
+            except (ValueError, TypeError):
+                ok = False
+            if not ok:
+                fail(
+                    self,
+                    field,
+                    f"health-checked endpoints must be IP addresses of an {self.type} record, got {value!r}",
+                )
 
 
 # One relative plain name a line, and one canonical dotted quad a line: a fleet table in bulk.
