@@ -423,7 +423,8 @@ def test_the_plan_names_an_item_by_its_location_or_data() -> None:
         policy = dns.Failover(primary=["10.0.0.1"], backup={"us-east1": backup}, health_check=HC)
         return record_body(record(rrdatas=None, routing=policy), "p")
 
-    changes = diff(body(["10.0.0.2"]), body(dns.Answers(rrdatas=["10.0.0.2"])))
+    lists = dns.RecordSet.list_items
+    changes = diff(body(["10.0.0.2"]), body(dns.Answers(rrdatas=["10.0.0.2"])), lists=lists)
     item = 'routingPolicy.primaryBackup.backupGeoTargets.items["us-east1"]'
     assert {(c.where, c.op) for c in changes} == {
         (f"{item}.rrdatas", "add"),
@@ -433,7 +434,7 @@ def test_the_plan_names_an_item_by_its_location_or_data() -> None:
         record_body(record(rrdatas=None, routing=dns.Weighted([(1, a)], health_check=HC)), "p")
         for a in (dns.Answers(rrdatas=["10.0.0.2"], checked=["10.0.0.3"]), ["10.0.0.3"])
     ]
-    assert {(c.where, c.op) for c in diff(*wrr)} == {
+    assert {(c.where, c.op) for c in diff(*wrr, lists=lists)} == {
         ('routingPolicy.wrr.items["10.0.0.3,10.0.0.2"]', "remove"),
         ('routingPolicy.wrr.items["10.0.0.3"]', "add"),
     }
