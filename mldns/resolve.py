@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mldns import routing
+from mldns import network_resolve, routing
 from mldns.errors import MldnsError, UsageError
 from mldns.providers import dns_format as fmt
 from mldns.regions import region_problem, regions
@@ -36,20 +36,28 @@ def resolve(
     name: str,
     type: str = "A",
     *,
-    from_region: str,
+    from_region: str | None = None,
+    network: str | None = None,
     down: Iterable[str] = (),
     live: bool = False,
     **options: Any,
 ) -> routing.Resolution:
-    """What Cloud DNS answers `name` to a client in `from_region` while the `down` targets are
+    """What Cloud DNS answers `name` to a client in `from_region` (or, with `network`, to a VM on
+    that VPC network: response policies and private zones first) while the `down` targets are
     down, and why (a table in Jupyter): from the stack's declaration, or with `live=True` from its
     project's zones (`options` as for `stack.plan`).
 
     Example:
         from mldns.resolve import resolve
         resolve(stack, "ps.ml.example.com", from_region="us-east1", down=["10.1.0.10"])
+        resolve(stack, "storage.googleapis.com", network="train")
     """
-    region = check_region(from_region, "from_region")
+    if from_region is None and network is None:
+        raise UsageError("from_region: give the client's region, or the network it is on")
+    region = check_region(from_region, "from_region") if from_region else None
+    if network is not None:
+        return network_answer(view_of(stack, live, **options), name, type, network, region, down)
+    assert region is not None
     if live:
         from mldns.workspace import Workspace
 
@@ -58,6 +66,34 @@ def resolve(
     else:
         zones = declared_zones(stack)
     return answer(zones, name, type, region, down)
+
+
+def view_of(stack: Stack, live: bool = False, **options: Any) -> network_resolve.NetworkView:
+    """What answers a network's queries: the stack's declaration, or its project as it is."""
+    if not live:
+        return network_resolve.declared_view(stack, declared_zones(stack))
+    from mldns.workspace import Workspace
+
+    ws = Workspace.for_stack(stack, **options)
+    return network_resolve.live_view(ws.clients, ws.project)
+
+
+def network_answer(
+    view: network_resolve.NetworkView,
+    name: str,
+    rtype: str,
+    network: str,
+    region: str | None = None,
+    down: Iterable[str] = (),
+) -> routing.Resolution:
+    """The answers a VM on `network` gets for `name`/`rtype`; ResolveError when there are none
+    (NXDOMAIN or NODATA), naming the rule or zone that said so."""
+    health = routing.down_set(check_down(down))
+    result = network_resolve.resolve(view, name, rtype, network, region, health)
+    if result.status == "NXDOMAIN" or result.nodata:
+        why = "; ".join(result.outcomes[0].why)
+        raise ResolveError(f"{why} ({'NXDOMAIN' if result.status == 'NXDOMAIN' else 'NODATA'})")
+    return result
 
 
 def declared_zones(stack: Stack) -> list[routing.Zone]:

@@ -123,7 +123,7 @@ class Resolution:
         head = f"{self.name} {self.type} from {self.region or 'an unknown region'}:"
         lines = [head]
         for o in self.outcomes:  # one rrdata a line, the share beside the first
-            data = list(o.data) or ["NXDOMAIN" if self.status == "NXDOMAIN" else "NODATA"]
+            data = list(o.data) or [self.status if self.status != "NOERROR" else "NODATA"]
             share = "" if o.share == 1 else f"  ({o.share:.0%} of queries)"
             lines.append(f"  {data[0]}{share}")
             lines.extend(f"  {datum}" for datum in data[1:])
