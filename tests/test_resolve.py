@@ -93,7 +93,7 @@ def test_resolve_matrix_has_every_region_and_routed_name():
             [APEX, "--from", "us-east1", "--down", "203.0.113"],
             "--down: '203.0.113' is not an IP address",
         ),
-        ([APEX], "give NAME and --from REGION, or --matrix"),
+        ([APEX], "give NAME and --from REGION or --network NETWORK, or --matrix"),
         (["--matrix", "--from", "us-east1"], "--matrix answers every routed name"),
     ],
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from mldns import network_resolve
 from mldns.cli.options import DEFAULT_STACK_FILE, engine_options, workspace
 from mldns.errors import UsageError
 from mldns.stack import load_stack
@@ -17,6 +18,12 @@ from mldns.stack import load_stack
 @click.argument("name", required=False)
 @click.argument("rtype", metavar="[TYPE]", default="A")
 @click.option("--from", "from_region", metavar="REGION", help="The client's Google Cloud region.")
+@click.option(
+    "--network",
+    metavar="NETWORK",
+    help="Answer as a VM on this VPC network does (name, path or URL): response policies and "
+    "private zones first.",
+)
 @click.option("--down", multiple=True, metavar="IP", help="A health-checked target that is down.")
 @click.option("--live", is_flag=True, help="Answer from the live zones rather than the stack file.")
 @click.option(
@@ -41,6 +48,7 @@ def resolve(
     name: str | None,
     rtype: str,
     from_region: str | None,
+    network: str | None,
     down: tuple[str, ...],
     live: bool,
     samples: int | None,
@@ -49,21 +57,34 @@ def resolve(
     stack_file: str,
     **opts: Any,
 ) -> None:
-    """What Cloud DNS answers NAME [TYPE] to a client in a region, and why.
+    """What Cloud DNS answers NAME [TYPE] to a client in a region, or on a VPC network, and why.
 
     \b
     Examples:
       mldns resolve dataset.ml.example.com. --from europe-west4
+      mldns resolve storage.googleapis.com --network train
       mldns resolve --matrix --down 203.0.113.20
     """
     from mldns import resolve as rs
 
-    if matrix and (name or from_region or samples):
-        raise UsageError("--matrix answers every routed name from every region: drop NAME/--from")
-    if not matrix and not (name and from_region):
-        raise UsageError("give NAME and --from REGION, or --matrix")
+    if matrix and (name or from_region or samples or network):
+        raise UsageError(
+            "--matrix answers every routed name from every region: drop NAME/--from/--network"
+        )
+    if not matrix and not (name and (from_region or network)):
+        raise UsageError("give NAME and --from REGION or --network NETWORK, or --matrix")
     down_ips = rs.check_down(down)
     region = rs.check_region(from_region) if from_region else None
+    if network is not None:
+        assert name is not None
+        if live:
+            with workspace(stack_file if Path(stack_file).is_file() else None, opts) as ws:
+                view = network_resolve.live_view(ws.clients, ws.project)
+        else:
+            stack = load_stack(stack_file)
+            view = network_resolve.declared_view(stack, rs.declared_zones(stack))
+        _show(rs.network_answer(view, name, rtype, network, region, down_ips), samples, as_json)
+        return
     if live:
         has_file = Path(stack_file).is_file() or stack_file != DEFAULT_STACK_FILE
         with workspace(stack_file if has_file else None, opts) as ws:
@@ -75,7 +96,12 @@ def resolve(
         click.echo(json.dumps(table.to_dict(), indent=2) if as_json else str(table))
         return
     assert name is not None
-    result = rs.answer(zones, name, rtype, region, down_ips, declared=not live)
+    _show(rs.answer(zones, name, rtype, region, down_ips, declared=not live), samples, as_json)
+
+
+def _show(result: Any, samples: int | None, as_json: bool) -> None:
+    from mldns import resolve as rs
+
     drawn = rs.sampled(result, samples) if samples else None
     if as_json:
         body = result.to_dict()
