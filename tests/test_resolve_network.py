@@ -144,3 +144,14 @@ def test_live_answers_from_the_emulator(
         emu.host_port,
     )
     assert sorted(body["answers"][0]["records"][-1]["rrdatas"]) == RESTRICTED
+
+
+def test_the_readme_example_resolves_to_the_vips() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("### Private Google APIs", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) == 3
+    stack = mldns.Stack("readme", project="my-project")
+    exec(code, {"dns": dns, "stack": stack})
+    result = resolve(stack, "storage.googleapis.com", network="train")
+    assert sorted(result.outcomes[0].data) == VIPS
