@@ -33,8 +33,21 @@ SECTIONS: list[tuple[str, list[Any]]] = [
             dns.InternalLoadBalancer,
             dns.Policy,
             dns.NameServer,
+            dns.Dnssec,
+            dns.KeySpec,
         ],
     ),
+    (
+        "Private networks",
+        [
+            dns.private_google_apis,
+            dns.ResponsePolicy,
+            dns.ResponsePolicyRule,
+            dns.Record,
+            dns.ZoneNetwork,
+        ],
+    ),
+    ("Zone IAM", [dns.ManagedZoneIamBinding, dns.ManagedZoneIamMember]),
     ("Compute", [compute.HealthCheck, compute.BackendService, compute.Backend]),
     ("Project IAM", [iam.ProjectIamBinding, iam.ProjectIamMember, iam.Condition]),
 ]
@@ -85,12 +98,14 @@ def arguments(cls: Any) -> list[tuple[str, str, str]]:
                 shown = f"`{default!r}`"
             out.append((field.name, str(field.type or ""), shown))
         return out
+    if inspect.isfunction(cls):  # a function that returns resources
+        return callable_arguments(cls, skip=0)
     return callable_arguments(cls.__init__)
 
 
-def callable_arguments(func: Any) -> list[tuple[str, str, str]]:
+def callable_arguments(func: Any, skip: int = 1) -> list[tuple[str, str, str]]:
     out = []
-    for param in list(inspect.signature(func).parameters.values())[1:]:
+    for param in list(inspect.signature(func).parameters.values())[skip:]:
         if param.kind is param.VAR_KEYWORD:
             out.append((param.name, "keyword arguments", "none"))
             continue
