@@ -79,8 +79,12 @@ class Dnssec:
         non_existence: "nsec3" (hashed proof that a name does not exist) or "nsec".
 
     Example:
-        dns.Dnssec(key_specs=[dns.KeySpec("keySigning", "ecdsap256sha256"),
-                              dns.KeySpec("zoneSigning", "ecdsap256sha256")])
+        dns.Dnssec(
+            key_specs=[
+                dns.KeySpec("keySigning", "ecdsap256sha256"),
+                dns.KeySpec("zoneSigning", "ecdsap256sha256"),
+            ]
+        )
     """
 
     state: str = attrs.field(

@@ -43,8 +43,11 @@ class ZoneNetwork(Resource):
         protect: Refuse to remove the binding.
 
     Example:
-        stack.add(dns.ZoneNetwork("projects/shared-dns/managedZones/corp",
-                                  "projects/my-project/global/networks/train"))
+        stack.add(
+            dns.ZoneNetwork(
+                "projects/shared-dns/managedZones/corp", "projects/my-project/global/networks/train"
+            )
+        )
     """
 
     kind: ClassVar[str] = "dns.ZoneNetwork"
