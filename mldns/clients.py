@@ -138,7 +138,7 @@ class CallStats:
 
 
 class Clients:
-    """The three APIs' clients for one project, built lazily and shared between threads."""
+    """The APIs' clients for one project, built lazily and shared between threads."""
 
     def __init__(
         self,
@@ -198,6 +198,13 @@ class Clients:
         return self._get(
             name, lambda: getattr(compute_v1, name)(transport="rest", **self._options())
         )
+
+    @property
+    def tpu(self) -> Any:
+        """google-cloud-tpu's TpuClient (v2), over REST."""
+        from google.cloud import tpu_v2
+
+        return self._get("tpu", lambda: tpu_v2.TpuClient(transport="rest", **self._options()))
 
     @property
     def projects(self) -> Any:
