@@ -1,6 +1,6 @@
 """mldns: the DNS side of distributed ML training on Google Cloud, declared in Python."""
 
-from mldns import compute, dns, iam
+from mldns import compute, dns, fleet, iam
 from mldns.errors import MldnsError, ValidationError
 from mldns.resources.base import Output
 from mldns.rules import allow, rule, use
@@ -14,6 +14,7 @@ __all__ = [
     "allow",
     "compute",
     "dns",
+    "fleet",
     "iam",
     "load_stack",
     "rule",

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 import mldns
-from mldns import compute, dns, iam
+from mldns import compute, dns, fleet, iam
 from mldns.plan import Plan
 
 SECTIONS: list[tuple[str, list[Any]]] = [
@@ -49,9 +49,14 @@ SECTIONS: list[tuple[str, list[Any]]] = [
     ),
     ("Zone IAM", [dns.ManagedZoneIamBinding, dns.ManagedZoneIamMember]),
     ("Compute", [compute.HealthCheck, compute.BackendService, compute.Backend]),
+    ("Fleet sources", [fleet.Instances, fleet.ManagedInstanceGroup, fleet.TpuNodes]),
     ("Project IAM", [iam.ProjectIamBinding, iam.ProjectIamMember, iam.Condition]),
 ]
-METHODS = {mldns.Stack: ["add", "output", "plan", "apply", "destroy"], Plan: ["apply"]}
+METHODS = {
+    mldns.Stack: ["add", "output", "plan", "apply", "destroy"],
+    Plan: ["apply"],
+    fleet.Instances: ["records", "addresses", "srv"],
+}
 # Arguments every resource takes, documented once (see `generate`).
 COMMON = {
     "ignore_changes": 'Fields another system manages (`ignore_changes=("rrdatas",)`): the plan '

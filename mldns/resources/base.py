@@ -122,6 +122,8 @@ class Resource(Ignores):
     # projects/P/managedZones/NAME), and how an import ID of the kind reads, for messages.
     id_collection: ClassVar[str] = ""
     id_form: ClassVar[str] = "the resource's name"
+    # Fields that may hold a fleet source's value (`mldns.resources.fleet`), read at plan time.
+    fleet_fields: ClassVar[tuple[str, ...]] = ()
 
     # Body keys a field of `ignore_changes` stands for, where not the field's name in camelCase.
     body_keys: ClassVar[dict[str, tuple[str, ...]]] = {}

@@ -48,6 +48,7 @@ from mldns.resources.rdata import CANONICAL_IPV4
 
 # The usual record set of a big stack: a plain relative name, one canonical dotted quad.
 _PLAIN_RELATIVE = re.compile(r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*")
+from mldns.resources.fleet import FleetValue
 
 
 @attrs.frozen(eq=False, init=False)
@@ -59,7 +60,8 @@ class RecordSet(Resource):
         name: Relative ("coordinator"), "@" for the apex, or absolute with a trailing dot.
         type: The record type ("A", "AAAA", "CNAME", "TXT", "MX", ...).
         ttl: Seconds resolvers may cache the answer.
-        rrdatas: The record data; give either this or `routing`.
+        rrdatas: The record data; give either this or `routing`. A fleet source's
+            `addresses()` or `srv(...)` is read when the stack is planned.
         routing: A Geo, Weighted or Failover policy instead of `rrdatas`.
         protect: Refuse to delete or replace the record set.
         ignore_changes: Fields another system manages ("rrdatas", "ttl"): left as they are
@@ -85,6 +87,7 @@ class RecordSet(Resource):
         "rrdatas": ("rrdatas", "routingPolicy"),
         "routing": ("routingPolicy", "rrdatas"),
     }
+    fleet_fields: ClassVar[tuple[str, ...]] = ("rrdatas",)
 
     zone: ManagedZone = attrs.field(validator=check_zone)
     name: str = attrs.field(validator=check_name)
@@ -161,7 +164,11 @@ class RecordSet(Resource):
             fail(self, "type", "a CNAME cannot be at the zone apex (it holds SOA and NS)")
         if (rrdatas is None) == (self.routing is None):
             fail(self, "rrdatas", "give either rrdatas or routing, not both and not neither")
-        if rrdatas is not None:
+        if isinstance(rrdatas, FleetValue):  # data comes when the plan reads the fleet
+            problem = rrdatas.check(rtype)
+            if problem:
+                fail(self, "rrdatas", problem)
+        elif rrdatas is not None:
             self._check_rrdatas("rrdatas", rrdatas)
         else:
             self._check_routing()

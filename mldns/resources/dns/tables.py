@@ -30,6 +30,7 @@ from mldns.resources.dns.record_fields import (
     upper,
 )
 from mldns.resources.dns.zones import ManagedZone
+from mldns.resources.fleet import FleetValue
 
 _RELATIVE_NAME_LINES = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*\n)*")
 _QUAD_LINES = re.compile(rf"(?:{rdata.CANONICAL_IPV4.pattern}\n)*")
@@ -40,6 +41,10 @@ TABLE_DATA_SHAPE = "must be a string or a non-empty list of strings"
 
 def _records(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
+
+
+def _rows_or_fleet(value: Any) -> bool:
+    return isinstance(value, (dict, FleetValue))
 
 
 @attrs.frozen(eq=False)
@@ -55,7 +60,8 @@ class RecordTable(Resource):
         zone: The ManagedZone its rows belong to (declared in the same stack).
         name: The table's name, unique in its zone; its rows are named by `records`.
         type: The record type of every row ("A", "AAAA", "CNAME", "TXT", ...); no routing.
-        records: Row name (relative, or absolute with a trailing dot) -> data (str or list).
+        records: Row name (relative, or absolute with a trailing dot) -> data (str or list);
+            or a fleet source's `records(...)`, read when the stack is planned.
         ttl: Seconds resolvers may cache each row's answer.
         protect: Refuse to delete the table's rows.
 
@@ -70,13 +76,14 @@ class RecordTable(Resource):
     parent_noun: ClassVar[str] = "zone"
     holds_rows: ClassVar[bool] = True
     stack_checks: ClassVar[tuple[type[StackCheck], ...]] = (RecordNames,)
+    fleet_fields: ClassVar[tuple[str, ...]] = ("records",)
 
     zone: ManagedZone = attrs.field(validator=check_zone)
     name: str = attrs.field(validator=gce_name)
     type: str = attrs.field(converter=upper, validator=check_type)
-    records: dict[str, Any] = attrs.field(
+    records: Any = attrs.field(
         converter=_records,
-        validator=check(lambda v: isinstance(v, dict), "must be a mapping of name to data"),
+        validator=check(_rows_or_fleet, "must be a mapping of name to data, or a fleet's records"),
     )
     ttl: int = attrs.field(default=300, validator=check_ttl)
     protect: bool = attrs.field(default=False, validator=check_protect)
@@ -86,6 +93,12 @@ class RecordTable(Resource):
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "address", f"{self.kind}.{self.zone.name}/{self.name}")
+        if isinstance(self.records, FleetValue):  # rows come when the plan reads the fleet
+            problem = self.records.check(self.type)
+            if problem:
+                fail(self, "records", problem)
+            object.__setattr__(self, "rows", {})
+            return
         object.__setattr__(self, "rows", self._rows_in_bulk() or self._rows_one_by_one())
 
     def _rows_in_bulk(self) -> dict[str, list[str]] | None:
