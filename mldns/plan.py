@@ -121,6 +121,8 @@ class Plan:
     violations: tuple[Violation, ...] = ()
     # Fields that differ live but are left alone (`ignore_changes`), by address.
     ignored: dict[str, list[str]] = attrs.field(factory=dict)
+    # The fleet sources the plan read, by description: members found, conflicts, refusals.
+    sources: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
     @property
     def has_changes(self) -> bool:
@@ -170,6 +172,12 @@ class Plan:
         return render_html(self)
 
     def to_json(self) -> dict[str, Any]:
+        body = self._body()
+        if self.sources:  # only a stack with fleet sources has them
+            body["sources"] = self.sources
+        return body
+
+    def _body(self) -> dict[str, Any]:
         return {
             "format_version": PLAN_FORMAT_VERSION,
             "stack": self.stack,
@@ -209,6 +217,7 @@ class Plan:
             target=Target.from_json(data["target"]) if data.get("target") else None,
             violations=tuple(Violation.from_json(v) for v in data.get("violations", ())),
             ignored=data.get("ignored", {}),
+            sources=data.get("sources", {}),
         )
 
 

@@ -23,12 +23,14 @@ from mldns.errors import (
     UsageError,
 )
 from mldns.files import state_directory
+from mldns.fleetplan import Guard, resolve_fleet, source_warnings
 from mldns.gcpause import paused_gc
 from mldns.interrupt import stop_on_interrupt
 from mldns.partial import check_addresses, select, with_dependencies
 from mldns.plan import Action, Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
+from mldns.providers.fleet import FleetReader
 from mldns.providers.registry import build_providers
 from mldns.rules import Book
 from mldns.rules.evaluate import blocked_message, judge
@@ -136,6 +138,7 @@ class Workspace:
     targets: tuple[str, ...] = ()  # plan only these and what they depend on (--target)
     replace: tuple[str, ...] = ()  # replace these even if unchanged (--replace)
     refresh_only: bool = False  # plan no write: only take what changed outside into the state
+    fleet_guard: Guard | None = None  # the reconcile loop's refusal of a shrunken fleet read
     _clients: Clients | None = None
     _store: StateStore | None = None
     _store_key: tuple[str, str] | None = None
@@ -212,6 +215,10 @@ class Workspace:
         known = {*desired, *prior.resources}
         check_addresses("--target", self.targets, known)
         check_addresses("--replace", self.replace, desired)
+        # Fleet sources are read now: the plan holds the rows they gave.
+        desired, sources = resolve_fleet(
+            desired, prior, self.project, FleetReader(self.clients).read, self.fleet_guard
+        )
         providers = build_providers(self.clients)
         plan = make_plan(
             self.stack_name,
@@ -223,6 +230,9 @@ class Workspace:
             replace=frozenset(self.replace),
             refresh_only=self.refresh_only,
         )
+        if sources:
+            warnings = plan.warnings + source_warnings(sources)
+            plan = attrs.evolve(plan, sources=sources, warnings=warnings)
         if self.targets:
             chosen = with_dependencies(self.targets, desired, prior.resources)
             plan = select(plan, chosen, self.targets)

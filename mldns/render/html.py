@@ -88,7 +88,12 @@ def _head(view: View, names: int = 0) -> str:
         out.append(_box("destructive", "Access taken away", items))
     if plan.warnings:
         out.append(_box("warning", "Warnings", list(plan.warnings)))
-    extra = notes.unmanaged(plan, names) + notes.outputs(plan) + notes.ignored(plan)
+    extra = (
+        notes.unmanaged(plan, names)
+        + notes.outputs(plan)
+        + notes.ignored(plan)
+        + notes.sources(plan)
+    )
     if view.summarised:
         extra.append(f"{view.summarised:,} actions in large groups are shown as counts")
     if extra:

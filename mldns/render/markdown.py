@@ -72,7 +72,12 @@ def _head(view: View, names: int = 0) -> list[str]:
         out.append("> [!WARNING]")
         out += [f"> {_escape(w)}" for w in plan.warnings]
         out.append("")
-    extra = notes.unmanaged(plan, names) + notes.outputs(plan) + notes.ignored(plan)
+    extra = (
+        notes.unmanaged(plan, names)
+        + notes.outputs(plan)
+        + notes.ignored(plan)
+        + notes.sources(plan)
+    )
     out += [f"- {_escape(line)}" for line in extra]
     if extra:
         out.append("")

@@ -1,6 +1,6 @@
 """Plan-wide notes every view carries besides the actions: what mldns leaves alone in the
-resources it manages (unmanaged record sets in a zone), outputs, what the rules found and the
-fields left alone."""
+resources it manages (unmanaged record sets in a zone), outputs, what the rules found, the
+fields left alone and the fleet sources read."""
 
 from __future__ import annotations
 
@@ -27,6 +27,18 @@ def unmanaged(plan: Plan, names: int = 0) -> list[str]:
         if shown:
             more = count - len(shown)
             line += ": " + ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
+        out.append(line)
+    return out
+
+
+def sources(plan: Plan) -> list[str]:
+    """One line per fleet source the plan read: how many members, and a refusal if any."""
+    out = []
+    for name, read in sorted(plan.sources.items()):
+        count = read.get("members", 0)
+        line = f"{name}: {count} member{'s' if count != 1 else ''}"
+        if read.get("refused"):
+            line += f"; refused, its records are kept: {read['refused']}"
         out.append(line)
     return out
 

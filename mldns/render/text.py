@@ -79,6 +79,7 @@ def note_lines(view: View, color: bool = False, names: int = 0) -> list[str]:
     out.extend(notes.ignored(view.plan))
     for line in notes.rules(view.plan):
         out.append(_paint(line, "33" if line.startswith("Advisory") else "31", color))
+    out.extend(notes.sources(view.plan))
     for warning in view.plan.warnings:
         out.append(_paint(f"Warning: {warning}", "33", color))
     if view.destructive:
