@@ -255,10 +255,15 @@ class GcsStateStore(StateStore):
 
     @contextlib.contextmanager
     def lock(
-        self, operation: str, timeout: float = 0, on_stale: Any = None, on_wait: Any = None
+        self,
+        operation: str,
+        timeout: float = 0,
+        on_stale: Any = None,
+        on_wait: Any = None,
+        take_lapsed: bool = False,
     ) -> Iterator[None]:
         """Hold the lease lock for a run; every write in it is fenced on the generation read."""
-        with self._lease.held(operation, timeout, on_wait=on_wait):
+        with self._lease.held(operation, timeout, on_wait=on_wait, take_lapsed=take_lapsed):
             self._generation = None
             with self._run():
                 yield

@@ -71,9 +71,15 @@ class LocalStateStore(StateStore):
 
     @contextlib.contextmanager
     def lock(
-        self, operation: str, timeout: float = 0, on_stale: Any = None, on_wait: Any = None
+        self,
+        operation: str,
+        timeout: float = 0,
+        on_stale: Any = None,
+        on_wait: Any = None,
+        take_lapsed: bool = False,
     ) -> Iterator[None]:
-        """Hold the state lock for a run. A lock left by a dead process is reported via `on_stale`."""
+        """Hold the state lock for a run. A lock left by a dead process is reported via `on_stale`
+        (a kernel lock never lapses: `take_lapsed` changes nothing)."""
         with self._lock.held(operation, timeout, on_stale, on_wait):
             self._backed_up = False
             with self._run():

@@ -264,18 +264,26 @@ class LeaseLock:
         timeout: float = 0,
         on_stale: Callable[[LockInfo], Any] | None = None,
         on_wait: Callable[[str], Any] | None = None,
+        take_lapsed: bool = False,
     ) -> Iterator[None]:
-        self.acquire(operation, timeout, on_wait)
+        self.acquire(operation, timeout, on_wait, take_lapsed)
         try:
             yield
         finally:
             self.release()
 
     def acquire(
-        self, operation: str, timeout: float = 0, on_wait: Callable[[str], Any] | None = None
+        self,
+        operation: str,
+        timeout: float = 0,
+        on_wait: Callable[[str], Any] | None = None,
+        take_lapsed: bool = False,
     ) -> None:
         """Create the lock, waiting up to `timeout` seconds while another run holds it (told once
-        through `on_wait`)."""
+        through `on_wait`).
+
+        With `take_lapsed`, a lock whose lease ran out is taken over, on the generation seen (a
+        loop whose every write is fenced may; a one-shot apply reports it instead)."""
         info = LockInfo.mine(operation, self.lease)
         deadline = time.monotonic() + timeout
         told = on_wait is None
@@ -289,6 +297,12 @@ class LeaseLock:
             if found is not None and found[0].id == info.id:
                 self._generation = found[1]  # our own create, retried after it had landed
                 break
+            if take_lapsed and found is not None and found[0].lapsed() is not None:
+                try:
+                    self._generation = self.obj.write(info.encode(), found[1])
+                    break
+                except Conflict:
+                    continue  # another took it first, or its holder renewed: look again
             if found is not None and time.monotonic() >= deadline:
                 raise LockError(self._taken(found[0]))
             if found is not None and not told and on_wait is not None:

@@ -90,10 +90,16 @@ class StateStore:
         return None
 
     def lock(
-        self, operation: str, timeout: float = 0, on_stale: Any = None, on_wait: Any = None
+        self,
+        operation: str,
+        timeout: float = 0,
+        on_stale: Any = None,
+        on_wait: Any = None,
+        take_lapsed: bool = False,
     ) -> Any:
         """A context manager holding the stack's lock for a run; `on_wait` is told once, in a
-        line, when it waits for another run's."""
+        line, when it waits for another run's; `take_lapsed` takes over a lock whose lease ran
+        out (for a run whose every write is fenced)."""
         raise NotImplementedError
 
     def holder(self) -> LockInfo | None:
