@@ -288,6 +288,14 @@ class Workspace:
                 raise UsageError("apply cancelled")
             return self._run(plan, stored or State(stack=self.stack_name), adopt, allow_destructive)
 
+    def plan_locked(self, state: State | None) -> Plan:
+        """Plan against `state`, read under the lock the caller holds (the reconcile loop)."""
+        return self._plan(state, False)
+
+    def apply_locked(self, plan: Plan, state: State, *, allow_destructive: bool) -> ApplyResult:
+        """Apply `plan` on `state` under the lock the caller holds (the reconcile loop)."""
+        return self._run(plan, state, False, allow_destructive)
+
     def destroy(self, *, confirm: Callable[[Plan], bool] | None = None) -> ApplyResult:
         """Delete what the state records; with no state there is nothing to go on, and a wrong
         directory or stack name must not pass for an empty cloud."""
