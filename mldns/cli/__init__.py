@@ -15,6 +15,7 @@ from mldns.cli.answers import resolve
 from mldns.cli.emulator import emulator
 from mldns.cli.options import Duration
 from mldns.cli.plans import apply, destroy, graph, plan, show, validate
+from mldns.cli.reconcile import reconcile
 from mldns.cli.rules import check, rules
 from mldns.cli.sources import generate, import_
 from mldns.cli.state import output, state
@@ -54,6 +55,7 @@ for _command in (
     graph,
     apply,
     destroy,
+    reconcile,
     output,
     state,
     generate,
