@@ -85,6 +85,9 @@ def resolve_fleet(
             "declares": [use.address for use in mine],
             "conflicts": [c for r in results for c in r.conflicts],
             "unnamed": [u for r in results for u in r.unnamed],
+            "notes": [
+                f"{u.address}: {n}" for u, r in zip(mine, results, strict=True) for n in r.notes
+            ],
             "refused": refused,
         }
     _check_stack(resolved)
@@ -96,6 +99,7 @@ def source_warnings(reports: dict[str, dict[str, Any]]) -> tuple[str, ...]:
     out: list[str] = []
     for name, report in sorted(reports.items()):
         out.extend(f"{name}: {conflict}" for conflict in report["conflicts"])
+        out.extend(f"{name}: {note}" for note in report.get("notes", ()))
         unnamed = report["unnamed"]
         if unnamed:
             shown = "; ".join(unnamed[:5]) + (

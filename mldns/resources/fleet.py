@@ -437,6 +437,7 @@ class Resolved:
     items: frozenset[str]  # names (records) or data (rrdatas), for the shrink guard
     conflicts: tuple[str, ...] = ()
     unnamed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. members left out of a record set that holds 100
 
 
 class FleetValue:
@@ -529,6 +530,23 @@ class FleetRecords(FleetValue):
         return {name: list(row[1:]) for name, row in rows.items()} if rows else None
 
 
+def _capped(members: list[Member], value: Any, data: dict[str, str]) -> tuple[list[str], list[str]]:
+    """At most a record set's worth of data, from the members first in name order (so a member
+    keeps its place as others come and go); a note when some were left out."""
+    from mldns.resources.dns.fields import MAX_RRDATAS  # (the dns package imports this one)
+
+    values = sorted(set(data.values()))
+    if len(values) <= MAX_RRDATAS:
+        return values, []
+    kept: dict[str, None] = {}
+    for member in value._sorted(members):
+        datum = data.get(member.describe())
+        if datum is not None and len(kept) < MAX_RRDATAS:
+            kept.setdefault(datum)
+    note = f"{len(values)} values, {MAX_RRDATAS} kept: a record set holds at most {MAX_RRDATAS}"
+    return sorted(kept), [note]
+
+
 @attrs.frozen
 class FleetAddresses(FleetValue):
     """A record set's data: every member's address."""
@@ -542,16 +560,16 @@ class FleetAddresses(FleetValue):
     def resolve(
         self, members: list[Member], resource: Any, entry: dict[str, Any] | None
     ) -> Resolved:
-        data: set[str] = set()
+        data: dict[str, str] = {}
         unnamed: list[str] = []
         for member in members:
             value = member.address(self.address, resource.type)
             if value is None:
                 unnamed.append(f"{member.describe()} has no {self.address} {resource.type} address")
             else:
-                data.add(value)
-        values = sorted(data)
-        return Resolved(values or None, frozenset(values), (), tuple(unnamed))
+                data[member.describe()] = value
+        values, over = _capped(members, self, data)
+        return Resolved(values or None, frozenset(values), (), tuple(unnamed), tuple(over))
 
     def current(self, entry: dict[str, Any] | None) -> Any:
         return (entry or {}).get("attributes", {}).get("rrdatas") or None
@@ -582,7 +600,7 @@ class FleetSrv(FleetValue):
         self, members: list[Member], resource: Any, entry: dict[str, Any] | None
     ) -> Resolved:
         suffix = "." + resource.zone.dns_name
-        data: set[str] = set()
+        data: dict[str, str] = {}
         unnamed: list[str] = []
         for index, member in enumerate(self._sorted(members)):
             try:
@@ -591,9 +609,9 @@ class FleetSrv(FleetValue):
                 unnamed.append(f"{member.describe()} {why}")
                 continue
             target = name if name.endswith(".") else name + suffix
-            data.add(f"{self.priority} {self.weight} {self.port} {target}")
-        values = sorted(data)
-        return Resolved(values or None, frozenset(values), (), tuple(unnamed))
+            data[member.describe()] = f"{self.priority} {self.weight} {self.port} {target}"
+        values, over = _capped(members, self, data)
+        return Resolved(values or None, frozenset(values), (), tuple(unnamed), tuple(over))
 
     def current(self, entry: dict[str, Any] | None) -> Any:
         return (entry or {}).get("attributes", {}).get("rrdatas") or None
