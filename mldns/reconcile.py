@@ -33,10 +33,11 @@ from mldns.errors import (
     LockLostError,
     MldnsError,
 )
-from mldns.fleetplan import Guard
+from mldns.fleetplan import Guard, fleet_uses
 from mldns.kinds import lookup
 from mldns.metrics import Metrics
 from mldns.plan import Action, Plan
+from mldns.providers.fleet import FleetReader
 from mldns.state.format import State
 from mldns.workspace import Workspace
 
@@ -136,8 +137,18 @@ class Reconciler:
         if not self.applying:
             self.ws.clients.stopping.set()
 
+    def prepare(self) -> None:
+        """Build the clients the loop needs before waiting for the lock (their libraries take
+        seconds to import): a standby then takes over without that delay."""
+        stack = self.ws.stack
+        if stack is not None:
+            sources = list(dict.fromkeys(u.value.source for u in fleet_uses(stack.resources)))
+            FleetReader(self.ws.clients).prepare(sources)
+        _ = self.ws.clients.dns
+
     def run(self) -> int:
         """Loop until stopped (exit 0), or until too many loops failed in a row (exit 1)."""
+        self.prepare()
         while not self.stopping.is_set():
             try:
                 code = self._hold_and_loop()
