@@ -258,7 +258,7 @@ def test_faults_on_changes_converge_without_a_traceback(emu, tmp_path):
                 else:
                     fleet.preempt(rank)
             time.sleep(1.0)
-        hits = emu.admin("GET", "faults")
+        hits = emu.admin("GET", "faults")["faults"]
         emu.admin("DELETE", "faults")
         settled = len(loop.loops)
         loop.wait_for(lambda: len(loop.loops) >= settled + 3, 30, "loops after the faults")
