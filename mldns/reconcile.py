@@ -96,7 +96,7 @@ def split_actions(plan: Plan) -> tuple[list[Action], list[Action]]:
     declared = {address for read in plan.sources.values() for address in read["declares"]}
     apply, held = [], []
     for action in plan.actions:
-        if action.address in declared or (action.table is not None and action.table in declared):
+        if action.address in declared or (action.row_of is not None and action.row_of in declared):
             apply.append(action)
             continue
         facts = lookup(action.kind)

@@ -44,11 +44,11 @@ from mldns.resources.dns.routing import (
     check_region,
 )
 from mldns.resources.dns.zones import ManagedZone
+from mldns.resources.fleet import FleetValue
 from mldns.resources.rdata import CANONICAL_IPV4
 
 # The usual record set of a big stack: a plain relative name, one canonical dotted quad.
 _PLAIN_RELATIVE = re.compile(r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*")
-from mldns.resources.fleet import FleetValue
 
 
 @attrs.frozen(eq=False, init=False)
