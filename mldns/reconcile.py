@@ -37,7 +37,7 @@ from mldns.fleetplan import Guard, fleet_uses
 from mldns.kinds import lookup
 from mldns.metrics import Metrics
 from mldns.plan import Action, Plan
-from mldns.providers.fleet import FleetReader
+from mldns.providers.registry import fleet_reader
 from mldns.state.format import State
 from mldns.workspace import Workspace
 
@@ -143,7 +143,7 @@ class Reconciler:
         stack = self.ws.stack
         if stack is not None:
             sources = list(dict.fromkeys(u.value.source for u in fleet_uses(stack.resources)))
-            FleetReader(self.ws.clients).prepare(sources)
+            fleet_reader(self.ws.clients).prepare(sources)
         _ = self.ws.clients.dns
 
     def run(self) -> int:

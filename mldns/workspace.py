@@ -30,8 +30,7 @@ from mldns.partial import check_addresses, select, with_dependencies
 from mldns.plan import Action, Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
-from mldns.providers.fleet import FleetReader
-from mldns.providers.registry import build_providers
+from mldns.providers.registry import build_providers, fleet_reader
 from mldns.rules import Book
 from mldns.rules.evaluate import blocked_message, judge
 from mldns.state.backend import open_store
@@ -217,7 +216,7 @@ class Workspace:
         check_addresses("--replace", self.replace, desired)
         # Fleet sources are read now: the plan holds the rows they gave.
         desired, sources = resolve_fleet(
-            desired, prior, self.project, FleetReader(self.clients).read, self.fleet_guard
+            desired, prior, self.project, fleet_reader(self.clients).read, self.fleet_guard
         )
         providers = build_providers(self.clients)
         plan = make_plan(

@@ -6,6 +6,7 @@ from mldns.clients import Clients
 from mldns.providers.base import Provider
 from mldns.providers.compute import ComputeProvider
 from mldns.providers.dns import DnsProvider
+from mldns.providers.fleet import FleetReader
 from mldns.providers.iam import IamProvider
 from mldns.providers.response_policies import ResponsePolicyProvider
 from mldns.providers.zone_iam import ZoneIamProvider
@@ -22,3 +23,8 @@ def build_providers(clients: Clients) -> list[Provider]:
         ZoneIamProvider(clients),
         IamProvider(clients),
     ]
+
+
+def fleet_reader(clients: Clients) -> FleetReader:
+    """What reads the fleet sources a plan resolves (`mldns.fleetplan`)."""
+    return FleetReader(clients)
