@@ -174,6 +174,8 @@ class Workspace:
         if store is None or self._store_key != key:
             store = self._store = open_store(key[0], self.stack_name, self.emulator, self.timeout)
             self._store_key = key
+            for warning in store.warnings():
+                self.log(f"warning: {warning}")
         return store
 
     @property

@@ -201,6 +201,23 @@ class GcsStateStore(StateStore):
         # The generation this process read or last wrote (0: none), what every write must match.
         self._generation: int | None = None
 
+    def warnings(self) -> list[str]:
+        """A bucket without object versioning cannot give back a state overwritten by mistake
+        (the README asks for it). One read of the bucket's metadata; none when it may not be read."""
+        bucket = self.state_object.bucket
+        try:
+            self.state_object._call("read the bucket of", bucket.reload)
+        except (gexc.GoogleAPICallError, StateError):
+            return []  # missing or unreadable: the state's own calls will say so
+        if bucket.versioning_enabled:
+            return []
+        name = f"gs://{self.url.bucket}"
+        return [
+            f"{name} keeps no object versions, so a state overwritten or deleted by mistake "
+            f"cannot be recovered; turn versioning on: gcloud storage buckets update {name} "
+            "--versioning"
+        ]
+
     def _load(self) -> bytes | None:
         got = self.state_object.read()
         if got is None:

@@ -117,6 +117,10 @@ class StateStore:
         """Raise LockLostError unless the lock is still this run's (a store whose lock cannot be
         lost checks nothing)."""
 
+    def warnings(self) -> list[str]:
+        """What a run should be told once about where the state lives (none by default)."""
+        return []
+
     def lockable(self) -> bool:
         """Whether a lock can be taken without creating the place the state lives in."""
         return True

@@ -46,7 +46,9 @@ class Drill:
     ) -> None:
         self.emu, self.tmp_path = emu, tmp_path
         self.client = storage_client(emu.host_port)
-        self.client.create_bucket(BUCKET)
+        bucket = self.client.bucket(BUCKET)
+        bucket.versioning_enabled = True  # as the README asks of a state bucket
+        self.client.create_bucket(bucket)
         self.env = {
             **os.environ,
             "MLDNS_DRILL_SEED": str(SEED),
