@@ -13,6 +13,7 @@ import click
 from mldns import gcpause
 from mldns.cli.answers import resolve
 from mldns.cli.emulator import emulator
+from mldns.cli.export import export
 from mldns.cli.options import Duration
 from mldns.cli.plans import apply, destroy, graph, plan, show, validate
 from mldns.cli.reconcile import reconcile
@@ -61,6 +62,7 @@ for _command in (
     generate,
     resolve,
     import_,
+    export,
     emulator,
 ):
     cli.add_command(_command)
