@@ -241,6 +241,9 @@ def _declared(
             )
             if entry != current:
                 refreshed[address] = current
+        elif address in diff.refresh.made_with_parent:
+            reason = diff.refresh.made_with_parent[address]
+            actions.append(diff.action("update", address, resource, after, reason))
         elif before is None:
             reason = "deleted outside mldns; will be recreated" if entry else ""
             actions.append(diff.action("create", address, resource, after, reason))

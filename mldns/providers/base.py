@@ -33,6 +33,9 @@ class Refresh:
     managed: dict[str, int] = attrs.field(factory=dict)
     # State entries to record without a call, for kinds the provider diffs itself (`bulk_kinds`).
     refreshed: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    # Resources the cloud makes itself with their parent (a new zone's apex NS and SOA), by
+    # address -> why: declared, they are updated once the parent exists, never created.
+    made_with_parent: dict[str, str] = attrs.field(factory=dict)
 
 
 class ActionFailed(Exception):

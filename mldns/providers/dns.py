@@ -155,11 +155,15 @@ class DnsProvider:
         zones: dict[str, ManagedZone | None] = {}
         tables: dict[str, list[TableRows]] = {}
         policies: list[str] = []
+        # Declared record sets by zone and name: a CNAME shares its name with nothing.
+        named: dict[str, dict[str, list[RecordSet]]] = {}
         for address, resource in desired.items():
             if isinstance(resource, ManagedZone):
                 zones[resource.name] = resource
             elif isinstance(resource, RecordSet):
                 zones.setdefault(resource.zone.name, resource.zone)
+                by_name = named.setdefault(resource.zone.name, {})
+                by_name.setdefault(resource.fqdn, []).append(resource)
             elif isinstance(resource, RecordTable):
                 zone = resource.zone.name
                 zones.setdefault(zone, resource.zone)
@@ -209,6 +213,7 @@ class DnsProvider:
         for name in names:
             if raw_zones[name] is None:
                 result.live[zone_address(name)] = None
+                _made_with_zone(zones[name], named.get(name, {}), result)
                 for table in tables.get(name, ()):  # nothing listed: every row is to create
                     self._diff_table(table, False, result)
         workers = max(1, min(len(present), self.clients.parallelism))
@@ -228,6 +233,7 @@ class DnsProvider:
                     expected,
                     tables.get(name, []),
                     result,
+                    named.get(name, {}),
                 )
         return result
 
@@ -249,6 +255,7 @@ class DnsProvider:
         expected: dict[str, dict[str, Any]],
         tables: list[TableRows],
         result: Refresh,
+        named: dict[str, list[RecordSet]] | None = None,
     ) -> None:
         address = zone_address(name)
         live_zone = result.live[address] = fmt.normalize_zone(raw_zone)
@@ -310,6 +317,8 @@ class DnsProvider:
             elif going:
                 strays.append(raw)
             else:
+                if named or tables:
+                    _refuse_shared_cname(raw, named or {}, tables)
                 unmanaged += 1
                 if len(names) < UNMANAGED_NAMES:
                     names.append(f"{raw['name'].lower()} {raw['type']}")
@@ -459,6 +468,14 @@ class DnsProvider:
             raise ActionFailed(f"{action.address}: {exc.message}") from None
         ctx.commit({action.address: None})
 
+    def _read_record(self, project: str, zone: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The live record set `body` names, as a Change's deletion (none if there is none)."""
+        path = f"{_rrsets_path(project, zone)}/{body['name']}/{body['type']}"
+        try:
+            return [_wire(self.clients.dns_request("GET", path))]
+        except gexc.NotFound:
+            return []
+
     @staticmethod
     def _quota_key(project: str) -> str:
         return f"dns-quota:{project}"
@@ -486,6 +503,8 @@ class DnsProvider:
             deletions = (
                 [action.raw] if action.op in ("update", "delete", "replace") and action.raw else []
             )
+            if action.op == "update" and action.raw is None:  # made by Cloud DNS with the zone
+                deletions = self._read_record(project, zone, action.after or {})
             additions = [action.after] if action.after is not None and action.op != "delete" else []
             pairs.append(_Pair(action, deletions, additions))
         ctx.commit(recorded)
@@ -575,6 +594,48 @@ class DnsProvider:
                     f"{action.address}: changed outside mldns since the plan (now {_summary(now)}); plan again"
                 )
         return remaining, done, drift
+
+
+APEX_MADE = "made by Cloud DNS with the zone; set to what is declared once the zone exists"
+# What a plan shows as the current data of a record set Cloud DNS will make with a new zone.
+_ASSIGNED = {"ttl": 21600, "rrdatas": ["(assigned by Cloud DNS with the zone)"]}
+
+
+def _made_with_zone(
+    zone: ManagedZone | None, named: dict[str, list[RecordSet]], result: Refresh
+) -> None:
+    """A zone to create comes with an apex NS and SOA: declared, they are updates of those."""
+    if zone is None:
+        return
+    for record in named.get(zone.dns_name, ()):
+        if record.type in ("NS", "SOA"):
+            before = {"name": record.fqdn, "type": record.type, **_ASSIGNED}
+            result.live[record.address] = before
+            result.made_with_parent[record.address] = APEX_MADE
+
+
+def _refuse_shared_cname(
+    raw: dict[str, Any], named: dict[str, list[RecordSet]], tables: list[TableRows]
+) -> None:
+    """Refuse a declared CNAME where record sets mldns does not manage hold the name, or a
+    declared record where an unmanaged CNAME holds it: Cloud DNS would refuse the Change."""
+    fqdn, rtype = raw["name"].lower(), raw["type"]
+    declared = [(r.address, r.type) for r in named.get(fqdn, ())]
+    declared += [(f"{t.address}[{fqdn}]", t.type) for t in tables if fqdn in t.rows]
+    for address, dtype in declared:
+        if rtype == "CNAME":
+            target = ", ".join(raw.get("rrdatas") or ())
+            problem = f"{fqdn} holds a CNAME mldns does not manage (-> {target})"
+        elif dtype == "CNAME":
+            problem = f"{fqdn} holds a {rtype} record set mldns does not manage"
+        else:
+            continue
+        raise ValidationError(
+            address,
+            None,
+            f"{problem}, and a CNAME shares its name with nothing; delete it, or declare it "
+            "instead",
+        )
 
 
 def _stray_deletions(
