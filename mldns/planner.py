@@ -61,7 +61,7 @@ def make_plan(
         if not mine and not prior_mine:
             continue
         # Kinds the provider diffs itself (resources that hold many rows) get no body here.
-        bulk: frozenset[str] = getattr(provider, "bulk_kinds", frozenset())
+        bulk = provider.bulk_kinds
         bodies = {
             a: provider.desired_body(r, project) for a, r in mine.items() if r.kind not in bulk
         }

@@ -20,7 +20,7 @@ from mldns.errors import ValidationError
 from mldns.kinds import register
 from mldns.plan import Action, Plan
 from mldns.planner import make_plan
-from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.base import ActionFailed, ApplyContext, Provider, Refresh, state_entry
 from mldns.resources.base import Resource, StackCheck
 from mldns.stack import Stack
 from mldns.state.format import State
@@ -148,11 +148,10 @@ def _box_prefix(shelf_address: str) -> str:
     return f"{Box.kind}.{shelf_address.removeprefix(Shelf.kind + '.')}/"
 
 
-class FakeProvider:
-    """The provider protocol over a FakeCloud: one unit per resource, no calls over the wire."""
+class FakeProvider(Provider):
+    """The provider contract over a FakeCloud: one unit per resource, no calls over the wire."""
 
     kinds = frozenset({Shelf.kind, Box.kind})
-    bulk_kinds: frozenset[str] = frozenset()
 
     def __init__(self, cloud: FakeCloud) -> None:
         self.cloud = cloud
@@ -184,10 +183,7 @@ class FakeProvider:
     def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
         return kind == Shelf.kind and before.get("region") != after.get("region")
 
-    def unit_key(self, action: Action) -> str:
-        return action.address
-
-    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
         for action in actions:
             op = action.op
             if op == "replace":
@@ -197,7 +193,7 @@ class FakeProvider:
                 self.cloud.write(op, action.address, action.after)
             elif op == "delete":
                 self.cloud.write(op, action.address, None)
-            if op in ("delete", "forget"):
+            if op == "delete":
                 ctx.commit({action.address: None})
             else:
                 ctx.commit({action.address: state_entry(action, action.after or {})})

@@ -15,6 +15,7 @@ from mldns.generate import convert
 from mldns.generate.model import Generated, SourceError, stack_name_for
 from mldns.providers.compute_format import to_dict
 from mldns.providers.dns import DnsProvider, _records_of
+from mldns.providers.dns_pages import list_all
 from mldns.providers.iam import IamProvider
 from mldns.resources.dns import ManagedZone
 
@@ -83,7 +84,7 @@ def _read_dns(
             for raw in records:
                 gen.add(convert.record_set(gen, zone, raw, checks))  # type: ignore[arg-type]
     if not wanted:  # the project's server policies, with the whole project
-        for raw in provider._list(f"/projects/{project}/policies", "policies"):
+        for raw in list_all(clients, f"/projects/{project}/policies", "policies"):
             gen.add(convert.policy(gen, raw))
 
 

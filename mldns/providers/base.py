@@ -1,11 +1,14 @@
-"""The small interface between the engine (planner, applier) and the providers."""
+"""The contract between the engine (planner, applier) and the providers: the Provider base
+class, what a refresh returns, and what apply gives a provider to work with."""
 
 from __future__ import annotations
 
+import abc
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
@@ -17,6 +20,7 @@ from mldns.state.journal import RowChanges
 __all__ = ["RowChanges"]  # providers commit it; it lives with the state that records it
 
 UNMANAGED_NAMES = 1000
+T = TypeVar("T")
 
 
 @attrs.define
@@ -131,12 +135,56 @@ def entry_for(
     return entry
 
 
-class Provider(Protocol):
-    kinds: frozenset[str]
+ADOPT_HINT = (
+    "exists but is not managed by this stack and differs; apply with --adopt to take it over"
+)
+RECORDED = frozenset({"adopt", "forget"})  # ops that change the state only, with no call
+POLL_DELAY = 0.05  # the first wait between two reads of a pending operation
+POLL_MAX = 2.0  # the longest
 
+
+class Provider(abc.ABC):
+    """One API's share of every plan and apply: the engine's contract with it, as a template
+    method (after octoDNS' `BaseProvider`).
+
+    Planning calls, for each project: `desired_body` for each declared resource of `kinds` (but
+    `bulk_kinds`), then `refresh` once, then `replaces` for each resource that differs. Apply
+    groups the plan's actions by `unit_key` and calls `execute` once per unit, which
+
+    1. refuses the unit if one of its actions needs --adopt and apply was not given it;
+    2. records adoptions and forgettings, which need no call, in one state write (`recorded`);
+    3. hands the actions that do call the API, in plan order, to `write`.
+
+    A provider must set or override:
+        kinds:         the kinds it serves (each kind has one provider);
+        desired_body:  the canonical body a declared resource should have live;
+        refresh:       what exists live, read with as few calls as the API allows;
+        write:         carry out one unit's creates, updates, replaces and deletes, committing
+                       each finished call through `ctx.commit`; raise ActionFailed.
+    It may override:
+        bulk_kinds:    kinds it diffs itself (resources that hold many rows): the planner makes
+                       no body for them, and takes their actions from `Refresh.extra` and their
+                       state entries from `Refresh.refreshed` (default: none);
+        replaces:      whether a change touches a field that cannot change in place (never);
+        unit_key:      which actions are carried out together, in one `execute` (each alone);
+        recorded_now:  which actions are only recorded, before the calls (adopt and forget);
+        recorded:      the state changes of those (the declared body, or the entry removed).
+    Helpers: `poll` reads a pending operation until it is done, within the call deadline.
+    """
+
+    kinds: ClassVar[frozenset[str]]
+    bulk_kinds: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+
+    # --- planning --------------------------------------------------------------------------------
+
+    @abc.abstractmethod
     def desired_body(self, resource: Resource, project: str) -> dict[str, Any]:
         """The canonical body the resource should have live."""
 
+    @abc.abstractmethod
     def refresh(
         self,
         project: str,
@@ -149,9 +197,57 @@ class Provider(Protocol):
 
     def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
         """True when the change touches a field that cannot be updated in place."""
+        return False
+
+    # --- applying --------------------------------------------------------------------------------
 
     def unit_key(self, action: Action) -> str:
         """Actions with equal keys are carried out together, as one unit of work."""
+        return action.address
 
     def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
-        """Carry out one unit's actions, committing each finished call; raise ActionFailed."""
+        """Carry out one unit's actions: the template method the applier calls (see above)."""
+        for action in actions:
+            if action.needs_adopt and not ctx.adopt:
+                raise ActionFailed(f"{action.address}: {ADOPT_HINT}")
+        recorded = [a for a in actions if self.recorded_now(a)]
+        if recorded:
+            ctx.commit(self.recorded(recorded))
+        writes = [a for a in actions if not self.recorded_now(a)]
+        if writes:
+            self.write(writes, ctx)
+
+    def recorded_now(self, action: Action) -> bool:
+        """Whether the action only changes the state, recorded before the unit's calls: an
+        adoption or a forgetting."""
+        return action.op in RECORDED
+
+    def recorded(self, actions: list[Action]) -> dict[str, dict[str, Any] | RowChanges | None]:
+        """The state changes of adoptions (the declared body, as found live) and forgettings."""
+        return {a.address: None if a.op == "forget" else state_entry(a, a.desired) for a in actions}
+
+    @abc.abstractmethod
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
+        """Carry out the actions of one unit that `recorded_now` left (those calling the API),
+        committing each finished call; raise ActionFailed."""
+
+    def poll(
+        self,
+        current: T,
+        done: Callable[[T], bool],
+        again: Callable[[T], T],
+        late: str,
+        first: float = POLL_DELAY,
+    ) -> T:
+        """Read a pending operation (`again`) until `done`: first after `first` seconds (0 for
+        one usually done by then), then waiting twice as long each time, up to POLL_MAX, within
+        the call deadline (the clients' timeout); ActionFailed(`late`) past it."""
+        deadline = time.monotonic() + self.clients.timeout
+        delay = first
+        while not done(current):
+            if time.monotonic() > deadline:
+                raise ActionFailed(late)
+            time.sleep(delay)
+            delay = min(max(delay * 2, POLL_DELAY), POLL_MAX)
+            current = again(current)
+        return current

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from typing import Any
 
 import attrs
 from google.api_core import exceptions as gexc
 
-from mldns.clients import Clients
 from mldns.plan import Action
 from mldns.providers import compute_format as fmt
-from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.base import ActionFailed, ApplyContext, Provider, Refresh, state_entry
 from mldns.resources.base import Resource
 from mldns.resources.compute import BackendService, HealthCheck
 
@@ -26,7 +24,6 @@ HEALTH_CHECK = "compute.HealthCheck"
 BACKEND_SERVICE = "compute.BackendService"
 OUTPUT_ONLY = ("kind", "id", "creationTimestamp", "selfLink", "region")
 PATCH_TRIES = 3
-POLL_DELAY = 0.05
 
 
 @attrs.frozen
@@ -63,11 +60,11 @@ def _name(address: str, kind: str) -> str:
     return address[len(kind) + 1 :]
 
 
-class ComputeProvider:
-    kinds = frozenset(APIS)
+class ComputeProvider(Provider):
+    """Health checks and backend services: each resource is a unit of its own; every managed
+    field of both changes in place."""
 
-    def __init__(self, clients: Clients) -> None:
-        self.clients = clients
+    kinds = frozenset(APIS)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -106,17 +103,9 @@ class ComputeProvider:
                 result.outputs[address] = {"self_link": raw.get("selfLink")}
         return result
 
-    def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
-        """Every managed field of both kinds can be changed in place."""
-        return False
-
-    def unit_key(self, action: Action) -> str:
-        """Each Compute resource is its own unit; references order them."""
-        return action.address
-
     # --- writing ---------------------------------------------------------------------------------
 
-    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
         for action in actions:
             try:
                 self._execute(action, ctx)
@@ -124,17 +113,9 @@ class ComputeProvider:
                 raise ActionFailed(f"{action.address}: {exc.message}") from None
 
     def _execute(self, action: Action, ctx: ApplyContext) -> None:
-        if action.op == "forget":
-            ctx.commit({action.address: None})
-        elif action.op == "adopt":
-            ctx.commit({action.address: state_entry(action, action.desired)})
-        elif action.op == "create":
+        if action.op == "create":
             self._create(action, ctx)
         elif action.op == "update":
-            if action.needs_adopt and not ctx.adopt:
-                raise ActionFailed(
-                    f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
-                )
             self._update(action, ctx)
         elif action.op == "replace":
             self._delete(action, ctx)
@@ -199,16 +180,12 @@ class ComputeProvider:
         request = {"project": action.project, "operation": operation.name}
         if operation.status != done:
             operation = self.clients.call(ops.wait, **request)
-        deadline = time.monotonic() + self.clients.timeout
-        delay = POLL_DELAY
-        while operation.status != done:
-            if time.monotonic() > deadline:
-                raise ActionFailed(
-                    f"{action.address}: operation {operation.name} did not finish in time"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-            operation = self.clients.call(ops.get, **request)
+        operation = self.poll(
+            operation,
+            lambda op: op.status == done,
+            lambda op: self.clients.call(ops.get, **request),
+            f"{action.address}: operation {operation.name} did not finish in time",
+        )
         errors = list(operation.error.errors) if operation.error else []
         if errors:
             raise ActionFailed(f"{action.address}: {'; '.join(e.message for e in errors)}")

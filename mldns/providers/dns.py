@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,19 +10,20 @@ from typing import Any
 import attrs
 from google.api_core import exceptions as gexc
 
-from mldns.clients import Clients
 from mldns.errors import Interrupted, UnsafePlanError, ValidationError
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
-from mldns.providers import dnssec
+from mldns.providers import dns_pages, dnssec
 from mldns.providers.base import (
     UNMANAGED_NAMES,
     ActionFailed,
     ApplyContext,
+    Provider,
     Refresh,
+    RowChanges,
     state_entry,
 )
-from mldns.providers.dns_policies import POLICY, Policies
+from mldns.providers.dns_pages import list_all
 from mldns.providers.dns_tables import (
     RECORD,
     TABLE,
@@ -34,10 +34,9 @@ from mldns.providers.dns_tables import (
     state_changes,
 )
 from mldns.resources.base import Resource
-from mldns.resources.dns import ManagedZone, Policy, RecordSet, RecordTable
+from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
 
 ZONE = "dns.ManagedZone"
-PAGE_SIZE = 1000
 DEFAULT_QUOTA = {
     "rrsetAdditionsPerChange": 1000,
     "rrsetDeletionsPerChange": 1000,
@@ -81,21 +80,17 @@ class _Pair:
         )
 
 
-class DnsProvider:
-    kinds = frozenset({ZONE, RECORD, TABLE, POLICY})
-    bulk_kinds = frozenset({TABLE})  # diffed here, row by row, not by the planner
+class DnsProvider(Provider):
+    """Zones, their record sets and tables of record sets: a zone and what it holds is one unit."""
 
-    def __init__(self, clients: Clients) -> None:
-        self.clients = clients
-        self.policies = Policies(clients, self._list)
+    kinds = frozenset({ZONE, RECORD, TABLE})
+    bulk_kinds = frozenset({TABLE})  # diffed here, row by row, not by the planner
 
     # --- reading ---------------------------------------------------------------------------------
 
     def desired_body(self, resource: Resource, project: str) -> dict[str, Any]:
         if isinstance(resource, ManagedZone):
             return fmt.zone_body(resource, project)
-        if isinstance(resource, Policy):
-            return self.policies.desired_body(resource)
         assert isinstance(resource, RecordSet)
         return fmt.record_body(resource, project)
 
@@ -107,35 +102,20 @@ class DnsProvider:
 
     def list_records(self, project: str, zone: str) -> list[dict[str, Any]]:
         """Every record set of a zone, page by page: the one read a refresh makes per zone."""
-        return self._list(_rrsets_path(project, zone), "rrsets")
+        return list_all(self.clients, _rrsets_path(project, zone), "rrsets")
 
     def list_zones(self, project: str) -> dict[str, dict[str, Any]]:
         """Every zone of the project by name, page by page."""
         return {
-            z["name"]: z for z in self._list(f"/projects/{project}/managedZones", "managedZones")
+            z["name"]: z
+            for z in list_all(self.clients, f"/projects/{project}/managedZones", "managedZones")
         }
-
-    def _list(self, path: str, field: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for page in self._pages(path, field):
-            items.extend(page)
-        return items
-
-    def _pages(self, path: str, field: str) -> Iterator[list[dict[str, Any]]]:
-        params: dict[str, Any] = {"maxResults": PAGE_SIZE}
-        while True:
-            reply = self.clients.dns_request("GET", path, query_params=params)
-            yield reply.get(field, [])
-            token = reply.get("nextPageToken")
-            if not token:
-                return
-            params = {"maxResults": PAGE_SIZE, "pageToken": token}
 
     def _stream_records(self, project: str, zone: str, pages: queue.SimpleQueue[Any]) -> None:
         """List a zone into `pages`, a page at a time, then None (or the error that stopped it):
         the refresh works through each page while the next is on its way."""
         try:
-            for page in self._pages(_rrsets_path(project, zone), "rrsets"):
+            for page in dns_pages.pages(self.clients, _rrsets_path(project, zone), "rrsets"):
                 pages.put(page)
         except BaseException as exc:
             pages.put(exc)
@@ -154,7 +134,6 @@ class DnsProvider:
         result = Refresh()
         zones: dict[str, ManagedZone | None] = {}
         tables: dict[str, list[TableRows]] = {}
-        policies: list[str] = []
         # Declared record sets by zone and name: a CNAME shares its name with nothing.
         named: dict[str, dict[str, list[RecordSet]]] = {}
         for address, resource in desired.items():
@@ -178,8 +157,6 @@ class DnsProvider:
                         prior.get(address),
                     )
                 )
-            elif isinstance(resource, Policy):
-                policies.append(address)
         for address, entry in prior.items():
             kind = entry["kind"]
             if kind == ZONE:
@@ -200,9 +177,6 @@ class DnsProvider:
                         entry,
                     )
                 )
-            elif kind == POLICY and address not in desired:
-                policies.append(address)
-        self.policies.refresh(project, policies, result)
         names = sorted(zones)
         if len(names) > 1:
             listed = self.list_zones(project)
@@ -343,7 +317,7 @@ class DnsProvider:
         outputs = fmt.zone_outputs(raw)
         if dnssec.signed(fmt.normalize_zone(raw)):
             path = f"/projects/{project}/managedZones/{raw['name']}/dnsKeys"
-            keys = self._list(path, "dnsKeys")
+            keys = list_all(self.clients, path, "dnsKeys")
             outputs["ds_records"] = dnssec.ds_records(keys)
         return outputs
 
@@ -353,18 +327,23 @@ class DnsProvider:
         return False
 
     def unit_key(self, action: Action) -> str:
-        """A zone and all its record sets form one unit: their order inside it is fixed. The
-        policies of a project form another, as networks move between them."""
-        if action.kind == POLICY:
-            return self.policies.unit_key(action)
+        """A zone and all its record sets form one unit: their order inside it is fixed."""
         return action.parent or action.address
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
-        if actions[0].kind == POLICY:
-            self.policies.execute(actions, ctx)
-            return
+    def recorded_now(self, action: Action) -> bool:
+        """A table no longer declared is dropped from state once its rows are gone, after the
+        unit's Changes."""
+        return action.kind != TABLE and super().recorded_now(action)
+
+    def recorded(self, actions: list[Action]) -> dict[str, dict[str, Any] | RowChanges | None]:
+        """Record sets adopted or forgotten; rows of tables as the rows they change."""
+        changes = super().recorded([a for a in actions if a.kind == ZONE])
+        changes.update(state_changes([a for a in actions if a.kind == RECORD]))
+        return changes
+
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
         zone = next((a for a in actions if a.kind == ZONE), None)
         records = [a for a in actions if a.kind == RECORD]
         tables = [a for a in actions if a.kind == TABLE]
@@ -375,13 +354,13 @@ class DnsProvider:
         # A zone turning into a forwarding or peering zone is patched once its record sets are
         # gone (Google refuses it before); any other patch goes first, as record sets may need it.
         patch_last = zone is not None and zone.op == "update" and not fmt.holds_records(zone.after)
-        if zone and zone.op in ("create", "adopt", "forget"):
-            self._zone_action(zone, ctx)
+        if zone and zone.op == "create":
+            self._create_zone(zone, ctx)
         elif zone and zone.op == "update" and not patch_last:
             self._patch_zone(zone, ctx)
         elif zone and zone.op == "replace":
             self._delete_zone(project, name, zone, records, ctx, recreate=True)
-            self._zone_action(attrs.evolve(zone, op="create"), ctx)
+            self._create_zone(attrs.evolve(zone, op="create"), ctx)
             records = [attrs.evolve(r, raw=None, before=None) for r in records if r.op != "delete"]
         if records:
             self._change_records(project, name, records, ctx)
@@ -392,13 +371,7 @@ class DnsProvider:
         if zone and zone.op == "delete":
             self._delete_zone(project, name, zone, [], ctx)
 
-    def _zone_action(self, action: Action, ctx: ApplyContext) -> None:
-        if action.op == "forget":
-            ctx.commit({action.address: None})
-            return
-        if action.op == "adopt":
-            ctx.commit({action.address: state_entry(action, action.desired)})
-            return
+    def _create_zone(self, action: Action, ctx: ApplyContext) -> None:
         body = dict(action.desired)
         try:
             raw = self.clients.dns_request(
@@ -416,10 +389,6 @@ class DnsProvider:
         ctx.commit({action.address: state_entry(action, fmt.normalize_zone(raw), outputs)})
 
     def _patch_zone(self, action: Action, ctx: ApplyContext) -> None:
-        if action.needs_adopt and not ctx.adopt:
-            raise ActionFailed(
-                f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
-            )
         patch = fmt.patch_body(action.before, action.desired)
         path = f"/projects/{action.project}/managedZones/{action.desired['name']}"
         try:
@@ -432,16 +401,12 @@ class DnsProvider:
         ctx.commit({action.address: state_entry(action, fmt.normalize_zone(raw), outputs)})
 
     def _wait_operation(self, action: Action, zone_path: str, operation: dict[str, Any]) -> None:
-        deadline = time.monotonic() + self.clients.timeout
-        delay = 0.05
-        while operation.get("status", "done") != "done":
-            if time.monotonic() > deadline:
-                raise ActionFailed(
-                    f"{action.address}: zone operation {operation.get('id')} did not finish in time"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-            operation = self.clients.dns_request("GET", f"{zone_path}/operations/{operation['id']}")
+        self.poll(
+            operation,
+            lambda op: op.get("status", "done") == "done",
+            lambda op: self.clients.dns_request("GET", f"{zone_path}/operations/{op['id']}"),
+            f"{action.address}: zone operation {operation.get('id')} did not finish in time",
+        )
 
     def _delete_zone(
         self,
@@ -490,16 +455,7 @@ class DnsProvider:
         self, project: str, zone: str, actions: list[Action], ctx: ApplyContext
     ) -> None:
         pairs: list[_Pair] = []
-        # Adoptions and forgettings need no call: recorded in one state write, not one each.
-        recorded = state_changes([a for a in actions if a.op in ("adopt", "forget")])
         for action in actions:
-            if action.op in ("adopt", "forget"):
-                continue
-            if action.needs_adopt and not ctx.adopt:
-                ctx.commit(recorded)
-                raise ActionFailed(
-                    f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
-                )
             deletions = (
                 [action.raw] if action.op in ("update", "delete", "replace") and action.raw else []
             )
@@ -507,7 +463,6 @@ class DnsProvider:
                 deletions = self._read_record(project, zone, action.after or {})
             additions = [action.after] if action.after is not None and action.op != "delete" else []
             pairs.append(_Pair(action, deletions, additions))
-        ctx.commit(recorded)
         if not pairs:
             return
         quota = ctx.cached(self._quota_key(project), lambda: self.quota(project))
@@ -554,18 +509,16 @@ class DnsProvider:
             raise ActionFailed("; ".join(failures))
 
     def _wait_change(self, path: str, change: dict[str, Any]) -> None:
-        deadline = time.monotonic() + self.clients.timeout
-        delay = 0.0
-        while change.get("status") != "done":
-            if time.monotonic() > deadline:
-                raise ActionFailed(
-                    f"Change {change.get('id')} still pending after {self.clients.timeout:.0f}s"
-                )
-            time.sleep(delay)
-            delay = min(max(delay * 2, 0.05), 2.0)
-            change = self.clients.dns_request(
-                "GET", f"{path}/{change['id']}", query_params=CHANGE_FIELDS
-            )
+        """A Change is usually done by the time it is read again: read at once, then back off."""
+        self.poll(
+            change,
+            lambda c: c.get("status") == "done",
+            lambda c: self.clients.dns_request(
+                "GET", f"{path}/{c['id']}", query_params=CHANGE_FIELDS
+            ),
+            f"Change {change.get('id')} still pending after {self.clients.timeout:.0f}s",
+            first=0.0,
+        )
 
     def _reconcile(
         self, project: str, zone: str, batch: list[_Pair], exc: Exception

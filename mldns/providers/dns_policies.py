@@ -1,24 +1,23 @@
 """Cloud DNS server policies, through google-cloud-dns' connection (the library has no model of
 them): one list per project to refresh, and the policies of a project applied as one unit, so
-that a network moving from one policy to another is let go before it is taken."""
+that a network moving from one policy to another is let go before it is taken.
+
+A provider of its own: server policies share the DNS API with zones, nothing else."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from google.api_core import exceptions as gexc
 
-from mldns.clients import Clients
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
-from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.base import ActionFailed, ApplyContext, Provider, Refresh, state_entry
+from mldns.providers.dns_pages import list_all
+from mldns.resources.base import Resource
 from mldns.resources.dns import Policy
 
 POLICY = "dns.Policy"
-ADOPT_HINT = (
-    "exists but is not managed by this stack and differs; apply with --adopt to take it over"
-)
 
 
 def policy_address(name: str) -> str:
@@ -37,34 +36,43 @@ def _urls(body: dict[str, Any] | None) -> set[str]:
     return {n["networkUrl"] for n in _networks(body)}
 
 
-class Policies:
-    """Reads and writes the server policies of a project for the DNS provider."""
+class PolicyProvider(Provider):
+    """Server policies: one list per project to read them, one unit per project to write them;
+    every field of a policy is patched in place."""
 
-    def __init__(self, clients: Clients, list_items: Callable[[str, str], list[dict[str, Any]]]):
-        self.clients = clients
-        self._list_items = list_items
+    kinds = frozenset({POLICY})
 
-    def desired_body(self, policy: Policy) -> dict[str, Any]:
-        return fmt.policy_body(policy)
+    def desired_body(self, resource: Resource, project: str) -> dict[str, Any]:
+        assert isinstance(resource, Policy)
+        return fmt.policy_body(resource)
 
-    def refresh(self, project: str, addresses: list[str], result: Refresh) -> None:
+    def refresh(
+        self,
+        project: str,
+        desired: dict[str, Resource],
+        prior: dict[str, dict[str, Any]],
+        expected: dict[str, dict[str, Any]],
+    ) -> Refresh:
         """One list of the project's policies, for every policy declared or in state."""
+        result = Refresh()
+        addresses = [*desired, *(a for a in prior if a not in desired)]
         if not addresses:
-            return
-        listed = {p["name"]: p for p in self._list_items(_path(project), "policies")}
+            return result
+        listed = {p["name"]: p for p in list_all(self.clients, _path(project), "policies")}
         for address in addresses:
             raw = listed.get(address[len(POLICY) + 1 :])
             result.live[address] = None if raw is None else fmt.normalize_policy(raw)
             if raw is not None:
                 result.raw[address] = raw
+        return result
 
     def unit_key(self, action: Action) -> str:
         return f"policies/{action.project}"
 
-    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
         """Deletions first, then networks that change hands let go, then updates, then creations;
         each failure is reported and the other policies still go ahead."""
-        order = {"forget": 0, "adopt": 0, "delete": 1, "update": 2, "create": 3}
+        order = {"delete": 1, "update": 2, "create": 3}
         actions = sorted(actions, key=lambda a: order.get(a.op, 2))
         failures: list[str] = []
         self._release_networks([a for a in actions if a.op == "update"], ctx, failures)
@@ -85,8 +93,6 @@ class Policies:
         if not any(_urls(a.after) - _urls(a.before) for a in updates):
             return
         for action in updates:
-            if action.needs_adopt and not ctx.adopt:
-                continue
             kept = [n for n in _networks(action.before) if n["networkUrl"] in _urls(action.after)]
             if len(kept) == len(_networks(action.before)):
                 continue
@@ -96,15 +102,9 @@ class Policies:
                 failures.append(f"{action.address}: {exc.message}")
 
     def _execute(self, action: Action, ctx: ApplyContext) -> None:
-        if action.op == "forget":
-            ctx.commit({action.address: None})
-        elif action.op == "adopt":
-            ctx.commit({action.address: state_entry(action, action.after or {})})
-        elif action.op == "create":
+        if action.op == "create":
             self._create(action, ctx)
         elif action.op == "update":
-            if action.needs_adopt and not ctx.adopt:
-                raise ActionFailed(f"{action.address}: {ADOPT_HINT}")
             raw = self._patch(action, fmt.patch_body(action.before, action.after))
             ctx.commit({action.address: state_entry(action, fmt.normalize_policy(raw))})
         elif action.op == "delete":

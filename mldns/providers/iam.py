@@ -16,10 +16,9 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.iam.v1 import policy_pb2
 
-from mldns.clients import Clients
 from mldns.plan import Action
 from mldns.providers import iam_format as fmt
-from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.base import ActionFailed, ApplyContext, Provider, Refresh, state_entry
 from mldns.resources.base import Resource
 from mldns.resources.iam import ProjectIamBinding, ProjectIamMember
 
@@ -32,11 +31,10 @@ BACKOFF_MAX = 5.0
 Edit = Callable[[policy_pb2.Policy], None]
 
 
-class IamProvider:
-    kinds = frozenset({BINDING, MEMBER})
+class IamProvider(Provider):
+    """Project bindings and members: all IAM actions of a project are one read-modify-write."""
 
-    def __init__(self, clients: Clients) -> None:
-        self.clients = clients
+    kinds = frozenset({BINDING, MEMBER})
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -74,27 +72,16 @@ class IamProvider:
             result.live[address] = live(policies[proj], body)
         return result
 
-    def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
-        return False
-
     def unit_key(self, action: Action) -> str:
         """All IAM actions of a project are one unit: one read-modify-write of its policy."""
         return action.project
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
-        writes = sorted(
-            (a for a in actions if a.op not in ("adopt", "forget")),
-            key=lambda a: a.op != "delete",
-        )
-        for action in writes:
-            if action.needs_adopt and not ctx.adopt:
-                raise ActionFailed(
-                    f"{action.address}: exists but is not managed by this stack and differs; apply with --adopt to take it over"
-                )
-        if writes:
-            self._read_modify_write(actions[0].project, [_edit(a) for a in writes])
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
+        """Deletions first, so that a role moving between bindings is not lost."""
+        writes = sorted(actions, key=lambda a: a.op != "delete")
+        self._read_modify_write(actions[0].project, [_edit(a) for a in writes])
         ctx.commit({a.address: _entry(a) for a in actions})
 
     def _read_modify_write(self, project: str, edits: list[Edit]) -> None:

@@ -6,6 +6,7 @@ from mldns.clients import Clients
 from mldns.providers.base import Provider
 from mldns.providers.compute import ComputeProvider
 from mldns.providers.dns import DnsProvider
+from mldns.providers.dns_policies import PolicyProvider
 from mldns.providers.fleet import FleetReader
 from mldns.providers.iam import IamProvider
 from mldns.providers.response_policies import ResponsePolicyProvider
@@ -17,6 +18,7 @@ def build_providers(clients: Clients) -> list[Provider]:
     """One provider per API, in the order their refreshes run."""
     return [
         ComputeProvider(clients),
+        PolicyProvider(clients),
         DnsProvider(clients),
         ResponsePolicyProvider(clients),
         ZoneNetworkProvider(clients),

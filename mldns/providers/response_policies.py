@@ -14,21 +14,17 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 
-from mldns.clients import Clients
 from mldns.errors import ValidationError
 from mldns.plan import Action
 from mldns.providers import response_policy_format as fmt
-from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.base import ActionFailed, ApplyContext, Provider, Refresh, state_entry
 from mldns.providers.dns_format import patch_body
+from mldns.providers.dns_pages import list_all
 from mldns.resources.base import Resource
 from mldns.resources.dns import ResponsePolicy, ResponsePolicyRule
 
 POLICY = "dns.ResponsePolicy"
 RULE = "dns.ResponsePolicyRule"
-PAGE_SIZE = 1000
-ADOPT_HINT = (
-    "exists but is not managed by this stack and differs; apply with --adopt to take it over"
-)
 
 
 def policy_address(name: str) -> str:
@@ -54,11 +50,10 @@ def _policy_of(action: Action) -> str:
     return (address or "")[len(POLICY) + 1 :]
 
 
-class ResponsePolicyProvider:
-    kinds = frozenset({POLICY, RULE})
+class ResponsePolicyProvider(Provider):
+    """Response policies and their rules: one unit per project."""
 
-    def __init__(self, clients: Clients) -> None:
-        self.clients = clients
+    kinds = frozenset({POLICY, RULE})
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -68,24 +63,13 @@ class ResponsePolicyProvider:
         assert isinstance(resource, ResponsePolicyRule)
         return fmt.rule_body(resource)
 
-    def _list(self, path: str, field: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"maxResults": PAGE_SIZE}
-        while True:
-            reply = self.clients.dns_request("GET", path, query_params=params)
-            items.extend(reply.get(field) or [])
-            token = reply.get("nextPageToken")
-            if not token:
-                return items
-            params = {"maxResults": PAGE_SIZE, "pageToken": token}
-
     def list_policies(self, project: str) -> dict[str, dict[str, Any]]:
         """Every response policy of the project by name."""
-        listed = self._list(_path(project), "responsePolicies")
+        listed = list_all(self.clients, _path(project), "responsePolicies")
         return {p["responsePolicyName"]: p for p in listed}
 
     def list_rules(self, project: str, policy: str) -> list[dict[str, Any]]:
-        return self._list(f"{_path(project, policy)}/rules", "responsePolicyRules")
+        return list_all(self.clients, f"{_path(project, policy)}/rules", "responsePolicyRules")
 
     def refresh(
         self,
@@ -162,9 +146,6 @@ class ResponsePolicyProvider:
                         "does not manage; it takes at most one response policy",
                     )
 
-    def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
-        return False  # every field but the name is patched in place
-
     def unit_key(self, action: Action) -> str:
         """All response policies of a project and their rules are one unit: networks move
         between policies, and rules need their policy."""
@@ -172,7 +153,7 @@ class ResponsePolicyProvider:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
         """Rules deleted, networks let go, policies deleted, updated and created, then rules
         written; each failure is reported and the rest still go ahead where they can."""
         failures: list[str] = []
@@ -189,7 +170,6 @@ class ResponsePolicyProvider:
         def of(kind: str, *ops: str) -> list[Action]:
             return [a for a in actions if a.kind == kind and a.op in ops]
 
-        each([a for a in actions if a.op in ("adopt", "forget")], self._record)
         each(of(RULE, "delete"), self._delete_rule)
         each(of(POLICY, "update"), self._release)
         each(of(POLICY, "delete"), self._delete_policy)
@@ -199,18 +179,12 @@ class ResponsePolicyProvider:
         if failures:
             raise ActionFailed("; ".join(failures))
 
-    def _record(self, action: Action, ctx: ApplyContext) -> None:
-        entry = None if action.op == "forget" else state_entry(action, action.desired)
-        ctx.commit({action.address: entry})
-
     def _patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
         reply = self.clients.dns_request("PATCH", path, data=patch)
         return reply.get("responsePolicy") or reply.get("responsePolicyRule") or reply
 
     def _release(self, action: Action, ctx: ApplyContext) -> None:
         """Before any policy takes a network or cluster, those giving some up let go of them."""
-        if action.needs_adopt and not ctx.adopt:
-            return
         before, after = action.before or {}, action.desired
         kept = {
             field: [item for item in before.get(field, []) if item in after.get(field, [])]
@@ -223,8 +197,6 @@ class ResponsePolicyProvider:
         )
 
     def _update_policy(self, action: Action, ctx: ApplyContext) -> None:
-        if action.needs_adopt and not ctx.adopt:
-            raise ActionFailed(f"{action.address}: {ADOPT_HINT}")
         path = _path(action.project, _policy_of(action))
         raw = self._patch(path, patch_body(action.before, action.after))
         ctx.commit({action.address: state_entry(action, fmt.normalize_policy(raw))})
@@ -259,8 +231,6 @@ class ResponsePolicyProvider:
         policy = _policy_of(action)
         raw: dict[str, Any] | None
         if action.op == "update":
-            if action.needs_adopt and not ctx.adopt:
-                raise ActionFailed(f"{action.address}: {ADOPT_HINT}")
             path = _path(action.project, policy, body["ruleName"])
             raw = self._patch(path, patch_body(action.before, body))
         else:
