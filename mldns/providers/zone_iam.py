@@ -14,11 +14,10 @@ from google.api_core import exceptions as gexc
 from google.iam.v1 import policy_pb2
 from google.protobuf import json_format
 
-from mldns.clients import Clients
 from mldns.errors import ValidationError
 from mldns.plan import Action
 from mldns.providers import iam_format as fmt
-from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.base import ActionFailed, ApplyContext, Provider, Refresh, state_entry
 from mldns.providers.iam import MAX_TRIES, Edit, _backoff
 from mldns.resources.base import Resource
 from mldns.resources.dns import ManagedZoneIamBinding, ManagedZoneIamMember
@@ -32,11 +31,10 @@ def _resource(project: str, zone: str) -> str:
     return f"/projects/{project}/managedZones/{zone}"
 
 
-class ZoneIamProvider:
-    kinds = frozenset({BINDING, MEMBER})
+class ZoneIamProvider(Provider):
+    """Grants on one zone: all IAM actions on a zone are one read-modify-write of its policy."""
 
-    def __init__(self, clients: Clients) -> None:
-        self.clients = clients
+    kinds = frozenset({BINDING, MEMBER})
 
     def desired_body(self, resource: Resource, project: str) -> dict[str, Any]:
         if isinstance(resource, ManagedZoneIamBinding):
@@ -88,29 +86,17 @@ class ZoneIamProvider:
             result.live[address] = None if found is None else {"zone": body["zone"], **found}
         return result
 
-    def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
-        return False
-
     def unit_key(self, action: Action) -> str:
         """All IAM actions on one zone are one unit: one read-modify-write of its policy."""
         body = action.after or action.before or {}
         return f"zone-iam/{action.project}/{body.get('zone')}"
 
-    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
-        writes = sorted(
-            (a for a in actions if a.op not in ("adopt", "forget")),
-            key=lambda a: a.op != "delete",
-        )
-        for action in writes:
-            if action.needs_adopt and not ctx.adopt:
-                raise ActionFailed(
-                    f"{action.address}: exists but is not managed by this stack and differs; "
-                    "apply with --adopt to take it over"
-                )
-        if writes:
-            zone = (writes[0].after or writes[0].before or {})["zone"]
-            gone_ok = all(a.op == "delete" for a in writes)
-            self._read_modify_write(actions[0].project, zone, [_edit(a) for a in writes], gone_ok)
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
+        """Deletions first, so that a role moving between grants is not lost."""
+        writes = sorted(actions, key=lambda a: a.op != "delete")
+        zone = (writes[0].after or writes[0].before or {})["zone"]
+        gone_ok = all(a.op == "delete" for a in writes)
+        self._read_modify_write(actions[0].project, zone, [_edit(a) for a in writes], gone_ok)
         ctx.commit({a.address: _entry(a) for a in actions})
 
     def _read_modify_write(self, project: str, zone: str, edits: list[Edit], gone_ok: bool) -> None:

@@ -14,10 +14,9 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 
-from mldns.clients import Clients
 from mldns.errors import ValidationError
 from mldns.plan import Action
-from mldns.providers.base import ActionFailed, ApplyContext, Refresh, state_entry
+from mldns.providers.base import ActionFailed, ApplyContext, Provider, Refresh, state_entry
 from mldns.providers.dns_format import compute_url
 from mldns.resources.base import Resource
 from mldns.resources.dns import ZoneNetwork
@@ -36,11 +35,10 @@ def _networks(raw: dict[str, Any]) -> set[str]:
     return {compute_url(n["networkUrl"]) for n in items if n.get("networkUrl")}
 
 
-class ZoneNetworkProvider:
-    kinds = frozenset({KIND})
+class ZoneNetworkProvider(Provider):
+    """A network bound to a zone another stack owns: the bindings of a zone are one unit."""
 
-    def __init__(self, clients: Clients) -> None:
-        self.clients = clients
+    kinds = frozenset({KIND})
 
     def desired_body(self, resource: Resource, project: str) -> dict[str, Any]:
         assert isinstance(resource, ZoneNetwork)
@@ -86,7 +84,7 @@ class ZoneNetworkProvider:
         """All bindings of one zone are one read-modify-write."""
         return f"zone-networks/{(action.after or action.before or {})['zone']}"
 
-    def execute(self, actions: list[Action], ctx: ApplyContext) -> None:
+    def write(self, actions: list[Action], ctx: ApplyContext) -> None:
         adds: set[str] = set()
         removes: set[str] = set()
         zone = (actions[0].after or actions[0].before or {})["zone"]
@@ -98,10 +96,7 @@ class ZoneNetworkProvider:
         if adds or removes:
             self._read_modify_write(zone, adds, removes - adds)
         ctx.commit(
-            {
-                a.address: None if a.op in ("delete", "forget") else state_entry(a, a.desired)
-                for a in actions
-            }
+            {a.address: None if a.op == "delete" else state_entry(a, a.desired) for a in actions}
         )
 
     def _read_modify_write(self, zone: str, adds: set[str], removes: set[str]) -> None:
@@ -134,12 +129,12 @@ class ZoneNetworkProvider:
         )
 
     def _wait(self, zone: str, operation: dict[str, Any]) -> None:
-        deadline = time.monotonic() + self.clients.timeout
-        while operation.get("status", "done") != "done":
-            if time.monotonic() > deadline:
-                raise ActionFailed(f"zone {zone}: operation {operation.get('id')} did not finish")
-            time.sleep(0.1)
-            operation = self.clients.dns_request("GET", f"/{zone}/operations/{operation['id']}")
+        self.poll(
+            operation,
+            lambda op: op.get("status", "done") == "done",
+            lambda op: self.clients.dns_request("GET", f"/{zone}/operations/{op['id']}"),
+            f"zone {zone}: operation {operation.get('id')} did not finish",
+        )
 
 
 def _zone_problem(raw: dict[str, Any] | None) -> str | None:
