@@ -1,4 +1,8 @@
-"""The emulator's DNS server: authoritative answers for its public zones over UDP and TCP.
+"""The emulator's DNS server: authoritative answers for its zones over UDP and TCP.
+
+A client mapped to a VPC network (the client-networks table) is answered as Cloud DNS answers a
+VM there: its network's response policy first, then the private zones visible to the network,
+then public zones (`dns_private`). Other clients see public zones only.
 
 Answers go through `mldns.routing`, the rules `mldns resolve` uses (a standalone module of the
 standard library and the regions data, so the emulator still imports nothing of the engine). The
@@ -35,6 +39,7 @@ import dns.rrset
 from mldns import routing
 from mldns.regions import region_problem
 
+from . import dns_private
 from .store import Store, Zone
 
 MAX_TCP = 32
@@ -55,6 +60,10 @@ class DnsTables:
         self._networks: list[tuple[Any, str]] = []
         self.health: dict[str, bool] = {}
         self.probed: dict[str, bool] = {}
+        self.networks = dns_private.ClientNetworks()
+
+    def set_client_networks(self, body: Any) -> None:
+        self.networks.set(body)
 
     def set_client_regions(self, body: Any) -> None:
         if not isinstance(body, dict):
@@ -116,6 +125,7 @@ class DnsTables:
         with self._lock:
             return {
                 "client_regions": dict(self.client_regions),
+                "client_networks": dict(self.networks.table),
                 "health": dict(self.health),
                 "probed": dict(self.probed),
             }
@@ -190,13 +200,23 @@ class Answerer:
                 0, 0, 1232, options=[dns.edns.ECSOption(ecs.address, ecs.srclen, ecs.srclen)]
             )
         region = self.tables.region_of(client)
+        network = self.tables.networks.network_of(client)
+        rtype = dns.rdatatype.to_text(question.rdtype)
         with self.store.lock:
-            zones = list(self._public_zones())
-            zone = routing.zone_of([z for _, z in zones], qname)
+            rule = dns_private.rule_for(self.store, network, qname) if network else None
+            if rule is not None and rule.get("localData"):
+                return _local(response, dns_private.local_answer(rule, qname, rtype))
+            zone = None
+            if network:
+                zone = routing.zone_of(
+                    [z for _, z in self._zones_where(lambda r: dns_private.visible(r, network))],
+                    qname,
+                )
+            if zone is None:
+                zone = routing.zone_of([z for _, z in self._public_zones()], qname)
             if zone is None:
                 response.set_rcode(dns.rcode.REFUSED)
                 return response
-            rtype = dns.rdatatype.to_text(question.rdtype)
             result = routing.resolve(zone, qname, rtype, region, self.tables.is_up)
             outcome = routing.pick(result, self.rng)
             soa = zone.rrsets.get((zone.dns_name, "SOA"))
@@ -218,11 +238,16 @@ class Answerer:
         return response
 
     def _public_zones(self) -> Iterator[tuple[Zone, routing.Zone]]:
-        """Every public zone of every project, as routing reads it; a zone's name index is rebuilt
-        only when its set of record set keys changes."""
+        return self._zones_where(lambda r: r.get("visibility", "public") == "public")
+
+    def _zones_where(
+        self, wanted: Callable[[dict[str, Any]], bool]
+    ) -> Iterator[tuple[Zone, routing.Zone]]:
+        """The zones of every project whose resource is `wanted`, as routing reads them; a
+        zone's name index is rebuilt only when its set of record set keys changes."""
         for project in self.store.projects.values():
             for zone in project.zones.values():
-                if zone.resource.get("visibility", "public") != "public":
+                if not wanted(zone.resource):
                     continue
                 keys = zone.sorted_keys()
                 cached = self._zones.get(id(zone))
@@ -232,6 +257,15 @@ class Answerer:
                     )
                     cached = self._zones[id(zone)] = (keys, view)
                 yield zone, cached[1]
+
+
+def _local(
+    response: dns.message.Message, records: list[tuple[str, int, str, list[str]]]
+) -> dns.message.Message:
+    """A response policy's local data as the answer (empty: NODATA)."""
+    for owner, ttl, rtype, rrdatas in records:
+        response.answer.append(dns.rrset.from_text_list(owner, ttl, "IN", rtype, rrdatas))
+    return response
 
 
 def _payload(query: dns.message.Message) -> int:

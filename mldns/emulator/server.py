@@ -340,9 +340,16 @@ class App:
         try:
             if route == ("PUT", "dns/client-regions"):
                 tables.set_client_regions(body)
+            elif route == ("PUT", "dns/client-networks"):
+                tables.set_client_networks(body)
             elif route == ("PUT", "dns/health"):
                 tables.set_health(body)
-            elif route[0] != "GET" or route[1] not in ("dns", "dns/client-regions", "dns/health"):
+            elif route[0] != "GET" or route[1] not in (
+                "dns",
+                "dns/client-regions",
+                "dns/client-networks",
+                "dns/health",
+            ):
                 return _json(
                     404,
                     {
@@ -569,6 +576,9 @@ class Emulator:
 
     def set_client_regions(self, table: dict[str, str]) -> None:
         self.app.dns_tables.set_client_regions(table)
+
+    def set_client_networks(self, table: dict[str, str]) -> None:
+        self.app.dns_tables.set_client_networks(table)
 
     def set_health(self, table: dict[str, bool]) -> None:
         self.app.dns_tables.set_health(table)
