@@ -1,0 +1,236 @@
+"""The real gcloud CLI against the emulator, in subprocesses: response policies, zone IAM,
+DNSSEC keys, Compute lists, project IAM and Cloud Storage.
+
+gcloud is pointed at the emulator the way a user would: `api_endpoint_overrides/<api>` (given
+here as CLOUDSDK_API_ENDPOINT_OVERRIDES_* variables), `auth/disable_credentials`, a project,
+and a throw-away config directory. Nothing else is configured: small `gcloud storage cp` calls
+take the single-request JSON paths, as they do against Google. gcloud takes about a second a
+call, so each test groups the commands of one API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mldns.emulator import Emulator
+
+GCLOUD = shutil.which("gcloud") or "/usr/bin/gcloud"
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+class Gcloud:
+    """Runs gcloud for one project against the emulator; the overrides take the form the docs
+    give (`http://HOST/dns/v1/`, ...), so gcloud's v2 and Resource Manager calls double the
+    prefix, as they do for a user."""
+
+    def __init__(self, emu: Emulator, home: Path, project: str) -> None:
+        self.emu = emu
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDSDK_", "GOOGLE_"))},
+            "CLOUDSDK_CONFIG": str(home),
+            "CLOUDSDK_CORE_PROJECT": project,
+            "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
+            "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+            "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
+            "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
+        }
+        for api in ("dns", "compute", "cloudresourcemanager", "storage"):
+            self.env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}"] = f"{emu.url}/{api}/v1/"
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [GCLOUD, *args], env=self.env, capture_output=True, text=True, timeout=60
+        )
+
+    def json(self, *args: str) -> Any:
+        done = self.run(*args, "--format=json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout or "null")
+
+    def fails(self, *args: str) -> str:
+        done = self.run(*args)
+        assert done.returncode != 0, done.stdout
+        return done.stderr
+
+
+@pytest.fixture
+def gcloud(emu: Emulator, tmp_path: Path, request: pytest.FixtureRequest) -> Gcloud:
+    return Gcloud(emu, tmp_path / "gcloud", request.node.name.replace("_", "-")[:28].strip("-"))
+
+
+def paths(emu: Emulator) -> list[str]:
+    return [f"{r['method']} {r['path']}" for r in emu.requests()["recent"]]
+
+
+def test_response_policies_and_rules(gcloud):
+    rp = ["dns", "response-policies"]
+    created = gcloud.json(*rp, "create", "rp1", "--description=fleet", "--networks=train")
+    network = created["networks"][0]["networkUrl"]
+    assert network.endswith(
+        f"/projects/{gcloud.env['CLOUDSDK_CORE_PROJECT']}/global/networks/train"
+    )
+    assert [p["responsePolicyName"] for p in gcloud.json(*rp, "list")] == ["rp1"]
+    gcloud.json(*rp, "update", "rp1", "--description=fleet two")
+    assert gcloud.json(*rp, "describe", "rp1")["description"] == "fleet two"
+    refused = gcloud.fails(*rp, "create", "rp2", "--description=x", "--networks=train")
+    assert "already bound to response policy 'rp1'" in refused
+    rules = [*rp, "rules"]
+    local = "name=storage.googleapis.com.,type=A,ttl=300,rrdatas=199.36.153.8"
+    gcloud.json(
+        *rules,
+        "create",
+        "r1",
+        "--response-policy=rp1",
+        "--dns-name=storage.googleapis.com.",
+        f"--local-data={local}",
+    )
+    gcloud.json(
+        *rules,
+        "create",
+        "r2",
+        "--response-policy=rp1",
+        "--dns-name=*.ext.example.com.",
+        "--behavior=bypassResponsePolicy",
+    )
+    listed = gcloud.json(*rules, "list", "rp1")
+    assert {r["ruleName"]: r.get("behavior") for r in listed} == {
+        "r1": None,
+        "r2": "bypassResponsePolicy",
+    }
+    gcloud.json(
+        *rules,
+        "update",
+        "r1",
+        "--response-policy=rp1",
+        f"--local-data={local.replace('153.8', '153.9')}",
+    )
+    described = gcloud.json(*rules, "describe", "r1", "--response-policy=rp1")
+    assert described["localData"]["localDatas"][0]["rrdatas"] == ["199.36.153.9"]
+    gcloud.json(*rules, "delete", "r1", "--response-policy=rp1")
+    gcloud.json(*rules, "delete", "r2", "--response-policy=rp1")
+    gcloud.json(*rp, "delete", "rp1")
+    assert gcloud.json(*rp, "list") == []
+
+
+def test_zone_iam_and_dnssec_keys(gcloud, emu, tmp_path):
+    zones = ["dns", "managed-zones"]
+    gcloud.json(
+        *zones,
+        "create",
+        "signed",
+        "--dns-name=signed.example.com.",
+        "--description=x",
+        "--dnssec-state=on",
+        "--log-dns-queries",
+    )
+    keys = gcloud.json("dns", "dns-keys", "list", "--zone=signed")
+    assert sorted(k["type"] for k in keys) == ["keySigning", "zoneSigning"]
+    assert all(0 <= k["keyTag"] <= 65535 for k in keys)
+    refused = gcloud.fails(
+        *zones,
+        "update",
+        "signed",
+        "--ksk-algorithm=ecdsap256sha256",
+        "--ksk-key-length=256",
+        "--zsk-algorithm=ecdsap256sha256",
+        "--zsk-key-length=256",
+    )
+    assert "cannot change" in refused
+    described = gcloud.json(*zones, "describe", "signed")
+    assert described["cloudLoggingConfig"]["enableLogging"] is True
+    policy = gcloud.json(*zones, "get-iam-policy", "signed")
+    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
+    assert (
+        f"POST /dns/v2/projects/{project}/locations/global/managedZones/signed:getIamPolicy"
+        in paths(emu)
+    )
+    binding = {"role": "roles/dns.reader", "members": ["user:a@example.com"]}
+    fresh = tmp_path / "policy.json"
+    fresh.write_text(json.dumps({**policy, "bindings": [binding]}))
+    written = gcloud.json(*zones, "set-iam-policy", "signed", f"--policy-file={fresh}")
+    assert written["bindings"] == [binding]
+    assert gcloud.json(*zones, "get-iam-policy", "signed")["bindings"] == [binding]
+    stale = gcloud.fails(*zones, "set-iam-policy", "signed", f"--policy-file={fresh}")
+    assert "concurrent policy changes" in stale
+    assert "does not exist" in gcloud.fails(*zones, "get-iam-policy", "nope")
+
+
+def test_compute_lists_and_new_health_check_types(gcloud, emu):
+    hc = ["compute", "health-checks"]
+    assert gcloud.json(*hc, "list") == []
+    gcloud.json(*hc, "create", "http2", "h2", "--port=8443", "--request-path=/hz", "--global")
+    gcloud.json(
+        *hc, "create", "ssl", "s1", "--port=443", "--request=ping", "--response=pong", "--global"
+    )
+    gcloud.json(
+        *hc, "create", "grpc", "g1", "--port=50051", "--grpc-service-name=trainer", "--global"
+    )
+    listed = {h["name"]: h for h in gcloud.json(*hc, "list")}
+    assert {n: h["type"] for n, h in listed.items()} == {"g1": "GRPC", "h2": "HTTP2", "s1": "SSL"}
+    assert listed["g1"]["grpcHealthCheck"]["grpcServiceName"] == "trainer"
+    assert listed["s1"]["sslHealthCheck"]["response"] == "pong"
+    gcloud.json(
+        "compute",
+        "backend-services",
+        "create",
+        "bs1",
+        "--global",
+        "--protocol=HTTP2",
+        "--health-checks=h2",
+    )
+    services = gcloud.json("compute", "backend-services", "list")
+    assert [s["name"] for s in services] == ["bs1"]
+    assert services[0]["healthChecks"][0].endswith("/global/healthChecks/h2")
+    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
+    assert f"GET /compute/v1/projects/{project}/aggregated/backendServices" in paths(emu)
+
+
+def test_project_iam(gcloud, emu):
+    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
+    before = gcloud.json("projects", "get-iam-policy", project)
+    assert before["bindings"][0]["role"] == "roles/owner"
+    after = gcloud.json(
+        "projects",
+        "add-iam-policy-binding",
+        project,
+        "--member=user:a@example.com",
+        "--role=roles/viewer",
+    )
+    assert {"role": "roles/viewer", "members": ["user:a@example.com"]} in after["bindings"]
+    again = gcloud.json("projects", "get-iam-policy", project)
+    assert again["etag"] == after["etag"] and again["bindings"] == after["bindings"]
+    assert f"POST /v1/projects/{project}:setIamPolicy" in paths(emu)
+
+
+def test_storage_ls_cp_cat_and_versioning(gcloud, tmp_path):
+    src = tmp_path / "a.txt"
+    src.write_text("hello\n")
+    blob = tmp_path / "w.bin"
+    blob.write_bytes(os.urandom(300_000))
+    bucket = "gs://" + gcloud.env["CLOUDSDK_CORE_PROJECT"] + "-b"
+    assert gcloud.run("storage", "buckets", "create", bucket).returncode == 0
+    for local, remote in ((src, "pre/a.txt"), (src, "pre/sub/b.txt"), (blob, "top.bin")):
+        done = gcloud.run("storage", "cp", str(local), f"{bucket}/{remote}")
+        assert done.returncode == 0, done.stderr
+    listed = gcloud.run("storage", "ls", f"{bucket}/pre/")
+    assert listed.stdout.split() == [f"{bucket}/pre/a.txt", f"{bucket}/pre/sub/"]
+    assert f"{bucket}/" in gcloud.run("storage", "ls").stdout.split()
+    assert gcloud.run("storage", "cat", f"{bucket}/pre/a.txt").stdout == "hello\n"
+    down = tmp_path / "down.bin"
+    assert gcloud.run("storage", "cp", f"{bucket}/top.bin", str(down)).returncode == 0
+    assert down.read_bytes() == blob.read_bytes()
+    assert gcloud.run("storage", "buckets", "update", bucket, "--versioning").returncode == 0
+    assert gcloud.json("storage", "buckets", "describe", bucket)["versioning_enabled"] is True
