@@ -463,6 +463,7 @@ def _put(
     content_type: str | None,
     query: Mapping[str, str],
 ) -> Reply:
+    validate("storage", "Object", spec, "resource")
     name = spec.get("name")
     if not isinstance(name, str) or not name:
         raise ApiError(400, "required", "Required")

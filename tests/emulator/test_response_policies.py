@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from googleapiclient.errors import HttpError
+
+from mldns.emulator import Emulator
 
 from .helpers import PROJECT
 
@@ -188,3 +191,29 @@ def test_unknown_field_and_unknown_policy(rp, rules):
     with pytest.raises(HttpError) as exc:
         rules.list(project=PROJECT, responsePolicy="nope").execute()
     assert _status(exc) == 404
+
+
+def _send(emu: Emulator, method: str, path: str, body: dict | None = None) -> requests.Response:
+    return requests.request(
+        method, f"{emu.url}/dns/v1/projects/{PROJECT}{path}", json=body, timeout=5
+    )
+
+
+def test_policies_rules_zone_iam_and_keys_survive_a_restart(tmp_path):
+    data = tmp_path / "cloud.json"
+    rule = {"ruleName": "r", "dnsName": "a.example.com.", "behavior": "bypassResponsePolicy"}
+    zone = {"name": "z", "dnsName": "z.example.com.", "dnssecConfig": {"state": "on"}}
+    binding = {"role": "roles/dns.reader", "members": ["user:a@example.com"]}
+    with Emulator(data_file=data) as emu:
+        assert _send(emu, "POST", "/responsePolicies", {"responsePolicyName": "p"}).ok
+        assert _send(emu, "POST", "/responsePolicies/p/rules", rule).ok
+        assert _send(emu, "POST", "/managedZones", zone).ok
+        policy = {"policy": {"bindings": [binding]}}
+        assert _send(emu, "POST", "/managedZones/z:setIamPolicy", policy).ok
+        keys = _send(emu, "GET", "/managedZones/z/dnsKeys").json()
+    with Emulator(data_file=data) as emu:
+        got = _send(emu, "GET", "/responsePolicies/p/rules/r").json()
+        assert got["behavior"] == "bypassResponsePolicy"
+        assert _send(emu, "GET", "/managedZones/z/dnsKeys").json() == keys
+        read = _send(emu, "POST", "/managedZones/z:getIamPolicy").json()
+        assert read["bindings"] == [binding]

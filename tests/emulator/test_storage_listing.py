@@ -83,3 +83,19 @@ def test_multipart_with_single_quoted_boundary_and_bare_newlines(gcs, emu):
     assert reply.status_code == 200, reply.text
     assert gcs.bucket("runs").blob("pre/a.txt").download_as_bytes() == b"hello\n"
     assert reply.json()["contentType"] == "text/plain"
+
+
+def test_object_metadata_is_checked_against_the_discovery_document(gcs, emu):
+    gcs.create_bucket("runs")
+    body = (
+        b"--b\r\nContent-Type: application/json\r\n\r\n"
+        b'{"name": "x", "colour": "red"}\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--'
+    )
+    reply = requests.post(
+        f"{emu.url}/upload/storage/v1/b/runs/o?uploadType=multipart",
+        data=body,
+        headers={"Content-Type": "multipart/related; boundary=b"},
+        timeout=5,
+    )
+    assert reply.status_code == 400 and "colour" in reply.json()["error"]["message"]
+    assert list(gcs.list_blobs("runs")) == []
