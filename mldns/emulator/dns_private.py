@@ -99,6 +99,24 @@ def local_answer(rule: dict[str, Any], qname: str, rtype: str) -> list[tuple[str
     return [(qname, int(chosen.get("ttl", 300)), chosen["type"], list(chosen.get("rrdatas") or []))]
 
 
+def local_chain(
+    store: Store, network: str, rule: dict[str, Any], qname: str, rtype: str
+) -> list[tuple[str, int, str, list]]:
+    """A rule's local answer with its CNAME followed through the same policy's rules, as the
+    network's resolver follows it (the private-APIs layout: `*.googleapis.com.` CNAME to
+    `private.googleapis.com.`, whose rule holds the addresses)."""
+    records = local_answer(rule, qname, rtype)
+    for _ in range(8):
+        if not records or records[-1][2] != "CNAME" or rtype == "CNAME":
+            break
+        target = str(records[-1][3][0]).lower() if records[-1][3] else ""
+        following = rule_for(store, network, target)
+        if following is None or not following.get("localData"):
+            break
+        records += local_answer(following, target, rtype)
+    return records
+
+
 def visible(zone: dict[str, Any], network: str) -> bool:
     """Is a private zone visible to `network`? (Forwarding and peering zones hold no records here.)"""
     if (

@@ -205,7 +205,8 @@ class Answerer:
         with self.store.lock:
             rule = dns_private.rule_for(self.store, network, qname) if network else None
             if rule is not None and rule.get("localData"):
-                return _local(response, dns_private.local_answer(rule, qname, rtype))
+                chain = dns_private.local_chain(self.store, network, rule, qname, rtype)
+                return _local(response, chain)
             zone = None
             if network:
                 zone = routing.zone_of(
