@@ -155,3 +155,32 @@ def test_the_readme_example_resolves_to_the_vips() -> None:
     exec(code, {"dns": dns, "stack": stack})
     result = resolve(stack, "storage.googleapis.com", network="train")
     assert sorted(result.outcomes[0].data) == VIPS
+
+
+def test_the_emulators_dns_server_answers_the_applied_preset(tmp_path: Path) -> None:
+    """Applied through the real clients, the preset is answered by the emulator's DNS server to
+    a client mapped to the network as `mldns resolve --network` says, and not to another."""
+    import dns.message as dns_message
+    import dns.query as dns_query
+    import requests
+
+    with Emulator(dns_port=0) as emu:
+        stack = mldns.Stack("dns-server", project=PROJECT)
+        for resource in dns.private_google_apis([NET.format("train")]):
+            stack.add(resource)
+        assert make_workspace(stack, emu, tmp_path).apply().ok
+        expected = resolve(stack, "storage.googleapis.com", network="train")
+
+        def ask(name: str) -> list[str]:
+            query = dns_message.make_query(name, "A")
+            reply = dns_query.udp(query, "127.0.0.1", port=emu.dns_port, timeout=3)
+            return sorted(rd.to_text() for rrset in reply.answer for rd in rrset)
+
+        assert "199.36.153.8" not in ask("storage.googleapis.com.")  # not on the network yet
+        table = {"127.0.0.0/8": NET.format("train")}
+        url = f"{emu.url}/_emulator/dns/client-networks"
+        assert requests.put(url, json=table, timeout=5).ok
+        got = ask("storage.googleapis.com.")
+        assert got == sorted(["private.googleapis.com.", *VIPS])
+        assert sorted(expected.outcomes[0].data) == VIPS
+        assert ask("us-docker.pkg.dev.") == sorted(["private.googleapis.com.", *VIPS])
