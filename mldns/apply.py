@@ -22,9 +22,14 @@ from mldns.errors import Interrupted, MldnsError, UnsafePlanError
 from mldns.plan import Action, Plan
 from mldns.progress import STOPPED, Progress
 from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
+from mldns.providers.dns_tables import row_name
 from mldns.state.format import State
 from mldns.state.store import StateStore
 from mldns.state.writer import StateWriter
+
+
+class NotStarted(Interrupted):
+    """Ctrl-C came before this unit began: it made no call and is counted as not done."""
 
 
 @attrs.frozen
@@ -115,6 +120,10 @@ class Applier:
         self.progress = progress or Progress()
         self.writer = StateWriter(store, state)
         self.recorded: set[str] = set()
+        # State entries of a unit that exist only once it has worked (a table's, in a zone it
+        # creates): committed with the first rows, or when the unit ends well; a unit that
+        # never starts, or fails first, leaves nothing of them in the state.
+        self._on_start: dict[str, dict[str, dict[str, Any]]] = {}
 
     def commit(self, changes: Mapping[str, dict[str, Any] | RowChanges | None]) -> None:
         """Record finished work in state (see StateWriter.commit)."""
@@ -174,8 +183,17 @@ class Applier:
         refreshed: dict[str, dict[str, Any]],
         providers: list[Provider],
     ) -> ApplyResult:
-        self.commit(refreshed)  # what changed outside mldns but already matches: no API call
         units, after = build_units(actions, providers)
+        unit_of = {a.address: key for key, unit in units.items() for a in unit.actions}
+        created = {a.address for a in actions if a.op == "create"}
+        now = {}
+        for address, entry in refreshed.items():
+            parent = entry.get("parent")
+            if parent in created and parent in unit_of:
+                self._on_start.setdefault(unit_of[parent], {})[address] = entry
+            else:
+                now[address] = entry
+        self.commit(now)  # what changed outside mldns but already matches: no API call
         result = ApplyResult(
             addresses={k: tuple(a.address for a in u.actions) for k, u in units.items()},
             recorded=self.recorded,
@@ -209,6 +227,9 @@ class Applier:
                     if error is None:
                         result.done.append(key)
                         result.applied.update(a.op for a in units[key].actions)
+                    elif isinstance(error, NotStarted):
+                        failed.add(key)
+                        result.not_started.append(key)
                     elif isinstance(error, Interrupted):
                         failed.add(key)
                         result.stopped.append(key)
@@ -227,19 +248,40 @@ class Applier:
         return result
 
     def _execute(self, unit: Unit, ctx: ApplyContext) -> None:
-        """One unit, told to the progress observer as it starts and ends."""
+        """One unit, told to the progress observer as it starts and ends (if it starts: one
+        still queued at Ctrl-C does not)."""
+        if self.clients.stopping.is_set():
+            raise NotStarted("stopped by Ctrl-C before it started")
         self.progress.unit_started(unit.key, unit.actions)
         started = time.monotonic()
         error = None
+        rows: dict[str, dict[str, str]] = {}  # table -> row name -> address, when rows commit
+        pending = self._on_start.pop(unit.key, {})
 
         def commit(changes: dict[str, dict[str, Any] | RowChanges | None]) -> None:
+            needed = {a: pending.pop(a) for a in list(changes) if a in pending}
+            if needed:
+                self.commit(needed)
             self.commit(changes)
-            done = sum(len(e.rows) if isinstance(e, RowChanges) else 1 for e in changes.values())
+            done = 0
+            for address, entry in changes.items():
+                if not isinstance(entry, RowChanges):
+                    done += 1
+                    continue
+                done += len(entry.rows)
+                if not rows:
+                    for a in unit.actions:
+                        if a.row_of is not None:
+                            rows.setdefault(a.row_of, {})[row_name(a.address)] = a.address
+                names = rows.get(address, {})
+                self.recorded.update(names[n] for n in entry.rows if n in names)
             if done:
                 self.progress.advanced(unit.key, done)
 
         try:
             unit.provider.execute(list(unit.actions), attrs.evolve(ctx, commit=commit))
+            if pending:
+                self.commit(pending)
         except Interrupted:
             error = STOPPED
             raise

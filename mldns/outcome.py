@@ -46,7 +46,9 @@ def _left(result: Any, keys: Sequence[str]) -> list[str]:
 
 
 def _finished(result: Any) -> str:
-    done = len(result.recorded)
+    """What the plan counted and this apply recorded: each record set, a table's rows one by one."""
+    recorded = result.recorded
+    done = sum(a in recorded for addresses in result.addresses.values() for a in addresses)
     if not done:
         return "nothing finished"
     return f"{_resources(done)} finished and {'is' if done == 1 else 'are'} in the state"
