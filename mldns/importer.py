@@ -31,8 +31,8 @@ def import_resource(ws: Workspace, address: str, ident: str) -> str:
         raise UsageError(
             f"ID {ident!r} names {key!r}, but {address} declares {resource.key!r}: addresses follow names, so declare the name of the object to import"
         )
-    with ws.store.lock("import", timeout=ws.lock_timeout):
-        stored = ws.store.read()
+    with ws.store.edit("import", timeout=ws.lock_timeout) as edit:
+        stored = edit.read()
         if stored is not None and address in stored.resources:
             raise UsageError(f"{address} is already in the state; nothing to import")
         prior = State(stack=ws.stack_name)
@@ -45,7 +45,7 @@ def import_resource(ws: Workspace, address: str, ident: str) -> str:
         state = stored or State(stack=ws.stack_name)
         state.resources[address] = state_entry(action, action.before)
         state.serial += 1
-        ws.store.write(state)
+        edit.write(state, {address: state.resources[address]})
     if action.op == "adopt":
         return f"Imported {address}: it matches the declaration."
     return f"Imported {address} as it is; the next plan shows how it differs from the declaration."

@@ -11,11 +11,11 @@ from typing import Any
 
 from mldns.errors import UsageError
 from mldns.state.format import State
-from mldns.state.store import StateStore
+from mldns.state.store import Edit, StateStore
 
 
-def _read(store: StateStore, address: str) -> State:
-    current = store.read()
+def _read(edit: Edit, address: str) -> State:
+    current = edit.read()
     if current is None or address not in current.resources:
         known = sorted(current.resources) if current is not None else []
         close = difflib.get_close_matches(address, known, n=1)
@@ -26,18 +26,18 @@ def _read(store: StateStore, address: str) -> State:
 
 def remove(store: StateStore, address: str, lock_timeout: float = 0.0) -> None:
     """Forget `address`; the cloud keeps it."""
-    with store.lock("state rm", timeout=lock_timeout):
-        current = _read(store, address)
+    with store.edit("state rm", timeout=lock_timeout) as edit:
+        current = _read(edit, address)
         del current.resources[address]
         current.serial += 1
-        store.write(current, {address: None})
+        edit.write(current, {address: None})
 
 
 def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> list[str]:
     """Record what `old` records under `new` (a rename in the stack), and point every entry that
     names `old` as its parent or dependency at `new`; returns the addresses so repointed."""
-    with store.lock("state mv", timeout=lock_timeout):
-        current = _read(store, old)
+    with store.edit("state mv", timeout=lock_timeout) as edit:
+        current = _read(edit, old)
         resources = current.resources
         if new in resources:
             raise UsageError(f"{new} is already in the state: state rm it first, or choose another")
@@ -61,5 +61,5 @@ def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> li
         resources.update({a: e for a, e in changed.items() if e is not None})
         current.resources = dict(sorted(resources.items()))
         current.serial += 1
-        store.write(current, changed)
-        return repointed
+        edit.write(current, changed)
+    return repointed

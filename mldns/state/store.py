@@ -19,6 +19,7 @@ as last encoded, so that a write costs what changed, not the size of the state.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import json
 from collections.abc import Iterator
@@ -47,8 +48,28 @@ def _removed(address: str) -> bytes:
     return f"  {_json_string(address)}: null".encode()
 
 
-class StateStore:
-    """One stack's state, somewhere; see the module docstring for the contract."""
+class Edit:
+    """One edit of the state under its lock (`StateStore.edit`)."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.result: tuple[State, dict[str, dict[str, Any] | None] | None] | None = None
+
+    def read(self) -> State | None:
+        """The state as stored, read under the lock."""
+        return self.store.read()
+
+    def write(self, state: State, changed: dict[str, dict[str, Any] | None] | None = None) -> None:
+        """Write `state` when the edit ends (`changed`: only those entries changed, as for
+        `StateStore.write`); the last call counts."""
+        self.result = (state, changed)
+
+
+class StateStore(abc.ABC):
+    """One stack's state, somewhere; see the module docstring for the contract.
+
+    A store must provide `_load`, `persist`, `lock`, `holder` and `unlock`; it may provide
+    `version`, `fence`, `confirm_lock`, `warnings`, `lockable` and `_backup_hint`."""
 
     write_interval: float | None = None
 
@@ -76,19 +97,20 @@ class StateStore:
 
     # ------------------------------------------------------------ what a store provides
 
+    @abc.abstractmethod
     def _load(self) -> bytes | None:
         """The stored state's bytes, None if there is none; StateError if it cannot be read."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def persist(self, chunks: list[bytes]) -> None:
         """Replace the stored state with `chunks`, whole or not at all."""
-        raise NotImplementedError
 
     def version(self) -> str | None:
         """A token naming the very write of the state last read or written (a journal extends
         one write, and an apply writes several of one serial)."""
         return None
 
+    @abc.abstractmethod
     def lock(
         self,
         operation: str,
@@ -100,15 +122,14 @@ class StateStore:
         """A context manager holding the stack's lock for a run; `on_wait` is told once, in a
         line, when it waits for another run's; `take_lapsed` takes over a lock whose lease ran
         out (for a run whose every write is fenced)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def holder(self) -> LockInfo | None:
         """Who holds the lock, if anyone is recorded as holding it."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def unlock(self, force: bool = False) -> LockInfo | None:
         """Clear a lock left behind; the holder it named."""
-        raise NotImplementedError
 
     def fence(self) -> None:
         """Raise LockLostError if this run already knows it lost the lock (no call is made)."""
@@ -191,6 +212,18 @@ class StateStore:
 
     def read_or_new(self) -> State:
         return self.read() or State(stack=self.stack)
+
+    @contextlib.contextmanager
+    def edit(self, operation: str, timeout: float = 0.0) -> Iterator[Edit]:
+        """The one way a command edits the state (import, state rm and mv, push, migrate): the
+        lock held for `operation`, the state read under it (`Edit.read`), and what the caller
+        gives `Edit.write` written once, when the block ends without an error. Apply edits under
+        the same lock through its StateWriter, whose writes follow the work as it finishes."""
+        with self.lock(operation, timeout=timeout):
+            edit = Edit(self)
+            yield edit
+            if edit.result is not None:
+                self.write(*edit.result)
 
     def write(self, state: State, changed: dict[str, dict[str, Any] | None] | None = None) -> None:
         """Write the state file whole, atomically, and drop the journal it now holds; the first

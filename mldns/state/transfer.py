@@ -36,9 +36,9 @@ def push(store: StateStore, state: State, *, force: bool = False, lock_timeout: 
     """Write `state` as the store's, under its lock."""
     if state.stack != store.stack:
         raise StateError(f"the state is stack {state.stack!r}'s, not {store.stack!r}'s")
-    with store.lock("state push", timeout=lock_timeout):
+    with store.edit("state push", timeout=lock_timeout) as edit:
         try:
-            current = store.read()
+            current = edit.read()
         except StateMoved:
             if not force:
                 raise
@@ -46,7 +46,7 @@ def push(store: StateStore, state: State, *, force: bool = False, lock_timeout: 
         refusal = current and _refusal(current, state, store.location)
         if refusal and not force:
             raise StateError(f"{refusal}; nothing was written (push with --force to overwrite)")
-        store.write(state)
+        edit.write(state)
 
 
 def migrate(
@@ -59,9 +59,9 @@ def migrate(
         state = source.read()
         if state is None:
             raise StateError(f"{source.location}: no state to migrate")
-        with target.lock("state migrate", timeout=lock_timeout):
+        with target.edit("state migrate", timeout=lock_timeout) as edit:
             try:
-                current = target.read()
+                current = edit.read()
             except StateMoved as moved:
                 if moved.lineage != state.lineage:
                     raise StateError(
@@ -72,7 +72,7 @@ def migrate(
             refusal = current and _refusal(current, state, target.location)
             if refusal:
                 raise StateError(f"{refusal}; nothing was written")
-            target.write(state)
+            edit.write(state)
         source.entomb(state, target_url)
     return state
 
