@@ -28,6 +28,16 @@ def check_addresses(option: str, addresses: Iterable[str], known: Iterable[str])
             )
 
 
+def check_replaceable(addresses: Iterable[str], declared: dict[str, Resource]) -> None:
+    """Refuse --replace of a kind its provider only changes in place."""
+    for address in addresses:
+        resource = declared[address]
+        if not resource.replaceable:
+            raise UsageError(
+                f"--replace {address}: a {resource.kind} is changed in place, never replaced"
+            )
+
+
 def with_dependencies(
     targets: Iterable[str], declared: dict[str, Resource], prior: dict[str, dict]
 ) -> set[str]:

@@ -26,7 +26,7 @@ from mldns.files import state_directory
 from mldns.fleetplan import Guard, resolve_fleet, source_warnings
 from mldns.gcpause import paused_gc
 from mldns.interrupt import stop_on_interrupt
-from mldns.partial import check_addresses, select, with_dependencies
+from mldns.partial import check_addresses, check_replaceable, select, with_dependencies
 from mldns.plan import Action, Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
@@ -216,6 +216,7 @@ class Workspace:
         known = {*desired, *prior.resources}
         check_addresses("--target", self.targets, known)
         check_addresses("--replace", self.replace, desired)
+        check_replaceable(self.replace, desired)
         # Fleet sources are read now: the plan holds the rows they gave.
         desired, sources = resolve_fleet(
             desired, prior, self.project, fleet_reader(self.clients).read, self.fleet_guard

@@ -204,3 +204,16 @@ def test_state_mv_renames_under_the_lock_and_refuses_an_address_in_use(cli: Any)
     assert missing.stderr.strip() == (
         "Error: dns.ManagedZone.aux is not in the state; did you mean dns.ManagedZone.aux2?"
     )
+
+
+def test_replace_refuses_a_kind_that_is_only_changed_in_place(cli: Any, emu: Emulator) -> None:
+    cli.stack.write_text(
+        cli.stack.read_text()
+        + 'stack.add(dns.Policy("fleet", networks=["projects/p/global/networks/train"]))\n'
+    )
+    run = cli("plan", str(cli.stack), "--replace", "dns.Policy.fleet")
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "Error: --replace dns.Policy.fleet: a dns.Policy is changed in place, never replaced"
+    )
+    assert _writes(emu) == []

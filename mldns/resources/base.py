@@ -110,6 +110,9 @@ class Resource(Ignores):
     # Whether deleting or replacing one counts toward its parent's destructive threshold,
     # rather than being destructive on its own account.
     counted_in_parent: ClassVar[bool] = False
+    # Whether its provider can delete and create it on request (`--replace`); kinds that are
+    # only ever changed in place say no.
+    replaceable: ClassVar[bool] = False
     # Whether its state entry holds many rows (attributes["rows"], name -> row) that apply
     # changes a few at a time: a call commits the rows it changed, and the state journal records
     # those rows rather than the whole entry (`row_problem` checks each).

@@ -81,6 +81,7 @@ class HealthCheck(Resource):
     """
 
     kind: ClassVar[str] = "compute.HealthCheck"
+    replaceable: ClassVar[bool] = True
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
     id_collection: ClassVar[str] = "global/healthChecks/"
     id_form: ClassVar[str] = "the health check's name"
@@ -252,6 +253,7 @@ class BackendService(Resource):
     """
 
     kind: ClassVar[str] = "compute.BackendService"
+    replaceable: ClassVar[bool] = True
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
     id_collection: ClassVar[str] = "global/backendServices/"
     id_form: ClassVar[str] = "the backend service's name"

@@ -72,6 +72,7 @@ class RecordSet(Resource):
     """
 
     kind: ClassVar[str] = "dns.RecordSet"
+    replaceable: ClassVar[bool] = True
     state_keys: ClassVar[tuple[str, ...]] = ("name", "type")
     has_parent: ClassVar[bool] = True
     parent_noun: ClassVar[str] = "zone"

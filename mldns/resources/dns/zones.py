@@ -69,6 +69,7 @@ class ManagedZone(Resource):
     """
 
     kind: ClassVar[str] = "dns.ManagedZone"
+    replaceable: ClassVar[bool] = True
     state_keys: ClassVar[tuple[str, ...]] = ("name", "dnsName")
     id_collection: ClassVar[str] = "managedZones/"
     id_form: ClassVar[str] = "the zone's name"
