@@ -153,8 +153,11 @@ class Workspace:
         backend: str | None = None,
         **options: Any,
     ) -> Workspace:
+        from mldns.rules.registry import current
         from mldns.state.backend import resolve
 
+        # A notebook's `@mldns.rule`s and `mldns.use`s judge the plans it makes.
+        options.setdefault("rules", current() if current().rules else None)
         return cls(
             stack_name=stack.name,
             project=resolve_project(project, stack, bool(emulator)),

@@ -596,3 +596,19 @@ def test_answers_follow_a_response_policy_cname_to_the_vip() -> None:
 def test_private_apis_coverage_takes_a_psc_endpoint_as_the_vip() -> None:
     assert _found(_preset_stack(psc_endpoint="10.1.2.3"), "private-apis-coverage") == []
     assert _found(_preset_stack(psc_endpoint="10.1.2.3", zones=True), "private-apis-coverage") == []
+
+
+def test_a_notebook_rule_judges_the_plans_its_stacks_make(tmp_path: Path, emu: Any) -> None:
+    from mldns.rules import registry
+
+    stack, public, _ = _stack()
+    stack.add(_record(public, "db", rrdatas=["10.0.0.5"]))
+    book = Book()
+    with collecting(book):  # as a notebook declares into the default book
+        mldns.use("public-answer-private-address")
+        assert registry.current() is book
+        plan = stack.plan(emulator=emu.host_port, state_dir=str(tmp_path))
+    assert [v.rule for v in plan.blocked] == ["public-answer-private-address"]
+    with pytest.raises(RulesViolated):
+        plan.apply()
+    assert not (tmp_path / "rules.json").exists()
