@@ -350,3 +350,75 @@ def test_internal_load_balancer_shapes_round_trip_or_are_not_expressed(
     plan = run(tmp_path, "plan", "stack.py", "--emulator", emu.host_port)
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "Plan: 0 to create, 0 to update, 0 to delete, 3 to adopt." in plan.stdout
+
+
+# --- TXT data ----------------------------------------------------------------------------------
+
+SPF = "v=spf1 include:_spf.google.com ~all"
+TXT_STACK = f"""
+import mldns
+from mldns import dns
+
+stack = mldns.Stack("txt", project="txt")
+zone = stack.add(dns.ManagedZone(name="mail", dns_name="example.net."))
+stack.add(dns.RecordSet(zone=zone, name="@", type="TXT", rrdatas=[{SPF!r}]))
+stack.add(dns.RecordSet(zone=zone, name="spf", type="SPF", rrdatas=[{SPF!r}]))
+stack.add(dns.RecordSet(zone=zone, name="two", type="TXT", rrdatas=['"a b" "c"']))
+stack.add(dns.RecordSet(zone=zone, name="long", type="TXT", rrdatas=["k=" + "x" * 300]))
+"""
+
+
+def test_unquoted_txt_data_is_one_string_from_stack_to_wire(tmp_path: Path) -> None:
+    import dns.message
+    import dns.query
+
+    (tmp_path / "stack.py").write_text(TXT_STACK)
+    checked = run(tmp_path, "validate", "stack.py")
+    assert checked.returncode == 0 and "warning" not in checked.stderr.lower(), checked.stderr
+    with Emulator(dns_port=0) as emu:
+        plan = run(tmp_path, "plan", "stack.py", "--emulator", emu.host_port)
+        assert plan.returncode == 0, plan.stderr
+        assert f'"\\"{SPF}\\""' in plan.stdout  # the wire form: one quoted string
+        assert '"\\"k=' + "x" * 253 + '\\" \\"' + "x" * 47 + '\\""' in plan.stdout
+        done = run(tmp_path, "apply", "stack.py", "--emulator", emu.host_port, "--auto-approve")
+        assert done.returncode == 0, done.stderr
+        query = dns.message.make_query("example.net.", "TXT")
+        reply = dns.query.udp(query, "127.0.0.1", port=emu.dns_port, timeout=3)
+        assert [rd.strings for rrset in reply.answer for rd in rrset] == [(SPF.encode(),)]
+        # generate writes the several strings quoted, the one string as it is; both plan as '='
+        out = run(
+            tmp_path,
+            "generate",
+            "--project",
+            "txt",
+            "--emulator",
+            emu.host_port,
+            "--only",
+            "dns",
+            "-o",
+            "again.py",
+        )
+        assert out.returncode == 0, out.stderr
+        text = (tmp_path / "again.py").read_text()
+        assert """rrdatas=['"a b" "c"']""" in text
+        plan = run(
+            tmp_path, "plan", "again.py", "--emulator", emu.host_port, "--state-dir", "fresh"
+        )
+        assert "0 to create, 0 to update, 0 to delete" in plan.stdout, plan.stdout + plan.stderr
+
+
+def test_the_emulator_serves_unquoted_txt_data_as_one_string(tmp_path: Path) -> None:
+    """Data written by another tool without quotes, as Cloud DNS users and octoDNS write it."""
+    import dns.message
+    import dns.query
+
+    with Emulator(dns_port=0) as emu:
+        base = f"{emu.url}/dns/v1/projects/raw/managedZones"
+        zone = {"name": "z", "dnsName": "example.org.", "description": ""}
+        assert requests.post(base, json=zone, timeout=10).status_code == 200
+        record = {"name": "example.org.", "type": "TXT", "ttl": 60, "rrdatas": [SPF]}
+        done = requests.post(f"{base}/z/changes", json={"additions": [record]}, timeout=10)
+        assert done.status_code == 200, done.text
+        query = dns.message.make_query("example.org.", "TXT")
+        reply = dns.query.udp(query, "127.0.0.1", port=emu.dns_port, timeout=3)
+        assert [rd.strings for rrset in reply.answer for rd in rrset] == [(SPF.encode(),)]

@@ -200,8 +200,10 @@ def test_rrdata_order_and_duplicates_carry_no_meaning() -> None:
 
 
 def test_really_different_data_stays_different() -> None:
-    # One string with a space is not two strings; case matters inside TXT.
-    assert rdata.canonical("TXT", '"two words"') != rdata.canonical("TXT", "two words")
+    # Two quoted strings are not one string with a space; case matters inside TXT.
+    assert rdata.canonical("TXT", '"two" "words"') != rdata.canonical("TXT", "two words")
+    # Unquoted data is one string, whatever its spaces.
+    assert rdata.canonical("TXT", '"two words"') == rdata.canonical("TXT", "two words")
     assert rdata.canonical("TXT", '"Owner"') != rdata.canonical("TXT", '"owner"')
 
 

@@ -40,6 +40,7 @@ from mldns import routing
 from mldns.regions import region_problem
 
 from . import dns_private
+from .records import served
 from .store import Store, Zone
 
 MAX_TCP = 32
@@ -225,7 +226,11 @@ class Answerer:
         for rrset in outcome.records:
             response.answer.append(
                 dns.rrset.from_text_list(
-                    rrset.name, rrset.ttl, "IN", rrset.type, list(rrset.rrdatas)
+                    rrset.name,
+                    rrset.ttl,
+                    "IN",
+                    rrset.type,
+                    [served(rrset.type, data) for data in rrset.rrdatas],
                 )
             )
         if result.status == "NXDOMAIN":

@@ -16,6 +16,7 @@ import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.tokenizer
 
 from .errors import invalid
 
@@ -85,6 +86,20 @@ def canonical_rdata(rtype: str, text: str) -> str:
         ).to_text()
     except Exception:
         return text
+
+
+def served(rtype: str, text: str) -> str:
+    """Record data as the DNS server puts it on the wire: TXT or SPF data without a leading quote
+    is one string (cut into 255-byte pieces), as Cloud DNS users and octoDNS write it."""
+    if rtype not in ("TXT", "SPF") or text.lstrip().startswith('"'):
+        return text
+    quoted = '"' + re.sub(r'(?<!\\)((?:\\\\)*)"', r'\1\\"', text) + '"'
+    data = dns.tokenizer.Tokenizer(quoted).get().unescape_to_bytes().value
+    pieces = [data[i : i + 255] for i in range(0, len(data), 255)] or [b""]
+    rdtype = dns.rdatatype.from_text(rtype)
+    return dns.rdata.get_rdata_class(dns.rdataclass.IN, rdtype)(
+        dns.rdataclass.IN, rdtype, pieces
+    ).to_text()
 
 
 def check_rdata(rtype: str, text: Any, where: str) -> None:

@@ -176,10 +176,14 @@ def record_set(
             gen,
             address,
             lambda: RecordSet(
-                zone=zone, name=zone.relative(fqdn), type=rtype, ttl=ttl, rrdatas=raw["rrdatas"]
+                zone=zone,
+                name=zone.relative(fqdn),
+                type=rtype,
+                ttl=ttl,
+                rrdatas=text_data(rtype, raw["rrdatas"]),
             ),
         )
-    routing = _routing(gen, address, policy, health_checks)
+    routing = _routing(gen, address, rtype, policy, health_checks)
     if routing is None:
         return None
     rs = build(
@@ -192,14 +196,29 @@ def record_set(
     return rs if rs is not None and _routing_kept(gen, address, rs, raw) else None
 
 
+def text_data(rtype: str, values: list[str]) -> list[str]:
+    """Record data as the stack writes it: TXT or SPF data of several strings in its quoted wire
+    form, so it reads back as those strings (unquoted data would be one string)."""
+    if rtype not in rdata.TEXT_TYPES:
+        return list(values)
+    out = []
+    for value in values:
+        try:
+            several = rdata.pieces(rtype, value) > 1
+        except rdata.RdataError:
+            several = False
+        out.append(rdata.canonical(rtype, value) if several else value)
+    return out
+
+
 def _routing(
-    gen: Generated, address: str, policy: dict[str, Any], health_checks: HealthChecks
+    gen: Generated, address: str, rtype: str, policy: dict[str, Any], health_checks: HealthChecks
 ) -> Routing | None:
     url = policy.get("healthCheck")
     check: Any = None
     if url:
         check = health_checks.get(dns_format.compute_url(url)) or short_url(url)
-    item = partial(_item, health_checked=bool(url))
+    item = partial(_item, rtype=rtype, health_checked=bool(url))
     if "geo" in policy:
         geo = policy["geo"]
         return Geo(
@@ -231,11 +250,12 @@ def _weight(value: Any) -> float | int:
     return int(number) if number.is_integer() else number
 
 
-def _item(raw: dict[str, Any], health_checked: bool) -> list[Any] | Answers:
+def _item(raw: dict[str, Any], rtype: str, health_checked: bool) -> list[Any] | Answers:
     """An item as a plain list when the policy reads the list so (addresses health-checked
     exactly when the policy has a health check), else as dns.Answers."""
     answers = Answers(
-        rrdatas=list(raw.get("rrdatas") or []), checked=_checked(raw.get("healthCheckedTargets"))
+        rrdatas=text_data(rtype, raw.get("rrdatas") or []),
+        checked=_checked(raw.get("healthCheckedTargets")),
     )
     plain = (*answers.rrdatas, *answers.checked)
     ilbs = sum(isinstance(t, InternalLoadBalancer) for t in plain)

@@ -32,6 +32,9 @@ RECORD_TYPES = frozenset(
 # Types whose data holds only names and numbers: case-insensitive, so compared lower-cased.
 CASE_INSENSITIVE = frozenset(["CNAME", "MX", "NS", "PTR", "SRV"])
 ROUTABLE_TYPES = frozenset(["A", "AAAA", "CNAME", "MX", "PTR", "SRV", "TXT"])
+# Types whose data is character strings: an unquoted value is one string (see `canonical`).
+TEXT_TYPES = frozenset(["TXT", "SPF"])
+MAX_STRING = 255  # bytes in one character string of a record
 
 
 # An IPv4 address in the form dnspython prints it: four decimal octets, no leading zeros.
@@ -47,6 +50,9 @@ class RdataError(ValueError):
 @functools.lru_cache(maxsize=1 << 18)
 def canonical(rtype: str, text: str) -> str:
     """The canonical presentation form of one rrdata (IPv6 compressed, TXT quoted, names lower).
+
+    TXT and SPF data without a leading quote is one string (`v=spf1 include:_spf.google.com ~all`
+    is one, not three), in 255-byte pieces; quoted data is read as a zone file reads it.
 
     Memoised: a plan canonicalises each value when it is declared, when its body is built and when
     it comes back from Google. A dotted quad already in canonical form (what dnspython returns
@@ -67,18 +73,53 @@ def canonical(rtype: str, text: str) -> str:
     import dns.rdatatype
 
     try:
-        rdata = dns.rdata.from_text(
-            dns.rdataclass.IN,
-            dns.rdatatype.from_text(rtype),
-            text,
-            origin=dns.name.root,
-            relativize=False,
-        )
+        if rtype in TEXT_TYPES and not is_quoted(text):
+            rdata = _one_string(rtype, text)
+        else:
+            rdata = dns.rdata.from_text(
+                dns.rdataclass.IN,
+                dns.rdatatype.from_text(rtype),
+                text,
+                origin=dns.name.root,
+                relativize=False,
+            )
     except (dns.exception.DNSException, ValueError) as exc:
         raise RdataError(f"{text!r} is not valid {rtype} data ({exc})") from None
     _refuse_bare_label(rtype, text, rdata)
     out = rdata.to_text()
     return out.lower() if rtype in CASE_INSENSITIVE else out
+
+
+def _one_string(rtype: str, text: str) -> Any:
+    """Unquoted TXT or SPF data as one string, as octoDNS and most people read it (a zone file
+    would split it at its spaces), cut into the 255-byte pieces a record holds. Backslash
+    escapes keep their zone-file meaning."""
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.tokenizer
+
+    quoted = '"' + re.sub(r'(?<!\\)((?:\\\\)*)"', r'\1\\"', text) + '"'
+    data = dns.tokenizer.Tokenizer(quoted).get().unescape_to_bytes().value
+    pieces = [data[i : i + MAX_STRING] for i in range(0, len(data), MAX_STRING)] or [b""]
+    cls = dns.rdata.get_rdata_class(dns.rdataclass.IN, dns.rdatatype.from_text(rtype))
+    return cls(dns.rdataclass.IN, dns.rdatatype.from_text(rtype), pieces)
+
+
+def pieces(rtype: str, text: str) -> int:
+    """How many character strings TXT or SPF data holds on the wire."""
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+
+    wire = canonical(rtype, text)
+    rdtype = dns.rdatatype.from_text(rtype)
+    return len(dns.rdata.from_text(dns.rdataclass.IN, rdtype, wire).strings)  # type: ignore[attr-defined]
+
+
+def is_quoted(text: str) -> bool:
+    """TXT or SPF data given as quoted strings (kept as a zone file reads it)."""
+    return text.lstrip().startswith('"')
 
 
 def _refuse_bare_label(rtype: str, text: str, rdata: Any) -> None:

@@ -61,7 +61,9 @@ class RecordSet(Resource):
         type: The record type ("A", "AAAA", "CNAME", "TXT", "MX", ...).
         ttl: Seconds resolvers may cache the answer.
         rrdatas: The record data; give either this or `routing`. A fleet source's
-            `addresses()` or `srv(...)` is read when the stack is planned.
+            `addresses()` or `srv(...)` is read when the stack is planned. TXT and SPF data
+            without a leading quote is one string (cut into 255-byte pieces on the wire);
+            quoted data ('"a" "b"') is read as a zone file reads it.
         routing: A Geo, Weighted or Failover policy instead of `rrdatas`.
         protect: Refuse to delete or replace the record set.
         ignore_changes: Fields another system manages ("rrdatas", "ttl"): left as they are
