@@ -35,6 +35,9 @@ SEED = int(os.environ.get("MLDNS_DRILL_SEED") or random.randrange(1 << 30))
 CHURN_SECONDS = float(os.environ.get("MLDNS_CHURN_SECONDS", "30"))
 FAULT_SECONDS = float(os.environ.get("MLDNS_FAULT_SECONDS", "20"))
 ZONES = ("us-central1-a", "europe-west4-b", "asia-east1-c")
+# The fault rules draw from the emulator's seeded source, one draw per Change posted: with
+# this seed the 4th Change meets a 503 and the 5th a 412 (then 10% and 5% as drawn).
+FAULT_SEED = 7
 
 
 @pytest.fixture
@@ -233,7 +236,7 @@ def test_faults_on_changes_converge_without_a_traceback(emu, tmp_path):
     try:
         loop.wait_for(lambda: any(line["changes"] for line in loop.loops), 30, "first apply")
         changes = "/managedZones/[^/]+/changes$"
-        emu.admin("POST", "faults", {"seed": SEED})
+        emu.admin("POST", "faults", {"seed": FAULT_SEED})
         emu.admin(
             "POST",
             "faults",
@@ -251,14 +254,18 @@ def test_faults_on_changes_converge_without_a_traceback(emu, tmp_path):
             },
         )
         started = time.monotonic()
-        while time.monotonic() - started < FAULT_SECONDS:
+        hits = emu.admin("GET", "faults")["faults"]
+        # At least FAULT_SECONDS, and until both rules have fired (90 s at most).
+        while time.monotonic() - started < FAULT_SECONDS or (
+            not all(f["hits"] for f in hits) and time.monotonic() - started < 90
+        ):
             for rank in rng.sample(range(60), 2):
                 if fleet.current[rank] is None:
                     fleet.recreate(rank)
                 else:
                     fleet.preempt(rank)
             time.sleep(1.0)
-        hits = emu.admin("GET", "faults")["faults"]
+            hits = emu.admin("GET", "faults")["faults"]
         emu.admin("DELETE", "faults")
         settled = len(loop.loops)
         loop.wait_for(lambda: len(loop.loops) >= settled + 3, 30, "loops after the faults")
@@ -268,5 +275,5 @@ def test_faults_on_changes_converge_without_a_traceback(emu, tmp_path):
         loop.kill()
     failed = [line for line in loop.loops if line.get("error")]
     print(f"fault hits {[f['hits'] for f in hits]}, loops {len(loop.loops)}, failed {len(failed)}")
-    assert sum(f["hits"] for f in hits) > 0
+    assert [f["status"] for f in hits if f["hits"]] == [503, 412]  # both kinds were met
     assert code == 0 and "Traceback" not in loop.stderr
