@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -185,3 +189,35 @@ def test_the_error_causes_are_short_words():
     assert _cause(errors.ApplyError("x: changed outside mldns since the plan")) == "conflict"
     assert _cause(errors.ApiError("no success within --timeout")) == "api"
     assert _cause(errors.LockError("held")) == "lock"
+
+
+def test_sigterm_lets_the_change_in_flight_finish_and_exits_0(capsys, emu, world, tmp_path):
+    """A real `mldns reconcile` is sent SIGTERM while its Change is held for 2 s: the Change
+    lands, the state records it, and the process exits 0 within 5 s."""
+    add_workers(world, 3)
+    emu.add_fault(method="POST", path=r"/changes$", delay_ms=2000)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from mldns.cli import main; main()", "reconcile", STACK]
+        + ["--emulator", emu.host_port, "--backend", str(tmp_path / "state"), "--interval", "1s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(f["hits"] for f in emu.app.faults.list()):  # the Change is in flight
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+        took = time.monotonic() - started
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert took < 5.0
+    [loop] = [json.loads(line) for line in out.splitlines() if '"loop"' in line]
+    assert loop["changes"] == {"create": 7}  # the zone, 3 rows, 2 sets, the static one
+    assert (fqdn("worker-2"), "A") in live(emu)
+    _, [idle], _ = once(capsys, emu, tmp_path)
+    assert idle["changes"] == {}  # the state recorded what the Change did
