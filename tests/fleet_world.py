@@ -26,6 +26,8 @@ class World:
         self.zone_ops = compute_v1.ZoneOperationsClient(**options)
         self.templates = compute_v1.InstanceTemplatesClient(**options)
         self.igms = compute_v1.InstanceGroupManagersClient(**options)
+        self.region_igms = compute_v1.RegionInstanceGroupManagersClient(**options)
+        self.region_ops = compute_v1.RegionOperationsClient(**options)
         self.global_ops = compute_v1.GlobalOperationsClient(**options)
         self.tpu = tpu_v2.TpuClient(**options)
 
@@ -33,10 +35,15 @@ class World:
         self.zone_ops.wait(project=self.project, zone=zone, operation=op.name)
 
     def add(
-        self, name: str, zone: str, labels: dict[str, str] | None = None, external: bool = False
+        self,
+        name: str,
+        zone: str,
+        labels: dict[str, str] | None = None,
+        external: bool = False,
+        **nic_fields: Any,
     ) -> compute_v1.Instance:
         """Create an instance and return it as Google lists it (with its addresses)."""
-        nic = compute_v1.NetworkInterface()
+        nic = compute_v1.NetworkInterface(**nic_fields)
         if external:
             nic.access_configs = [compute_v1.AccessConfig(name="External NAT")]
         body = compute_v1.Instance(
@@ -70,8 +77,11 @@ class World:
     def ip(self, name: str, zone: str) -> str:
         return self.get(name, zone).network_interfaces[0].network_i_p
 
-    def group(self, name: str, zone: str, size: int, labels: dict[str, str]) -> None:
-        """A zonal managed instance group of `size` from a template of its own."""
+    def group(
+        self, name: str, zone: str, size: int, labels: dict[str, str], region: str | None = None
+    ) -> None:
+        """A managed instance group of `size` from a template of its own: zonal, or regional
+        when `region` is given."""
         template = compute_v1.InstanceTemplate(
             name=f"{name}-tpl",
             properties=compute_v1.InstanceProperties(
@@ -88,6 +98,12 @@ class World:
             instance_template=f"global/instanceTemplates/{name}-tpl",
             target_size=size,
         )
+        if region is not None:
+            op = self.region_igms.insert_unary(
+                project=self.project, region=region, instance_group_manager_resource=igm
+            )
+            self.region_ops.wait(project=self.project, region=region, operation=op.name)
+            return
         self._wait(
             zone,
             self.igms.insert_unary(

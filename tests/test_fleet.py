@@ -197,6 +197,56 @@ def test_external_addresses_and_label_fields(emu, world, tmp_path):
     assert live(emu)[(fqdn("llama-70b-us-central1"), "A")]["rrdatas"] == [nat]
 
 
+def test_aaaa_rows_take_ipv6_addresses(emu, world, tmp_path):
+    internal = world.add(
+        "v6", "us-central1-a", {"role": "v6"}, stack_type="IPV4_IPV6", ipv6_access_type="INTERNAL"
+    )
+    external = world.add(
+        "v6e", "us-central1-a", {"role": "v6"}, stack_type="IPV4_IPV6", ipv6_access_type="EXTERNAL"
+    )
+    hosts = fleet.Instances(labels={"role": "v6"})
+    stack = mldns.Stack("fleet", project=PROJECT)
+    zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+    stack.add(dns.RecordTable(zone=zone, name="in", type="AAAA", records=hosts.records("{name}")))
+    stack.add(
+        dns.RecordSet(
+            zone=zone, name="out", type="AAAA", rrdatas=hosts.addresses(address="external")
+        )
+    )
+    plan = make_workspace(stack, emu, tmp_path).plan()
+    make_workspace(stack, emu, tmp_path).apply()
+    records = live(emu)
+    assert records[(fqdn("v6"), "AAAA")]["rrdatas"] == [internal.network_interfaces[0].ipv6_address]
+    v6e = external.network_interfaces[0].ipv6_access_configs[0].external_ipv6
+    assert records[(fqdn("out"), "AAAA")]["rrdatas"] == [v6e]
+    # v6e has no internal IPv6, v6 no external one: each is reported where it gets no record
+    assert any("us-central1-a/v6e has no internal AAAA address" in w for w in plan.warnings)
+
+
+def test_a_regional_group_reads_its_members_over_the_region(emu, world, tmp_path):
+    world.group("serve", "", 4, {"role": "serve"}, region="europe-west4")
+    source = fleet.ManagedInstanceGroup("serve", region="europe-west4")
+    stack = mldns.Stack("fleet", project=PROJECT)
+    zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+    stack.add(
+        dns.RecordTable(zone=zone, name="s", type="A", records=source.records("{name}-{zone}"))
+    )
+    plan = make_workspace(stack, emu, tmp_path).plan()
+    rows = [a.address for a in plan.actions if a.op == "create" and "RecordSet" in a.address]
+    assert len(rows) == 4
+    assert {r.split("-europe-west4-")[1][0] for r in rows} == {"a", "b", "c"}  # spread out
+
+
+def test_a_group_that_does_not_exist_is_one_line_naming_it(emu, tmp_path):
+    source = fleet.ManagedInstanceGroup("nope", zone="us-central1-a")
+    stack = mldns.Stack("fleet", project=PROJECT)
+    zone = stack.add(_zone())
+    stack.add(dns.RecordTable(zone=zone, name="s", type="A", records=source.records("{name}")))
+    with pytest.raises(UsageError) as caught:
+        make_workspace(stack, emu, tmp_path).plan()
+    assert str(caught.value).startswith("fleet.ManagedInstanceGroup(us-central1-a/nope): 404")
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 
