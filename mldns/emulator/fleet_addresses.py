@@ -23,7 +23,7 @@ EXTERNAL_V4 = ipaddress.ip_network("198.18.0.0/15")
 EXTERNAL_V6 = ipaddress.ip_network("2001:db8::/32")
 INTERNAL_V6 = ipaddress.ip_network("fd20::/20")
 _NETWORK = re.compile(
-    r"^(?:https://(?:www|compute)\.googleapis\.com/compute/v1/)?"
+    r"^(?:https?://[^/]+/compute/v1/)?"  # Google's host, or an override's
     r"(?:projects/(?P<project>[^/]+)/)?(?:global/networks/)?(?P<name>[a-z][-a-z0-9]*)$"
 )
 

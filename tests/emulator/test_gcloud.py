@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,46 @@ def test_storage_ls_cp_cat_and_versioning(gcloud, tmp_path):
     assert down.read_bytes() == blob.read_bytes()
     assert gcloud.run("storage", "buckets", "update", bucket, "--versioning").returncode == 0
     assert gcloud.json("storage", "buckets", "describe", bucket)["versioning_enabled"] is True
+
+
+def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, tmp_path):
+    """A fleet made with gcloud (network URLs built from its compute override) is the fleet a
+    stack's source reads, and a stop with gcloud takes the member out of the names."""
+    for rank in range(2):
+        created = gcloud.json(
+            "compute",
+            "instances",
+            "create",
+            f"w{rank}",
+            "--zone=us-central1-a",
+            f"--labels=job=llama,rank={rank}",
+        )
+        assert created[0]["status"] == "RUNNING"
+    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
+    stack = tmp_path / "stack.py"
+    stack.write_text(
+        "import mldns\nfrom mldns import dns, fleet\n"
+        f"stack = mldns.Stack('fleet', project={project!r})\n"
+        "zone = stack.add(dns.ManagedZone(name='train', dns_name='train.example.com.'))\n"
+        "workers = fleet.Instances(zones=['us-central1-a'], labels={'job': 'llama'})\n"
+        "stack.add(dns.RecordTable(zone=zone, name='workers', type='A', ttl=30,\n"
+        "    records=workers.records('worker-{rank}', rank_label='rank')))\n"
+    )
+    mldns = [sys.executable, "-c", "from mldns.cli import main; main()"]
+    where = ["--emulator", emu.url, "--state-dir", str(tmp_path / "state")]
+    applied = subprocess.run(
+        [*mldns, "reconcile", str(stack), "--once", *where], capture_output=True, text=True
+    )
+    assert applied.returncode == 0, applied.stderr
+    names = gcloud.json("dns", "record-sets", "list", "--zone=train", "--filter=type=A")
+    assert sorted(r["name"] for r in names) == [
+        "worker-0.train.example.com.",
+        "worker-1.train.example.com.",
+    ]
+    gcloud.json("compute", "instances", "stop", "w1", "--zone=us-central1-a")
+    again = subprocess.run(
+        [*mldns, "reconcile", str(stack), "--once", *where], capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    names = gcloud.json("dns", "record-sets", "list", "--zone=train", "--filter=type=A")
+    assert [r["name"] for r in names] == ["worker-0.train.example.com."]
