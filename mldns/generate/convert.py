@@ -13,7 +13,7 @@ from typing import Any
 
 from mldns.errors import ValidationError
 from mldns.generate.model import Generated
-from mldns.providers import compute_format, dns_format
+from mldns.providers import compute_format, dns_format, response_policy_format
 from mldns.render.diff import diff
 from mldns.resources import rdata
 from mldns.resources.compute import (
@@ -33,9 +33,13 @@ from mldns.resources.dns import (
     InternalLoadBalancer,
     KeySpec,
     ManagedZone,
+    ManagedZoneIamBinding,
     NameServer,
     Policy,
+    Record,
     RecordSet,
+    ResponsePolicy,
+    ResponsePolicyRule,
     Routing,
     Weighted,
     answers_of,
@@ -137,6 +141,51 @@ def policy(gen: Generated, raw: dict[str, Any]) -> Policy | None:
             description=raw.get("description") or "",
         ),
     )
+
+
+def response_policy(gen: Generated, raw: dict[str, Any]) -> ResponsePolicy | None:
+    """A response policy: its networks and GKE clusters (its rules come one by one)."""
+    body = response_policy_format.normalize_policy(raw)
+    return build(
+        gen,
+        f"{ResponsePolicy.kind}.{body['responsePolicyName']}",
+        lambda: ResponsePolicy(
+            body["responsePolicyName"],
+            networks=[short_url(n["networkUrl"]) for n in body["networks"]],
+            gke_clusters=[c["gkeClusterName"] for c in body["gkeClusters"]],
+            description=body["description"],
+        ),
+    )
+
+
+def response_policy_rule(
+    gen: Generated, policy: ResponsePolicy, raw: dict[str, Any]
+) -> ResponsePolicyRule | None:
+    """A rule: its local data as dns.Record, or the bypass behavior."""
+    body = response_policy_format.normalize_rule(raw)
+    datas = (body.get("localData") or {}).get("localDatas") or []
+    return build(
+        gen,
+        f"{ResponsePolicyRule.kind}.{policy.name}/{body['ruleName']}",
+        lambda: ResponsePolicyRule(
+            policy,
+            body["dnsName"],
+            local_data=[Record(d["name"], d["type"], d["ttl"], d["rrdatas"]) for d in datas],
+            behavior=body.get("behavior"),
+            name=body["ruleName"],
+        ),
+    )
+
+
+def zone_iam(gen: Generated, zone: ManagedZone, bindings: list[dict[str, Any]]) -> None:
+    """A zone's IAM policy, one authoritative binding per role (conditions left out)."""
+    for binding in sorted(bindings, key=lambda b: b["role"]):
+        address = f"{ManagedZoneIamBinding.kind}.{zone.name}/{binding['role']}"
+        if binding.get("condition"):
+            gen.note(address, "a conditional binding on a zone cannot be declared")
+            continue
+        role, members = binding["role"], sorted(binding["members"])
+        gen.add(build(gen, address, partial(ManagedZoneIamBinding, zone, role, members)))
 
 
 def _name_servers(gen: Generated, address: str, targets: Any) -> list[Any]:

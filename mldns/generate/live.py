@@ -17,6 +17,8 @@ from mldns.providers.compute_format import to_dict
 from mldns.providers.dns import DnsProvider, _records_of
 from mldns.providers.dns_pages import list_all
 from mldns.providers.iam import IamProvider
+from mldns.providers.response_policies import ResponsePolicyProvider
+from mldns.providers.zone_iam import ZoneIamProvider
 from mldns.resources.dns import ManagedZone
 
 PARTS = ("dns", "compute", "iam")
@@ -83,9 +85,27 @@ def _read_dns(
                 continue
             for raw in records:
                 gen.add(convert.record_set(gen, zone, raw, checks))  # type: ignore[arg-type]
-    if not wanted:  # the project's server policies, with the whole project
+            policy = ZoneIamProvider(clients).get_policy(project, name)  # one call a zone
+            if policy is not None:
+                convert.zone_iam(gen, zone, [_binding(b) for b in policy.bindings])  # type: ignore[arg-type]
+    if not wanted:  # the project's server and response policies, with the whole project
         for raw in list_all(clients, f"/projects/{project}/policies", "policies"):
             gen.add(convert.policy(gen, raw))
+        _read_response_policies(gen, clients, project)
+
+
+def _read_response_policies(gen: Generated, clients: Clients, project: str) -> None:
+    """Each response policy (one list), then its rules (one list a policy)."""
+    provider = ResponsePolicyProvider(clients)
+    for name, raw in sorted(provider.list_policies(project).items()):
+        policy = convert.response_policy(gen, raw)
+        gen.add(policy)
+        rules = provider.list_rules(project, name)
+        if policy is None:
+            gen.note(f"dns.ResponsePolicy.{name}", f"its {len(rules)} rules are left out")
+            continue
+        for rule in sorted(rules, key=lambda r: r["ruleName"]):
+            gen.add(convert.response_policy_rule(gen, policy, rule))
 
 
 def _compute_list(clients: Clients, project: str, client_name: str) -> list[dict[str, Any]]:

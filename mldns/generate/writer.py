@@ -31,12 +31,18 @@ from mldns.resources.dns import (
     InternalLoadBalancer,
     KeySpec,
     ManagedZone,
+    ManagedZoneIamBinding,
+    ManagedZoneIamMember,
     NameServer,
     Policy,
+    Record,
     RecordSet,
     RecordTable,
+    ResponsePolicy,
+    ResponsePolicyRule,
     Weighted,
 )
+from mldns.resources.dns.response_policies import rule_name_for
 from mldns.resources.iam import Condition, ProjectIamBinding, ProjectIamMember
 
 # A zone's plain record sets of one type and TTL become a table when there are more than this.
@@ -57,6 +63,11 @@ MODULES = {
     Policy: "dns",
     Dnssec: "dns",
     KeySpec: "dns",
+    ResponsePolicy: "dns",
+    ResponsePolicyRule: "dns",
+    Record: "dns",
+    ManagedZoneIamBinding: "dns",
+    ManagedZoneIamMember: "dns",
     HealthCheck: "compute",
     BackendService: "compute",
     Backend: "compute",
@@ -66,6 +77,8 @@ MODULES = {
 }
 # Fields written as the first positional argument rather than by keyword.
 POSITIONAL = {Geo: "items", Weighted: "items"}
+# Fields left out when they hold what the class derives by itself.
+DERIVED = {(ResponsePolicyRule, "name"): lambda rule: rule_name_for(rule.dns_name)}
 # Fields holding (region, targets) pairs, written as a dict as a person writes them.
 REGION_PAIRS = {(Geo, "items"), (Failover, "backup")}
 
@@ -157,8 +170,22 @@ class _Writer:
         policies = sorted(by_kind.get(Policy, []), key=_name)
         if policies:
             blocks.append(["# Server policies", *(self._declare(p) for p in policies)])
+        rules: dict[int, list[ResponsePolicyRule]] = {}
+        for rule in by_kind.get(ResponsePolicyRule, []):
+            rules.setdefault(id(rule.policy), []).append(rule)
+        for rp in sorted(by_kind.get(ResponsePolicy, []), key=_name):
+            var = self._var(rp, _suffixed(rp.name, "policy", "rp"))
+            block = [f"# Response policy {rp.name}", self._declare(rp, var)]
+            block += [self._declare(r) for r in sorted(rules.get(id(rp), []), key=_name)]
+            blocks.append(block)
+        grants: dict[int, list[Any]] = {}
+        for grant in by_kind.get(ManagedZoneIamBinding, []) + by_kind.get(ManagedZoneIamMember, []):
+            grants.setdefault(id(grant.zone), []).append(grant)
         for zone in zones:
             blocks.extend(self._zone(zone, records.get(id(zone), []), tables.get(id(zone), [])))
+            if grants.get(id(zone)):
+                ordered = sorted(grants[id(zone)], key=lambda g: g.address)
+                blocks.append([self._declare(g) for g in ordered])
         if iam:
             blocks.append(["# Project IAM", *(self._declare(r) for r in iam)])
 
@@ -251,6 +278,9 @@ class _Writer:
                 value = {region: _item(targets) for region, targets in value}
             elif cls is Weighted and field.name == "items":
                 value = [(weight, _item(targets)) for weight, targets in value]
+            derive = DERIVED.get((cls, field.name))
+            if derive is not None and derive(obj) == value:
+                continue
             if field.name == positional:
                 args.append(self._value(value))
             elif not _is_default(field, value):
