@@ -207,3 +207,53 @@ def test_forwarding_and_peering_zones_and_server_policies_round_trip(
     assert 'peering_network="projects/private-dns/global/networks/hub"' in text
     assert "dns.Policy(" in text and "inbound_forwarding=True" in text
     assert_adopts_without_writes(out, emu, tmp_path / "fresh")
+
+
+PRIVNET = """
+import mldns
+from mldns import dns
+
+NET = "projects/privnet/global/networks/{}"
+stack = mldns.Stack("privnet", project="privnet")
+for resource in dns.private_google_apis([NET.format("train")], domains=["*.googleapis.com", "gcr.io"]):
+    stack.add(resource)
+rp = stack.resources["dns.ResponsePolicy.google-apis"]
+stack.add(dns.ResponsePolicyRule(rp, "keep.googleapis.com.", behavior="bypassResponsePolicy"))
+signed = stack.add(
+    dns.ManagedZone(
+        name="signed", dns_name="signed.example.com.", logging=True,
+        dnssec=dns.Dnssec(key_specs=[dns.KeySpec("keySigning", "ecdsap256sha256"),
+                                     dns.KeySpec("zoneSigning", "ecdsap256sha256")]),
+    )
+)
+stack.add(dns.ManagedZone(name="plain", dns_name="plain.example.com.", dnssec=True))
+gke = stack.add(
+    dns.ManagedZone(
+        name="gke", dns_name="svc.internal.", visibility="private",
+        gke_clusters=["projects/privnet/locations/us-central1/clusters/tpu"],
+    )
+)
+stack.add(dns.ManagedZoneIamBinding(signed, "roles/dns.admin", ["group:team@example.com"]))
+stack.add(dns.ManagedZoneIamBinding(gke, "roles/dns.reader", ["user:a@example.com"]))
+stack.add(dns.Policy("v6", networks=[NET.format("v6only")], dns64=True))
+"""
+
+
+def test_response_policies_zone_iam_and_dnssec_round_trip(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    source = tmp_path / "privnet.py"
+    source.write_text(PRIVNET)
+    assert workspace(source, emu, tmp_path / "src").apply().ok
+    out = tmp_path / "generated.py"
+    run = mldns("generate", "--project", "privnet", "--emulator", emu.host_port, "-o", str(out))
+    assert run.code == 0, run.err
+    text = out.read_text()
+    assert "google_apis_policy = stack.add(\n    dns.ResponsePolicy(" in text
+    assert text.count("policy=google_apis_policy") == 4 and 'dns_name="gcr.io."' in text
+    assert 'behavior="bypassResponsePolicy"' in text and 'name="gcr-io"' not in text
+    assert 'dns.KeySpec(key_type="keySigning", algorithm="ecdsap256sha256"' in text
+    assert "dnssec=True" in text and "logging=True" in text and "dns64=True" in text
+    assert 'gke_clusters=["projects/privnet/locations/us-central1/clusters/tpu"]' in text
+    assert 'zone=signed_zone, role="roles/dns.admin"' in text
+    assert_adopts_without_writes(out, emu, tmp_path / "fresh")
