@@ -19,7 +19,7 @@ from mldns.providers.dns_pages import list_all
 from mldns.providers.iam import IamProvider
 from mldns.providers.response_policies import ResponsePolicyProvider
 from mldns.providers.zone_iam import ZoneIamProvider
-from mldns.resources.dns import ManagedZone
+from mldns.resources.dns import ManagedZone, ResponsePolicy
 
 PARTS = ("dns", "compute", "iam")
 COMPUTE_PAGE = 500
@@ -102,7 +102,7 @@ def _read_response_policies(gen: Generated, clients: Clients, project: str) -> N
         gen.add(policy)
         rules = provider.list_rules(project, name)
         if policy is None:
-            gen.note(f"dns.ResponsePolicy.{name}", f"its {len(rules)} rules are left out")
+            gen.note(f"{ResponsePolicy.kind}.{name}", f"its {len(rules)} rules are left out")
             continue
         for rule in sorted(rules, key=lambda r: r["ruleName"]):
             gen.add(convert.response_policy_rule(gen, policy, rule))
