@@ -277,7 +277,8 @@ hq:
     assert run.code == 3, run.err
     assert 'routing=dns.Weighted([(3, ["192.0.2.1"]), (1, ["192.0.2.2"])])' in run.out
     assert '"europe-west1": ["198.51.100.1"]' in run.out and '"us-central1"' in run.out
-    for why in ("geo NA-US-CA is not a continent", "catch-all rule", "type LOC"):
+    assert '"africa-south1": ["198.51.100.3"]' in run.out  # the catch-all's pool is served
+    for why in ("geo NA-US-CA (pool us) is not a continent", "type LOC"):
         assert why in run.err and why in run.out, why
     path = tmp_path / "stack.py"
     path.write_text(run.out)

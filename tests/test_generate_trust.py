@@ -422,3 +422,56 @@ def test_the_emulator_serves_unquoted_txt_data_as_one_string(tmp_path: Path) -> 
         query = dns.message.make_query("example.org.", "TXT")
         reply = dns.query.udp(query, "127.0.0.1", port=emu.dns_port, timeout=3)
         assert [rd.strings for rrset in reply.answer for rd in rrset] == [(SPF.encode(),)]
+
+
+# --- octoDNS dynamic records -------------------------------------------------------------------
+
+DYNAMIC = """\
+cdn:
+  type: A
+  value: 192.0.2.100
+  dynamic:
+    pools:
+      eu: {values: [{value: 192.0.2.1}]}
+      ap: {values: [{value: 192.0.2.2}]}
+      na: {values: [{value: 192.0.2.3}]}
+    rules:
+      - {geos: [EU], pool: eu}
+      - {geos: [AS], pool: ap}
+      - {pool: na}
+state:
+  type: A
+  value: 192.0.2.100
+  dynamic:
+    pools:
+      ca: {values: [{value: 192.0.2.50}, {value: 192.0.2.51}]}
+      rest: {values: [{value: 192.0.2.60}]}
+    rules:
+      - {geos: [NA-US-CA], pool: ca}
+      - {pool: rest}
+"""
+
+
+def test_octodns_dynamic_pools_are_served_or_named(tmp_path: Path) -> None:
+    (tmp_path / "octodns.yaml").write_text(OCTODNS_CONFIG)
+    (tmp_path / "zones").mkdir()
+    (tmp_path / "zones" / "example.org.yaml").write_text(DYNAMIC)
+    out = run(tmp_path, "generate", "--from-octodns", "octodns.yaml")
+    assert out.returncode == 3, out.stderr
+    flat = "".join(out.stdout.split())
+    # The catch-all's pool answers North America, and every continent no earlier rule took.
+    for region, value in [
+        ("europe-west1", "192.0.2.1"),
+        ("asia-southeast1", "192.0.2.2"),
+        ("us-central1", "192.0.2.3"),
+        ("southamerica-east1", "192.0.2.3"),
+        ("australia-southeast1", "192.0.2.3"),
+        ("africa-south1", "192.0.2.3"),
+    ]:
+        assert f'"{region}":["{value}"]' in flat, region
+    assert "pool eu" not in out.stderr and "pool na " not in out.stderr
+    # A state's rule has no region: its pool is named with its values, never left silent.
+    assert (
+        "not expressed: dns.RecordSet.example-org/state.example.org./A: pool ca "
+        "(192.0.2.50, 192.0.2.51) is served by no region; not expressed"
+    ) in out.stderr

@@ -2,8 +2,9 @@
 
 One file per zone (`<directory>/<zone>yaml`), `''` for the apex, `value` or `values`, and each
 type's value shape (MX, SRV, CAA, TXT, ...). `dynamic` records become a Weighted policy (one rule,
-weighted values) or a Geo policy (rules by continent, each answered from one Google Cloud region);
-what neither can say is noted, and the record keeps its plain values.
+weighted values) or a Geo policy (rules by continent, each answered from one Google Cloud region,
+a catch-all rule from the regions of the continents left); what neither can say is noted, every
+pool no region serves named with its values, and a record without a policy keeps its plain values.
 """
 
 from __future__ import annotations
@@ -186,7 +187,12 @@ def _txt(text: str) -> str:
 
 
 def _dynamic(gen: Generated, address: str, rtype: str, dynamic: dict[str, Any]) -> Routing | None:
-    pools = dynamic.get("pools") or {}
+    """A dynamic record as a policy. octoDNS answers by the first rule whose geos match (a rule
+    without geos matches every client); Cloud DNS by the region nearest the client. A continent
+    rule becomes an item in that continent's region (CONTINENT_REGIONS); a catch-all rule, items
+    in the regions of the continents no earlier rule took. A pool that no region serves is named,
+    with its values, in a note."""
+    pools = {str(k): v for k, v in (dynamic.get("pools") or {}).items() if isinstance(v, dict)}
     rules = dynamic.get("rules") or []
 
     def pool_values(name: str) -> list[tuple[float, str]]:
@@ -195,40 +201,61 @@ def _dynamic(gen: Generated, address: str, rtype: str, dynamic: dict[str, Any]) 
             for v in (pools.get(name) or {}).get("values") or []
         ]
 
-    if pools and any(p.get("fallback") for p in pools.values() if isinstance(p, dict)):
+    if any(p.get("fallback") for p in pools.values()):
         gen.note(address, "pool fallbacks have no Cloud DNS counterpart; left out")
-    geo_rules = [r for r in rules if r.get("geos")]
-    if not geo_rules:
+    served: set[str] = set()
+    routing: Routing | None = None
+    if not any(r.get("geos") for r in rules):
         if len(rules) != 1:
             gen.note(
                 address, "a dynamic record without geos needs exactly one rule; plain values kept"
             )
-            return None
-        items = pool_values(rules[0]["pool"])
-        if len(items) < 2:
+        elif len(pool_values(rules[0]["pool"])) < 2:
             gen.note(address, "a dynamic record of one value is its plain value")
-            return None
-        return Weighted([(_number(w), [v]) for w, v in items])
-    regions: dict[str, list[str]] = {}
-    for rule in geo_rules:
-        values = pool_values(rule["pool"])
+            served.add(str(rules[0]["pool"]))  # if the plain value is the pool's
+        else:
+            routing = Weighted([(_number(w), [v]) for w, v in pool_values(rules[0]["pool"])])
+            served.add(str(rules[0]["pool"]))
+    else:
+        regions = _geo_regions(gen, address, rules, pool_values)
+        served.update(pool for pool, _ in regions.values())
+        if regions:
+            routing = Geo(sorted((region, values) for region, (_, values) in regions.items()))
+    for name in pools:
+        if name not in served:
+            values = ", ".join(v for _, v in pool_values(name)) or "no values"
+            gen.note(address, f"pool {name} ({values}) is served by no region; not expressed")
+    return routing
+
+
+def _geo_regions(
+    gen: Generated, address: str, rules: list[dict[str, Any]], pool_values: Any
+) -> dict[str, tuple[str, list[str]]]:
+    """Region -> (pool, values) for the rules of a geo record, taken in octoDNS's order."""
+    regions: dict[str, tuple[str, list[str]]] = {}
+    for rule in rules:
+        pool = str(rule["pool"])
+        values = pool_values(pool)
         if len({w for w, _ in values}) > 1:
-            gen.note(address, f"weights within pool {rule['pool']} cannot be kept in a geo policy")
-        for code in rule["geos"]:
+            gen.note(address, f"weights within pool {pool} cannot be kept in a geo policy")
+        geos = rule.get("geos")
+        if not geos:  # the catch-all: every continent no earlier rule took
+            for continent_region in CONTINENT_REGIONS.values():
+                regions.setdefault(continent_region, (pool, [v for _, v in values]))
+            continue
+        for code in geos:
             region = CONTINENT_REGIONS.get(str(code).upper())
             if region is None:
                 gen.note(
-                    address, f"geo {code} is not a continent; Cloud DNS routes by region; left out"
+                    address,
+                    f"geo {code} (pool {pool}) is not a continent; Cloud DNS routes by region; "
+                    "left out",
                 )
             elif region in regions:
                 gen.note(address, f"geo {code} repeats region {region}; left out")
             else:
-                regions[region] = [v for _, v in values]
-    if len(geo_rules) != len(rules):
-        gen.note(address, "its catch-all rule becomes Cloud DNS's nearest-region answer")
-    if not regions:
-        return None
-    return Geo(sorted(regions.items()))
+                regions[region] = (pool, [v for _, v in values])
+    return regions
 
 
 def _number(weight: float) -> float | int:
