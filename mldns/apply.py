@@ -19,10 +19,10 @@ import attrs
 
 from mldns.clients import Clients
 from mldns.errors import Interrupted, MldnsError, UnsafePlanError
+from mldns.kinds import at
 from mldns.plan import Action, Plan
 from mldns.progress import STOPPED, Progress
 from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
-from mldns.providers.dns_tables import row_name
 from mldns.state.format import State
 from mldns.state.store import StateStore
 from mldns.state.writer import StateWriter
@@ -271,8 +271,9 @@ class Applier:
                 done += len(entry.rows)
                 if not rows:
                     for a in unit.actions:
-                        if a.row_of is not None:
-                            rows.setdefault(a.row_of, {})[row_name(a.address)] = a.address
+                        holder = at(a.row_of) if a.row_of is not None else None
+                        if a.row_of is not None and holder is not None:
+                            rows.setdefault(a.row_of, {})[holder.row_name(a.address)] = a.address
                 names = rows.get(address, {})
                 self.recorded.update(names[n] for n in entry.rows if n in names)
             if done:

@@ -170,6 +170,11 @@ class Resource(Ignores):
         return None
 
     @classmethod
+    def row_name(cls, address: str) -> str:
+        """The name, in its state entry, of the row at `address` (for `holds_rows` kinds)."""
+        raise NotImplementedError(f"{cls.kind} holds no rows")
+
+    @classmethod
     def row_problem(cls, row: Any) -> str | None:
         """What is wrong with one row of its state entry, or None (for `holds_rows` kinds)."""
         return "is a row of a kind that holds none"

@@ -192,6 +192,11 @@ class RecordTable(Resource):
         return None
 
     @classmethod
+    def row_name(cls, address: str) -> str:
+        """A row is a record set: `dns.RecordSet.<zone>/<name>/<type>` is row <name>."""
+        return address.split(".", 2)[2].rsplit("/", 1)[0].split("/", 1)[1]
+
+    @classmethod
     def row_problem(cls, row: Any) -> str | None:
         """What is wrong with one row: [ttl, data...]."""
         return row_problem(row)
