@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+from google.api_core import exceptions as gexc
 
 from mldns.errors import (
     ApiError,
@@ -32,6 +33,7 @@ from mldns.errors import (
     LockError,
     LockLostError,
     MldnsError,
+    one_line,
 )
 from mldns.fleetplan import Guard, fleet_uses
 from mldns.kinds import lookup
@@ -235,11 +237,24 @@ class Reconciler:
         except Interrupted:
             report.error, report.cause = "stopped while reading", "stopped"
         except MldnsError as exc:
-            report.error, report.cause = str(exc), _cause(exc)
-            state = self.ws.store.read()  # build on what was recorded, whatever happened
+            report.error, report.cause = one_line(str(exc)), _cause(exc)
+            state = self._reread(state)
+        except Exception as exc:  # a reply no rule foresaw: reported, and the loop goes on
+            cause = "api" if isinstance(exc, gexc.GoogleAPICallError) else "internal"
+            report.error, report.cause = one_line(f"{type(exc).__name__}: {exc}")[:500], cause
+            state = self._reread(state)
         report.calls = stats.calls - calls
         report.seconds = time.monotonic() - started
         return report, state
+
+    def _reread(self, state: State | None) -> State | None:
+        """The state as recorded, after a loop that failed part way (what it did is there)."""
+        try:
+            return self.ws.store.read()
+        except LockLostError:
+            raise
+        except MldnsError:
+            return state  # unreadable now: the next failed loop tries again
 
     def _plan_and_apply(self, state: State | None, report: LoopReport) -> State | None:
         plan = self.ws.plan_locked(state)

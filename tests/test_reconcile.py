@@ -221,3 +221,15 @@ def test_sigterm_lets_the_change_in_flight_finish_and_exits_0(capsys, emu, world
     assert (fqdn("worker-2"), "A") in live(emu)
     _, [idle], _ = once(capsys, emu, tmp_path)
     assert idle["changes"] == {}  # the state recorded what the Change did
+
+
+def test_an_unforeseen_reply_fails_one_loop_not_the_process(capsys, emu, world, tmp_path):
+    add_workers(world, 2)
+    once(capsys, emu, tmp_path)
+    world.add("w9", "us-central1-a", {**JOB, "rank": "9"})
+    emu.add_fault(method="GET", path=r"/rrsets$", status=400, reason="invalid", count=1)
+    code, [loop], err = once(capsys, emu, tmp_path)
+    assert code == 1 and loop["cause"] == "api" and "BadRequest" in loop["error"]
+    assert "Traceback" not in err and "1 loop(s) in a row failed" in err
+    code, [loop], _ = once(capsys, emu, tmp_path)
+    assert code == 0 and loop["changes"] == {"create": 1, "update": 2}
