@@ -179,3 +179,45 @@ def test_bad_dnssec_and_cluster_fields(build: Any, field: str) -> None:
     with pytest.raises(ValidationError) as info:
         build()
     assert info.value.field == field
+
+
+def test_a_signed_child_is_delegated_in_its_parent(emu: Emulator, tmp_path: Path) -> None:
+    """NS and DS in the parent, planned with the child in one apply (known after apply), then
+    matching it: no changes; turning signing off takes the DS away."""
+
+    def zones(signed: bool) -> mldns.Stack:
+        return stack_of(
+            mdns.ManagedZone(name="parent", dns_name="example.com."),
+            mdns.ManagedZone(
+                name="child", dns_name="ml.example.com.", dnssec=signed, delegate=True
+            ),
+        )
+
+    ws = make_workspace(zones(True), emu, tmp_path)
+    plan = ws.plan()
+    delegated = {a.address: a for a in plan.actions if a.kind == "dns.RecordSet"}
+    ns, ds = "dns.RecordSet.parent/ml.example.com./NS", "dns.RecordSet.parent/ml.example.com./DS"
+    assert set(delegated) == {ns, ds}
+    assert delegated[ds].after["rrdatas"] == ["(known after apply)"]
+    result = ws.apply()
+    assert result.ok, result.failed
+    rrsets = google(emu).resourceRecordSets().list(project=PROJECT, managedZone="parent")
+    live = {(r["name"], r["type"]): r["rrdatas"] for r in rrsets.execute()["rrsets"]}
+    child = google(emu).managedZones().get(project=PROJECT, managedZone="child").execute()
+    assert live[("ml.example.com.", "NS")] == child["nameServers"]
+    entry = LocalStateStore(tmp_path, "zones").read().resources["dns.ManagedZone.child"]
+    assert [r.lower() for r in live[("ml.example.com.", "DS")]] == entry["outputs"]["ds_records"]
+    assert ns not in LocalStateStore(tmp_path, "zones").read().resources  # derived, not kept
+    assert not ws.plan().has_changes
+
+    ws = make_workspace(zones(False), emu, tmp_path)
+    plan = ws.plan()
+    assert {a.address: a.op for a in plan.actions} == {
+        "dns.ManagedZone.child": "update",
+        ds: "delete",
+    }
+    assert ws.apply().ok
+    rrsets = google(emu).resourceRecordSets().list(project=PROJECT, managedZone="parent")
+    types = {(r["name"], r["type"]) for r in rrsets.execute()["rrsets"]}
+    assert ("ml.example.com.", "DS") not in types and ("ml.example.com.", "NS") in types
+    assert not ws.plan().has_changes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,6 +23,7 @@ from mldns.providers.base import (
     RowChanges,
     state_entry,
 )
+from mldns.providers.delegation import Delegations, is_delegation, settle
 from mldns.providers.dns_pages import list_all
 from mldns.providers.dns_tables import (
     RECORD,
@@ -177,6 +178,7 @@ class DnsProvider(Provider):
                         entry,
                     )
                 )
+        delegations = Delegations(zones)
         names = sorted(zones)
         if len(names) > 1:
             listed = self.list_zones(project)
@@ -208,7 +210,9 @@ class DnsProvider(Provider):
                     tables.get(name, []),
                     result,
                     named.get(name, {}),
+                    delegations,
                 )
+        result.extra.extend(delegations.actions(project, result, expected))
         return result
 
     def _diff_table(self, table: TableRows, zone_replaced: bool, result: Refresh) -> None:
@@ -230,6 +234,7 @@ class DnsProvider(Provider):
         tables: list[TableRows],
         result: Refresh,
         named: dict[str, list[RecordSet]] | None = None,
+        delegations: Delegations | None = None,
     ) -> None:
         address = zone_address(name)
         live_zone = result.live[address] = fmt.normalize_zone(raw_zone)
@@ -253,6 +258,8 @@ class DnsProvider(Provider):
             owners.setdefault(table.type, []).append(table)
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
+            if delegations is not None and delegations.capture(name, raw):
+                continue
             candidates = owners.get(raw["type"]) if owners else None
             if candidates:  # a row of a table, if a table of its type names it
                 fqdn = raw["name"].lower()
@@ -320,6 +327,12 @@ class DnsProvider(Provider):
             keys = list_all(self.clients, path, "dnsKeys")
             outputs["ds_records"] = dnssec.ds_records(keys)
         return outputs
+
+    def _outputs_of(self, project: str, zone: str) -> dict[str, Any]:
+        raw = self.get_zone(project, zone)
+        if raw is None:
+            raise ActionFailed(f"{zone_address(zone)}: gone before its delegation was written")
+        return self.zone_outputs(project, raw)
 
     def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
         if kind == ZONE:
@@ -455,6 +468,7 @@ class DnsProvider(Provider):
         self, project: str, zone: str, actions: list[Action], ctx: ApplyContext
     ) -> None:
         pairs: list[_Pair] = []
+        actions = [settle(a, lambda child: self._outputs_of(project, child)) for a in actions]
         for action in actions:
             deletions = (
                 [action.raw] if action.op in ("update", "delete", "replace") and action.raw else []
@@ -487,11 +501,11 @@ class DnsProvider(Provider):
                 except Interrupted:
                     # Stopped while the Change was pending: Cloud DNS carries out every Change
                     # it accepted, so it is recorded as done rather than left to the next plan.
-                    ctx.commit(state_changes([p.action for p in batch]))
+                    ctx.commit(state_changes(_recorded(p.action for p in batch)))
                     raise
             except (gexc.Conflict, gexc.PreconditionFailed, gexc.NotFound) as exc:
                 batch, done, drift = self._reconcile(project, zone, batch, exc)
-                ctx.commit(state_changes([p.action for p in done]))
+                ctx.commit(state_changes(_recorded(p.action for p in done)))
                 failures.extend(drift)
                 if not batch:
                     break
@@ -501,7 +515,7 @@ class DnsProvider(Provider):
                     f"Change of {len(batch):,} record sets in zone {zone} failed: {exc.message}",
                     cause=exc.message,
                 ) from None
-            ctx.commit(state_changes([p.action for p in batch]))
+            ctx.commit(state_changes(_recorded(p.action for p in batch)))
             break
         else:
             failures.append(f"zone {zone}: record sets kept changing while being written")
@@ -619,6 +633,11 @@ def _stray_deletions(
         )
         for raw in strays
     ]
+
+
+def _recorded(actions: Iterable[Action]) -> list[Action]:
+    """The actions whose outcome the state keeps: not a delegation, which each plan derives."""
+    return [a for a in actions if not is_delegation(a)]
 
 
 def _records_of(pages: queue.SimpleQueue[Any]) -> Iterator[dict[str, Any]]:
