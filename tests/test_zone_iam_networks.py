@@ -16,6 +16,7 @@ from helpers import PROJECT, make_workspace
 
 import mldns
 from mldns import dns
+from mldns.cli import main
 from mldns.clients import Clients
 from mldns.emulator import Emulator
 from mldns.errors import ValidationError
@@ -205,3 +206,50 @@ def test_a_patch_undone_by_a_stale_writer_is_put_back(emu: Emulator) -> None:
     live = google(emu).managedZones().get(project=PROJECT, managedZone="busy").execute()
     networks = {n["networkUrl"] for n in live["privateVisibilityConfig"]["networks"]}
     assert networks == {URL.format("theirs"), URL.format("mine")}
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        (
+            'dns.ManagedZoneIamMember("nowhere", "roles/dns.admin", "user:a@example.com")',
+            "dns.ManagedZoneIamMember.nowhere/roles/dns.admin/user:a@example.com: zone: zone "
+            "nowhere does not exist in project ml-test",
+        ),
+        (
+            f'dns.ZoneNetwork("www", "{NET.format("a")}")',
+            "zone: projects/ml-test/managedZones/www is a public zone; only private zones are "
+            "bound to networks",
+        ),
+        (
+            'dns.ManagedZone(name="www", dns_name="www.internal.", dnssec=dns.Dnssec('
+            'key_specs=[dns.KeySpec("keySigning", "rsasha512"), '
+            'dns.KeySpec("zoneSigning", "rsasha512")]))',
+            "dns.ManagedZone.www: dnssec: Cloud DNS does not change the key specs of a signed zone",
+        ),
+    ],
+)
+def test_plan_time_refusals_give_one_line_and_no_write(
+    emu: Emulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    declaration: str,
+    message: str,
+) -> None:
+    body = {"name": "www", "dnsName": "www.internal.", "description": "", "visibility": "public"}
+    body["dnssecConfig"] = {"state": "on"}
+    google(emu).managedZones().create(project=PROJECT, body=body).execute()
+    path = tmp_path / "stack.py"
+    path.write_text(
+        "import mldns\nfrom mldns import dns\n"
+        f'stack = mldns.Stack("team", project="{PROJECT}")\n'
+        f"stack.add({declaration})\n"
+    )
+    emu.clear_requests()
+    args = ["apply", "--auto-approve", "--emulator", emu.host_port, "--state-dir", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, str(path)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert message in err, err
+    assert not [r for r in emu.requests()["recent"] if r["write"]]
