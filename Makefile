@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format bench docs clean
+.PHONY: setup demo test test-fast lint format bench docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mldns
 	$(BIN)/python -m pytest -n 2 -q
+
+## The suite but the drills and the browser test: the lane to run while working (CI runs `test`).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not drill and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,9 +10,12 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import pytest
 from plan_fixture import every_action_plan
 
 from mldns.render import render_html
+
+pytestmark = pytest.mark.browser
 
 FLAGS = (
     "--headless",
