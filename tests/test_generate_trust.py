@@ -475,3 +475,39 @@ def test_octodns_dynamic_pools_are_served_or_named(tmp_path: Path) -> None:
         "not expressed: dns.RecordSet.example-org/state.example.org./A: pool ca "
         "(192.0.2.50, 192.0.2.51) is served by no region; not expressed"
     ) in out.stderr
+
+
+def test_resolve_answers_a_plain_backup_and_a_mixed_item(tmp_path: Path) -> None:
+    (tmp_path / "stack.py").write_text(
+        """
+import mldns
+from mldns import dns
+
+stack = mldns.Stack("fo", project="fo")
+zone = stack.add(dns.ManagedZone(name="z", dns_name="example.com."))
+hc = "projects/fo/global/healthChecks/hc"
+stack.add(dns.RecordSet(zone=zone, name="api", type="A", routing=dns.Failover(
+    primary=["192.0.2.1"], backup={"us-east1": dns.Answers(rrdatas=["192.0.2.2"])},
+    health_check=hc)))
+stack.add(dns.RecordSet(zone=zone, name="web", type="A", routing=dns.Geo(
+    {"us-east1": dns.Answers(rrdatas=["192.0.2.10"], checked=["192.0.2.11"])},
+    health_check=hc)))
+"""
+    )
+    # The backup item is plain: "down" cannot take it out of the answer.
+    out = run(
+        tmp_path,
+        "resolve",
+        "api.example.com.",
+        "--from",
+        "us-east1",
+        "--down",
+        "192.0.2.1",
+        "--down",
+        "192.0.2.2",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "192.0.2.2" in out.stdout and "every primary is down" in out.stdout
+    out = run(tmp_path, "resolve", "web.example.com.", "--from", "us-east1", "--down", "192.0.2.11")
+    assert out.returncode == 0, out.stderr
+    assert "192.0.2.10" in out.stdout and "192.0.2.11" not in out.stdout.split("\n")[1]
