@@ -336,7 +336,7 @@ def tfstate(version: int = 4) -> dict[str, Any]:
                                      "geo": [
                      {"location": "us-central1", "rrdatas": [],
                       "health_checked_targets": [{"external_endpoints": ["203.0.113.10"]}]},
-                     {"location": "europe-west4", "rrdatas": [],
+                     {"location": "europe-west4", "rrdatas": ["203.0.113.21"],
                       "health_checked_targets": [{"external_endpoints": ["203.0.113.20"]}]},
                  ]}]}}]},
             {"mode": "managed", "type": "google_dns_record_set", "name": "ps",
@@ -390,6 +390,8 @@ def test_terraform_state_becomes_a_stack_that_applies(
     assert "iam.ProjectIamMember(" in text
     assert 'forwarding=["10.9.0.53", dns.NameServer(ip="192.0.2.53", private=True)]' in text
     assert 'dns.Policy(\n        name="fleet"' in text
+    # An item of plain data beside a health-checked endpoint keeps both.
+    assert 'dns.Answers(rrdatas=["203.0.113.21"],checked=["203.0.113.20"])' in "".join(text.split())
     ws = workspace(out, emu, tmp_path / "state")
     ws.apply()
     again = tmp_path / "again.py"

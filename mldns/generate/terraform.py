@@ -199,10 +199,14 @@ def _geo_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _targets(item: dict[str, Any]) -> dict[str, Any]:
+    """An item's plain rrdatas, its health-checked targets, or both."""
+    out: dict[str, Any] = {}
+    if item.get("rrdatas"):
+        out["rrdatas"] = list(item["rrdatas"])
     checked = _first(item.get("health_checked_targets"))
     if checked:
-        return {"healthCheckedTargets": _checked(checked)}
-    return {"rrdatas": list(item.get("rrdatas") or [])}
+        out["healthCheckedTargets"] = _checked(checked)
+    return out or {"rrdatas": []}
 
 
 def _checked(block: dict[str, Any]) -> dict[str, Any]:
