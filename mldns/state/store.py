@@ -23,29 +23,15 @@ import abc
 import contextlib
 import json
 from collections.abc import Iterator
-from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 from typing import Any
 
-from mldns.state import journal
 from mldns.errors import StateError, StateMoved
-from mldns.state.journal import Journal
+from mldns.state import journal
 from mldns.state.format import State, _entry_problem
+from mldns.state.journal import Journal
+from mldns.state.lines import EncodedLines, line, removed_line
 from mldns.state.lock import LockInfo
-
-
-def _indented(value: Any, depth: int) -> str:
-    """`value` as json.dumps(indent=1) prints it `depth` levels deep (no raw newline is in JSON
-    strings, so every newline starts a line)."""
-    return json.dumps(value, indent=1).replace("\n", "\n" + " " * depth)
-
-
-def _line(address: str, entry: dict[str, Any]) -> bytes:
-    return f"  {_json_string(address)}: {json.dumps(entry)}".encode()
-
-
-def _removed(address: str) -> bytes:
-    return f"  {_json_string(address)}: null".encode()
 
 
 class Edit:
@@ -78,14 +64,7 @@ class StateStore(abc.ABC):
         self.location = location  # where the state is, as messages name it
         self.journal_path = journal_path
         self.writes = 0  # whole writes of the state, for the report of an apply
-        # The resources as last encoded: addresses in file order, their lines of JSON in the same
-        # order, each address's position, and the entry each line encodes.
-        self._order: list[str] = []
-        self._text: list[bytes] = []
-        self._position: dict[str, int] = {}
-        self._entries: dict[str, dict[str, Any]] = {}
-        self._complete = False  # whether those lines are all of the state's, or only some
-        self._stale: set[str] = set()  # tables whose line predates rows appended to the journal
+        self._lines = EncodedLines()  # the resources' lines as last encoded
         # The state as read under the lock, and the entries it held: the first encode reuses the
         # lines of those entries still unchanged.
         self._locked = False
@@ -133,10 +112,12 @@ class StateStore(abc.ABC):
 
     def fence(self) -> None:
         """Raise LockLostError if this run already knows it lost the lock (no call is made)."""
+        return None  # a store whose lock cannot be lost has nothing to check
 
     def confirm_lock(self) -> None:
         """Raise LockLostError unless the lock is still this run's (a store whose lock cannot be
         lost checks nothing)."""
+        return None
 
     def warnings(self) -> list[str]:
         """What a run should be told once about where the state lives (none by default)."""
@@ -233,7 +214,7 @@ class StateStore(abc.ABC):
         store's last write or append: then only those lines are encoded, provided the store holds
         the lines of all the rest."""
         self._take_read_lines()
-        self.persist(self.encode(state, changed if self._complete else None))
+        self.persist(self.encode(state, changed if self._lines.complete else None))
         self.writes += 1
         if self._journal is not None:
             self._journal.close()
@@ -277,121 +258,29 @@ class StateStore(abc.ABC):
             self.journal_path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = Journal(self.journal_path, *self._base)
         self._take_read_lines()
-        self._encode_changes(changed)
+        lines = self._lines
+        lines.encode_changes(changed)
         members = [
-            self._text[self._position[a]] if entry is not None else _removed(a)
-            for a, entry in changed.items()
+            lines.line(a) if entry is not None else removed_line(a) for a, entry in changed.items()
         ]
         for address, patch in (rows or {}).items():
-            members.append(_line(address, {journal.ROWS: patch}))
-            self._stale.add(address)
+            members.append(line(address, {journal.ROWS: patch}))
+            lines.stale.add(address)
         self._journal.append(state.serial, members)
 
     def encode(
         self, state: State, changed: dict[str, dict[str, Any] | None] | None = None
     ) -> list[bytes]:
-        """The state file's bytes, in pieces: each resource on a line of its own, re-encoded only
-        if changed.
-
-        One line per resource keeps the file reviewable and diffable, and lets the C encoder do
-        the work (an indented dump runs in pure Python, ten times slower). The lines are kept, so
-        that the work of a write need not grow with the state: with `changed`
-        (address to entry, None for removed: everything that changed since this store's last
-        encode) only those lines are touched and `state.resources` is not read. Without it, every
-        entry is compared; entries are replaced on change, never edited in place, so an entry that
-        is the same object as at the last encode still has the same line.
-        """
+        """The state file's bytes, in pieces, each resource's line re-encoded only if changed
+        (see `EncodedLines.file`)."""
         self._take_read_lines()
-        if changed is None:
-            self._encode_all(state.resources)
-        else:
-            stale = {a: state.resources.get(a) for a in self._stale if a not in changed}
-            self._encode_changes({**changed, **stale} if stale else changed)
-        self._stale = set()
-        fields = state.to_json(with_resources=False).items()
-        text = "{\n" + ",\n".join(f" {json.dumps(k)}: {_indented(v, 1)}" for k, v in fields)
-        # The resources go where the empty object stands (the fields before it are plain values).
-        before, empty, after = (text + "\n}\n").partition(' "resources": {}')
-        if not self._text:
-            return [(before + empty + after).encode()]
-        return [
-            (before + ' "resources": {\n').encode(),
-            b",\n".join(self._text),
-            f"\n }}{after}".encode(),
-        ]
+        return self._lines.file(state, changed)
 
     def _forget_lines(self) -> None:
-        self._order, self._text, self._position, self._entries = [], [], {}, {}
-        self._complete, self._read, self._stale = False, None, set()
+        self._lines = EncodedLines()
+        self._read = None
 
     def _take_read_lines(self) -> None:
         if self._read is not None:
-            self._complete = self._reuse_lines(*self._read)
+            self._lines.reuse(*self._read)
             self._read = None
-
-    def _reuse_lines(self, raw: bytes, resources: dict[str, dict[str, Any]]) -> bool:
-        """Take the lines of the file as read, each with the entry read from it, as if this store
-        had encoded them: the first write of an apply then re-encodes only what the apply changed.
-
-        Lines are taken only from a file in the layout `encode` writes, sorted, one resource a
-        line; anything else (an older layout, a hand edit) is simply encoded afresh.
-        """
-        if not resources:
-            return True
-        lines = raw.split(b"\n")
-        try:
-            first = lines.index(b' "resources": {') + 1
-        except ValueError:
-            return False
-        order = list(resources)  # in file order, as JSON objects keep it
-        block = lines[first : first + len(order)]
-        prefixes = [f'  "{address}": '.encode() for address in order]
-        if (
-            len(block) != len(order)
-            or not lines[first + len(order)].startswith(b" }")
-            or not all(map(bytes.startswith, block, prefixes))
-            or not all(line[-1:] == b"," for line in block[:-1])
-            or order != sorted(order)
-        ):
-            return False  # another layout, a hand-edited order, or an address JSON escapes
-        block[:-1] = [line[:-1] for line in block[:-1]]  # the commas between lines
-        self._order, self._text, self._entries = order, block, dict(resources)
-        self._position = {a: i for i, a in enumerate(order)}
-        return True
-
-    def _encode_all(self, resources: dict[str, dict[str, Any]]) -> None:
-        known, text = self._entries, dict(zip(self._order, self._text, strict=True))
-        order = sorted(resources)
-        self._text = [
-            text[a] if known.get(a) is resources[a] else _line(a, resources[a]) for a in order
-        ]
-        self._order, self._entries = order, dict(resources)
-        self._position = {a: i for i, a in enumerate(order)}
-        self._complete = True
-
-    def _encode_changes(self, changed: dict[str, dict[str, Any] | None]) -> None:
-        entries, position, text = self._entries, self._position, self._text
-        added: list[str] = []
-        removed = False
-        for address, entry in changed.items():
-            if entry is None:
-                removed = entries.pop(address, None) is not None or removed
-            elif address in entries:
-                entries[address] = entry
-                text[position[address]] = _line(address, entry)
-            else:
-                entries[address] = entry
-                added.append(address)
-        added.sort()
-        if not removed and (not self._order or not added or added[0] > self._order[-1]):
-            # Only new addresses past the last one (a fleet created in order): appended in place.
-            for address in added:
-                position[address] = len(self._order)
-                self._order.append(address)
-                text.append(_line(address, entries[address]))
-            return
-        lines = {a: text[position[a]] for a in self._order if a in entries}
-        lines.update((a, _line(a, entries[a])) for a in added)
-        self._order = sorted(lines)
-        self._text = [lines[a] for a in self._order]
-        self._position = {a: i for i, a in enumerate(self._order)}

@@ -21,8 +21,8 @@ from typing import Any
 import attrs
 
 from mldns.errors import MldnsError, StateError
-from mldns.state.journal import RowChanges, patch_rows
 from mldns.state.format import State
+from mldns.state.journal import RowChanges, patch_rows
 from mldns.state.store import StateStore
 
 # Seconds the writer lets pass between a commit and the write that records it.
