@@ -211,7 +211,7 @@ def test_forwarding_and_peering_zones_and_server_policies_round_trip(
 
 PRIVNET = """
 import mldns
-from mldns import dns
+from mldns import compute, dns
 
 NET = "projects/privnet/global/networks/{}"
 stack = mldns.Stack("privnet", project="privnet")
@@ -236,6 +236,9 @@ gke = stack.add(
 stack.add(dns.ManagedZoneIamBinding(signed, "roles/dns.admin", ["group:team@example.com"]))
 stack.add(dns.ManagedZoneIamBinding(gke, "roles/dns.reader", ["user:a@example.com"]))
 stack.add(dns.Policy("v6", networks=[NET.format("v6only")], dns64=True))
+stack.add(compute.HealthCheck(name="h2", type="HTTP2", port=8443, response="ok"))
+stack.add(compute.HealthCheck(name="tls", type="SSL", port=9443, request="PING", proxy_header="PROXY_V1"))
+stack.add(compute.HealthCheck(name="rpc", type="GRPC", port=50051, grpc_service_name="trainer.v1"))
 """
 
 
@@ -256,4 +259,6 @@ def test_response_policies_zone_iam_and_dnssec_round_trip(
     assert "dnssec=True" in text and "logging=True" in text and "dns64=True" in text
     assert 'gke_clusters=["projects/privnet/locations/us-central1/clusters/tpu"]' in text
     assert 'zone=signed_zone, role="roles/dns.admin"' in text
+    assert 'type="HTTP2"' in text and 'grpc_service_name="trainer.v1"' in text
+    assert 'request="PING"' in text and 'proxy_header="PROXY_V1"' in text
     assert_adopts_without_writes(out, emu, tmp_path / "fresh")
