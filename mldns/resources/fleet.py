@@ -13,7 +13,7 @@ import difflib
 import re
 import string
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import attrs
 
@@ -141,7 +141,7 @@ class Source:
         """The source as plans and reports name it: its kind and selector."""
         raise NotImplementedError
 
-    def _fail(self, field: str, message: str) -> None:
+    def _fail(self, field: str, message: str) -> NoReturn:
         raise ValidationError(self.describe(), field, message)
 
     def _check_labels(self) -> None:

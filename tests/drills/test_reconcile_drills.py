@@ -139,8 +139,9 @@ def test_churn_names_follow_the_fleet_within_an_interval(emu, tmp_path):
         f"max {max(seconds):.2f} s; SIGTERM exit {took:.2f} s"
     )
     assert wrong == []
-    # One interval, plus the loop that carries the change out (its reads and its Change).
-    assert max(stale) <= interval + max(seconds) + 0.5
+    # A change just missed by one loop's read is carried out by the next: the time to its start
+    # (the interval, or the loop itself if it ran longer) plus its own reads and Change.
+    assert max(stale) <= max(interval, max(seconds)) + max(seconds) + 0.5
     assert "Traceback" not in loop.stderr
 
 
