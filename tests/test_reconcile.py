@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -196,9 +197,13 @@ def test_sigterm_lets_the_change_in_flight_finish_and_exits_0(capsys, emu, world
     lands, the state records it, and the process exits 0 within 5 s."""
     add_workers(world, 3)
     emu.add_fault(method="POST", path=r"/changes$", delay_ms=2000)
+    with socket.socket() as probe:  # a free port for --metrics-port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-c", "from mldns.cli import main; main()", "reconcile", STACK]
-        + ["--emulator", emu.host_port, "--backend", str(tmp_path / "state"), "--interval", "1s"],
+        + ["--emulator", emu.host_port, "--backend", str(tmp_path / "state"), "--interval", "1s"]
+        + ["--metrics-port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -208,6 +213,10 @@ def test_sigterm_lets_the_change_in_flight_finish_and_exits_0(capsys, emu, world
         while not any(f["hits"] for f in emu.app.faults.list()):  # the Change is in flight
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+        assert "mldns_reconcile_leader 1.0" in metrics  # the lock is held, the loop under way
+        with pytest.raises(urllib.error.HTTPError):  # no loop has succeeded yet
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz")
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
