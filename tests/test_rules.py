@@ -22,7 +22,7 @@ from mldns.errors import RulesViolated
 from mldns.plan import Plan
 from mldns.providers.registry import build_providers
 from mldns.render import render_html, render_json, render_markdown, render_text
-from mldns.rules import Book, RulesError, collecting, evaluate, judge_offline
+from mldns.rules import Book, RulesError, collecting, evaluate, judge_offline, load_rules_file
 from mldns.rules.evaluate import judge
 from mldns.rules.view import answers_of, build_view
 
@@ -612,3 +612,18 @@ def test_a_notebook_rule_judges_the_plans_its_stacks_make(tmp_path: Path, emu: A
     with pytest.raises(RulesViolated):
         plan.apply()
     assert not (tmp_path / "rules.json").exists()
+
+
+def test_a_rule_declared_again_in_the_same_place_replaces_itself_and_elsewhere_is_refused(
+    tmp_path: Path,
+) -> None:
+    book = Book()
+    source = "import mldns\n@mldns.rule('once')\ndef f(plan, answers):\n    return []\n"
+    first, second = tmp_path / "a.py", tmp_path / "b.py"
+    first.write_text(source)
+    second.write_text(source)
+    load_rules_file(first, book)
+    load_rules_file(first, book)  # a notebook cell run twice
+    assert list(book.rules) == ["once"]
+    with pytest.raises(RulesError, match=r"b.py:2: rule 'once' is declared twice \(.*a.py:2, "):
+        load_rules_file(second, book)

@@ -86,7 +86,8 @@ class Book:
 
     def add(self, rule: Rule) -> None:
         known = self.rules.get(rule.id)
-        if known is not None and known.func is not rule.func:
+        # The same declaration run again (a notebook cell, `use` repeated) replaces itself.
+        if known is not None and known.func is not rule.func and known.source != rule.source:
             raise RulesError(f"rule {rule.id!r} is declared twice ({known.source}, {rule.source})")
         self.rules[rule.id] = rule
 
