@@ -451,3 +451,33 @@ def test_apply_reports_a_lock_left_by_a_dead_run(emu: Any, tmp_path: Path) -> No
     )
     assert store.holder() is None
     assert "dns.ManagedZone.z" in store.read().resources
+
+
+def test_a_new_table_and_its_first_rows_journaled_together_replay_as_one(tmp_path: Path) -> None:
+    """A table's entry and rows committed after it, journaled in one write, are one line of the
+    table's (a JSON object holds an address once): replayed, the table has its rows."""
+    from mldns.providers.base import RowChanges
+    from mldns.state.writer import StateWriter
+
+    LocalStateStore(tmp_path, "ml").write(State(stack="ml", resources={}))
+    store = LocalStateStore(tmp_path, "ml")
+    table = "dns.RecordTable.z/workers"
+    with store.lock("apply"):
+        current = store.read()
+        assert current is not None
+        writer = StateWriter(store, current)
+        header = {
+            "kind": "dns.RecordTable",
+            "project": "p",
+            "attributes": {"name": "workers", "zone": "z", "type": "A", "rows": {}},
+            "depends_on": ["dns.ManagedZone.z"],
+            "protect": False,
+            "parent": "dns.ManagedZone.z",
+        }
+        writer.commit({table: header})
+        writer.commit({table: RowChanges({"w1.z.example.com.": [60, "10.0.0.1"]})})
+        changed = {a: current.resources.get(a) for a in writer._dirty}
+        store.append(current, changed, writer._rows)  # what the writer's next write sends
+    state = LocalStateStore(tmp_path, "ml").read()  # the run died: the journal is replayed
+    assert state is not None
+    assert state.resources[table]["attributes"]["rows"] == {"w1.z.example.com.": [60, "10.0.0.1"]}

@@ -68,7 +68,8 @@ class StateWriter:
             for address, entry in changes.items():
                 if isinstance(entry, RowChanges):
                     resources[address] = patch_rows(resources[address], entry.rows)
-                    self._rows.setdefault(address, {}).update(entry.rows)
+                    if address not in self._dirty:  # else its whole line goes, rows and all
+                        self._rows.setdefault(address, {}).update(entry.rows)
                     continue
                 if entry is None:
                     resources.pop(address, None)
