@@ -20,6 +20,7 @@ from mldns.errors import MldnsError, UsageError
 from mldns.providers import dns_format as fmt
 from mldns.regions import region_problem, regions
 from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
+from mldns.resources.fleet import FleetValue
 
 if TYPE_CHECKING:  # a Stack is what is resolved
     from mldns.stack import Stack
@@ -102,6 +103,10 @@ def declared_zones(stack: Stack) -> list[routing.Zone]:
     records: dict[int, list[dict[str, Any]]] = {}
     zones = [r for r in stack if isinstance(r, ManagedZone)]
     for resource in stack:
+        if isinstance(
+            getattr(resource, "rrdatas", None) or getattr(resource, "records", None), FleetValue
+        ):
+            continue  # its data is the live fleet's, known when a plan reads it (--live answers)
         if isinstance(resource, RecordSet):
             records.setdefault(id(resource.zone), []).append(fmt.record_body(resource, project))
         elif isinstance(resource, RecordTable):

@@ -13,6 +13,7 @@ from mldns.cli import cli
 from mldns.errors import UsageError
 from mldns.regions import distance_km
 from mldns.resolve import ResolveError, answer, declared_zones, live_zones, matrix, resolve
+from mldns.resources.fleet import FleetValue
 from mldns.stack import load_stack
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -119,6 +120,11 @@ def test_notebook_resolve_returns_a_table():
         resolve(stack, APEX, "AAAA", from_region="asia-east1")
 
 
+def fleet_fed(resource) -> bool:
+    data = getattr(resource, "rrdatas", None) or getattr(resource, "records", None)
+    return isinstance(data, FleetValue)
+
+
 DOWN_SETS = [(), ("203.0.113.20",), ("203.0.113.10", "203.0.113.20", "203.0.113.30")]
 DOWN_SETS += [("10.1.0.10",), ("10.10.8.10", "10.10.8.11"), ("10.10.9.10",)]
 
@@ -138,7 +144,11 @@ def test_declared_and_live_answers_agree_for_every_example(example, emu, tmp_pat
                     want = answer(declared, name, rtype, region, down).to_dict()
                     assert answer(live, name, rtype, region, down).to_dict() == want
                     asked += 1
-    assert asked > 0
+    # Record sets whose data is the live fleet's are answered with --live only.
+    static = [
+        r for r in stack if r.kind in ("dns.RecordSet", "dns.RecordTable") and not fleet_fed(r)
+    ]
+    assert asked > 0 or not static
     if any(body.get("routingPolicy") for z in declared for body in z.rrsets.values()):
         for down in DOWN_SETS:
             assert matrix(live, down).to_dict() == matrix(declared, down).to_dict()
