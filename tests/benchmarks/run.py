@@ -303,9 +303,9 @@ class Bench:
             floor="bare paginated list of the zone (google-cloud-dns connection)",
             bar=2.0,
             calls=max(calls),
-            min_calls=1 + pages(records + 2) + 1,
+            min_calls=1 + pages(records + 2) + 1 + 1 + 1,
             min_calls_detail="the project's zone list + record set pages (SOA and NS included)"
-            " + the project's server policy list",
+            " + the project's server and response policy lists + the zone's IAM policy",
             rss_mb=rss,
             samples={"mldns": engine, "floor": floor},
         )
