@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +187,18 @@ def test_the_emulator_dns_server_says_which_region_a_client_gets(work: Path) -> 
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    try:
-        assert server.stdout is not None
-        lines = [server.stdout.readline() for _ in range(3)]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: (
+            lines.extend(server.stdout.readline() for _ in range(3)) if server.stdout else None
+        ),
+        daemon=True,
+    )
+    reader.start()
+    reader.join(timeout=60)  # the lines come at start, or never
+    server.terminate()
+    server.wait(timeout=30)
+    assert len(lines) == 3, lines
     assert lines[1].startswith("mldns emulator DNS on 127.0.0.1:")
     assert lines[2].startswith("mldns emulator DNS: no client-regions table, so a client has no")
     assert "PUT /_emulator/dns/client-regions" in lines[2]
