@@ -228,6 +228,10 @@ def test_killed_runner_drill(tmp_path: Path, capsys: Any, monkeypatch: pytest.Mo
             proc, variant = waiting, kill + 1
             proc.stdin.write("go\n")
             proc.stdin.flush()
+            if kill % 2:  # every other kill once the run holds the lock, however slow it starts
+                deadline = time.monotonic() + 10
+                while drill.blob("fleet.lock") is None and time.monotonic() < deadline:
+                    time.sleep(0.02)
             time.sleep(rng.uniform(0.05, 0.9))
             mid_run += proc.poll() is None
             proc.send_signal(signal.SIGKILL)
