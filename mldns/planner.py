@@ -247,6 +247,14 @@ def _declared(
         elif before is None:
             reason = "deleted outside mldns; will be recreated" if entry else ""
             actions.append(diff.action("create", address, resource, after, reason))
+        elif entry is None and address in diff.refresh.moved:
+            home = diff.refresh.moved[address]
+            if before == after:
+                reason = f"moved from {home}; recorded without a write"
+                actions.append(diff.action("adopt", address, resource, after, reason))
+            else:
+                reason = f"moved from {home}"
+                actions.append(diff.action("update", address, resource, after, reason))
         elif entry is None:
             if before == after:
                 reason = "exists and matches; recorded without a write"
@@ -320,6 +328,8 @@ def _refresh_only(
             "force_destroy": bool(entry.get("force_destroy")),
             "outputs": refresh.outputs.get(address) or entry.get("outputs") or {},
         }
+        if live is None and address in refresh.moved:
+            continue  # moved into a table: recorded there once the move is applied
         if live is None:
             reason = "gone from the cloud; dropped from the state (--refresh-only)"
             actions.append(Action(op="forget", reason=reason, **common))
@@ -348,7 +358,11 @@ def _undeclared(diff: _Diff, bulk: frozenset[str]) -> list[Action]:
             "protect": bool(entry.get("protect")),
             "force_destroy": bool(entry.get("force_destroy")),
         }
-        if before is None:
+        home = diff.refresh.moved.get(address)
+        if home is not None:
+            reason = f"moved to {home}; its record here is dropped without a write"
+            actions.append(Action(op="forget", reason=reason, **common))
+        elif before is None:
             reason = "already gone from the cloud; dropped from state"
             actions.append(Action(op="forget", reason=reason, **common))
         else:

@@ -300,6 +300,7 @@ def test_rows_move_between_tables_without_a_write(emu: Emulator, tmp_path: Any) 
     assert [(a.address, a.op, a.row_of) for a in plan.actions] == [
         (rec_addr(fqdn("w2")), "forget", TABLE)
     ]
+    assert plan.actions[0].reason.startswith("moved to dns.RecordTable.ml-zone/spares")
     emu.clear_requests()
     ws.apply()
     assert emu.requests()["writes"] == 0
@@ -308,6 +309,54 @@ def test_rows_move_between_tables_without_a_write(emu: Emulator, tmp_path: Any) 
     assert state.resources["dns.RecordTable.ml-zone/spares"]["attributes"]["rows"] == {
         fqdn("w2"): [300, "10.0.0.2"]
     }
+    assert not ws.plan().has_changes
+
+
+def test_record_sets_move_into_a_table_and_back_without_a_write(
+    emu: Emulator, tmp_path: Any
+) -> None:
+    ips = {f"w{i}": f"10.0.0.{i}" for i in range(4)}
+    make_workspace(build(None, **ips), emu, tmp_path).apply()
+    ws = make_workspace(build(ips), emu, tmp_path)
+    plan = ws.plan()
+    assert {a.address: a.op for a in plan.actions} == {rec_addr(fqdn(n)): "forget" for n in ips}
+    assert all(a.reason.startswith(f"moved to {TABLE}") for a in plan.actions)
+    assert not plan.destructive_reasons
+    emu.clear_requests()
+    ws.apply()
+    assert emu.requests()["writes"] == 0
+    assert set(state_of(tmp_path).resources) == {ZONE_ADDR, TABLE}
+    assert rows_in_state(tmp_path) == {fqdn(n): [300, ip] for n, ip in ips.items()}
+    assert not ws.plan().has_changes
+
+    back = make_workspace(build(None, **ips), emu, tmp_path)
+    plan = back.plan()
+    ops_back = {a.address: a.op for a in plan.actions}
+    assert ops_back == {**{rec_addr(fqdn(n)): "adopt" for n in ips}, TABLE: "forget"}
+    assert all("moved" in a.reason for a in plan.actions)
+    assert not any(a.row_of for a in plan.actions)
+    emu.clear_requests()
+    back.apply()
+    assert emu.requests()["writes"] == 0
+    assert set(state_of(tmp_path).resources) == {ZONE_ADDR, *(rec_addr(fqdn(n)) for n in ips)}
+    assert not back.plan().has_changes
+
+
+def test_part_of_a_table_moves_to_record_sets_and_changes_on_the_way(
+    emu: Emulator, tmp_path: Any
+) -> None:
+    make_workspace(build({"w1": "10.0.0.1", "w2": "10.0.0.2"}), emu, tmp_path).apply()
+    ws = make_workspace(build({"w1": "10.0.0.1"}, w2="10.0.0.9"), emu, tmp_path)
+    plan = ws.plan()
+    assert [(a.address, a.op, a.needs_adopt, a.reason) for a in plan.actions] == [
+        (rec_addr(fqdn("w2")), "update", False, f"moved from {TABLE}")
+    ]
+    assert plan.refreshed[TABLE]["attributes"]["rows"] == {fqdn("w1"): [300, "10.0.0.1"]}
+    emu.clear_requests()
+    ws.apply()
+    assert emu.requests()["writes"] == 1
+    assert live(emu)[(fqdn("w2"), "A")]["rrdatas"] == ["10.0.0.9"]
+    assert rows_in_state(tmp_path) == {fqdn("w1"): [300, "10.0.0.1"]}
     assert not ws.plan().has_changes
 
 

@@ -40,6 +40,10 @@ class Refresh:
     # Resources the cloud makes itself with their parent (a new zone's apex NS and SOA), by
     # address -> why: declared, they are updated once the parent exists, never created.
     made_with_parent: dict[str, str] = attrs.field(factory=dict)
+    # Resources that moved between declarations of one thing (a record set now a row of a
+    # table, or the other way), by address -> where they are recorded now, or were: managed all
+    # along, so their old record is dropped, and the new one recorded, without a write.
+    moved: dict[str, str] = attrs.field(factory=dict)
 
 
 class ActionFailed(Exception):

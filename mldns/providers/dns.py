@@ -29,6 +29,7 @@ from mldns.providers.dns_tables import (
     RECORD,
     TABLE,
     TableRows,
+    link_given_rows,
     link_moved_rows,
     owner_of,
     record_address,
@@ -256,6 +257,7 @@ class DnsProvider(Provider):
         owners: dict[str, list[TableRows]] = {}
         for table in tables:
             owners.setdefault(table.type, []).append(table)
+        link_given_rows(tables, desired, result.moved)
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
             if delegations is not None and delegations.capture(name, raw):
@@ -310,7 +312,7 @@ class DnsProvider(Provider):
                 else bool(entry and entry.get("force_destroy"))
             )
             result.extra.extend(_stray_deletions(project, address, strays, replaced, force))
-        link_moved_rows(tables)
+        link_moved_rows(tables, desired, prior, result.moved)
         for table in tables:
             self._diff_table(table, replaced, result)
             count += table.managed()

@@ -7,6 +7,7 @@ Action; the rest cost a dictionary lookup and a comparison.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -41,6 +42,11 @@ class TableRows:
     same: set[str] = attrs.field(factory=set)
     # Rows this table declares that another table of the zone recorded: moved between tables.
     moved: dict[str, list[Any]] = attrs.field(factory=dict)
+    # Rows it recorded that another table now declares, by name -> that table: dropped quietly.
+    moved_to: dict[str, str] = attrs.field(factory=dict)
+    # Rows it recorded that a RecordSet now declares, by name -> its address: that record set
+    # takes the listed one, and the row leaves the table's entry without a write.
+    given_away: dict[str, str] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self.rows = self.declared.rows if self.declared is not None else {}
@@ -51,7 +57,7 @@ class TableRows:
         """File one listed record set, as it arrives, if it is a row of this table's."""
         want, ttl = self.rows.get(fqdn), self.ttl
         if want is None:
-            if fqdn not in self.prior:
+            if fqdn not in self.prior or fqdn in self.given_away:
                 return False
         elif raw.get("rrdatas") == want and raw.get("ttl") == ttl and "routingPolicy" not in raw:
             row = self.prior.get(fqdn)
@@ -97,10 +103,13 @@ class TableRows:
             else:
                 actions.append(self._action("update", fqdn, raw, row, ttl, want))
         for fqdn, row in prior.items():
-            if fqdn in self.rows:
+            if fqdn in self.rows or fqdn in self.given_away:
                 continue
             raw = live.get(fqdn)
-            if raw is None:
+            if fqdn in self.moved_to:
+                reason = f"moved to {self.moved_to[fqdn]}; nothing to write"
+                actions.append(self._action("forget", fqdn, None, row, 0, None, reason))
+            elif raw is None:
                 reason = "already gone from the cloud; dropped from state"
                 actions.append(self._action("forget", fqdn, None, row, 0, None, reason))
             else:
@@ -108,6 +117,7 @@ class TableRows:
                     self._action("delete", fqdn, raw, row, 0, None, "no longer declared")
                 )
         if declared is None:
+            moved = len(self.given_away) + len(self.moved_to) == len(prior)
             actions.append(
                 Action(
                     address=self.address,
@@ -116,7 +126,8 @@ class TableRows:
                     project=self.project,
                     prior_depends_on=tuple((self.entry or {}).get("depends_on", ())),
                     parent=self.zone_address,
-                    reason="no longer declared; its record sets are deleted",
+                    reason="no longer declared; "
+                    + ("its record sets moved" if moved else "its record sets are deleted"),
                     protect=bool((self.entry or {}).get("protect")),
                 )
             )
@@ -139,12 +150,15 @@ class TableRows:
             None,
         )
         entry = self.entry
-        if entry is not None and not stale:
+        if entry is not None and not stale and not self.given_away:
             stored = {**entry, "attributes": {**entry["attributes"]}}
             del stored["attributes"]["rows"]
             if stored == header:
                 return None
-        header["attributes"]["rows"] = {**self.prior, **stale}
+        rows = {**self.prior, **stale}
+        for fqdn in self.given_away:
+            del rows[fqdn]
+        header["attributes"]["rows"] = rows
         return header
 
     @staticmethod
@@ -199,18 +213,50 @@ def owner_of(fqdn: str, tables: list[TableRows]) -> TableRows | None:
     return None
 
 
-def link_moved_rows(tables: list[TableRows]) -> None:
-    """A row moved from one table to another is managed all along: the table now declaring it
-    takes the other's record of it (which forgets it, finding it listed elsewhere)."""
+def link_given_rows(
+    tables: list[TableRows], desired: Mapping[str, Any], moved: dict[str, str]
+) -> None:
+    """A row a table recorded that a RecordSet now declares is that record set's, managed all
+    along: it is recorded there (noted in `moved`) and leaves the table, without a write. Run
+    before the zone is listed, so that the record set takes what is listed under its name."""
     for table in tables:
-        if table.declared is None:
+        for fqdn in table.prior.keys() - table.rows.keys():
+            address = record_address(table.zone, fqdn, table.type)
+            if address in desired:
+                table.given_away[fqdn] = address
+                moved[address] = table.address
+
+
+def link_moved_rows(
+    tables: list[TableRows],
+    desired: Mapping[str, Any],
+    prior: Mapping[str, dict[str, Any]],
+    moved: dict[str, str],
+) -> None:
+    """A row moved from one table to another, or from a RecordSet to a table, is managed all
+    along: the table now declaring it takes the other's record of it, and the other drops it
+    without a write (a table forgets the row; a record set's entry is noted in `moved`)."""
+    for table in tables:
+        if table.declared is None or len(table.same) == len(table.rows):
+            continue
+        new = table.rows.keys() - table.prior.keys()
+        if not new:
             continue
         for other in tables:
             if other is table or other.type != table.type:
                 continue
-            for fqdn, row in other.prior.items():
-                if fqdn in table.rows and fqdn not in table.prior:
-                    table.moved[fqdn] = row
+            for fqdn in new & other.prior.keys():
+                table.moved[fqdn] = other.prior[fqdn]
+                other.moved_to[fqdn] = table.address
+        for fqdn in new - table.moved.keys():
+            address = record_address(table.zone, fqdn, table.type)
+            entry = prior.get(address)
+            if entry is None or address in desired or entry["kind"] != RECORD:
+                continue
+            attributes = entry["attributes"]
+            if "rrdatas" in attributes:  # a plain record set, not a routed one
+                table.moved[fqdn] = [attributes.get("ttl", 300), *attributes["rrdatas"]]
+                moved[address] = table.address
 
 
 def state_changes(actions: list[Action]) -> dict[str, Any]:
