@@ -42,4 +42,7 @@ def test_benchmark_runs_every_scenario_at_tiny_scale(tmp_path: Path) -> None:
             row = rows[f"  {name}: {part}"]
             assert row["mldns_s"] > 0 and row["ratio"] > 0, (name, part)
     assert rows["plan-1-zone"]["state_bytes"] > 0
+    assert rows["  plan-1-zone: state file"]["state_bytes"] == rows["plan-1-zone"]["state_bytes"]
+    assert rows["  plan-1-zone: stack file alone"]["bar"] == 0.5
+    assert rows["move-1-zone"]["writes"] == [0, 0]  # the same record sets, however declared
     assert "plan-1-zone" in proc.stdout  # the table was printed
