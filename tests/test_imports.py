@@ -101,3 +101,11 @@ def test_the_core_imports_no_api_module() -> None:
         if dep.startswith(api) and dep not in SHARED
     )
     assert offenders == []
+
+
+def test_a_stack_file_imports_no_google_library() -> None:
+    """`import mldns` (what a stack file and a notebook do first) stays light: Google's client
+    libraries come with the first plan, not with the declarations or their rules."""
+    code = "import sys, mldns\nprint(sorted(m for m in sys.modules if m.startswith(('google.', 'mldns.clients'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

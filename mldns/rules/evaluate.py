@@ -14,17 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mldns.clients import Clients
 from mldns.errors import one_line
 from mldns.plan import Plan
-from mldns.providers.base import Provider
-from mldns.providers.registry import build_providers
 from mldns.resources.base import Resource
 from mldns.rules.registry import Book, Rule, RulesError, collecting
 from mldns.rules.view import Answers, Item, PlanView, answers_of, build_view
 from mldns.violations import ERROR, Violation
 
 if TYPE_CHECKING:  # a stack is judged, never loaded, here
+    from mldns.providers.base import Provider
     from mldns.stack import Stack
 
 RULES_ENV = "MLDNS_RULES"
@@ -160,6 +158,9 @@ def judge(
 def judge_offline(stack: Stack, book: Book) -> Plan:
     """The stack judged as declared, without reading the cloud (`mldns check`): a plan with no
     actions, in which every declared resource is shown to the rules as "="."""
+    from mldns.clients import Clients  # the Google libraries, only when a stack is checked
+    from mldns.providers.registry import build_providers
+
     project = stack.project or OFFLINE_PROJECT
     empty = Plan(stack=stack.name, project=project, lineage=None, serial=0, actions=())
     return judge(empty, book, stack.resources, build_providers(Clients(project)))
