@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from mldns import routing
+from mldns.network_resolve import PolicyRules
 from mldns.plan import Action, Plan
 from mldns.resources.base import Resource
 from mldns.resources.dns import (
@@ -163,26 +164,6 @@ def _network_name(value: str) -> str:
 
 
 @attrs.frozen
-class Policy:
-    """A response policy as answers read it: its networks and its rules by DNS name."""
-
-    name: str
-    networks: frozenset[str]
-    rules: dict[str, dict[str, Any]]
-
-    def rule_for(self, fqdn: str) -> dict[str, Any] | None:
-        """The rule that answers `fqdn`: its own name's, else the nearest wildcard's."""
-        if fqdn in self.rules:
-            return self.rules[fqdn]
-        labels = fqdn.split(".")
-        for i in range(1, len(labels) - 1):
-            rule = self.rules.get("*." + ".".join(labels[i:]))
-            if rule is not None:
-                return rule
-        return None
-
-
-@attrs.frozen
 class Answers:
     """`answers(name, type, from_region=..., network=..., down=...)`: the Resolution the DNS
     gives after apply (as `mldns resolve` computes it), or None when it gives none (a name
@@ -194,7 +175,7 @@ class Answers:
     private: tuple[tuple[routing.Zone, frozenset[str]], ...]
     # Names the zones hold that mldns does not manage (up to 1,000 a zone), by zone name.
     unmanaged: dict[str, frozenset[str]] = attrs.field(factory=dict)
-    policies: tuple[Policy, ...] = ()
+    policies: tuple[PolicyRules, ...] = ()
 
     def __call__(
         self,
@@ -228,7 +209,7 @@ class Answers:
 
     def _local(
         self,
-        policy: Policy,
+        policy: PolicyRules,
         rule: dict[str, Any],
         fqdn: str,
         rtype: str,
@@ -298,7 +279,7 @@ def answers_of(view: PlanView) -> Answers:
     return Answers(tuple(public), tuple(private), unmanaged, tuple(_policies(view)))
 
 
-def _policies(view: PlanView) -> Iterator[Policy]:
+def _policies(view: PlanView) -> Iterator[PolicyRules]:
     rules: dict[str | None, dict[str, dict[str, Any]]] = {}
     for item in view.of_kind(RESPONSE_RULE):
         rules.setdefault(item.parent, {})[item.body.get("dnsName", "")] = item.body
@@ -307,4 +288,4 @@ def _policies(view: PlanView) -> Iterator[Policy]:
         networks = frozenset(
             _network_name(n.get("networkUrl", "")) for n in body.get("networks") or []
         )
-        yield Policy(body.get("responsePolicyName", ""), networks, rules.get(item.address, {}))
+        yield PolicyRules(body.get("responsePolicyName", ""), networks, rules.get(item.address, {}))
