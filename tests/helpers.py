@@ -255,3 +255,28 @@ def run_cli(capsys: Any, *args: str) -> Run:
         code = exc.code if isinstance(exc.code, int) else 1
     captured = capsys.readouterr()
     return Run(code, captured.out, captured.err)
+
+
+def google(emu: Emulator) -> Any:
+    """Cloud DNS's discovery client on the emulator: reads results back as Google's own client."""
+    from google.auth.credentials import AnonymousCredentials
+    from googleapiclient import discovery
+
+    return discovery.build(
+        "dns",
+        "v1",
+        static_discovery=True,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": emu.url + "/"},
+        cache_discovery=False,
+    )
+
+
+def ops(plan: Any) -> dict[str, str]:
+    """Each action's op by address."""
+    return {a.address: a.op for a in plan.actions}
+
+
+def writes(emu: Emulator) -> list[tuple[str, str]]:
+    """The emulator's recent write requests, as (method, path)."""
+    return [(r["method"], r["path"]) for r in emu.requests()["recent"] if r["write"]]

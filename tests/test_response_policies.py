@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient import discovery
-from helpers import PROJECT, make_workspace
+from helpers import PROJECT, google, make_workspace, ops, writes
 
 import mldns
 from mldns import dns
@@ -24,30 +22,11 @@ POLICY = "dns.ResponsePolicy.fleet"
 PRIVATE_VIPS = ["199.36.153.10", "199.36.153.11", "199.36.153.8", "199.36.153.9"]
 
 
-def google(emu: Emulator) -> Any:
-    return discovery.build(
-        "dns",
-        "v1",
-        static_discovery=True,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + "/"},
-        cache_discovery=False,
-    )
-
-
 def stack_of(*resources: Any) -> mldns.Stack:
     stack = mldns.Stack("rpz", project=PROJECT)
     for resource in resources:
         stack.add(resource)
     return stack
-
-
-def ops(plan: Any) -> dict[str, str]:
-    return {a.address: a.op for a in plan.actions}
-
-
-def writes(emu: Emulator) -> list[tuple[str, str]]:
-    return [(r["method"], r["path"]) for r in emu.requests()["recent"] if r["write"]]
 
 
 def rules_of(emu: Emulator, policy: str = "fleet") -> dict[str, dict[str, Any]]:

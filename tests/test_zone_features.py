@@ -12,9 +12,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import pytest
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient import discovery
-from helpers import PROJECT, make_workspace
+from helpers import PROJECT, google, make_workspace, ops
 
 import mldns
 from mldns import dns as mdns
@@ -30,26 +28,11 @@ ECDSA = [
 ]
 
 
-def google(emu: Emulator) -> Any:
-    return discovery.build(
-        "dns",
-        "v1",
-        static_discovery=True,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + "/"},
-        cache_discovery=False,
-    )
-
-
 def stack_of(*resources: Any) -> mldns.Stack:
     stack = mldns.Stack("zones", project=PROJECT)
     for resource in resources:
         stack.add(resource)
     return stack
-
-
-def ops(plan: Any) -> dict[str, str]:
-    return {a.address: a.op for a in plan.actions}
 
 
 def test_private_zone_for_gke_clusters_with_logging(emu: Emulator, tmp_path: Path) -> None:

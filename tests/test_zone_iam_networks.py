@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient import discovery
-from helpers import PROJECT, make_workspace
+from helpers import PROJECT, google, make_workspace, ops
 
 import mldns
 from mldns import dns
@@ -28,26 +26,11 @@ CTL = "serviceAccount:ctl@team-a.iam.gserviceaccount.com"
 READER = "group:ml@example.com"
 
 
-def google(emu: Emulator) -> Any:
-    return discovery.build(
-        "dns",
-        "v1",
-        static_discovery=True,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + "/"},
-        cache_discovery=False,
-    )
-
-
 def stack_of(*resources: Any) -> mldns.Stack:
     stack = mldns.Stack("team", project=PROJECT)
     for resource in resources:
         stack.add(resource)
     return stack
-
-
-def ops(plan: Any) -> dict[str, str]:
-    return {a.address: a.op for a in plan.actions}
 
 
 def zone_policy(emu: Emulator, zone: str) -> dict[str, list[str]]:
