@@ -30,7 +30,7 @@ test: $(STAMP)
 
 ## The suite but the drills and the browser test: the lane to run while working (CI runs `test`).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m "not drill and not browser"
+	$(BIN)/python -m pytest -n 2 -q -m "not drill and not browser and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Minutes of subprocesses: make test runs it, make test-fast leaves it out.
+pytestmark = pytest.mark.slow
+
 RUN = Path(__file__).parent / "benchmarks" / "run.py"
 
 

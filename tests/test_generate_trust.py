@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from mldns.emulator import Emulator
@@ -185,6 +186,7 @@ ROUTED = [
 ]
 
 
+@pytest.mark.slow
 def test_generate_of_every_routing_shape_gcloud_makes_plans_no_change(
     emu: Emulator, tmp_path: Path
 ) -> None:

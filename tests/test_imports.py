@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import mldns
 
 PACKAGE = Path(mldns.__file__).parent
@@ -70,6 +72,7 @@ def test_the_emulator_imports_nothing_from_the_engine() -> None:
     assert sorted(name for name in reached if name.startswith(engine)) == []
 
 
+@pytest.mark.slow
 def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
     """Importing any module before all others works: no order of imports is relied upon."""
     script = (

@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from mldns.emulator import Emulator
 
 MLDNS = str(Path(sys.executable).with_name("mldns"))
@@ -98,6 +100,7 @@ def test_first_ctrl_c_stops_new_calls_and_records_what_finished(
     assert len(live_zones(emu)) == ZONES
 
 
+@pytest.mark.slow
 def test_second_ctrl_c_stops_at_once_and_the_next_run_recovers(
     tmp_path: Path, emu: Emulator
 ) -> None:

@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
+# Minutes of subprocesses: make test runs it, make test-fast leaves it out.
+pytestmark = pytest.mark.slow
+
 MLDNS = str(Path(sys.executable).with_name("mldns"))
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "training_dns" / "stack.py"
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers import make_workspace
 from rich.console import Console
 
@@ -70,6 +71,7 @@ def test_a_long_unit_says_so_every_interval(emu: Emulator, tmp_path: Path) -> No
     ]
 
 
+@pytest.mark.slow
 def test_a_twenty_second_apply_prints_progress_at_least_every_ten_seconds(
     emu: Emulator, tmp_path: Path
 ) -> None:

@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Minutes of subprocesses: make test runs it, make test-fast leaves it out.
+pytestmark = pytest.mark.slow
+
 BENCH = Path(__file__).parent / "benchmarks" / "reconcile_bench.py"
 
 

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# Minutes of subprocesses: make test runs it, make test-fast leaves it out.
+pytestmark = pytest.mark.slow
+
 MLDNS = str(Path(sys.executable).with_name("mldns"))
 
 STACK = """

@@ -23,6 +23,9 @@ import pytest
 
 from mldns.emulator import Emulator
 
+# Minutes of subprocesses: make test runs it, make test-fast leaves it out.
+pytestmark = pytest.mark.slow
+
 GCLOUD = shutil.which("gcloud") or "/usr/bin/gcloud"
 
 
