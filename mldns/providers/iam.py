@@ -87,26 +87,45 @@ class IamProvider(Provider):
     def _read_modify_write(self, project: str, edits: list[Edit]) -> None:
         """Apply `edits` to the current policy and set it; on an etag conflict start over."""
         projects = self.clients.projects
-        for attempt in range(MAX_TRIES):
-            current = self.get_policy(project)
-            policy = policy_pb2.Policy()
-            policy.CopyFrom(current)
-            for edit in edits:
-                edit(policy)
-            if policy == current:
-                return  # nothing left to do, e.g. an earlier attempt's set did land
-            fmt.settle_version(policy)
+
+        def write(policy: policy_pb2.Policy) -> None:
             request = {"resource": f"projects/{project}", "policy": policy}
-            try:
-                self.clients.call(projects.set_iam_policy, request=request)
-                return
-            except gexc.Conflict:
-                time.sleep(_backoff(attempt))
-            except gexc.GoogleAPICallError as exc:
-                raise ActionFailed(f"IAM policy of project {project}: {exc.message}") from None
-        raise ActionFailed(
-            f"IAM policy of project {project} kept changing; gave up after {MAX_TRIES} attempts"
-        )
+            self.clients.call(projects.set_iam_policy, request=request)
+
+        read_modify_write(lambda: self.get_policy(project), write, edits, f"project {project}")
+
+
+def read_modify_write(
+    read: Callable[[], policy_pb2.Policy | None],
+    write: Callable[[policy_pb2.Policy], None],
+    edits: list[Edit],
+    what: str,
+    gone_ok: bool = False,
+) -> None:
+    """IAM's etag read-modify-write, shared by every policy mldns edits: read the policy, apply
+    `edits` to a copy, set it (the etag it carries refuses a stale write), and on a conflict
+    start over after a backoff. `read` gives None for a policy whose resource is gone."""
+    for attempt in range(MAX_TRIES):
+        current = read()
+        if current is None:
+            if gone_ok:
+                return  # the resource went, and its policy with it
+            raise ActionFailed(f"IAM policy of {what}: the {what.split()[0]} does not exist")
+        policy = policy_pb2.Policy()
+        policy.CopyFrom(current)
+        for edit in edits:
+            edit(policy)
+        if policy == current:
+            return  # nothing left to do, e.g. an earlier attempt's set did land
+        fmt.settle_version(policy)
+        try:
+            write(policy)
+            return
+        except gexc.Conflict:
+            time.sleep(_backoff(attempt))
+        except gexc.GoogleAPICallError as exc:
+            raise ActionFailed(f"IAM policy of {what}: {exc.message}") from None
+    raise ActionFailed(f"IAM policy of {what} kept changing; gave up after {MAX_TRIES} attempts")
 
 
 def _backoff(attempt: int) -> float:

@@ -7,7 +7,6 @@ the policy is read again and the same edits re-applied, so nobody's change is lo
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -17,8 +16,8 @@ from google.protobuf import json_format
 from mldns.errors import ValidationError
 from mldns.plan import Action
 from mldns.providers import iam_format as fmt
-from mldns.providers.base import ActionFailed, ApplyContext, Provider, Refresh, state_entry
-from mldns.providers.iam import MAX_TRIES, Edit, _backoff
+from mldns.providers.base import ApplyContext, Provider, Refresh, state_entry
+from mldns.providers.iam import Edit, read_modify_write
 from mldns.resources.base import Resource
 from mldns.resources.dns import ManagedZoneIamBinding, ManagedZoneIamMember
 
@@ -101,30 +100,13 @@ class ZoneIamProvider(Provider):
 
     def _read_modify_write(self, project: str, zone: str, edits: list[Edit], gone_ok: bool) -> None:
         path = f"{_resource(project, zone)}:setIamPolicy"
-        for attempt in range(MAX_TRIES):
-            current = self.get_policy(project, zone)
-            if current is None:
-                if gone_ok:
-                    return  # the zone went, and its policy with it
-                raise ActionFailed(f"IAM policy of zone {zone}: the zone does not exist")
-            policy = policy_pb2.Policy()
-            policy.CopyFrom(current)
-            for edit in edits:
-                edit(policy)
-            if policy == current:
-                return
-            fmt.settle_version(policy)
+
+        def write(policy: policy_pb2.Policy) -> None:
             body = {"policy": json_format.MessageToDict(policy)}
-            try:
-                self.clients.dns_request("POST", path, data=body)
-                return
-            except gexc.Conflict:
-                time.sleep(_backoff(attempt))
-            except gexc.GoogleAPICallError as exc:
-                raise ActionFailed(f"IAM policy of zone {zone}: {exc.message}") from None
-        raise ActionFailed(
-            f"IAM policy of zone {zone} kept changing; gave up after {MAX_TRIES} attempts"
-        )
+            self.clients.dns_request("POST", path, data=body)
+
+        read = lambda: self.get_policy(project, zone)  # noqa: E731
+        read_modify_write(read, write, edits, f"zone {zone}", gone_ok)
 
 
 def _edit(action: Action) -> Edit:
