@@ -105,8 +105,9 @@ def test_second_ctrl_c_stops_at_once_and_the_next_run_recovers(
     tmp_path: Path, emu: Emulator
 ) -> None:
     # Writes slow enough that the calls in flight outlast a loaded machine's handling of the
-    # first Ctrl-C: the second must land while the apply is still waiting for them.
-    emu.add_fault(method="POST", path="managedZones", delay_ms=8000)
+    # first Ctrl-C: the second must land while the apply is still waiting for them (8 s was
+    # not always enough: the apply ended first, and the second Ctrl-C met a process exiting).
+    emu.add_fault(method="POST", path="managedZones", delay_ms=30000)
     proc = start_apply(tmp_path, emu)
     wait_for_writes(emu, proc, 1)
     assert proc.poll() is None, proc.communicate()
