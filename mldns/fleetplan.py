@@ -70,12 +70,12 @@ def resolve_fleet(
     for source in sources:
         mine = [use for use in uses if use.value.source == source]
         results = [
-            use.value.resolve(members[source], use.resource, prior.resources.get(use.address))
+            use.value.resolve(members[source], use.resource, prior.entry(use.address))
             for use in mine
         ]
         refused = _refusal(mine, results, prior, members[source], guard)
         for use, result in zip(mine, results, strict=True):
-            data = use.value.current(prior.resources.get(use.address)) if refused else result.data
+            data = use.value.current(prior.entry(use.address)) if refused else result.data
             if data is None:  # nothing to declare: the record set is not declared this time
                 del resolved[use.address]
             else:
@@ -136,7 +136,7 @@ def _refusal(
         return None
     had = gone = 0
     for use, result in zip(uses, results, strict=True):
-        current = use.value.current(prior.resources.get(use.address))
+        current = use.value.current(prior.entry(use.address))
         if not current:
             continue
         items = set(current)  # a table's row names, or a record set's data

@@ -8,11 +8,15 @@ plan shows any difference from the declaration as an ordinary update.
 
 from __future__ import annotations
 
+import attrs
+
 from mldns.errors import UsageError
+from mldns.kinds import at
 from mldns.planner import make_plan
-from mldns.providers.base import state_entry
+from mldns.providers.base import RowChanges, state_entry
 from mldns.providers.registry import build_providers
 from mldns.state.format import State
+from mldns.state.journal import commit_rows
 from mldns.workspace import Workspace
 
 
@@ -20,6 +24,9 @@ def import_resource(ws: Workspace, address: str, ident: str) -> str:
     """Record the live object `ident` under `address`; returns a line saying what was done."""
     stack = ws.stack
     assert stack is not None
+    facts = at(address)
+    if facts is not None and facts.gone_when_empty:  # never declared: its kind says why
+        facts.import_key(ident, ws.project)
     resource = stack.resources.get(address)
     if resource is None:
         raise UsageError(f"{address} is not declared in stack {stack.name}; declare it first")
@@ -33,19 +40,28 @@ def import_resource(ws: Workspace, address: str, ident: str) -> str:
         )
     with ws.store.edit("import", timeout=ws.lock_timeout) as edit:
         stored = edit.read()
-        if stored is not None and address in stored.resources:
+        if stored is not None and stored.entry(address) is not None:
             raise UsageError(f"{address} is already in the state; nothing to import")
         prior = State(stack=ws.stack_name)
-        plan = make_plan(
-            ws.stack_name, ws.project, {address: resource}, {}, prior, build_providers(ws.clients)
-        )
+        providers = build_providers(ws.clients)
+        plan = make_plan(ws.stack_name, ws.project, {address: resource}, {}, prior, providers)
         action = next((a for a in plan.actions if a.address == address), None)
         if action is None or action.op == "create" or action.before is None:
             raise UsageError(f"{ident} does not exist in project {ws.project}; nothing to import")
         state = stored or State(stack=ws.stack_name)
-        state.resources[address] = state_entry(action, action.before)
+        holder = action.row_of
+        if holder is not None and "rrdatas" in action.before:  # kept as a row, as it is live
+            provider = next(p for p in providers if action.kind in p.kinds)
+            change = provider.recorded([attrs.evolve(action, op="adopt", after=action.before)])
+            rows = change[holder]
+            assert isinstance(rows, RowChanges)
+            commit_rows(state.resources, holder, rows)
+            written = {holder: state.resources.get(holder)}
+        else:
+            state.resources[address] = state_entry(action, action.before)
+            written = {address: state.resources[address]}
         state.serial += 1
-        edit.write(state, {address: state.resources[address]})
+        edit.write(state, written)
     if action.op == "adopt":
         return f"Imported {address}: it matches the declaration."
     return f"Imported {address} as it is; the next plan shows how it differs from the declaration."

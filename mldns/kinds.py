@@ -10,13 +10,17 @@ Providers declare the rest (which fields replace rather than update) beside thei
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mldns.resources.base import ListItems, Resource
 
 R = TypeVar("R", bound=type[Resource])
 
 _KINDS: dict[str, type[Resource]] = {}
+# State upgrades by the format version they bring a state to: each rewrites, in place, the
+# resources of a state written in the format before.
+_UPGRADES: dict[int, list[Callable[[dict[str, dict[str, Any]]], None]]] = {}
 
 
 def register(cls: R) -> R:
@@ -62,3 +66,17 @@ def list_items(kind: str) -> ListItems:
 def names() -> frozenset[str]:
     """Every registered kind."""
     return frozenset(_KINDS)
+
+
+def register_upgrade(version: int, upgrade: Callable[[dict[str, dict[str, Any]]], None]) -> None:
+    """Have `upgrade` rewrite the resources of a state older than format `version` (a kind's
+    entries that an earlier format kept otherwise)."""
+    _UPGRADES.setdefault(version, []).append(upgrade)
+
+
+def upgrade(resources: dict[str, dict[str, Any]], version: int) -> None:
+    """Bring the resources of a state written in format `version` to the current format."""
+    for target in sorted(_UPGRADES):
+        if version < target:
+            for step in _UPGRADES[target]:
+                step(resources)

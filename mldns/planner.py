@@ -62,13 +62,19 @@ def make_plan(
             continue
         # Kinds the provider diffs itself (resources that hold many rows) get no body here.
         bulk = provider.bulk_kinds
+        home = provider.row_home
+        body = provider.desired_body
         bodies = {
-            a: provider.desired_body(r, project) for a, r in mine.items() if r.kind not in bulk
+            a: body(r, project)
+            for a, r in mine.items()
+            if r.kind not in bulk and (a in replace or home(r) is None)
         }
         here, elsewhere = _by_project(prior_mine, project)
         refresh = provider.refresh(project, mine, here, bodies)
         if refresh_only:
             actions.extend(_refresh_only(here, refresh, bulk))
+            actions.extend(_refresh_only_rows(refresh.extra))
+            refreshed.update(refresh.refreshed)
             continue
         ignored.update(_ignore_changes(mine, bodies, refresh.live))
         ours = _diff(provider, project, mine, bodies, here, refresh, refreshed, bulk, replace)
@@ -223,9 +229,12 @@ def _declared(
             continue
         before = live.get(address)
         entry = prior.get(address)
-        if address in diff.replace and entry is not None and before is not None:
+        managed = entry is not None or address in diff.refresh.moved  # moved: from a row
+        if address in diff.replace and before is not None and managed:
             reason = "replaced on request (--replace)"
-            actions.append(diff.action("replace", address, resource, after, reason))
+            action = diff.action("replace", address, resource, after, reason)
+            home = diff.provider.row_home(resource)
+            actions.append(attrs.evolve(action, row_of=home) if home else action)
         elif entry is not None and before is not None and (before is after or before == after):
             # The common case of a big stack, kept free of Action objects.
             unchanged[address] = resource
@@ -339,12 +348,33 @@ def _refresh_only(
     return actions
 
 
+def _refresh_only_rows(extra: list[Action]) -> list[Action]:
+    """What the state must take from the cloud of the rows the providers diffed: a recorded row
+    changed outside mldns is recorded as it is live, one gone is forgotten; rows to create or
+    delete wait for an apply."""
+    actions: list[Action] = []
+    for action in extra:
+        if action.row_of is None or not action.prior_depends_on:
+            continue  # not a row, or not recorded yet
+        if action.op == "forget":
+            actions.append(action)
+        elif action.op == "create" and action.before is None:
+            reason = "gone from the cloud; dropped from the state (--refresh-only)"
+            actions.append(attrs.evolve(action, op="forget", after=None, reason=reason))
+        elif action.op == "update" and action.before and "rrdatas" in action.before:
+            reason = "changed outside mldns; the state takes the live value (--refresh-only)"
+            actions.append(attrs.evolve(action, op="adopt", after=action.before, reason=reason))
+    return actions
+
+
 def _undeclared(diff: _Diff, bulk: frozenset[str]) -> list[Action]:
     """Delete what the state holds and the stack no longer declares; forget what is gone."""
     actions: list[Action] = []
     live, raw = diff.refresh.live, diff.refresh.raw
     for address, entry in diff.prior.items():
-        if address in diff.desired or entry["kind"] in bulk:
+        # A declared resource the provider diffs as a row (no body) may leave an entry of its
+        # own here, which the provider says moved (a record set no longer protected).
+        if address in diff.bodies or entry["kind"] in bulk:
             continue
         before = live.get(address)
         common = {

@@ -14,6 +14,7 @@ import requests
 from helpers import PROJECT
 
 from mldns.emulator import Emulator
+from mldns.state.format import State
 
 MLDNS = str(Path(sys.executable).with_name("mldns"))
 A = "dns.RecordSet.ml-zone/a.ml.example.com./A"
@@ -50,8 +51,9 @@ def cli(tmp_path: Path, emu: Emulator) -> Any:
                 timeout=120,
             )
 
-        def entries(self) -> dict[str, Any]:
-            return json.loads((self.state / "controls.json").read_text())["resources"]
+        def recorded(self) -> State:
+            text = (self.state / "controls.json").read_text()
+            return State.from_json(json.loads(text), "controls.json")
 
     cli_ = Cli()
     cli_.write()
@@ -87,7 +89,7 @@ def test_target_applies_the_named_resource_with_its_zone_only(cli: Any) -> None:
     applied = cli("apply", str(cli.stack), "--auto-approve", "--target", A)
     assert applied.returncode == 0, applied.stderr
     assert "Apply complete: 2 created" in applied.stdout
-    assert sorted(cli.entries()) == ["dns.ManagedZone.ml-zone", A]
+    assert cli.recorded().addresses() == ["dns.ManagedZone.ml-zone", A]
     rest = cli("plan", str(cli.stack))
     assert "Plan: 2 to create, 0 to update, 0 to delete." in rest.stdout
     assert "+ dns.ManagedZone.aux" in rest.stdout and f"+ {B}" in rest.stdout
@@ -138,7 +140,7 @@ def test_refresh_only_records_outside_changes_and_writes_nothing_to_the_cloud(
     applied = cli("apply", str(cli.stack), "--refresh-only", "--auto-approve")
     assert applied.returncode == 0, applied.stderr
     assert len(_writes(emu)) == writes  # not one write to the cloud
-    assert cli.entries()[A]["attributes"]["ttl"] == 600
+    assert cli.recorded().entry(A)["attributes"]["ttl"] == 600
     # The declaration still says 60: a normal plan now proposes that as an ordinary update.
     after = cli("plan", str(cli.stack))
     assert f"~ {A}" in after.stdout and "changed outside" not in after.stdout
@@ -185,10 +187,18 @@ def test_state_mv_renames_under_the_lock_and_refuses_an_address_in_use(cli: Any)
     assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
     state = ("--state-dir", str(cli.state))
     before = json.loads((cli.state / "controls.json").read_text())
-    taken = cli("state", "mv", A, B, *state, where=False)
+    row = cli("state", "mv", A, B, *state, where=False)
+    assert row.returncode == 1
+    assert row.stderr.strip() == (
+        f"Error: {A} is a plain record set, kept as a row of its zone: its address follows its "
+        "name and type, and moving it between a RecordSet, a table and a fleet source needs no "
+        "state mv"
+    )
+    taken = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.ml-zone", *state, where=False)
     assert taken.returncode == 1
     assert taken.stderr.strip() == (
-        f"Error: {B} is already in the state: state rm it first, or choose another"
+        "Error: dns.ManagedZone.ml-zone is already in the state: state rm it first, or choose "
+        "another"
     )
     assert json.loads((cli.state / "controls.json").read_text()) == before
     moved = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.aux2", *state, where=False)
@@ -197,7 +207,10 @@ def test_state_mv_renames_under_the_lock_and_refuses_an_address_in_use(cli: Any)
     after = json.loads((cli.state / "controls.json").read_text())
     assert after["serial"] == before["serial"] + 1
     assert "dns.ManagedZone.aux" not in after["resources"]
-    assert after["resources"][B]["parent"] == "dns.ManagedZone.aux2"
+    # The zone's plain record sets follow it: their entry is named after the zone.
+    rows = after["resources"]["dns.ZoneRecords.aux2"]
+    assert rows["parent"] == "dns.ManagedZone.aux2" and rows["attributes"]["zone"] == "aux2"
+    assert "dns.ZoneRecords.aux" not in after["resources"]
     assert after["resources"]["dns.ManagedZone.aux2"] == before["resources"]["dns.ManagedZone.aux"]
     missing = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.x", *state, where=False)
     assert missing.returncode == 1

@@ -112,8 +112,8 @@ def test_create_then_no_changes(emu: Emulator, tmp_path: Any) -> None:
         "10.0.1.2",
     ]
     state = state_of(tmp_path)
-    assert set(state.resources) == set(ops(plan))
-    assert state.resources[rec_addr("coordinator.ml.example.com.")]["parent"] == ZONE_ADDR
+    assert set(state.addresses()) == set(ops(plan))
+    assert state.entry(rec_addr("coordinator.ml.example.com."))["parent"] == ZONE_ADDR
     again = ws.plan()
     assert not again.has_changes
     assert "No changes" in str(again)
@@ -213,8 +213,8 @@ def test_replace_zone_on_immutable_change(
     names = {name for name, rtype in live(emu) if rtype == "A"}
     assert names == {f"coordinator.{new_name}", f"worker.{new_name}"}
     state = state_of(tmp_path)
-    assert rec_addr(f"coordinator.{new_name}") in state.resources
-    assert len([k for k in state.resources if k.startswith("dns.RecordSet")]) == 2
+    assert rec_addr(f"coordinator.{new_name}") in state.addresses()
+    assert len([k for k in state.addresses() if k.startswith("dns.RecordSet")]) == 2
     assert not ws.plan().has_changes
 
 
@@ -227,7 +227,7 @@ def test_delete_when_removed_from_stack(emu: Emulator, tmp_path: Any) -> None:
     ws.apply()
     assert ("b.ml.example.com.", "A") not in live(emu)
     assert ("a.ml.example.com.", "A") in live(emu)
-    assert rec_addr("b.ml.example.com.") not in state_of(tmp_path).resources
+    assert rec_addr("b.ml.example.com.") not in state_of(tmp_path).addresses()
 
 
 def test_record_deleted_outside_is_recreated(emu: Emulator, tmp_path: Any) -> None:
@@ -260,7 +260,7 @@ def test_adopt_equal_records_without_a_write(emu: Emulator, tmp_path: Any) -> No
     result = ws.apply()
     assert emu.requests()["writes"] == 0
     state = state_of(tmp_path)
-    assert set(state.resources) == set(ops(plan))
+    assert set(state.addresses()) == set(ops(plan))
     assert result.outputs["name_servers"] == zones(emu)["ml-zone"]["resource"]["nameServers"]
     assert not ws.plan().has_changes
 
@@ -281,7 +281,7 @@ def test_adopt_of_differing_record_needs_flag(emu: Emulator, tmp_path: Any) -> N
     assert state_of(tmp_path) is None
     ws.apply(adopt=True)
     assert live(emu)[("coordinator.ml.example.com.", "A")]["rrdatas"] == ["10.0.0.2"]
-    assert rec_addr("coordinator.ml.example.com.") in state_of(tmp_path).resources
+    assert rec_addr("coordinator.ml.example.com.") in state_of(tmp_path).addresses()
     assert not ws.plan().has_changes
 
 
@@ -306,7 +306,7 @@ def test_forget_what_is_gone_and_undeclared(emu: Emulator, tmp_path: Any) -> Non
     emu.clear_requests()
     ws.apply()
     assert emu.requests()["writes"] == 0
-    assert rec_addr("b.ml.example.com.") not in state_of(tmp_path).resources
+    assert rec_addr("b.ml.example.com.") not in state_of(tmp_path).addresses()
     assert not ws.plan().has_changes
 
 
@@ -690,7 +690,7 @@ def test_large_apply_goes_out_in_three_changes(emu: Emulator, tmp_path: Any) -> 
     history = zones(emu)["ml-zone"]["changes"]
     assert sorted(len(c["additions"]) for c in history[1:]) == [500, 1000, 1000]
     assert len(live(emu)) == 2502
-    assert len(state_of(tmp_path).resources) == 2501
+    assert len(state_of(tmp_path).addresses()) == 2501
     emu.clear_requests()
     assert not ws.plan().has_changes
     assert sum(r["path"].endswith("/rrsets") for r in emu.requests()["recent"]) == 3  # 3 pages
@@ -722,14 +722,13 @@ def test_an_apply_rewrites_only_the_state_lines_it_changed(emu: Emulator, tmp_pa
     apply did not touch comes back byte for byte, even one edited by hand."""
     make_workspace(build([a("w1", "10.0.0.1"), a("w2", "10.0.0.2")]), emu, tmp_path).apply()
     path = tmp_path / "engine.json"
-    edited = path.read_text().replace('"rrdatas": ["10.0.0.1"]', '"rrdatas":  ["10.0.0.1"]')
+    edited = path.read_text().replace('"description": ""', '"description":  ""')
     path.write_text(edited)
     make_workspace(build([a("w1", "10.0.0.1"), a("w2", "10.0.0.9")]), emu, tmp_path).apply()
     text = path.read_text()
-    assert '"rrdatas":  ["10.0.0.1"]' in text and '"rrdatas": ["10.0.0.9"]' in text
-    assert state_of(tmp_path).resources[rec_addr("w2.ml.example.com.")]["attributes"][
-        "rrdatas"
-    ] == ["10.0.0.9"]
+    assert '"description":  ""' in text and '"w2.ml.example.com./A": [300, "10.0.0.9"]' in text
+    entry = state_of(tmp_path).entry(rec_addr("w2.ml.example.com."))
+    assert entry["attributes"]["rrdatas"] == ["10.0.0.9"]
 
 
 def test_change_size_counts_record_data_bytes(tmp_path: Any) -> None:

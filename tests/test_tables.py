@@ -214,7 +214,7 @@ def test_a_table_no_longer_declared_deletes_its_rows_and_leaves_state(
     }
     ws.apply()
     assert (fqdn("w1"), "A") not in live(emu)
-    assert set(state_of(tmp_path).resources) == {ZONE_ADDR, rec_addr(fqdn("coordinator"))}
+    assert set(state_of(tmp_path).addresses()) == {ZONE_ADDR, rec_addr(fqdn("coordinator"))}
     assert not ws.plan().has_changes
 
 
@@ -332,13 +332,16 @@ def test_record_sets_move_into_a_table_and_back_without_a_write(
     back = make_workspace(build(None, **ips), emu, tmp_path)
     plan = back.plan()
     ops_back = {a.address: a.op for a in plan.actions}
-    assert ops_back == {**{rec_addr(fqdn(n)): "adopt" for n in ips}, TABLE: "forget"}
+    assert ops_back == {**{rec_addr(fqdn(n)): "forget" for n in ips}, TABLE: "forget"}
     assert all("moved" in a.reason for a in plan.actions)
-    assert not any(a.row_of for a in plan.actions)
+    assert {a.reason for a in plan.actions if a.row_of} == {"moved to a RecordSet; nothing to write"}
+    assert not plan.destructive_reasons
     emu.clear_requests()
     back.apply()
     assert emu.requests()["writes"] == 0
-    assert set(state_of(tmp_path).resources) == {ZONE_ADDR, *(rec_addr(fqdn(n)) for n in ips)}
+    state = state_of(tmp_path)
+    assert set(state.addresses()) == {ZONE_ADDR, *(rec_addr(fqdn(n)) for n in ips)}
+    assert set(state.resources) == {ZONE_ADDR, "dns.ZoneRecords.ml-zone"}
     assert not back.plan().has_changes
 
 
@@ -349,9 +352,9 @@ def test_part_of_a_table_moves_to_record_sets_and_changes_on_the_way(
     ws = make_workspace(build({"w1": "10.0.0.1"}, w2="10.0.0.9"), emu, tmp_path)
     plan = ws.plan()
     assert [(a.address, a.op, a.needs_adopt, a.reason) for a in plan.actions] == [
-        (rec_addr(fqdn("w2")), "update", False, f"moved from {TABLE}")
+        (rec_addr(fqdn("w2")), "update", False, f"moved from {TABLE}"),
+        (rec_addr(fqdn("w2")), "forget", False, "moved to a RecordSet; nothing to write"),
     ]
-    assert plan.refreshed[TABLE]["attributes"]["rows"] == {fqdn("w1"): [300, "10.0.0.1"]}
     emu.clear_requests()
     ws.apply()
     assert emu.requests()["writes"] == 1

@@ -71,7 +71,7 @@ def state_list(stack_name: str | None, **opts: Any) -> None:
       mldns state list --state-dir state
     """
     _, current = read_state(pop_location(opts), stack_name)
-    for address in sorted(current.resources):
+    for address in current.addresses():
         click.echo(address)
 
 
@@ -86,9 +86,10 @@ def state_show(address: str, stack_name: str | None, **opts: Any) -> None:
       mldns state show 'dns.RecordSet.ml-zone/coordinator.ml.example.com./A'
     """
     _, current = read_state(pop_location(opts), stack_name)
-    if address not in current.resources:
+    entry = current.entry(address)
+    if entry is None:
         raise UsageError(f"{address} is not in the state")
-    click.echo(json.dumps(current.resources[address], indent=2, sort_keys=True))
+    click.echo(json.dumps(entry, indent=2, sort_keys=True))
 
 
 @state.command("rm")

@@ -169,6 +169,9 @@ class Provider(abc.ABC):
         bulk_kinds:    kinds it diffs itself (resources that hold many rows): the planner makes
                        no body for them, and takes their actions from `Refresh.extra` and their
                        state entries from `Refresh.refreshed` (default: none);
+        row_home:      where the state keeps a declared resource as a row rather than an entry
+                       of its own (a plain record set: its zone's entry); such resources are
+                       diffed by the provider too, as rows (default: never);
         replaces:      whether a change touches a field that cannot change in place (never);
         unit_key:      which actions are carried out together, in one `execute` (each alone);
         recorded_now:  which actions are only recorded, before the calls (adopt and forget);
@@ -198,6 +201,10 @@ class Provider(abc.ABC):
     ) -> Refresh:
         """Read what exists, with as few calls as the API allows. `expected` holds the desired
         bodies by address: a live resource that already matches one may be given as that object."""
+
+    def row_home(self, resource: Resource) -> str | None:
+        """The address of the state entry keeping `resource` as a row, or None."""
+        return None
 
     def replaces(self, kind: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
         """True when the change touches a field that cannot be updated in place."""

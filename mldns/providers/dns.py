@@ -27,8 +27,10 @@ from mldns.providers.delegation import Delegations, is_delegation, settle
 from mldns.providers.dns_pages import list_all
 from mldns.providers.dns_tables import (
     RECORD,
+    ROWS,
     TABLE,
     TableRows,
+    ZoneRows,
     link_given_rows,
     link_moved_rows,
     owner_of,
@@ -37,6 +39,7 @@ from mldns.providers.dns_tables import (
 )
 from mldns.resources.base import Resource
 from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
+from mldns.resources.dns import zone_records as zr
 
 ZONE = "dns.ManagedZone"
 DEFAULT_QUOTA = {
@@ -85,8 +88,21 @@ class _Pair:
 class DnsProvider(Provider):
     """Zones, their record sets and tables of record sets: a zone and what it holds is one unit."""
 
-    kinds = frozenset({ZONE, RECORD, TABLE})
-    bulk_kinds = frozenset({TABLE})  # diffed here, row by row, not by the planner
+    kinds = frozenset({ZONE, RECORD, TABLE, ROWS})
+    bulk_kinds = frozenset({TABLE, ROWS})  # diffed here, row by row, not by the planner
+
+    def row_home(self, resource: Resource) -> str | None:
+        """A plain record set is a row of its zone's entry; a routed or protected one, one left
+        partly to another system, or an apex NS or SOA (made with the zone) has its own."""
+        if (
+            resource.__class__ is RecordSet
+            and resource.routing is None
+            and resource.protect is False
+            and not resource.ignore_changes
+            and zr.is_row(resource.fqdn, resource.type, resource.zone.dns_name)
+        ):
+            return f"{ROWS}.{resource.zone.name}"
+        return None
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -138,13 +154,31 @@ class DnsProvider(Provider):
         tables: dict[str, list[TableRows]] = {}
         # Declared record sets by zone and name: a CNAME shares its name with nothing.
         named: dict[str, dict[str, list[RecordSet]]] = {}
+        # Plain record sets by zone, diffed here as rows (the planner made no body for them).
+        plain: dict[str, list[RecordSet]] = {}
+        # Record sets with entries of their own that no declaration diffs, by zone: one may
+        # have become a row.
+        loose: dict[str, dict[str, dict[str, Any]]] = {}
         for address, resource in desired.items():
             if isinstance(resource, ManagedZone):
                 zones[resource.name] = resource
             elif isinstance(resource, RecordSet):
-                zones.setdefault(resource.zone.name, resource.zone)
-                by_name = named.setdefault(resource.zone.name, {})
-                by_name.setdefault(resource.fqdn, []).append(resource)
+                zone = resource.zone.name
+                if zone not in zones:
+                    zones[zone] = resource.zone
+                by_name = named.get(zone)
+                if by_name is None:
+                    by_name = named[zone] = {}
+                same = by_name.get(resource.fqdn)
+                if same is None:
+                    by_name[resource.fqdn] = [resource]
+                else:
+                    same.append(resource)
+                if address not in expected:
+                    rows = plain.get(zone)
+                    if rows is None:
+                        rows = plain[zone] = []
+                    rows.append(resource)
             elif isinstance(resource, RecordTable):
                 zone = resource.zone.name
                 zones.setdefault(zone, resource.zone)
@@ -164,6 +198,11 @@ class DnsProvider(Provider):
             if kind == ZONE:
                 zones.setdefault(entry["attributes"]["name"], None)
             elif kind == RECORD and entry.get("parent"):
+                zone = _zone_name(entry["parent"])
+                zones.setdefault(zone, None)
+                if address not in expected:
+                    loose.setdefault(zone, {})[address] = entry
+            elif kind == ROWS:
                 zones.setdefault(_zone_name(entry["parent"]), None)
             elif kind == TABLE and address not in desired:
                 zone = _zone_name(entry["parent"])
@@ -177,6 +216,21 @@ class DnsProvider(Provider):
                         entry["attributes"]["type"],
                         None,
                         entry,
+                    )
+                )
+        for zone in zones:
+            rows_entry = prior.get(zr.rows_address(zone))
+            if zone in plain or rows_entry is not None:
+                tables.setdefault(zone, []).append(
+                    ZoneRows(
+                        zr.rows_address(zone),
+                        project,
+                        zone,
+                        zone_address(zone),
+                        "",
+                        None,
+                        rows_entry,
+                        records=plain.get(zone, []),
                     )
                 )
         delegations = Delegations(zones)
@@ -212,6 +266,7 @@ class DnsProvider(Provider):
                     result,
                     named.get(name, {}),
                     delegations,
+                    loose.get(name, {}),
                 )
         result.extra.extend(delegations.actions(project, result, expected))
         return result
@@ -236,6 +291,7 @@ class DnsProvider(Provider):
         result: Refresh,
         named: dict[str, list[RecordSet]] | None = None,
         delegations: Delegations | None = None,
+        loose: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         address = zone_address(name)
         live_zone = result.live[address] = fmt.normalize_zone(raw_zone)
@@ -254,23 +310,37 @@ class DnsProvider(Provider):
         unmanaged = 0
         names: list[str] = []
         count = 0
+        # The holders of rows: the zone's plain record sets (one for every type), and tables
+        # (each of one type).
         owners: dict[str, list[TableRows]] = {}
+        rows = next((t for t in tables if isinstance(t, ZoneRows)), None)
         for table in tables:
-            owners.setdefault(table.type, []).append(table)
-        link_given_rows(tables, desired, result.moved)
+            if table is not rows:
+                owners.setdefault(table.type, []).append(table)
+        if rows is not None:
+            for candidates in owners.values():
+                candidates.append(rows)
+        for table in tables:
+            table.replacing = replaced
+        link_given_rows(tables, expected, result.moved)
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
             if delegations is not None and delegations.capture(name, raw):
                 continue
-            candidates = owners.get(raw["type"]) if owners else None
-            if candidates:  # a row of a table, if a table of its type names it
+            rtype = raw["type"]
+            candidates = owners.get(rtype) if owners else None
+            if candidates:  # a row of a table (or a plain record set), if one names it
                 fqdn = raw["name"].lower()
                 if len(candidates) == 1:
                     taken = candidates[0].take(fqdn, raw)
                 else:
-                    owner = owner_of(fqdn, candidates)
-                    taken = owner is not None and owner.take(fqdn, raw)
+                    owner = owner_of(fqdn, rtype, candidates)
+                    taken = owner is not None and owner[0].take(owner[1], raw)
                 if taken:
+                    continue
+            elif rows is not None:  # a plain record set's row, if one names it
+                key = f"{raw['name'].lower()}/{rtype}"
+                if (key in rows.rows or key in rows.prior) and rows.take(key, raw):
                     continue
             rec_address = record_address(name, raw["name"].lower(), raw["type"])
             if rec_address in desired or rec_address in prior:  # managed
@@ -312,7 +382,7 @@ class DnsProvider(Provider):
                 else bool(entry and entry.get("force_destroy"))
             )
             result.extra.extend(_stray_deletions(project, address, strays, replaced, force))
-        link_moved_rows(tables, desired, prior, result.moved)
+        link_moved_rows(tables, loose or {}, result.moved)
         for table in tables:
             self._diff_table(table, replaced, result)
             count += table.managed()

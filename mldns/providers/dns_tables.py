@@ -1,13 +1,15 @@
-"""Tables of record sets: each declared row against the zone's listing and the table's state rows.
+"""Rows of record sets: each declared row against the zone's listing and the state's rows.
 
-A table's rows become ordinary record set Actions, named as if each row were a RecordSet, so
-batching, reconciling and the plan's text treat them alike. Only a row that differs costs an
-Action; the rest cost a dictionary lookup and a comparison.
+Two things hold rows: a table (`dns.RecordTable`, rows of one type by name) and a zone's plain
+record sets (`dns.ZoneRecords`, rows by name and type). Rows become ordinary record set Actions,
+named as if each row were a RecordSet, so batching, reconciling and the plan's text treat them
+alike. Only a row that differs costs an Action; the rest cost a dictionary lookup and a
+comparison. A row that moves from one holder to another is managed all along: no write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -16,16 +18,19 @@ from mldns.ops import Op
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
 from mldns.providers.base import RowChanges, entry_for, state_entry
-from mldns.resources.dns import RecordTable
+from mldns.resources import rdata
+from mldns.resources.dns import RecordSet, RecordTable
+from mldns.resources.dns import zone_records as zr
 
 TABLE = "dns.RecordTable"
 RECORD = "dns.RecordSet"
+ROWS = zr.KIND
 
 
 @attrs.define
 class TableRows:
     """One table of one zone during a refresh: its declared rows, its rows in state, and the
-    record sets of its type listed under those names."""
+    record sets of its type listed under those names. Rows are keyed by name."""
 
     address: str
     project: str
@@ -40,137 +45,180 @@ class TableRows:
     live: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     # Rows listed exactly as declared and as recorded: the usual row, which needs nothing.
     same: set[str] = attrs.field(factory=set)
-    # Rows this table declares that another table of the zone recorded: moved between tables.
+    # Rows it declares that another holder recorded (or a RecordSet's entry): moved here. A row
+    # recorded as routed is [] here: managed, and to be updated.
     moved: dict[str, list[Any]] = attrs.field(factory=dict)
-    # Rows it recorded that another table now declares, by name -> that table: dropped quietly.
+    moved_from: dict[str, str] = attrs.field(factory=dict)  # and where from, for the plan
+    # Rows it recorded that another holder now declares, by key -> that holder: dropped quietly.
     moved_to: dict[str, str] = attrs.field(factory=dict)
-    # Rows it recorded that a RecordSet now declares, by name -> its address: that record set
-    # takes the listed one, and the row leaves the table's entry without a write.
+    # Rows it recorded that a RecordSet of its own entry now declares, by key -> its address:
+    # that record set takes the listed one, and the row leaves without a write.
     given_away: dict[str, str] = attrs.field(factory=dict)
+    # Whether the zone is being replaced: every listed row is kept, to be deleted with it.
+    replacing: bool = False
 
     def __attrs_post_init__(self) -> None:
         self.rows = self.declared.rows if self.declared is not None else {}
         self.prior = self.entry["attributes"]["rows"] if self.entry is not None else {}
         self.ttl = self.declared.ttl if self.declared is not None else 0
 
-    def take(self, fqdn: str, raw: dict[str, Any]) -> bool:
-        """File one listed record set, as it arrives, if it is a row of this table's."""
-        want, ttl = self.rows.get(fqdn), self.ttl
-        if want is None:
-            if fqdn not in self.prior or fqdn in self.given_away:
-                return False
-        elif raw.get("rrdatas") == want and raw.get("ttl") == ttl and "routingPolicy" not in raw:
-            row = self.prior.get(fqdn)
-            if row is not None and row[0] == ttl and row[1:] == want:
-                self.same.add(fqdn)
-                return True
-        self.live[fqdn] = raw
-        return True
+    # --- what differs between holders ----------------------------------------------------------
 
-    def diff(self, zone_replaced: bool) -> tuple[list[Action], dict[str, Any] | None]:
-        """The Actions that bring the rows to the declaration, and the table's state entry to
-        record without a call (None when the stored one is right)."""
-        actions: list[Action] = []
-        stale: dict[str, list[Any]] = {}
-        declared, prior, live, same, ttl = self.declared, self.prior, self.live, self.same, self.ttl
-        if zone_replaced:
-            same = set()
-        elif declared is not None and not live and len(same) == len(self.rows) == len(prior):
-            return actions, self._entry(
-                declared, stale
-            )  # every row listed as declared and recorded
-        for fqdn, want in self.rows.items():
-            if fqdn in same:
-                continue
-            raw = None if zone_replaced else live.get(fqdn)
-            row = prior.get(fqdn)
-            if row is None and self.moved:
-                row = self.moved.get(fqdn)
-            if raw is not None and self._matches(raw, ttl, want):
-                if row is None:
-                    reason = "exists and matches; recorded without a write"
-                    actions.append(self._action("adopt", fqdn, raw, row, ttl, want, reason))
-                elif fqdn not in prior or row[0] != ttl or row[1:] != want:
-                    stale[fqdn] = [ttl, *want]
-            elif raw is None:
-                reason = "its zone is replaced" if zone_replaced else ""
-                if row is not None and not zone_replaced:
-                    reason = "deleted outside mldns; will be recreated"
-                actions.append(self._action("create", fqdn, None, row, ttl, want, reason))
-            elif row is None:
-                reason = "exists, not yet managed, and differs"
-                actions.append(self._action("update", fqdn, raw, row, ttl, want, reason, True))
-            else:
-                actions.append(self._action("update", fqdn, raw, row, ttl, want))
-        for fqdn, row in prior.items():
-            if fqdn in self.rows or fqdn in self.given_away:
-                continue
-            raw = live.get(fqdn)
-            if fqdn in self.moved_to:
-                reason = f"moved to {self.moved_to[fqdn]}; nothing to write"
-                actions.append(self._action("forget", fqdn, None, row, 0, None, reason))
-            elif raw is None:
-                reason = "already gone from the cloud; dropped from state"
-                actions.append(self._action("forget", fqdn, None, row, 0, None, reason))
-            else:
-                actions.append(
-                    self._action("delete", fqdn, raw, row, 0, None, "no longer declared")
-                )
-        if declared is None:
-            moved = len(self.given_away) + len(self.moved_to) == len(prior)
-            actions.append(
-                Action(
-                    address=self.address,
-                    kind=TABLE,
-                    op="forget",
-                    project=self.project,
-                    prior_depends_on=tuple((self.entry or {}).get("depends_on", ())),
-                    parent=self.zone_address,
-                    reason="no longer declared; "
-                    + ("its record sets moved" if moved else "its record sets are deleted"),
-                    protect=bool((self.entry or {}).get("protect")),
-                )
-            )
-            return actions, None
-        return actions, self._entry(declared, stale)
+    @property
+    def in_stack(self) -> bool:
+        """Whether the stack declares the holder (a table; some plain record set of a zone)."""
+        return self.declared is not None
 
-    def managed(self) -> int:
-        """How many of the zone's listed record sets this table manages."""
-        return len(self.same) + sum(1 for fqdn in self.live if fqdn in self.prior)
+    def ident(self, key: str) -> tuple[str, str]:
+        """The name and type of the row `key`."""
+        return key, self.type
 
-    def _entry(self, table: RecordTable, stale: dict[str, list[Any]]) -> dict[str, Any] | None:
-        attributes = {"name": table.name, "zone": self.zone, "type": self.type}
-        header = entry_for(
+    def key_for(self, fqdn: str, rtype: str) -> str | None:
+        """The key a record set of this name and type has here, None if it cannot be a row."""
+        return fqdn if rtype == self.type else None
+
+    def ttl_of(self, key: str) -> int:
+        return self.ttl
+
+    @property
+    def described(self) -> str:
+        """What the plan calls the holder when a row moves to or from it."""
+        return self.address
+
+    @property
+    def protect(self) -> bool:
+        if self.declared is not None:
+            return self.declared.protect
+        return bool((self.entry or {}).get("protect"))
+
+    def header(self) -> dict[str, Any]:
+        assert self.declared is not None
+        attributes = {"name": self.declared.name, "zone": self.zone, "type": self.type}
+        return entry_for(
             TABLE,
             self.project,
             attributes,
             (self.zone_address,),
-            table.protect,
+            self.protect,
             self.zone_address,
             None,
         )
+
+    def gone(self) -> list[Action]:
+        """What says the holder is no longer declared."""
+        moved = len(self.given_away) + len(self.moved_to) == len(self.prior)
+        return [
+            Action(
+                address=self.address,
+                kind=TABLE,
+                op="forget",
+                project=self.project,
+                prior_depends_on=tuple((self.entry or {}).get("depends_on", ())),
+                parent=self.zone_address,
+                reason="no longer declared; "
+                + ("its record sets moved" if moved else "its record sets are deleted"),
+                protect=self.protect,
+            )
+        ]
+
+    # --- the diff --------------------------------------------------------------------------------
+
+    def take(self, key: str, raw: dict[str, Any]) -> bool:
+        """File one listed record set, as it arrives, if it is a row of this holder's."""
+        want = self.rows.get(key)
+        if want is None:
+            if key not in self.prior or key in self.given_away:
+                return False
+        elif not self.replacing:
+            ttl = self.ttl_of(key)
+            if raw.get("rrdatas") == want and raw.get("ttl") == ttl and "routingPolicy" not in raw:
+                row = self.prior.get(key)
+                if row is not None and row[0] == ttl and row[1:] == want:
+                    self.same.add(key)
+                    return True
+        self.live[key] = raw
+        return True
+
+    def owns(self, key: str) -> bool:
+        return key in self.rows or (key in self.prior and key not in self.given_away)
+
+    def diff(self, zone_replaced: bool) -> tuple[list[Action], dict[str, Any] | None]:
+        """The Actions that bring the rows to the declaration, and the holder's state entry to
+        record without a call (None when the stored one is right)."""
+        actions: list[Action] = []
+        stale: dict[str, list[Any]] = {}
+        declared, prior, live, same = self.in_stack, self.prior, self.live, self.same
+        if zone_replaced:
+            same = set()
+        elif declared and not live and len(same) == len(self.rows) == len(prior):
+            return actions, self._entry(stale)  # every row listed as declared and recorded
+        for key, want in self.rows.items():
+            if key in same:
+                continue
+            ttl = self.ttl_of(key)
+            raw = None if zone_replaced else live.get(key)
+            row = prior.get(key)
+            if row is None and self.moved:
+                row = self.moved.get(key)
+            if raw is not None and _matches(raw, ttl, want):
+                if row is None:
+                    reason = "exists and matches; recorded without a write"
+                    actions.append(self._action("adopt", key, raw, row, ttl, want, reason))
+                elif key not in prior or row[0] != ttl or row[1:] != want:
+                    stale[key] = [ttl, *want]
+            elif raw is None:
+                reason = "its zone is replaced" if zone_replaced else ""
+                if row is not None and not zone_replaced:
+                    reason = "deleted outside mldns; will be recreated"
+                action = self._action("create", key, None, row, ttl, want, reason)
+                listed = live.get(key) if zone_replaced else None
+                # In a zone being replaced, what is listed goes with the old zone.
+                actions.append(attrs.evolve(action, raw=listed) if listed else action)
+            elif row is None:
+                reason = "exists, not yet managed, and differs"
+                actions.append(self._action("update", key, raw, row, ttl, want, reason, True))
+            else:
+                reason = f"moved from {self.moved_from[key]}" if key in self.moved_from else ""
+                actions.append(self._action("update", key, raw, row, ttl, want, reason))
+        for key, row in prior.items():
+            if key in self.rows or key in self.given_away:
+                continue
+            raw = live.get(key)
+            if key in self.moved_to:
+                reason = f"moved to {self.moved_to[key]}; nothing to write"
+                actions.append(self._action("forget", key, None, row, 0, None, reason))
+            elif raw is None:
+                reason = "already gone from the cloud; dropped from state"
+                actions.append(self._action("forget", key, None, row, 0, None, reason))
+            else:
+                actions.append(self._action("delete", key, raw, row, 0, None, "no longer declared"))
+        if not declared:
+            return [*actions, *self.gone()], None
+        return actions, self._entry(stale)
+
+    def managed(self) -> int:
+        """How many of the zone's listed record sets this holder manages."""
+        return len(self.same) + sum(1 for key in self.live if key in self.prior)
+
+    def _entry(self, stale: dict[str, list[Any]]) -> dict[str, Any] | None:
+        header = self.header()
         entry = self.entry
         if entry is not None and not stale and not self.given_away:
             stored = {**entry, "attributes": {**entry["attributes"]}}
             del stored["attributes"]["rows"]
+            header["attributes"].pop("rows", None)
             if stored == header:
                 return None
         rows = {**self.prior, **stale}
-        for fqdn in self.given_away:
-            del rows[fqdn]
+        for key in self.given_away:
+            del rows[key]
         header["attributes"]["rows"] = rows
         return header
-
-    @staticmethod
-    def _matches(raw: dict[str, Any], ttl: int, want: list[str]) -> bool:
-        if "routingPolicy" in raw or raw.get("ttl", 300) != ttl:
-            return False
-        return raw.get("rrdatas") == want or fmt.normalize_record(raw).get("rrdatas") == want
 
     def _action(
         self,
         op: Op,
-        fqdn: str,
+        key: str,
         raw: dict[str, Any] | None,
         row: list[Any] | None,
         ttl: int,
@@ -178,13 +226,12 @@ class TableRows:
         reason: str = "",
         needs_adopt: bool = False,
     ) -> Action:
-        table = self.declared
+        fqdn, rtype = self.ident(key)
         after = None
         if want is not None:
-            after = {"name": fqdn, "type": self.type, "ttl": ttl, "rrdatas": list(want)}
-        protect = table.protect if table is not None else bool((self.entry or {}).get("protect"))
+            after = {"name": fqdn, "type": rtype, "ttl": ttl, "rrdatas": list(want)}
         return Action(
-            address=record_address(self.zone, fqdn, self.type),
+            address=record_address(self.zone, fqdn, rtype),
             kind=RECORD,
             op=op,
             project=self.project,
@@ -196,74 +243,155 @@ class TableRows:
             parent=self.zone_address,
             reason=reason,
             needs_adopt=needs_adopt,
-            protect=protect,
+            protect=self.protect,
             row_of=self.address,
         )
 
 
-def owner_of(fqdn: str, tables: list[TableRows]) -> TableRows | None:
-    """The table a listed record set of theirs belongs to: the one declaring it, else the one
-    that recorded it."""
-    for table in tables:
-        if fqdn in table.rows:
-            return table
-    for table in tables:
-        if fqdn in table.prior:
-            return table
-    return None
+@attrs.define
+class ZoneRows(TableRows):
+    """A zone's plain record sets during a refresh: rows keyed `<name>/<type>`, each with its
+    own TTL; never protected; its entry goes with its last row."""
+
+    records: list[RecordSet] = attrs.field(factory=list)
+    ttls: dict[str, int] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        self.prior = self.entry["attributes"]["rows"] if self.entry is not None else {}
+        self.rows = rows = {}
+        ttls = self.ttls
+        canonical = rdata.canonical_set
+        for record in self.records:
+            key = f"{record.fqdn}/{record.type}"
+            rows[key] = canonical(record.type, record.rrdatas)  # type: ignore[arg-type]
+            ttls[key] = record.ttl
+        self.records = []
+
+    def ident(self, key: str) -> tuple[str, str]:
+        fqdn, rtype = key.rsplit("/", 1)
+        return fqdn, rtype
+
+    def key_for(self, fqdn: str, rtype: str) -> str | None:
+        return f"{fqdn}/{rtype}"
+
+    def ttl_of(self, key: str) -> int:
+        return self.ttls[key]
+
+    @property
+    def in_stack(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def described(self) -> str:
+        return "a RecordSet"
+
+    @property
+    def protect(self) -> bool:
+        return False
+
+    def header(self) -> dict[str, Any]:
+        return zr.header(self.project, self.zone)
+
+    def gone(self) -> list[Action]:
+        return []  # the entry goes with its last row
+
+    def _entry(self, stale: dict[str, list[Any]]) -> dict[str, Any] | None:
+        entry = super()._entry(stale)
+        if entry is not None and not entry["attributes"]["rows"] and self.entry is None:
+            return None  # nothing to record yet: the first row's commit makes the entry
+        return entry
+
+    def diff(self, zone_replaced: bool) -> tuple[list[Action], dict[str, Any] | None]:
+        if not self.rows and not self.prior:
+            return [], None
+        actions, entry = super().diff(zone_replaced)
+        if entry is None and not self.rows and self.given_away:
+            entry = self._entry({})  # rows that left for entries of their own
+        return actions, entry
+
+
+def _matches(raw: dict[str, Any], ttl: int, want: list[str]) -> bool:
+    if "routingPolicy" in raw or raw.get("ttl", 300) != ttl:
+        return False
+    return raw.get("rrdatas") == want or fmt.normalize_record(raw).get("rrdatas") == want
+
+
+def owner_of(fqdn: str, rtype: str, holders: Iterable[TableRows]) -> tuple[TableRows, str] | None:
+    """The holder a listed record set belongs to, with its key there: the one declaring it,
+    else the one that recorded it."""
+    recorded = None
+    for holder in holders:
+        key = holder.key_for(fqdn, rtype)
+        if key is None:
+            continue
+        if key in holder.rows:
+            return holder, key
+        if recorded is None and key in holder.prior and key not in holder.given_away:
+            recorded = holder, key
+    return recorded
 
 
 def link_given_rows(
-    tables: list[TableRows], desired: Mapping[str, Any], moved: dict[str, str]
+    holders: list[TableRows], expected: Mapping[str, Any], moved: dict[str, str]
 ) -> None:
-    """A row a table recorded that a RecordSet now declares is that record set's, managed all
-    along: it is recorded there (noted in `moved`) and leaves the table, without a write. Run
-    before the zone is listed, so that the record set takes what is listed under its name."""
-    for table in tables:
-        for fqdn in table.prior.keys() - table.rows.keys():
-            address = record_address(table.zone, fqdn, table.type)
-            if address in desired:
-                table.given_away[fqdn] = address
-                moved[address] = table.address
+    """A row that a RecordSet with an entry of its own (routed, protected) now declares is that
+    record set's, managed all along: it is recorded there (noted in `moved`) and leaves the
+    holder, without a write. Run before the zone is listed, so that the record set takes what
+    is listed under its name."""
+    if not expected:
+        return
+    for holder in holders:
+        for key in holder.prior.keys() - holder.rows.keys():
+            address = record_address(holder.zone, *holder.ident(key))
+            if address in expected:
+                holder.given_away[key] = address
+                moved[address] = holder.address
 
 
 def link_moved_rows(
-    tables: list[TableRows],
-    desired: Mapping[str, Any],
-    prior: Mapping[str, dict[str, Any]],
+    holders: list[TableRows],
+    entries: Mapping[str, dict[str, Any]],
     moved: dict[str, str],
 ) -> None:
-    """A row moved from one table to another, or from a RecordSet to a table, is managed all
-    along: the table now declaring it takes the other's record of it, and the other drops it
-    without a write (a table forgets the row; a record set's entry is noted in `moved`)."""
-    for table in tables:
-        if table.declared is None or len(table.same) == len(table.rows):
+    """A row moved between holders (table to table, RecordSet to table and back), or from a
+    record set's own entry (`entries`: those of the zone no declaration diffs), is managed all
+    along: the holder now declaring it takes the other's record of it, and the other drops it
+    without a write (a holder forgets the row; an entry is noted in `moved`)."""
+    for holder in holders:
+        if not holder.in_stack or len(holder.same) == len(holder.rows):
             continue
-        new = table.rows.keys() - table.prior.keys()
+        new = holder.rows.keys() - holder.prior.keys()
         if not new:
             continue
-        for other in tables:
-            if other is table or other.type != table.type:
+        for other in holders:
+            if other is holder:
                 continue
-            for fqdn in new & other.prior.keys():
-                table.moved[fqdn] = other.prior[fqdn]
-                other.moved_to[fqdn] = table.address
-        for fqdn in new - table.moved.keys():
-            address = record_address(table.zone, fqdn, table.type)
-            entry = prior.get(address)
-            if entry is None or address in desired or entry["kind"] != RECORD:
-                continue
+            for key in new:
+                other_key = other.key_for(*holder.ident(key))
+                if other_key in other.prior and other_key not in other.rows:
+                    holder.moved[key] = other.prior[other_key]
+                    holder.moved_from[key] = other.described
+                    other.moved_to[other_key] = holder.described
+        for address, entry in entries.items():
             attributes = entry["attributes"]
-            if "rrdatas" in attributes:  # a plain record set, not a routed one
-                table.moved[fqdn] = [attributes.get("ttl", 300), *attributes["rrdatas"]]
-                moved[address] = table.address
+            key = holder.key_for(attributes["name"], attributes["type"])
+            if key not in new or key in holder.moved:
+                continue
+            # A plain record set's data moves as it is; a routed one is managed, and differs.
+            holder.moved[key] = (
+                [attributes.get("ttl", 300), *attributes["rrdatas"]]
+                if "rrdatas" in attributes
+                else []
+            )
+            holder.moved_from[key] = "an entry of its own"
+            moved[address] = holder.address
 
 
 def state_changes(actions: list[Action]) -> dict[str, Any]:
     """The state changes of finished record set Actions: an entry (None: removed) per record set,
-    and for rows of tables, the rows changed in each table."""
+    and for rows, the rows changed in each holder."""
     changes: dict[str, Any] = {}
-    tables: dict[str, dict[str, list[Any] | None]] = {}
+    holders: dict[str, dict[str, list[Any] | None]] = {}
     for action in actions:
         gone = action.op in ("delete", "forget")
         if action.row_of is None:
@@ -271,13 +399,25 @@ def state_changes(actions: list[Action]) -> dict[str, Any]:
             continue
         after = action.after or {}
         row = None if gone else [after["ttl"], *after["rrdatas"]]
-        tables.setdefault(action.row_of, {})[row_name(action.address)] = row
-    changes.update((table, RowChanges(rows)) for table, rows in tables.items())
+        holders.setdefault(action.row_of, {})[row_key(action.row_of, action.address)] = row
+    for holder, rows in holders.items():
+        header = None
+        if holder.startswith(ROWS + "."):
+            project = next(a.project for a in actions if a.row_of == holder)
+            header = zr.header(project, holder[len(ROWS) + 1 :])
+        changes[holder] = RowChanges(rows, header)
     return changes
 
 
 def record_address(zone: str, name: str, rtype: str) -> str:
     return f"{RECORD}.{zone}/{name}/{rtype}"
+
+
+def row_key(holder: str, address: str) -> str:
+    """The key, in `holder`'s entry, of the record set at `dns.RecordSet.<zone>/<name>/<type>`
+    (the zone holds no '/'): `<name>` in a table, `<name>/<type>` in a zone's entry."""
+    rest = address[len(RECORD) + 1 :].split("/", 1)[1]
+    return rest if holder.startswith(ROWS + ".") else rest.rsplit("/", 1)[0]
 
 
 def row_name(address: str) -> str:

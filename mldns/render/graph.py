@@ -11,7 +11,8 @@ import subprocess
 from collections.abc import Iterable
 
 from mldns.errors import UsageError
-from mldns.plan import Plan
+from mldns.kinds import at
+from mldns.plan import Action, Plan
 from mldns.render.diff import natural_key
 from mldns.resources.base import Resource
 
@@ -68,7 +69,7 @@ def render_dot(
             out.append("  " + _node(resource.address, resource.kind, resource.key, ops))
             shown.add(resource.address)
     for action in plan.actions if plan is not None else ():
-        if action.op in ("delete", "forget") and action.address not in shown and not action.row_of:
+        if action.op in ("delete", "forget") and action.address not in shown and _own(action):
             key = action.address[len(action.kind) + 1 :]
             out.append("  " + _node(action.address, action.kind, key, ops, dashed=True))
     for resource in resources:
@@ -80,6 +81,13 @@ def render_dot(
                 out.append(f"  {_id(resource.address)} -> {_id(used.address)};")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _own(action: Action) -> bool:
+    """Whether a deletion is drawn as a node of its own: not a row of a declared table (the
+    table is drawn), but a record set the state keeps among its zone's rows is."""
+    holder = at(action.row_of) if action.row_of else None
+    return holder is None or holder.gone_when_empty
 
 
 def _cluster(

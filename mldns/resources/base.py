@@ -117,6 +117,8 @@ class Resource(Ignores):
     # changes a few at a time: a call commits the rows it changed, and the state journal records
     # those rows rather than the whole entry (`row_problem` checks each).
     holds_rows: ClassVar[bool] = False
+    # Whether its state entry goes with its last row (an entry mldns keeps, never declared).
+    gone_when_empty: ClassVar[bool] = False
     # How a plan names the items of the lists in its bodies.
     list_items: ClassVar[ListItems] = ListItems()
     # Checks that see this resource together with others of the same Stack.
@@ -173,6 +175,29 @@ class Resource(Ignores):
     def row_name(cls, address: str) -> str:
         """The name, in its state entry, of the row at `address` (for `holds_rows` kinds)."""
         raise NotImplementedError(f"{cls.kind} holds no rows")
+
+    @classmethod
+    def kept_in(cls, address: str) -> tuple[str, str] | None:
+        """Where the state may keep the resource at `address` as a row, rather than as an entry
+        of its own: the holding entry's address and the row's name there (else None)."""
+        return None
+
+    @classmethod
+    def row_entry(cls, entry: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """Row `name` of `entry` (a holder's, for `gone_when_empty` kinds) as the entry of the
+        resource it is, for reading (`state show`, fleet values); None if there is no such row."""
+        return None
+
+    @classmethod
+    def follow_parent(cls, entry: dict[str, Any], parent: str) -> tuple[str, dict[str, Any]]:
+        """The address and entry of a holder mldns keeps (`gone_when_empty`) once its parent is
+        recorded at `parent` (`state mv` of a zone): such a holder is named after its parent."""
+        raise NotImplementedError(f"{cls.kind} is not named after its parent")
+
+    @classmethod
+    def row_addresses(cls, address: str, entry: dict[str, Any]) -> list[str]:
+        """The addresses of the resources the rows of a holder's entry are, for listing."""
+        return []
 
     @classmethod
     def row_problem(cls, row: Any) -> str | None:

@@ -10,14 +10,16 @@ import difflib
 from typing import Any
 
 from mldns.errors import UsageError
+from mldns.kinds import at, lookup
 from mldns.state.format import State
+from mldns.state.journal import is_empty, patch_rows
 from mldns.state.store import Edit, StateStore
 
 
 def _read(edit: Edit, address: str) -> State:
     current = edit.read()
-    if current is None or address not in current.resources:
-        known = sorted(current.resources) if current is not None else []
+    if current is None or current.entry(address) is None:
+        known = current.addresses() if current is not None else []
         close = difflib.get_close_matches(address, known, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise UsageError(f"{address} is not in the state{hint}")
@@ -28,9 +30,20 @@ def remove(store: StateStore, address: str, lock_timeout: float = 0.0) -> None:
     """Forget `address`; the cloud keeps it."""
     with store.edit("state rm", timeout=lock_timeout) as edit:
         current = _read(edit, address)
-        del current.resources[address]
+        holder = current.entry(address).get("row_of")  # type: ignore[union-attr]
+        if holder is None:
+            del current.resources[address]
+            changed = {address: None}
+        else:  # a row of a holder's entry: the holder without it
+            home = at(address).kept_in(address)  # type: ignore[union-attr]
+            assert home is not None
+            current.resources[holder] = patch_rows(current.resources[holder], {home[1]: None})
+            kept = current.resources[holder]
+            if is_empty(kept):
+                del current.resources[holder]
+            changed = {holder: None if is_empty(kept) else kept}
         current.serial += 1
-        edit.write(current, {address: None})
+        edit.write(current, changed)
 
 
 def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> list[str]:
@@ -39,6 +52,12 @@ def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> li
     with store.edit("state mv", timeout=lock_timeout) as edit:
         current = _read(edit, old)
         resources = current.resources
+        if old not in resources:
+            raise UsageError(
+                f"{old} is a plain record set, kept as a row of its zone: its address follows "
+                "its name and type, and moving it between a RecordSet, a table and a fleet "
+                "source needs no state mv"
+            )
         if new in resources:
             raise UsageError(f"{new} is already in the state: state rm it first, or choose another")
         entry = resources[old]
@@ -55,9 +74,19 @@ def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> li
                 moved = dict(other, depends_on=[new if d == old else d for d in depends])
                 if other.get("parent") == old:
                     moved["parent"] = new
+                facts = lookup(other["kind"])
+                if facts is not None and facts.gone_when_empty and other.get("parent") == old:
+                    # A holder named after its parent (a zone's plain record sets) follows it.
+                    renamed, moved = facts.follow_parent(other, new)
+                    changed[address] = None
+                    changed[renamed] = moved
+                    repointed.append(renamed)
+                    continue
                 changed[address] = moved
                 repointed.append(address)
-        del resources[old]
+        for address, entry in changed.items():
+            if entry is None:
+                resources.pop(address, None)
         resources.update({a: e for a, e in changed.items() if e is not None})
         current.resources = dict(sorted(resources.items()))
         current.serial += 1

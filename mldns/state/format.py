@@ -15,9 +15,10 @@ from typing import Any
 import attrs
 
 from mldns.errors import StateError, StateMoved
-from mldns.kinds import lookup
+from mldns.kinds import at, lookup, upgrade
 
-FORMAT_VERSION = 1
+# 2: plain record sets are rows of their zone's entry (1 kept an entry for each).
+FORMAT_VERSION = 2
 # A tombstone left by `state migrate` carries a format no earlier mldns reads, so that an older
 # mldns refuses it too rather than reading it as an empty state.
 TOMBSTONE_VERSION = FORMAT_VERSION + 1
@@ -70,6 +71,32 @@ class State:
     serial: int = 0
     resources: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     outputs: dict[str, Any] = attrs.field(factory=dict)
+
+    def entry(self, address: str) -> dict[str, Any] | None:
+        """What the state records of the resource at `address`: its entry, or the row a
+        holder keeps of it, read as an entry (marked with the holder's address, `row_of`)."""
+        entry = self.resources.get(address)
+        if entry is not None:
+            return entry
+        facts = at(address)
+        home = facts.kept_in(address) if facts is not None else None
+        holder = self.resources.get(home[0]) if home is not None else None
+        if holder is None:
+            return None
+        holder_facts = lookup(holder["kind"])
+        return holder_facts.row_entry(holder, home[1]) if holder_facts else None  # type: ignore[index]
+
+    def addresses(self) -> list[str]:
+        """Every resource the state records, sorted: the rows of a holder mldns keeps (a zone's
+        plain record sets) in its place."""
+        out: list[str] = []
+        for address, entry in self.resources.items():
+            facts = lookup(entry["kind"])
+            if facts is not None and facts.gone_when_empty:
+                out.extend(facts.row_addresses(address, entry))
+            else:
+                out.append(address)
+        return sorted(out)
 
     def to_json(self, with_resources: bool = True) -> dict[str, Any]:
         """The file's fields in file order; `resources` sorted by address (or left out, as {})."""
@@ -130,10 +157,13 @@ class State:
             problem = _entry_problem(entry)
             if problem:
                 raise StateError(f"{source}: corrupt state (resource {address} {problem})")
+        resources = dict(resources)
+        if version < FORMAT_VERSION:
+            upgrade(resources, version)
         return cls(
             stack=stack,
             lineage=lineage,
             serial=serial,
-            resources=dict(resources),
+            resources=resources,
             outputs=dict(outputs),
         )

@@ -49,6 +49,33 @@ class RowChanges:
     entry, which may hold 100,000 rows."""
 
     rows: dict[str, list[Any] | None]
+    # The entry to start from when the state holds none yet (a zone's first plain record set).
+    header: dict[str, Any] | None = None
+
+
+def commit_rows(resources: dict[str, dict[str, Any]], address: str, change: RowChanges) -> bool:
+    """Record `change` in `resources`; whether the entry was made or dropped whole (its kind's
+    entry goes with its last row), rather than changed row by row."""
+    current = resources.get(address)
+    if current is None:
+        if change.header is None:
+            raise KeyError(address)
+        current = change.header
+    entry = patch_rows(current, change.rows)
+    if is_empty(entry):
+        resources.pop(address, None)
+        return True
+    resources[address] = entry
+    return current is change.header
+
+
+def is_empty(entry: dict[str, Any]) -> bool:
+    """Whether `entry` holds no row and its kind's entry goes with its last row."""
+    attributes = entry.get("attributes")
+    if type(attributes) is not dict or attributes.get("rows") != {}:
+        return False
+    facts = lookup(entry.get("kind", ""))
+    return facts is not None and facts.gone_when_empty
 
 
 def patch_rows(entry: dict[str, Any], rows: dict[str, list[Any] | None]) -> dict[str, Any]:

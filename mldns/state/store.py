@@ -28,7 +28,8 @@ from typing import Any
 
 from mldns.errors import StateError, StateMoved
 from mldns.state import journal
-from mldns.state.format import State, _entry_problem
+from mldns.kinds import upgrade
+from mldns.state.format import FORMAT_VERSION, State, _entry_problem
 from mldns.state.journal import Journal
 from mldns.state.lines import EncodedLines, line, removed_line
 from mldns.state.lock import LockInfo
@@ -183,11 +184,14 @@ class StateStore(abc.ABC):
         )
         if serial is not None:
             state.serial = serial
+        older = data.get("format_version") != FORMAT_VERSION
+        if older and serial is not None:
+            upgrade(state.resources, data["format_version"])  # what the journal brought back
         if self._locked:
             # What this run writes builds on this read: lines encoded before are forgotten, and
             # those of the file reused when the file alone is the state (no journal replayed).
             self._forget_lines()
-            self._read = (raw, data.get("resources", {})) if serial is None else None
+            self._read = (raw, data.get("resources", {})) if serial is None and not older else None
             self._base = base if not self.journal_path.exists() else None
         return state
 

@@ -22,7 +22,7 @@ import attrs
 
 from mldns.errors import MldnsError, StateError
 from mldns.state.format import State
-from mldns.state.journal import RowChanges, patch_rows
+from mldns.state.journal import RowChanges, commit_rows, is_empty
 from mldns.state.store import StateStore
 
 # Seconds the writer lets pass between a commit and the write that records it.
@@ -67,11 +67,13 @@ class StateWriter:
             resources = self.state.resources
             for address, entry in changes.items():
                 if isinstance(entry, RowChanges):
-                    resources[address] = patch_rows(resources[address], entry.rows)
-                    if address not in self._dirty:  # else its whole line goes, rows and all
+                    if commit_rows(resources, address, entry):
+                        self._dirty.add(address)
+                        self._rows.pop(address, None)
+                    elif address not in self._dirty:  # else its whole line goes, rows and all
                         self._rows.setdefault(address, {}).update(entry.rows)
                     continue
-                if entry is None:
+                if entry is None or is_empty(entry):
                     resources.pop(address, None)
                 else:
                     resources[address] = entry

@@ -40,6 +40,7 @@ from mldns.resources.dns.routing import (
 from mldns.resources.dns.tables import TABLE_DATA_SHAPE, RecordTable, row_problem
 from mldns.resources.dns.zone_iam import ManagedZoneIamBinding, ManagedZoneIamMember
 from mldns.resources.dns.zone_networks import ZoneNetwork
+from mldns.resources.dns.zone_records import ZoneRecords
 from mldns.resources.dns.zones import ManagedZone
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "Target",
     "Weighted",
     "ZoneNetwork",
+    "ZoneRecords",
     "answers_of",
     "private_google_apis",
     "row_problem",

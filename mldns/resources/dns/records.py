@@ -201,6 +201,12 @@ class RecordSet(Resource):
         name = name.lower()
         return f"{zone}/{name if name.endswith('.') else name + '.'}/{rtype.upper()}"
 
+    @classmethod
+    def kept_in(cls, address: str) -> tuple[str, str] | None:
+        """A plain record set is row `<name>/<type>` of its zone's `dns.ZoneRecords` entry."""
+        zone, _, name = address[len(cls.kind) + 1 :].partition("/")
+        return f"dns.ZoneRecords.{zone}", name
+
     def references(self) -> tuple[Resource, ...]:
         hc = getattr(self.routing, "health_check", None)
         return (self.zone, hc) if isinstance(hc, Resource) else (self.zone,)
