@@ -43,7 +43,7 @@ def assert_converged(ws: Workspace, stack: Stack, emu: Emulator) -> None:
     assert not plan.has_changes, render_text(plan)
     state = ws.store.read()
     assert state is not None
-    assert set(state.resources) == set(stack.resources), (
+    assert set(state.addresses()) == set(stack.resources), (
         "state and declaration name different resources"
     )
     providers = build_providers(ws.clients)
@@ -54,9 +54,9 @@ def assert_converged(ws: Workspace, stack: Stack, emu: Emulator) -> None:
             }, address
             continue
         provider = next(p for p in providers if resource.kind in p.kinds)
-        assert state.resources[address]["attributes"] == provider.desired_body(
-            resource, ws.project
-        ), address
+        entry = state.entry(address)
+        assert entry is not None, address
+        assert entry["attributes"] == provider.desired_body(resource, ws.project), address
     zones = {r.zone.name for r in stack if isinstance(r, (RecordSet, RecordTable))}
     for zone in zones:
         live = live_records(emu, ws.project, zone)
