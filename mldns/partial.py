@@ -18,10 +18,13 @@ GONE = frozenset({"replace", "delete"})
 
 def check_addresses(option: str, addresses: Iterable[str], known: Iterable[str]) -> None:
     """Refuse an address that names no resource of the stack or the state."""
-    choices = sorted(set(known))
+    addresses = list(addresses)
+    if not addresses:
+        return
+    names = set(known)
     for address in addresses:
-        if address not in choices:
-            close = difflib.get_close_matches(address, choices, n=1, cutoff=0.6)
+        if address not in names:
+            close = difflib.get_close_matches(address, sorted(names), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise UsageError(
                 f"{option} {address}: no such resource in the stack or the state{hint}"

@@ -194,7 +194,9 @@ def test_state_mv_renames_under_the_lock_and_refuses_an_address_in_use(cli: Any)
         "name and type, and moving it between a RecordSet, a table and a fleet source needs no "
         "state mv"
     )
-    taken = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.ml-zone", *state, where=False)
+    taken = cli(
+        "state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.ml-zone", *state, where=False
+    )
     assert taken.returncode == 1
     assert taken.stderr.strip() == (
         "Error: dns.ManagedZone.ml-zone is already in the state: state rm it first, or choose "

@@ -334,7 +334,9 @@ def test_record_sets_move_into_a_table_and_back_without_a_write(
     ops_back = {a.address: a.op for a in plan.actions}
     assert ops_back == {**{rec_addr(fqdn(n)): "forget" for n in ips}, TABLE: "forget"}
     assert all("moved" in a.reason for a in plan.actions)
-    assert {a.reason for a in plan.actions if a.row_of} == {"moved to a RecordSet; nothing to write"}
+    assert {a.reason for a in plan.actions if a.row_of} == {
+        "moved to a RecordSet; nothing to write"
+    }
     assert not plan.destructive_reasons
     emu.clear_requests()
     back.apply()

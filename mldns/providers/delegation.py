@@ -52,8 +52,11 @@ class Delegations:
 
     def capture(self, zone: str, raw: dict[str, Any]) -> bool:
         """Keep a parent's record set at a delegated name for the diff; True if it is one."""
-        name, rtype = raw["name"].lower(), raw["type"]
-        if rtype not in ("NS", "DS") or (zone, name) not in self.watched:
+        rtype = raw["type"]
+        if rtype != "NS" and rtype != "DS":
+            return False
+        name = raw["name"].lower()
+        if (zone, name) not in self.watched:
             return False
         self.found[(zone, name, rtype)] = raw
         return True

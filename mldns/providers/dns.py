@@ -152,8 +152,7 @@ class DnsProvider(Provider):
         result = Refresh()
         zones: dict[str, ManagedZone | None] = {}
         tables: dict[str, list[TableRows]] = {}
-        # Declared record sets by zone and name: a CNAME shares its name with nothing.
-        named: dict[str, dict[str, list[RecordSet]]] = {}
+        named = _DeclaredNames(desired)
         # Plain record sets by zone, diffed here as rows (the planner made no body for them).
         plain: dict[str, list[RecordSet]] = {}
         # Record sets with entries of their own that no declaration diffs, by zone: one may
@@ -166,14 +165,6 @@ class DnsProvider(Provider):
                 zone = resource.zone.name
                 if zone not in zones:
                     zones[zone] = resource.zone
-                by_name = named.get(zone)
-                if by_name is None:
-                    by_name = named[zone] = {}
-                same = by_name.get(resource.fqdn)
-                if same is None:
-                    by_name[resource.fqdn] = [resource]
-                else:
-                    same.append(resource)
                 if address not in expected:
                     rows = plain.get(zone)
                     if rows is None:
@@ -244,7 +235,7 @@ class DnsProvider(Provider):
         for name in names:
             if raw_zones[name] is None:
                 result.live[zone_address(name)] = None
-                _made_with_zone(zones[name], named.get(name, {}), result)
+                _made_with_zone(zones[name], named.of(name), result)
                 for table in tables.get(name, ()):  # nothing listed: every row is to create
                     self._diff_table(table, False, result)
         workers = max(1, min(len(present), self.clients.parallelism))
@@ -264,7 +255,7 @@ class DnsProvider(Provider):
                     expected,
                     tables.get(name, []),
                     result,
-                    named.get(name, {}),
+                    named,
                     delegations,
                     loose.get(name, {}),
                 )
@@ -289,7 +280,7 @@ class DnsProvider(Provider):
         expected: dict[str, dict[str, Any]],
         tables: list[TableRows],
         result: Refresh,
-        named: dict[str, list[RecordSet]] | None = None,
+        named: _DeclaredNames | None = None,
         delegations: Delegations | None = None,
         loose: dict[str, dict[str, Any]] | None = None,
     ) -> None:
@@ -318,8 +309,8 @@ class DnsProvider(Provider):
             if table is not rows:
                 owners.setdefault(table.type, []).append(table)
         if rows is not None:
-            for candidates in owners.values():
-                candidates.append(rows)
+            for of_type in owners.values():
+                of_type.append(rows)
         for table in tables:
             table.replacing = replaced
         link_given_rows(tables, expected, result.moved)
@@ -329,7 +320,7 @@ class DnsProvider(Provider):
                 continue
             rtype = raw["type"]
             candidates = owners.get(rtype) if owners else None
-            if candidates:  # a row of a table (or a plain record set), if one names it
+            if candidates is not None:  # a row of a table (or a plain record set), if one names it
                 fqdn = raw["name"].lower()
                 if len(candidates) == 1:
                     taken = candidates[0].take(fqdn, raw)
@@ -370,8 +361,8 @@ class DnsProvider(Provider):
             elif going:
                 strays.append(raw)
             else:
-                if named or tables:
-                    _refuse_shared_cname(raw, named or {}, tables)
+                if named is not None:
+                    _refuse_shared_cname(raw, named.of(name), tables)
                 unmanaged += 1
                 if len(names) < UNMANAGED_NAMES:
                     names.append(f"{raw['name'].lower()} {raw['type']}")
@@ -633,6 +624,24 @@ class DnsProvider(Provider):
                     f"{action.address}: changed outside mldns since the plan (now {_summary(now)}); plan again"
                 )
         return remaining, done, drift
+
+
+class _DeclaredNames:
+    """The declared record sets of each zone by name (a CNAME shares its name with nothing),
+    gathered on first need: most plans never need them."""
+
+    def __init__(self, desired: dict[str, Resource]) -> None:
+        self._desired = desired
+        self._by_zone: dict[str, dict[str, list[RecordSet]]] | None = None
+
+    def of(self, zone: str) -> dict[str, list[RecordSet]]:
+        if self._by_zone is None:
+            self._by_zone = {}
+            for resource in self._desired.values():
+                if isinstance(resource, RecordSet):
+                    names = self._by_zone.setdefault(resource.zone.name, {})
+                    names.setdefault(resource.fqdn, []).append(resource)
+        return self._by_zone.get(zone, {})
 
 
 APEX_MADE = "made by Cloud DNS with the zone; set to what is declared once the zone exists"

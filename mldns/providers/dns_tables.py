@@ -80,6 +80,10 @@ class TableRows:
     def ttl_of(self, key: str) -> int:
         return self.ttl
 
+    def canonical(self, key: str, want: list[str]) -> list[str]:
+        """The declared data of row `key` in canonical form (a table's is, from the start)."""
+        return want
+
     @property
     def described(self) -> str:
         """What the plan calls the holder when a row moves to or from it."""
@@ -155,6 +159,7 @@ class TableRows:
         for key, want in self.rows.items():
             if key in same:
                 continue
+            want = self.canonical(key, want)
             ttl = self.ttl_of(key)
             raw = None if zone_replaced else live.get(key)
             row = prior.get(key)
@@ -258,14 +263,33 @@ class ZoneRows(TableRows):
 
     def __attrs_post_init__(self) -> None:
         self.prior = self.entry["attributes"]["rows"] if self.entry is not None else {}
+        # The data as declared: canonical already more often than not (checked at declaration),
+        # so it is made canonical only for a row that differs from its listing (`diff`).
         self.rows = rows = {}
         ttls = self.ttls
-        canonical = rdata.canonical_set
         for record in self.records:
             key = f"{record.fqdn}/{record.type}"
-            rows[key] = canonical(record.type, record.rrdatas)  # type: ignore[arg-type]
+            rows[key] = list(record.rrdatas)  # type: ignore[arg-type]
             ttls[key] = record.ttl
         self.records = []
+
+    def take(self, key: str, raw: dict[str, Any]) -> bool:
+        want = self.rows.get(key)
+        if want is None:
+            if key not in self.prior or key in self.given_away:
+                return False
+        elif not self.replacing:
+            ttl = self.ttls[key]
+            if raw.get("rrdatas") == want and raw.get("ttl") == ttl and "routingPolicy" not in raw:
+                row = self.prior.get(key)
+                if row is not None and row[0] == ttl and row[1:] == want:
+                    self.same.add(key)
+                    return True
+        self.live[key] = raw
+        return True
+
+    def canonical(self, key: str, want: list[str]) -> list[str]:
+        return rdata.canonical_set(key.rsplit("/", 1)[1], want)
 
     def ident(self, key: str) -> tuple[str, str]:
         fqdn, rtype = key.rsplit("/", 1)
@@ -374,16 +398,16 @@ def link_moved_rows(
                     other.moved_to[other_key] = holder.described
         for address, entry in entries.items():
             attributes = entry["attributes"]
-            key = holder.key_for(attributes["name"], attributes["type"])
-            if key not in new or key in holder.moved:
+            found = holder.key_for(attributes["name"], attributes["type"])
+            if found is None or found not in new or found in holder.moved:
                 continue
             # A plain record set's data moves as it is; a routed one is managed, and differs.
-            holder.moved[key] = (
+            holder.moved[found] = (
                 [attributes.get("ttl", 300), *attributes["rrdatas"]]
                 if "rrdatas" in attributes
                 else []
             )
-            holder.moved_from[key] = "an entry of its own"
+            holder.moved_from[found] = "an entry of its own"
             moved[address] = holder.address
 
 

@@ -31,6 +31,7 @@ def remove(store: StateStore, address: str, lock_timeout: float = 0.0) -> None:
     with store.edit("state rm", timeout=lock_timeout) as edit:
         current = _read(edit, address)
         holder = current.entry(address).get("row_of")  # type: ignore[union-attr]
+        changed: dict[str, dict[str, Any] | None]
         if holder is None:
             del current.resources[address]
             changed = {address: None}
@@ -77,15 +78,15 @@ def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> li
                 facts = lookup(other["kind"])
                 if facts is not None and facts.gone_when_empty and other.get("parent") == old:
                     # A holder named after its parent (a zone's plain record sets) follows it.
-                    renamed, moved = facts.follow_parent(other, new)
+                    renamed, followed = facts.follow_parent(other, new)
                     changed[address] = None
-                    changed[renamed] = moved
+                    changed[renamed] = followed
                     repointed.append(renamed)
                     continue
                 changed[address] = moved
                 repointed.append(address)
-        for address, entry in changed.items():
-            if entry is None:
+        for address, change in changed.items():
+            if change is None:
                 resources.pop(address, None)
         resources.update({a: e for a, e in changed.items() if e is not None})
         current.resources = dict(sorted(resources.items()))
