@@ -259,37 +259,35 @@ class ZoneRows(TableRows):
     own TTL; never protected; its entry goes with its last row."""
 
     records: list[RecordSet] = attrs.field(factory=list)
-    ttls: dict[str, int] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self.prior = self.entry["attributes"]["rows"] if self.entry is not None else {}
-        # The data as declared: canonical already more often than not (checked at declaration),
-        # so it is made canonical only for a row that differs from its listing (`diff`).
-        self.rows = rows = {}
-        ttls = self.ttls
-        for record in self.records:
-            key = f"{record.fqdn}/{record.type}"
-            rows[key] = list(record.rrdatas)  # type: ignore[arg-type]
-            ttls[key] = record.ttl
+        # Each row's RecordSet, whose data is canonical more often than not (checked when it was
+        # declared): made canonical only for a row that differs from its listing (`diff`).
+        self.rows = {f"{r.fqdn}/{r.type}": r for r in self.records}  # type: ignore[misc]
         self.records = []
 
     def take(self, key: str, raw: dict[str, Any]) -> bool:
-        want = self.rows.get(key)
-        if want is None:
+        record: Any = self.rows.get(key)
+        if record is None:
             if key not in self.prior or key in self.given_away:
                 return False
         elif not self.replacing:
-            ttl = self.ttls[key]
-            if raw.get("rrdatas") == want and raw.get("ttl") == ttl and "routingPolicy" not in raw:
+            ttl, data = record.ttl, record.rrdatas
+            listed = raw.get("rrdatas")
+            if raw.get("ttl") == ttl and _same(listed, data) and "routingPolicy" not in raw:
                 row = self.prior.get(key)
-                if row is not None and row[0] == ttl and row[1:] == want:
+                if row is not None and row[0] == ttl and _same(row[1:], data):
                     self.same.add(key)
                     return True
         self.live[key] = raw
         return True
 
-    def canonical(self, key: str, want: list[str]) -> list[str]:
-        return rdata.canonical_set(key.rsplit("/", 1)[1], want)
+    def ttl_of(self, key: str) -> int:
+        return self.rows[key].ttl  # type: ignore[attr-defined,no-any-return]
+
+    def canonical(self, key: str, want: Any) -> list[str]:
+        return rdata.canonical_set(want.type, want.rrdatas)
 
     def ident(self, key: str) -> tuple[str, str]:
         fqdn, rtype = key.rsplit("/", 1)
@@ -297,9 +295,6 @@ class ZoneRows(TableRows):
 
     def key_for(self, fqdn: str, rtype: str) -> str | None:
         return f"{fqdn}/{rtype}"
-
-    def ttl_of(self, key: str) -> int:
-        return self.ttls[key]
 
     @property
     def in_stack(self) -> bool:
@@ -332,6 +327,13 @@ class ZoneRows(TableRows):
         if entry is None and not self.rows and self.given_away:
             entry = self._entry({})  # rows that left for entries of their own
         return actions, entry
+
+
+def _same(listed: list[str] | None, data: tuple[str, ...]) -> bool:
+    """Whether listed data (a list) holds the declared data (a tuple), in order."""
+    if listed is None or len(listed) != len(data):
+        return False
+    return listed[0] == data[0] if len(data) == 1 else tuple(listed) == data
 
 
 def _matches(raw: dict[str, Any], ttl: int, want: list[str]) -> bool:
