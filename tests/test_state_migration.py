@@ -4,6 +4,7 @@ against and rewritten by this one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,20 @@ def test_the_previous_format_is_rewritten_and_still_managed(emu: Emulator, tmp_p
     ws.apply()
     rewritten = state_of(state_dir)
     assert rewritten.serial > 1
+    text = (state_dir / "engine.json").read_text()
+    assert '"format_version": 2' in text
+    # The plain record sets are rows of their zone now; the protected and routed keep entries.
+    entries = json.loads(text)["resources"]
+    assert sorted(entries["dns.ZoneRecords.ml-zone"]["attributes"]["rows"]) == [
+        "coordinator.ml.example.com./A",
+        "extra.ml.example.com./A",
+        "ml.example.com./TXT",
+        "www.ml.example.com./CNAME",
+    ]
+    assert {a for a in entries if a.startswith("dns.RecordSet.")} == {
+        "dns.RecordSet.ml-zone/api.ml.example.com./A",
+        "dns.RecordSet.ml-zone/db.ml.example.com./A",
+    }
     assert (("extra.ml.example.com.", "A")) in live(emu)
     assert not make_workspace(stack, emu, state_dir).plan().has_changes
     # What the old state recorded is still managed: undeclared, it is deleted, protect holds.
@@ -60,3 +75,39 @@ def test_the_previous_format_is_rewritten_and_still_managed(emu: Emulator, tmp_p
     }
     with pytest.raises(UnsafePlanError, match="db.ml.example.com"):
         make_workspace(migration_stack(without=("db",)), emu, state_dir).plan()
+
+
+def test_a_journal_the_previous_release_left_is_replayed_into_rows(tmp_path: Any) -> None:
+    """An apply of the previous release that crashed left its journal, of entries: reading the
+    state replays it, and what it recorded becomes rows too."""
+    from mldns.state.local import LocalStateStore
+
+    shutil.copy(FIXTURE, tmp_path / "engine.json")
+    old = json.loads(FIXTURE.read_text())
+    entry = {
+        "kind": "dns.RecordSet",
+        "project": "ml-test",
+        "attributes": {
+            "name": "late.ml.example.com.",
+            "type": "A",
+            "ttl": 60,
+            "rrdatas": ["10.9.9.9"],
+        },
+        "depends_on": ["dns.ManagedZone.ml-zone"],
+        "protect": False,
+        "parent": "dns.ManagedZone.ml-zone",
+    }
+    header = {"journal_of": old["lineage"], "serial": old["serial"]}
+    line = {
+        "serial": old["serial"] + 1,
+        "resources": {"dns.RecordSet.ml-zone/late.ml.example.com./A": entry},
+    }
+    (tmp_path / "engine.json.journal").write_text(
+        json.dumps(header) + "\n" + json.dumps(line) + "\n"
+    )
+    state = LocalStateStore(tmp_path, "engine").read()
+    assert state is not None and state.serial == old["serial"] + 1
+    rows = state.resources["dns.ZoneRecords.ml-zone"]["attributes"]["rows"]
+    assert rows["late.ml.example.com./A"] == [60, "10.9.9.9"]
+    assert "dns.RecordSet.ml-zone/late.ml.example.com./A" not in state.resources
+    assert state.entry("dns.RecordSet.ml-zone/late.ml.example.com./A")["attributes"]["ttl"] == 60
