@@ -322,8 +322,9 @@ class DnsProvider(Provider):
             candidates = owners.get(rtype) if owners else None
             if candidates is not None:  # a row of a table (or a plain record set), if one names it
                 fqdn = raw["name"].lower()
-                if len(candidates) == 1:
-                    taken = candidates[0].take(fqdn, raw)
+                first = candidates[0]  # a table (the zone's plain record sets come last)
+                if len(candidates) == 1 or fqdn in first.rows:  # declaring it, it owns it
+                    taken = first.take(fqdn, raw)
                 else:
                     owner = owner_of(fqdn, rtype, candidates)
                     taken = owner is not None and owner[0].take(owner[1], raw)
