@@ -16,7 +16,7 @@ import attrs
 from mldns.errors import UsageError
 from mldns.kinds import register, register_upgrade
 from mldns.resources.base import Resource
-from mldns.resources.dns.tables import row_problem
+from mldns.resources.dns.tables import row_problem, rows_problem
 from mldns.resources.dns.zones import ManagedZone
 
 KIND = "dns.ZoneRecords"
@@ -56,17 +56,7 @@ class ZoneRecords(Resource):
 
     @classmethod
     def entry_problem(cls, attributes: dict[str, Any]) -> str | None:
-        rows = attributes.get("rows")
-        if type(rows) is not dict:
-            return "lacks its rows"
-        for name, row in rows.items():
-            # The usual row, [ttl, one datum], at the cost of four type checks.
-            if type(row) is list and len(row) == 2 and type(row[0]) is int and type(row[1]) is str:
-                continue
-            wrong = row_problem(row)
-            if wrong:
-                return f"has a row {name} that {wrong}"
-        return None
+        return rows_problem(attributes.get("rows"))
 
     @classmethod
     def row_name(cls, address: str) -> str:
