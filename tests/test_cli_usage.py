@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,29 @@ def test_mistyped_options_and_verbs_suggest_the_right_one(mldns: Any, stack_file
     assert "Did you mean 'apply'?" in verb.err
     sub = mldns("state", "lst")
     assert "Did you mean 'list'?" in sub.err
+
+
+def test_validate_starts_without_the_engine(stack_file: str) -> None:
+    """A verb's module is imported when it runs: validate needs no Google library, no state."""
+    code = (
+        "import sys\n"
+        "from mldns.cli import main\n"
+        f"main(['validate', {stack_file!r}])\n"
+        "engine = ('google.', 'grpc', 'mldns.clients', 'mldns.state', 'mldns.workspace')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(engine)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["Stack usage: 4 resources, all valid.", "[]"]
+
+
+def test_help_lists_every_verb_with_its_summary(mldns: Any) -> None:
+    from mldns.cli import COMMANDS
+
+    out = mldns("--help")
+    assert out.code == 0, out.err
+    listed = out.out.split("Commands:\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in listed] == sorted(COMMANDS)
+    assert all(len(line.split(None, 1)) == 2 for line in listed), listed
 
 
 class Tty(io.StringIO):

@@ -8,21 +8,23 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mldns.clients import emulator_from_env
 from mldns.errors import UsageError
 from mldns.plan import Plan
-from mldns.providers.base import UNMANAGED_NAMES
 from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
 from mldns.rules import Book, collecting, load_rules_file, rules_files
 from mldns.stack import Stack, load_stack
-from mldns.state import backend
-from mldns.state.format import State
-from mldns.state.store import StateStore
-from mldns.workspace import Workspace, local_emulator, resolve_project
+
+# The engine (the state stores, the workspace and through them Google's client libraries) is
+# imported by the functions that reach the cloud or the state, so that the verbs that need
+# neither (validate, check, show, graph) start without it.
+if TYPE_CHECKING:
+    from mldns.state.format import State
+    from mldns.state.store import StateStore
+    from mldns.workspace import Workspace
 
 DEFAULT_STACK_FILE = "stack.py"
 
@@ -143,11 +145,11 @@ def render_plan(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> st
     fmt = view["format"]
     if fmt == "json":
         return render_json(plan)
-    options = {
-        "verbose": view["verbose"],
-        "compact": view["compact"],
-        "unmanaged_names": UNMANAGED_NAMES if unmanaged else 0,
-    }
+    options = {"verbose": view["verbose"], "compact": view["compact"], "unmanaged_names": 0}
+    if unmanaged:
+        from mldns.providers.base import UNMANAGED_NAMES
+
+        options["unmanaged_names"] = UNMANAGED_NAMES
     if fmt == "markdown":
         return render_markdown(plan, **options)
     if fmt == "html":
@@ -159,6 +161,10 @@ def render_plan(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> st
 def workspace(
     stack_file: str | None, opts: dict[str, Any], stack_name: str | None = None
 ) -> Iterator[Workspace]:
+    from mldns.clients import emulator_from_env
+    from mldns.state import backend
+    from mldns.workspace import Workspace, local_emulator, resolve_project
+
     if opts["local"] and opts["emulator"]:
         raise UsageError("--local and --emulator contradict each other: choose one")
     stack, book = load_with_rules(stack_file, opts.get("rules", ())) if stack_file else (None, None)
@@ -250,6 +256,9 @@ quiet_option = click.option("--quiet", is_flag=True, help="Print only the summar
 
 
 def state_store(where: dict[str, Any], stack: str | None) -> StateStore:
+    from mldns.clients import emulator_from_env
+    from mldns.state import backend
+
     url = backend.resolve(where["backend"], where["state_dir"])
     emulator = emulator_from_env(where["emulator"])
     if stack is None:

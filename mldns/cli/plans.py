@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,7 +24,6 @@ from mldns.cli.options import (
     view_options,
     workspace,
 )
-from mldns.clients import emulator_from_env
 from mldns.errors import PlanFileError, UsageError
 from mldns.plan import Plan, check_writable, load_plan, save_plan
 from mldns.progress import Lines, Live, Progress, complete
@@ -32,10 +31,13 @@ from mldns.render import render_text
 from mldns.resources.dns import RecordTable
 from mldns.rules.evaluate import blocked_message
 from mldns.stack import load_stack
-from mldns.state import backend
 from mldns.target import Target, apply_command
 from mldns.words import count, times
-from mldns.workspace import Workspace, check_fresh, check_target
+
+# The state stores and the workspace (and through them Google's client libraries) come with the
+# first verb that reaches the cloud or the state: validate, show and graph start without them.
+if TYPE_CHECKING:
+    from mldns.workspace import Workspace
 
 
 @click.command()
@@ -227,6 +229,8 @@ def _progress(quiet: bool) -> Progress:
 
 
 def _report(result: Any, ws: Workspace) -> None:
+    from mldns.state import backend
+
     if not result.done:
         click.echo(f"No changes to apply; {result.calls:,} API calls, {result.retries:,} retried.")
     else:
@@ -240,6 +244,10 @@ def _report(result: Any, ws: Workspace) -> None:
 def _check_saved_plan(saved: Plan, plan_file: str, opts: dict[str, Any]) -> None:
     """Refuse a saved plan made elsewhere, or on a state that has moved on, before it is shown
     and before anything (a local cloud, a state directory) is started or created."""
+    from mldns.clients import emulator_from_env
+    from mldns.state import backend
+    from mldns.workspace import check_fresh, check_target
+
     if opts["local"] and opts["emulator"]:
         raise UsageError("--local and --emulator contradict each other: choose one")
     url = backend.resolve(opts["backend"], opts["state_dir"])
