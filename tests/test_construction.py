@@ -13,12 +13,25 @@ from mldns import dns
 from mldns.errors import ValidationError
 
 ZONE = dns.ManagedZone(name="z", dns_name="z.example.com.")
+NET = "projects/p/global/networks/n"
+# The short path takes plain zones only: forwarding and peering zones hold no record sets.
+ZONES = (
+    ZONE,
+    dns.ManagedZone(name="p", dns_name="z.example.com.", visibility="private", networks=[NET]),
+    dns.ManagedZone(
+        name="f", dns_name="z.example.com.", visibility="private", forwarding=["10.0.0.53"]
+    ),
+    dns.ManagedZone(name="g", dns_name="z.example.com.", visibility="private", peering_network=NET),
+)
 FIELDS = ("zone", "name", "type", "ttl", "rrdatas", "routing", "protect", "fqdn", "address")
+FIELDS += ("ignore_changes",)
 
 labels = st.from_regex(r"[A-Za-z0-9_*-]{0,64}", fullmatch=True)
 names = st.one_of(
     st.lists(labels, min_size=1, max_size=4).map(".".join),
     st.sampled_from(["@", "w1.z.example.com.", "x.other.com.", "", "a..b", "w" * 250]),
+    # Letters and digits beyond ASCII: str.isalnum says yes, a DNS name says no.
+    st.sampled_from(["w\u00e9", "w\u00b2", "\uff571", "\u0661", "W" * 63, "W" * 64]),
     st.integers(),
 )
 # Mostly the short path's shape, so that most examples take it; the rest probe its edges.
@@ -56,12 +69,16 @@ def full_path(**kwargs: Any) -> dns.RecordSet:
         quads,
     ),
     protect=st.sampled_from([False] * 4 + [True, 0]),
+    zone=st.sampled_from([ZONE] * 5 + list(ZONES[1:])),
+    ignored=st.sampled_from([()] * 4 + [("ttl",), "rrdatas", ("tll",)]),
 )
 def test_the_short_path_builds_what_the_full_path_builds(
-    name: Any, rtype: str, ttl: Any, data: Any, protect: Any
+    name: Any, rtype: str, ttl: Any, data: Any, protect: Any, zone: Any, ignored: Any
 ) -> None:
-    kwargs = {"zone": ZONE, "name": name, "type": rtype, "ttl": ttl, "rrdatas": data}
+    kwargs = {"zone": zone, "name": name, "type": rtype, "ttl": ttl, "rrdatas": data}
     kwargs["protect"] = protect
+    if ignored != ():
+        kwargs["ignore_changes"] = ignored
     assert built(lambda: dns.RecordSet(**kwargs)) == built(lambda: full_path(**kwargs))
 
 
@@ -78,3 +95,30 @@ def test_a_record_set_off_the_short_path_names_its_field(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         dns.RecordSet(zone=ZONE, name=name, type="A", ttl=60, rrdatas=data)
+
+
+SHORT = {"zone": ZONE, "name": "w1", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.1"]}
+# Each argument of the short path's shape, moved one at a time off it and onto its edges.
+EDGES: list[tuple[str, list[Any]]] = [
+    ("zone", [*ZONES, "z"]),
+    ("name", ["w\u00e9", "w\u00b2", "\uff571", "\u0661", "W" * 63, "W" * 64, "w-1", "w_1", "@"]),
+    ("name", ["a.b", "a..b", "", "W1", "w1.", 1, "w" * 230]),
+    ("type", ["a", "AAAA", "", None]),
+    ("ttl", [0, 2**31 - 1, 2**31, -1, True, 1.0, "300"]),
+    ("rrdatas", [("10.0.0.1",), "10.0.0.1", [], ["10.0.0.1"] * 2, [b"10.0.0.1"], ["010.0.0.1"]]),
+    ("routing", [dns.Geo({"us-east1": ["10.0.0.1"]})]),
+    ("protect", [True, 0, None]),
+    ("ignore_changes", [(), [], "ttl", ("ttl",), ("tll",)]),
+]
+
+
+@pytest.mark.parametrize("field, values", EDGES, ids=[f for f, _ in EDGES])
+def test_each_edge_of_the_short_path_builds_what_the_full_path_builds(
+    field: str, values: list[Any]
+) -> None:
+    for value in values:
+        kwargs = {**SHORT, field: value}
+        if field == "routing":
+            kwargs["rrdatas"] = None
+        short = built(lambda: dns.RecordSet(**kwargs))  # noqa: B023  called at once
+        assert short == built(lambda: full_path(**kwargs)), value  # noqa: B023

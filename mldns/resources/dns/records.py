@@ -116,36 +116,54 @@ class RecordSet(Resource):
         ignore_changes: Any = (),
     ) -> None:
         # The short path: the conditions below are the checks the full path makes of this shape,
-        # which passes them all; anything else takes the full path, with its errors.
+        # which passes them all; anything else takes the full path, with its errors. A big stack
+        # declares 100,000 of these one by one, so each step is the cheapest that says the same.
         if (
             type == "A"
             and routing is None
             and protect is False
             and not ignore_changes
-            and rrdatas.__class__ in (list, tuple)
+            and (rrdatas.__class__ is list or rrdatas.__class__ is tuple)
             and len(rrdatas) == 1
             and ttl.__class__ is int
             and 0 <= ttl <= MAX_TTL
             and zone.__class__ is ManagedZone
-            and zone.holds_records
+            # zone.holds_records, without the property's call:
+            and not zone.forwarding
+            and zone.peering_network is None
             and name.__class__ is str
-            and _PLAIN_RELATIVE.fullmatch(name)
+            # One label of ASCII letters and digits ("w000123") without the regex, else the regex.
+            and (
+                (name.isascii() and name.isalnum() and len(name) < 64)
+                or _PLAIN_RELATIVE.fullmatch(name)
+            )
             and rrdatas[0].__class__ is str
             and CANONICAL_IPV4.fullmatch(rrdatas[0])
         ):
             fqdn = f"{name.lower()}.{zone.dns_name}"
             if len(fqdn) <= MAX_PLAIN_NAME:
-                setter = object.__setattr__
-                setter(self, "zone", zone)
-                setter(self, "name", name)
-                setter(self, "type", "A")
-                setter(self, "ttl", ttl)
-                setter(self, "rrdatas", tuple(rrdatas))
-                setter(self, "routing", None)
-                setter(self, "protect", False)
-                setter(self, "ignore_changes", ())
-                setter(self, "fqdn", fqdn)
-                setter(self, "address", f"dns.RecordSet.{zone.name}/{fqdn}/A")
+                # Each slot's own setter, as the frozen class refuses setattr; `ignore_changes`
+                # is left to the class's default, () (see below).
+                (
+                    set_zone,
+                    set_name,
+                    set_type,
+                    set_ttl,
+                    set_rrdatas,
+                    set_routing,
+                    set_protect,
+                    set_fqdn,
+                    set_address,
+                ) = _SLOT_SETTERS
+                set_zone(self, zone)
+                set_name(self, name)
+                set_type(self, "A")
+                set_ttl(self, ttl)
+                set_rrdatas(self, tuple(rrdatas))
+                set_routing(self, None)
+                set_protect(self, False)
+                set_fqdn(self, fqdn)
+                set_address(self, f"dns.RecordSet.{zone.name}/{fqdn}/A")
                 return
         self.__attrs_init__(  # type: ignore[attr-defined]
             zone, name, type, ttl, rrdatas, routing, protect, ignore_changes=ignore_changes
@@ -331,5 +349,15 @@ class RecordSet(Resource):
 
 # One relative plain name a line, and one canonical dotted quad a line: a fleet table in bulk.
 
+# For the short path: the slots' own setters, which store a field of the frozen instance without
+# object.__setattr__'s lookup of its name (0.07 s of 100,000 record sets).
+_SLOT_SETTERS = tuple(
+    getattr(RecordSet, field).__set__
+    for field in ("zone", "name", "type", "ttl", "rrdatas", "routing", "protect", "fqdn", "address")
+)
+# `ignore_changes` lives in the instance's __dict__ (the base class has no slots): a record set of
+# the short path, which ignores nothing, stores nothing there and reads this default (0.03 s of
+# 100,000 record sets); the full path stores its value in the instance as before.
+RecordSet.ignore_changes = ()
 
 register(RecordSet)
