@@ -49,8 +49,10 @@ class Stack:
         self.name = name
         self.project = project
         self._resources: dict[str, Resource] = {}
-        # One instance of each check the declared kinds ask for (duplicates, CNAMEs, IAM clashes).
+        # One instance of each check the declared kinds ask for (duplicates, CNAMEs, IAM clashes),
+        # and the instances each kind declared so far is shown to.
         self._checks: dict[type[StackCheck], StackCheck] = {}
+        self._kind_checks: dict[type, tuple[StackCheck, ...]] = {}
         self._outputs: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -81,10 +83,11 @@ class Stack:
         Example:
             zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
         """
-        if not isinstance(resource, Resource):
-            raise ValidationError(
-                f"Stack {self.name}", "add", f"expects a resource, got {type(resource).__name__}"
-            )
+        # A stack may declare 100,000 record sets one by one: what depends on the kind alone is
+        # looked up once per kind.
+        checks = self._kind_checks.get(resource.__class__)
+        if checks is None:
+            checks = self._checks_of(resource)
         address = resource.address
         resources = self._resources
         if address in resources:
@@ -96,13 +99,25 @@ class Stack:
                     None,
                     f"refers to {ref.address}, which is not declared in stack {self.name} (add it first)",
                 )
+        for checker in checks:
+            checker.add(resource)
+        resources[address] = resource
+        return resource
+
+    def _checks_of(self, resource: Any) -> tuple[StackCheck, ...]:
+        """The checks a kind's resources are shown to, made on the first of the kind."""
+        if not isinstance(resource, Resource):
+            raise ValidationError(
+                f"Stack {self.name}", "add", f"expects a resource, got {type(resource).__name__}"
+            )
+        checks = []
         for check in resource.stack_checks:
             checker = self._checks.get(check)
             if checker is None:
                 checker = self._checks[check] = check()
-            checker.add(resource)
-        resources[address] = resource
-        return resource
+            checks.append(checker)
+        self._kind_checks[resource.__class__] = found = tuple(checks)
+        return found
 
     def output(self, name: str, value: Any) -> None:
         """Export a value after apply (`mldns output NAME`, `ApplyResult.outputs`).

@@ -1,5 +1,6 @@
 """The short construction path of a record set agrees with the full one, value for value and error
-for error: it is only a faster way to reach the same object."""
+for error: it is only a faster way to reach the same object. So does the stack's check of names
+with a scan of every declaration before it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from mldns import dns
 from mldns.errors import ValidationError
+from mldns.stack import Stack
 
 ZONE = dns.ManagedZone(name="z", dns_name="z.example.com.")
 NET = "projects/p/global/networks/n"
@@ -122,3 +124,99 @@ def test_each_edge_of_the_short_path_builds_what_the_full_path_builds(
             kwargs["rrdatas"] = None
         short = built(lambda: dns.RecordSet(**kwargs))  # noqa: B023  called at once
         assert short == built(lambda: full_path(**kwargs)), value  # noqa: B023
+
+
+# The stack check of names, against a model that scans every declaration before it: a record set
+# meets the tables of its zone holding its name, then the record sets there, in the order they
+# were declared; a table meets each table before it at their first shared name, then the record
+# sets at each name it shares with them.
+DATA = {"A": "10.0.0.1", "AAAA": "::1", "CNAME": "x.example.com.", "TXT": "hello"}
+declarations = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("set"),
+            st.integers(0, 1),
+            st.sampled_from("abc@"),
+            st.sampled_from(sorted(DATA)),
+        ),
+        st.tuples(
+            st.just("table"),
+            st.integers(0, 1),
+            st.sets(st.sampled_from("abc@"), min_size=1),
+            st.sampled_from(sorted(DATA)),
+        ),
+    ),
+    max_size=12,
+)
+
+
+def _clash(address: str, fqdn: str, rtype: str, claims: list[Any]) -> str | None:
+    for other in claims:
+        if other.type == rtype:
+            return str(
+                ValidationError(
+                    address, "name", f"{fqdn} {rtype} is also declared by {other.address}"
+                )
+            )
+        if "CNAME" in (other.type, rtype):
+            message = f"a CNAME cannot share its name with another record set ({other.address})"
+            return str(ValidationError(address, "type", message))
+    return None
+
+
+def _model(declared: list[Any], resource: Any) -> str | None:
+    if any(r.address == resource.address for r in declared):
+        return str(ValidationError(resource.address, None, "is declared twice"))
+    same_zone = [r for r in declared if r.zone is resource.zone]
+    tables = [r for r in same_zone if isinstance(r, dns.RecordTable)]
+    sets = [r for r in same_zone if isinstance(r, dns.RecordSet)]
+    if isinstance(resource, dns.RecordSet):
+        claims = [t for t in tables if resource.fqdn in t.rows]
+        claims += [r for r in sets if r.fqdn == resource.fqdn]
+        return _clash(resource.address, resource.fqdn, resource.type, claims)
+    for other in tables:
+        for fqdn in sorted(resource.rows.keys() & other.rows.keys())[:1]:
+            found = _clash(resource.address, fqdn, resource.type, [other])
+            if found:
+                return found
+    for fqdn in sorted(resource.rows.keys() & {r.fqdn for r in sets}):
+        found = _clash(resource.address, fqdn, resource.type, [r for r in sets if r.fqdn == fqdn])
+        if found:
+            return found
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(declarations)
+def test_the_stack_refuses_what_a_scan_of_every_declaration_refuses(steps: list[Any]) -> None:
+    stack = Stack("names", project="p")
+    zones = [stack.add(dns.ManagedZone(name=f"z{i}", dns_name="z.example.com.")) for i in (0, 1)]
+    declared: list[Any] = []
+    for i, (what, zone, names, rtype) in enumerate(steps):
+        if rtype == "CNAME" and "@" in names:
+            continue  # refused as it is built (a CNAME at the apex), before the stack sees it
+        if what == "set":
+            data = [DATA[rtype]]
+            resource: Any = dns.RecordSet(zone=zones[zone], name=names, type=rtype, rrdatas=data)
+        else:
+            records = {name: DATA[rtype] for name in sorted(names)}
+            resource = dns.RecordTable(zone=zones[zone], name=f"t{i}", type=rtype, records=records)
+        expected = _model(declared, resource)
+        try:
+            stack.add(resource)
+        except ValidationError as exc:
+            assert str(exc) == expected
+        else:
+            assert expected is None
+            declared.append(resource)
+    assert list(stack)[2:] == declared
+
+
+def test_a_record_set_of_a_zone_not_in_the_stack_is_refused() -> None:
+    stack = Stack("refs", project="p")
+    elsewhere = dns.ManagedZone(name="z", dns_name="z.example.com.")
+    stack.add(dns.ManagedZone(name="z", dns_name="z.example.com."))  # the same name, another zone
+    with pytest.raises(ValidationError, match="refers to dns.ManagedZone.z, which is not declared"):
+        stack.add(dns.RecordSet(**{**SHORT, "zone": elsewhere}))
+    with pytest.raises(ValidationError, match="expects a resource, got dict"):
+        stack.add(SHORT)  # type: ignore[type-var]

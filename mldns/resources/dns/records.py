@@ -226,7 +226,10 @@ class RecordSet(Resource):
         return f"dns.ZoneRecords.{zone}", name
 
     def references(self) -> tuple[Resource, ...]:
-        hc = getattr(self.routing, "health_check", None)
+        routing = self.routing
+        if routing is None:  # the usual record set, its data plain
+            return (self.zone,)
+        hc = getattr(routing, "health_check", None)
         return (self.zone, hc) if isinstance(hc, Resource) else (self.zone,)
 
     def _check_rrdatas(self, field: str, values: Any) -> None:
