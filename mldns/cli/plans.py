@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -55,8 +56,10 @@ def validate(stack_file: str, **_opts: Any) -> None:
       mldns validate examples/training_dns/stack.py
     """
     stack = load_stack(stack_file)
-    rows = sum(len(r.rows) for r in stack if isinstance(r, RecordTable))
-    tables = sum(1 for r in stack if isinstance(r, RecordTable))
+    # The tables are counted in C, and their rows only if there are any: a stack may declare
+    # 100,000 record sets one by one (two loops over them took 0.03 s).
+    tables = sum(map(isinstance, stack, itertools.repeat(RecordTable)))
+    rows = sum(len(r.rows) for r in stack if isinstance(r, RecordTable)) if tables else 0
     total = count(len(stack) - tables + rows, "resource")
     inside = f" ({rows:,} of them rows of {count(tables, 'record table')})" if tables else ""
     click.echo(f"Stack {stack.name}: {total}{inside}, all valid.")
