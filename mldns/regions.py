@@ -7,10 +7,8 @@ and routing distances both read it.
 from __future__ import annotations
 
 import csv
-import difflib
 import functools
 import math
-from importlib import resources
 
 import attrs
 
@@ -28,6 +26,8 @@ class Region:
 @functools.cache
 def regions() -> dict[str, Region]:
     """Every known region by name, in the file's order."""
+    from importlib import resources  # with the first call: its import costs 4 ms at start-up
+
     text = resources.files("mldns").joinpath("data/gcp_regions.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     return {
@@ -42,6 +42,8 @@ def region_problem(name: str) -> str | None:
     """None for a known region; else a short reason, with a suggestion when one is close."""
     if name in regions():
         return None
+    import difflib
+
     close = difflib.get_close_matches(name, regions(), n=1, cutoff=0.75)
     hint = f"; did you mean {close[0]}?" if close else ""
     return f"{name!r} is not a Google Cloud region{hint}"

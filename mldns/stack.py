@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import runpy
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -253,6 +252,8 @@ def _did_you_mean(exc: Exception) -> str:
 
 def _user_line(exc: BaseException, path: Path) -> str:
     """The line of the stack file where the error surfaced."""
+    import traceback  # for the error alone: a stack file that loads needs none of it
+
     frames = [
         f
         for f in traceback.extract_tb(exc.__traceback__)

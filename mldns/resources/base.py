@@ -5,7 +5,6 @@ Resources are frozen attrs objects. They describe desired state only and know no
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, NoReturn
@@ -72,6 +71,8 @@ class Ignores:
         known = ignorable_fields(type(self))
         for field in value:
             if not isinstance(field, str) or field not in known:
+                import difflib
+
                 close = difflib.get_close_matches(str(field), known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; it has {', '.join(known)}"
                 kind = getattr(self, "kind", type(self).__name__)

@@ -6,7 +6,6 @@ or lets it bypass the policy. A network (and a GKE cluster) takes at most one re
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, ClassVar
 
@@ -62,6 +61,8 @@ def rule_name_for(dns_name: str) -> str:
     if not name[:1].isalpha():
         name = "n-" + name
     if len(name) > 63:
+        import hashlib  # for the rare long name: its import costs 3 ms at start-up
+
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]
         name = name[:54].rstrip("-") + "-" + digest
     return name
