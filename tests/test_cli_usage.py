@@ -99,12 +99,14 @@ def test_mistyped_options_and_verbs_suggest_the_right_one(mldns: Any, stack_file
 
 
 def test_validate_starts_without_the_engine(stack_file: str) -> None:
-    """A verb's module is imported when it runs: validate needs no Google library, no state."""
+    """A verb's module is imported when it runs: validate needs no Google library, no state, no
+    plan and no rules (the stack file declares none)."""
     code = (
         "import sys\n"
         "from mldns.cli import main\n"
         f"main(['validate', {stack_file!r}])\n"
-        "engine = ('google.', 'grpc', 'mldns.clients', 'mldns.state', 'mldns.workspace')\n"
+        "engine = ('google.', 'grpc', 'mldns.clients', 'mldns.state', 'mldns.workspace',\n"
+        "          'mldns.plan', 'mldns.render', 'mldns.rules')\n"
         "print(sorted(m for m in sys.modules if m.startswith(engine)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

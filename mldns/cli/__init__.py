@@ -24,7 +24,7 @@ DEBUG_HELP = "Show tracebacks for errors."
 # the command runs (or `--help` lists it): `mldns validate` needs none of Google's libraries,
 # which the engine's modules import (0.3 s of a run).
 COMMANDS = {
-    "validate": "plans:validate",
+    "validate": "validate:validate",
     "check": "rules:check",
     "rules": "rules:rules",
     "plan": "plans:plan",

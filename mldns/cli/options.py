@@ -13,15 +13,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mldns.errors import UsageError
-from mldns.plan import Plan
-from mldns.render import FORMATS, render_html, render_json, render_markdown, render_text
-from mldns.rules import Book, collecting, load_rules_file, rules_files
 from mldns.stack import Stack, load_stack
 
 # The engine (the state stores, the workspace and through them Google's client libraries) is
-# imported by the functions that reach the cloud or the state, so that the verbs that need
-# neither (validate, check, show, graph) start without it.
+# imported by the functions that reach the cloud or the state, and plans, their views and the
+# rules by those that show or judge a plan: `mldns validate` starts without any of them.
 if TYPE_CHECKING:
+    from mldns.plan import Plan
+    from mldns.rules import Book
     from mldns.state.format import State
     from mldns.state.store import StateStore
     from mldns.workspace import Workspace
@@ -115,6 +114,8 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """How a plan is shown: plan and show share these; they arrive as one `view` dict."""
+    from mldns.render import FORMATS
+
     options = [
         click.option(
             "--format",
@@ -142,6 +143,8 @@ def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def render_plan(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> str:
+    from mldns.render import render_html, render_json, render_markdown, render_text
+
     fmt = view["format"]
     if fmt == "json":
         return render_json(plan)
@@ -200,6 +203,8 @@ def workspace(
 
 def load_with_rules(stack_file: str, files: tuple[str, ...] = ()) -> tuple[Stack, Book]:
     """The stack, and the rules its file, the --rules files and MLDNS_RULES declare."""
+    from mldns.rules import Book, collecting, load_rules_file, rules_files
+
     book = Book()
     with collecting(book):
         stack = load_stack(stack_file)

@@ -1,8 +1,7 @@
-"""The verbs that plan and apply a stack: validate, plan, show, graph, apply, destroy."""
+"""The verbs that plan and apply a stack: plan, show, graph, apply, destroy."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
@@ -29,40 +28,15 @@ from mldns.errors import PlanFileError, UsageError
 from mldns.plan import Plan, check_writable, load_plan, save_plan
 from mldns.progress import Lines, Live, Progress, complete
 from mldns.render import render_text
-from mldns.resources.dns import RecordTable
 from mldns.rules.evaluate import blocked_message
 from mldns.stack import load_stack
 from mldns.target import Target, apply_command
-from mldns.words import count, times
+from mldns.words import times
 
 # The state stores and the workspace (and through them Google's client libraries) come with the
-# first verb that reaches the cloud or the state: validate, show and graph start without them.
+# first verb that reaches the cloud or the state: show and graph start without them.
 if TYPE_CHECKING:
     from mldns.workspace import Workspace
-
-
-@click.command()
-@click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
-@engine_options
-def validate(stack_file: str, **_opts: Any) -> None:
-    """Check a stack file without calling any API.
-
-    The shared options are accepted (and need no cloud), so one command line serves validate,
-    plan and apply.
-
-    \b
-    Examples:
-      mldns validate
-      mldns validate examples/training_dns/stack.py
-    """
-    stack = load_stack(stack_file)
-    # The tables are counted in C, and their rows only if there are any: a stack may declare
-    # 100,000 record sets one by one (two loops over them took 0.03 s).
-    tables = sum(map(isinstance, stack, itertools.repeat(RecordTable)))
-    rows = sum(len(r.rows) for r in stack if isinstance(r, RecordTable)) if tables else 0
-    total = count(len(stack) - tables + rows, "resource")
-    inside = f" ({rows:,} of them rows of {count(tables, 'record table')})" if tables else ""
-    click.echo(f"Stack {stack.name}: {total}{inside}, all valid.")
 
 
 @click.command()

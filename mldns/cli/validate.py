@@ -1,0 +1,38 @@
+"""`mldns validate`: a stack file checked as it is read, without the engine: no plan, no state,
+no Google library, so that it starts as fast as Python and the declarations allow."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import click
+
+from mldns.cli.options import DEFAULT_STACK_FILE, engine_options
+from mldns.resources.dns import RecordTable
+from mldns.stack import load_stack
+from mldns.words import count
+
+
+@click.command()
+@click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
+@engine_options
+def validate(stack_file: str, **_opts: Any) -> None:
+    """Check a stack file without calling any API.
+
+    The shared options are accepted (and need no cloud), so one command line serves validate,
+    plan and apply.
+
+    \b
+    Examples:
+      mldns validate
+      mldns validate examples/training_dns/stack.py
+    """
+    stack = load_stack(stack_file)
+    # The tables are counted in C, and their rows only if there are any: a stack may declare
+    # 100,000 record sets one by one (two loops over them took 0.03 s).
+    tables = sum(map(isinstance, stack, itertools.repeat(RecordTable)))
+    rows = sum(len(r.rows) for r in stack if isinstance(r, RecordTable)) if tables else 0
+    total = count(len(stack) - tables + rows, "resource")
+    inside = f" ({rows:,} of them rows of {count(tables, 'record table')})" if tables else ""
+    click.echo(f"Stack {stack.name}: {total}{inside}, all valid.")
