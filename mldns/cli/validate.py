@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from mldns import gcpause
 from mldns.cli.options import DEFAULT_STACK_FILE, engine_options
 from mldns.resources.dns import RecordTable
 from mldns.stack import load_stack
@@ -36,3 +37,4 @@ def validate(stack_file: str, **_opts: Any) -> None:
     total = count(len(stack) - tables + rows, "resource")
     inside = f" ({rows:,} of them rows of {count(tables, 'record table')})" if tables else ""
     click.echo(f"Stack {stack.name}: {total}{inside}, all valid.")
+    gcpause.leave_to_exit(stack)  # the process ends next
