@@ -48,8 +48,21 @@ def _rows_or_fleet(value: Any) -> bool:
     return isinstance(value, (dict, FleetValue))
 
 
+class RecordRows:
+    """The state entry of a kind holding record sets as rows, name -> [ttl, data...]: a table's,
+    or a zone's plain record sets'."""
+
+    @classmethod
+    def entry_problem(cls, attributes: dict[str, Any]) -> str | None:
+        return rows_problem(attributes.get("rows"))
+
+    @classmethod
+    def row_problem(cls, row: Any) -> str | None:
+        return row_problem(row)
+
+
 @attrs.frozen(eq=False)
-class RecordTable(Resource):
+class RecordTable(RecordRows, Resource):
     """Plain record sets of one type in one zone, declared together as a table of name -> data.
 
     For fleets: thousands of workers, shards or parameter servers. Each row is a record set of its
@@ -178,19 +191,9 @@ class RecordTable(Resource):
         )
 
     @classmethod
-    def entry_problem(cls, attributes: dict[str, Any]) -> str | None:
-        """A table's rows, as its state entry holds them: name -> [ttl, data...]."""
-        return rows_problem(attributes.get("rows"))
-
-    @classmethod
     def row_name(cls, address: str) -> str:
         """A row is a record set: `dns.RecordSet.<zone>/<name>/<type>` is row <name>."""
         return address.split(".", 2)[2].rsplit("/", 1)[0].split("/", 1)[1]
-
-    @classmethod
-    def row_problem(cls, row: Any) -> str | None:
-        """What is wrong with one row: [ttl, data...]."""
-        return row_problem(row)
 
 
 def rows_problem(rows: Any) -> str | None:

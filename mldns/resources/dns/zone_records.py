@@ -16,7 +16,7 @@ import attrs
 from mldns.errors import UsageError
 from mldns.kinds import register, register_upgrade
 from mldns.resources.base import Resource
-from mldns.resources.dns.tables import row_problem, rows_problem
+from mldns.resources.dns.tables import RecordRows
 from mldns.resources.dns.zones import ManagedZone
 
 KIND = "dns.ZoneRecords"
@@ -27,7 +27,7 @@ APEX_TYPES = frozenset({"NS", "SOA"})
 
 
 @attrs.frozen(eq=False)
-class ZoneRecords(Resource):
+class ZoneRecords(RecordRows, Resource):
     """The state entry holding a zone's plain record sets; made and kept by mldns itself."""
 
     kind: ClassVar[str] = KIND
@@ -55,17 +55,9 @@ class ZoneRecords(Resource):
         )
 
     @classmethod
-    def entry_problem(cls, attributes: dict[str, Any]) -> str | None:
-        return rows_problem(attributes.get("rows"))
-
-    @classmethod
     def row_name(cls, address: str) -> str:
         """`dns.RecordSet.<zone>/<name>/<type>` is row `<name>/<type>` of the zone's entry."""
         return address[len(RECORD) + 1 :].split("/", 1)[1]
-
-    @classmethod
-    def row_problem(cls, row: Any) -> str | None:
-        return row_problem(row)
 
     @classmethod
     def row_entry(cls, entry: dict[str, Any], name: str) -> dict[str, Any] | None:
