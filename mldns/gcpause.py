@@ -46,9 +46,9 @@ def skip_final_collection() -> None:
 
 def leave_to_exit(obj: object) -> None:
     """Leave `obj` for the process's end to reclaim with all its memory, rather than free it
-    object by object when its last reference goes (2,000 instructions a record set: 20 ms for
-    100,000). A reference cycle holds it, which `skip_final_collection` freezes: then nothing
-    frees it before the process ends. In a process that goes on (a test calling the CLI), the
+    object by object when its last reference goes (about 20 ms for a stack of 100,000 record
+    sets). A reference cycle holds it, which `skip_final_collection` freezes: then nothing frees
+    it before the process ends. In a process that goes on (a test calling the CLI), the
     collector frees it as any other cycle."""
     holder: list[object] = [obj]
     holder.append(holder)
