@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mldns import dns
@@ -204,6 +204,18 @@ def _model(declared: list[Any], resource: Any) -> str | None:
 
 @settings(max_examples=300, deadline=None)
 @given(declarations)
+# Several record sets at one name before the first CNAME or table of their zone: the claims are
+# named in the order they were declared, and none is left out.
+@example([("set", 0, "a", "A"), ("set", 0, "a", "AAAA"), ("set", 0, "a", "CNAME")])
+@example([("set", 0, "a", "A"), ("set", 0, "a", "AAAA"), ("set", 0, "a", "TXT")] * 2)
+@example(
+    [("set", 0, "a", "A"), ("set", 0, "a", "AAAA"), ("set", 0, "a", "TXT")]
+    + [("set", 1, "b", "CNAME"), ("table", 0, {"a", "b"}, "TXT"), ("set", 0, "a", "CNAME")]
+)
+@example(
+    [("set", 0, "b", "CNAME"), ("set", 0, "a", "A"), ("set", 0, "a", "AAAA")]
+    + [("set", 0, "a", "TXT"), ("table", 0, {"a"}, "TXT")]
+)
 def test_the_stack_refuses_what_a_scan_of_every_declaration_refuses(steps: list[Any]) -> None:
     stack = Stack("names", project="p")
     zones = [stack.add(dns.ManagedZone(name=f"z{i}", dns_name="z.example.com.")) for i in (0, 1)]

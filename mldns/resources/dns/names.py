@@ -17,26 +17,49 @@ class RecordNames(StackCheck):
     """One name and type is declared once per zone, and a CNAME shares its name with nothing.
 
     Keeps the record sets declared at each (zone, fqdn), and the tables of each zone: a check
-    looks up, never scans."""
+    looks up, never scans (but for indexing a zone's record sets once, when its first CNAME or
+    table comes)."""
 
     def __init__(self) -> None:
         # By zone (compared by identity), the record sets at each name: the one declared there,
         # or a list of them when several are (an A and an AAAA); and the tables.
         self._names: dict[ManagedZone, dict[str, Any]] = {}
         self._tables: dict[ManagedZone, list[RecordTable]] = {}
+        # The record sets of each zone that holds no CNAME and no table yet, in the order they
+        # were declared: none of them can clash with another (the same name and type is the
+        # same address, which the stack refuses first), so they are indexed by name only when
+        # a CNAME or a table comes to the zone.
+        self._unindexed: dict[ManagedZone, list[RecordSet]] = {}
 
     def add(self, resource: Any) -> None:
         if hasattr(resource, "rows"):  # a dns.RecordTable
             self._add_table(resource)
             return
-        # A record set: the usual one is the first at its name in a zone without tables, and is
-        # only remembered (a big stack declares 100,000 one by one).
         zone = resource.zone
         names = self._names.get(zone)
         if names is None:
-            names = self._names[zone] = {}
-        if zone in self._tables or names.setdefault(resource.fqdn, resource) is not resource:
-            self._add_record_set(resource, names)
+            if resource.type != "CNAME":  # the usual record set: only remembered
+                unindexed = self._unindexed.get(zone)
+                if unindexed is None:
+                    unindexed = self._unindexed[zone] = []
+                unindexed.append(resource)
+                return
+            names = self._indexed(zone)
+        self._add_record_set(resource, names)
+
+    def _indexed(self, zone: ManagedZone) -> dict[str, Any]:
+        """The zone's record sets by name, from those only remembered so far."""
+        names: dict[str, Any] = {}
+        for record in self._unindexed.pop(zone, ()):
+            held = names.get(record.fqdn)
+            if held is None:
+                names[record.fqdn] = record
+            elif isinstance(held, list):
+                held.append(record)
+            else:
+                names[record.fqdn] = [held, record]
+        self._names[zone] = names
+        return names
 
     def _add_record_set(self, record: RecordSet, names: dict[str, Any]) -> None:
         fqdn = record.fqdn
@@ -58,7 +81,9 @@ class RecordNames(StackCheck):
             # The types decide a clash, not the name: one shared name tells.
             for fqdn in sorted(rows.keys() & other.rows.keys())[:1]:
                 _refuse_clash(table.address, fqdn, table.type, [(other.type, other.address)])
-        names = self._names.get(zone, {})
+        names = self._names.get(zone)
+        if names is None:
+            names = self._indexed(zone)
         for fqdn in sorted(rows.keys() & names.keys()):
             _refuse_clash(table.address, fqdn, table.type, _claims(names[fqdn]))
         self._tables.setdefault(zone, []).append(table)
