@@ -6,7 +6,6 @@ and routing distances both read it.
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 
@@ -26,6 +25,7 @@ class Region:
 @functools.cache
 def regions() -> dict[str, Region]:
     """Every known region by name, in the file's order."""
+    import csv
     from importlib import resources  # with the first call: its import costs 4 ms at start-up
 
     text = resources.files("mldns").joinpath("data/gcp_regions.csv").read_text(encoding="utf-8")

@@ -9,9 +9,7 @@ holds the rows it read. Templates are checked when declared, members when read.
 
 from __future__ import annotations
 
-import difflib
 import re
-import string
 from collections.abc import Mapping
 from typing import Any, ClassVar, NoReturn
 
@@ -100,6 +98,8 @@ def zone_problem(zone: Any) -> str | None:
     match = _ZONE.match(zone)
     if match and match.group(1) in regions():
         return None
+    import difflib
+
     known = [f"{r}-{letter}" for r in regions() for letter in _ZONE_LETTERS]
     close = difflib.get_close_matches(zone, known, n=1, cutoff=0.75)
     if match is None and zone in regions():
@@ -374,6 +374,8 @@ class TpuNodes(Source):
 
 def template_fields(template: str) -> list[str]:
     """The fields a template names ('label[job]' as it is written); ValueError if malformed."""
+    import string
+
     return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
 
 
