@@ -210,11 +210,12 @@ class DnsProvider(Provider):
                     )
                 )
         for zone in zones:
-            rows_entry = prior.get(zr.rows_address(zone))
+            home = zr.rows_address(zone)
+            rows_entry = prior.get(home)
             if zone in plain or rows_entry is not None:
                 tables.setdefault(zone, []).append(
                     ZoneRows(
-                        zr.rows_address(zone),
+                        home,
                         project,
                         zone,
                         zone_address(zone),

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from mldns.kinds import at
 from mldns.ops import Op
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
@@ -142,9 +143,6 @@ class TableRows:
                     return True
         self.live[key] = raw
         return True
-
-    def owns(self, key: str) -> bool:
-        return key in self.rows or (key in self.prior and key not in self.given_away)
 
     def diff(self, zone_replaced: bool) -> tuple[list[Action], dict[str, Any] | None]:
         """The Actions that bring the rows to the declaration, and the holder's state entry to
@@ -418,34 +416,27 @@ def state_changes(actions: list[Action]) -> dict[str, Any]:
     and for rows, the rows changed in each holder."""
     changes: dict[str, Any] = {}
     holders: dict[str, dict[str, list[Any] | None]] = {}
+    projects: dict[str, str] = {}
     for action in actions:
         gone = action.op in ("delete", "forget")
-        if action.row_of is None:
+        holder = action.row_of
+        if holder is None:
             changes[action.address] = None if gone else state_entry(action, action.desired)
             continue
         after = action.after or {}
         row = None if gone else [after["ttl"], *after["rrdatas"]]
-        holders.setdefault(action.row_of, {})[row_key(action.row_of, action.address)] = row
+        rows = holders.get(holder)
+        if rows is None:
+            rows = holders[holder] = {}
+            projects[holder] = action.project
+        rows[at(holder).row_name(action.address)] = row  # type: ignore[union-attr]
     for holder, rows in holders.items():
         header = None
-        if holder.startswith(ROWS + "."):
-            project = next(a.project for a in actions if a.row_of == holder)
-            header = zr.header(project, holder[len(ROWS) + 1 :])
+        if holder.startswith(ROWS + "."):  # made with its first row
+            header = zr.header(projects[holder], holder[len(ROWS) + 1 :])
         changes[holder] = RowChanges(rows, header)
     return changes
 
 
 def record_address(zone: str, name: str, rtype: str) -> str:
     return f"{RECORD}.{zone}/{name}/{rtype}"
-
-
-def row_key(holder: str, address: str) -> str:
-    """The key, in `holder`'s entry, of the record set at `dns.RecordSet.<zone>/<name>/<type>`
-    (the zone holds no '/'): `<name>` in a table, `<name>/<type>` in a zone's entry."""
-    rest = address[len(RECORD) + 1 :].split("/", 1)[1]
-    return rest if holder.startswith(ROWS + ".") else rest.rsplit("/", 1)[0]
-
-
-def row_name(address: str) -> str:
-    """The record set name in `dns.RecordSet.<zone>/<name>/<type>` (the zone holds no '/')."""
-    return address[len(RECORD) + 1 :].rsplit("/", 1)[0].split("/", 1)[1]
