@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import test_generate
+from helpers import google
 from test_generate import ROOT, workspace
 
 from mldns import kinds
@@ -175,18 +176,7 @@ NOT_IMPORTED = {
 
 def _create_zone(emu: Emulator, body: dict[str, Any]) -> None:
     """A zone another stack owns, made with the discovery client."""
-    from google.auth.credentials import AnonymousCredentials
-    from googleapiclient import discovery
-
-    api = discovery.build(
-        "dns",
-        "v1",
-        static_discovery=True,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + "/"},
-        cache_discovery=False,
-    )
-    api.managedZones().create(project="my-project", body=body).execute()
+    google(emu).managedZones().create(project="my-project", body=body).execute()
 
 
 def test_every_registered_kind_imports_by_its_full_and_its_short_id(
