@@ -217,3 +217,38 @@ def test_state_commands_read_and_edit_rows_as_record_sets(emu: Emulator, tmp_pat
         assert _cli(tmp_path, emu, "state", "rm", address, "--stack", "rows").returncode == 0
     state = json.loads((tmp_path / "st" / "rows.json").read_text())
     assert list(state["resources"]) == [ZONE_ADDR]
+
+
+def test_a_row_changed_outside_is_found_past_the_settled_rows(emu: Emulator, tmp_path: Any) -> None:
+    """Rows listed as declared and recorded are matched at once; any difference in the listing
+    (TTL, data, the case of its name) still reaches the diff."""
+    stack = build([a(f"w{i}", f"10.0.0.{i}") for i in range(1, 6)])
+    make_workspace(stack, emu, tmp_path).apply()
+    delete_live(emu, "ml-zone", "w1.ml.example.com.", "A")
+    add_live(emu, "ml-zone", ("w1.ml.example.com.", "A", 60, ["10.0.0.1"]))
+    delete_live(emu, "ml-zone", "w2.ml.example.com.", "A")
+    add_live(emu, "ml-zone", ("w2.ml.example.com.", "A", 300, ["10.0.9.9"]))
+    delete_live(emu, "ml-zone", "w3.ml.example.com.", "A")
+    plan = make_workspace(stack, emu, tmp_path).plan()
+    assert ops(plan) == {W1: "update", W2: "update", rec_addr("w3.ml.example.com."): "create"}
+    assert plan.managed[ZONE_ADDR] == 4
+
+
+def test_only_a_settled_row_listed_exactly_is_matched_at_once() -> None:
+    from mldns.providers.dns_tables import unmatched
+
+    settled = {"a.z./A": [300, "10.0.0.1"], "b.z./A": [300, "10.0.0.2", "10.0.0.3"]}
+    listed = [
+        {"name": "a.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.1"]},
+        {"name": "b.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.2", "10.0.0.3"]},
+        {"name": "A.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.1"]},
+        {"name": "a.z.", "type": "A", "ttl": 60, "rrdatas": ["10.0.0.1"]},
+        {"name": "b.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.3", "10.0.0.2"]},
+        {"name": "a.z.", "type": "AAAA", "ttl": 300, "rrdatas": ["::1"]},
+        {"name": "a.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.1"], "routingPolicy": {}},
+    ]
+    same: set[str] = set()
+    rest = list(unmatched([listed[:3], listed[3:]], settled, same))
+    assert same == {"a.z./A", "b.z./A"}
+    assert rest == listed[2:]
+    assert list(unmatched([listed], {}, same)) == listed

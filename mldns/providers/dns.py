@@ -36,6 +36,7 @@ from mldns.providers.dns_tables import (
     owner_of,
     record_address,
     state_changes,
+    unmatched,
 )
 from mldns.resources.base import Resource
 from mldns.resources.dns import ManagedZone, RecordSet, RecordTable
@@ -249,7 +250,7 @@ class DnsProvider(Provider):
                     project,
                     name,
                     raw_zones[name] or {},
-                    _records_of(streams[name]),
+                    _pages_of(streams[name]),
                     zones[name],
                     desired,
                     prior,
@@ -274,7 +275,7 @@ class DnsProvider(Provider):
         project: str,
         name: str,
         raw_zone: dict[str, Any],
-        records: Iterator[dict[str, Any]],
+        pages: Iterable[list[dict[str, Any]]],
         declared: ManagedZone | None,
         desired: dict[str, Resource],
         prior: dict[str, dict[str, Any]],
@@ -315,6 +316,10 @@ class DnsProvider(Provider):
         for table in tables:
             table.replacing = replaced
         link_given_rows(tables, expected, result.moved)
+        records: Iterable[dict[str, Any]] = (raw for page in pages for raw in page)
+        if rows is not None:
+            settled = rows.settled(_kept_apart(name, tables, rows, delegations))
+            records = unmatched(pages, settled, rows.same)
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
             if delegations is not None and delegations.capture(name, raw):
@@ -723,15 +728,37 @@ def _recorded(actions: Iterable[Action]) -> list[Action]:
     return [a for a in actions if not is_delegation(a)]
 
 
-def _records_of(pages: queue.SimpleQueue[Any]) -> Iterator[dict[str, Any]]:
-    """The record sets of a zone being listed, as its pages arrive."""
+def _pages_of(pages: queue.SimpleQueue[Any]) -> Iterator[list[dict[str, Any]]]:
+    """The pages of a zone being listed, as they arrive."""
     while True:
         page = pages.get()
         if page is None:
             return
         if isinstance(page, BaseException):
             raise page
+        yield page
+
+
+def _records_of(pages: queue.SimpleQueue[Any]) -> Iterator[dict[str, Any]]:
+    """The record sets of a zone being listed, as they arrive."""
+    for page in _pages_of(pages):
         yield from page
+
+
+def _kept_apart(
+    zone: str, tables: list[TableRows], rows: ZoneRows, delegations: Delegations | None
+) -> set[str]:
+    """The plain record set rows a listed record set may not be matched to at once: one a
+    table also names (a table takes what it declares), or a delegation the refresh watches."""
+    apart: set[str] = set()
+    for table in tables:
+        if table is not rows:
+            apart.update(f"{fqdn}/{table.type}" for fqdn in table.rows.keys() | table.prior.keys())
+    if delegations is not None:
+        for parent, fqdn in delegations.watched:
+            if parent == zone:
+                apart.update((f"{fqdn}/NS", f"{fqdn}/DS"))
+    return apart
 
 
 def _summary(body: dict[str, Any] | None) -> str:

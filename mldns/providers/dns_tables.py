@@ -9,7 +9,7 @@ comparison. A row that moves from one holder to another is managed all along: no
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -281,6 +281,27 @@ class ZoneRows(TableRows):
         self.live[key] = raw
         return True
 
+    def settled(self, skip: set[str]) -> dict[str, list[Any]]:
+        """The state's rows that are declared exactly as recorded (but those in `skip`), by key: a
+        listed record set equal to one of these needs nothing, and is matched in the refresh's
+        inner loop without a call (`unmatched`)."""
+        prior = self.prior
+        settled: dict[str, list[Any]] = {}
+        if self.replacing:
+            return settled
+        for key, record in self.rows.items():
+            row = prior.get(key)
+            if row is None:
+                continue
+            ttl, data = record.ttl, record.rrdatas  # type: ignore[attr-defined]
+            if row[0] != ttl or len(row) != len(data) + 1:
+                continue
+            if (row[1] == data[0]) if len(data) == 1 else (tuple(row[1:]) == data):
+                settled[key] = row
+        for key in skip:
+            settled.pop(key, None)
+        return settled
+
     def ttl_of(self, key: str) -> int:
         return self.rows[key].ttl  # type: ignore[attr-defined,no-any-return]
 
@@ -325,6 +346,31 @@ class ZoneRows(TableRows):
         if entry is None and not self.rows and self.given_away:
             entry = self._entry({})  # rows that left for entries of their own
         return actions, entry
+
+
+def unmatched(
+    pages: Iterable[list[dict[str, Any]]], settled: Mapping[str, list[Any]], same: set[str]
+) -> Iterator[dict[str, Any]]:
+    """The listed record sets that are not a settled row listed as it is; those are noted in
+    `same`. A zone of plain record sets that changed in no way costs a dictionary lookup and
+    two comparisons a record set, here, and nothing more."""
+    note = same.add
+    for page in pages:
+        if not settled:
+            yield from page
+            continue
+        for raw in page:
+            key = raw["name"] + "/" + raw["type"]
+            row = settled.get(key)
+            if (
+                row is not None
+                and raw.get("ttl") == row[0]
+                and raw.get("rrdatas") == row[1:]
+                and "routingPolicy" not in raw
+            ):
+                note(key)
+            else:
+                yield raw
 
 
 def _same(listed: list[str] | None, data: tuple[str, ...]) -> bool:
