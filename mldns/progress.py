@@ -208,6 +208,12 @@ def _noun(kind: str) -> str:
     return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
 
 
+def destroyed(applied: Counter[str], calls: int, retries: int) -> str:
+    """`Destroy complete: 1,204 resources destroyed; 5 API calls, 0 retried.`"""
+    gone = count(applied.get("delete", 0), "resource")
+    return f"Destroy complete: {gone} destroyed; {calls:,} API calls, {retries:,} retried."
+
+
 def complete(applied: Counter[str], calls: int, retries: int) -> str:
     """`Apply complete: 28 created, 2 updated, 1 deleted; 14 API calls, 0 retried.`"""
     parts = [

@@ -8,6 +8,7 @@ import io
 import itertools
 import os
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from rich.console import Console
 
 from mldns import dns
 from mldns.emulator import Emulator
-from mldns.progress import Lines, Live, complete
+from mldns.progress import Lines, Live, complete, destroyed
 from mldns.stack import Stack
 
 
@@ -147,3 +148,10 @@ def test_the_bar_moves_with_each_change(tmp_path: Path) -> None:
             )
         assert make_workspace(stack, emu, tmp_path, progress=counting).apply().ok
     assert counting.steps == [1, 7, 7, 6]  # the zone, then each Change's record sets
+
+
+def test_the_destroy_summary_counts_as_the_apply_summary_does() -> None:
+    assert destroyed(Counter(delete=9001), 12, 0) == (
+        "Destroy complete: 9,001 resources destroyed; 12 API calls, 0 retried."
+    )
+    assert destroyed(Counter(delete=1), 1, 2).startswith("Destroy complete: 1 resource destroyed;")
