@@ -64,6 +64,12 @@ class Action:
     def writes(self) -> bool:
         return self.op in WRITES
 
+    @property
+    def moves(self) -> bool:
+        """A record of the resource dropped here because another declaration of the same
+        resource now records it: half of a move, which writes nothing."""
+        return self.op == "forget" and self.reason.startswith("moved to ")
+
     def field_changes(self) -> list[tuple[str, Any, Any]]:
         """(field, old, new) for each top-level field that differs."""
         before, after = self.before or {}, self.after or {}

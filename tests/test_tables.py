@@ -13,6 +13,7 @@ import mldns
 from mldns import dns
 from mldns.emulator import Emulator
 from mldns.errors import StateError, UnsafePlanError, ValidationError
+from mldns.render.model import summary
 from mldns.state.local import LocalStateStore
 
 TABLE = "dns.RecordTable.ml-zone/workers"
@@ -322,6 +323,7 @@ def test_record_sets_move_into_a_table_and_back_without_a_write(
     assert {a.address: a.op for a in plan.actions} == {rec_addr(fqdn(n)): "forget" for n in ips}
     assert all(a.reason.startswith(f"moved to {TABLE}") for a in plan.actions)
     assert not plan.destructive_reasons
+    assert summary(plan) == "Plan: 0 to create, 0 to update, 0 to delete, 4 moved."
     emu.clear_requests()
     ws.apply()
     assert emu.requests()["writes"] == 0
@@ -338,6 +340,7 @@ def test_record_sets_move_into_a_table_and_back_without_a_write(
         "moved to a RecordSet; nothing to write"
     }
     assert not plan.destructive_reasons
+    assert summary(plan).endswith("1 to forget, 4 moved.")
     emu.clear_requests()
     back.apply()
     assert emu.requests()["writes"] == 0

@@ -339,15 +339,17 @@ def summary(plan: Plan) -> str:
         line = "No changes. The cloud matches the declaration."
     else:
         counts = plan.counts()
-        line = (
-            "Plan: "
-            + ", ".join(
-                f"{counts.get(op, 0):,} {label}"
-                for op, label in LABELS.items()
-                if counts.get(op) or op in ("create", "update", "delete")
-            )
-            + "."
-        )
+        # A move is counted as one (Terraform's "moved"), not as a record to forget.
+        moved = sum(1 for a in plan.actions if a.moves)
+        counts["forget"] -= moved
+        parts = [
+            f"{counts.get(op, 0):,} {label}"
+            for op, label in LABELS.items()
+            if counts.get(op) or op in ("create", "update", "delete")
+        ]
+        if moved:
+            parts.append(f"{moved:,} moved")
+        line = "Plan: " + ", ".join(parts) + "."
     by_noun: dict[str, list[str]] = {}
     for parent, n in sorted(plan.unmanaged.items()):
         by_noun.setdefault(child_noun(parent), []).append(f"{n:,} in {parent.split('.', 2)[-1]}")
