@@ -234,21 +234,58 @@ def test_a_row_changed_outside_is_found_past_the_settled_rows(emu: Emulator, tmp
     assert plan.managed[ZONE_ADDR] == 4
 
 
-def test_only_a_settled_row_listed_exactly_is_matched_at_once() -> None:
-    from mldns.providers.dns_tables import unmatched
+def test_only_a_row_listed_as_declared_and_recorded_is_matched_at_once() -> None:
+    from mldns.providers.dns_tables import ZoneRows, unmatched
 
-    settled = {"a.z./A": [300, "10.0.0.1"], "b.z./A": [300, "10.0.0.2", "10.0.0.3"]}
-    listed = [
-        {"name": "a.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.1"]},
-        {"name": "b.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.2", "10.0.0.3"]},
-        {"name": "A.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.1"]},
-        {"name": "a.z.", "type": "A", "ttl": 60, "rrdatas": ["10.0.0.1"]},
-        {"name": "b.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.3", "10.0.0.2"]},
-        {"name": "a.z.", "type": "AAAA", "ttl": 300, "rrdatas": ["::1"]},
-        {"name": "a.z.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.1"], "routingPolicy": {}},
+    zone = dns.ManagedZone(name="z", dns_name="z.example.")
+    declared = [
+        dns.RecordSet(zone=zone, name="a", type="A", rrdatas=["10.0.0.1"]),
+        dns.RecordSet(zone=zone, name="b", type="A", rrdatas=["10.0.0.2", "10.0.0.3"]),
+        dns.RecordSet(zone=zone, name="c", type="A", rrdatas=["10.0.0.4"]),
+        dns.RecordSet(zone=zone, name="d", type="A", ttl=60, rrdatas=["10.0.0.5"]),
     ]
-    same: set[str] = set()
-    rest = list(unmatched([listed[:3], listed[3:]], settled, same))
-    assert same == {"a.z./A", "b.z./A"}
-    assert rest == listed[2:]
-    assert list(unmatched([listed], {}, same)) == listed
+    recorded = {
+        "a.z.example./A": [300, "10.0.0.1"],
+        "b.z.example./A": [300, "10.0.0.2", "10.0.0.3"],
+        "c.z.example./A": [300, "10.0.0.9"],  # declared anew: not settled
+        "d.z.example./A": [300, "10.0.0.5"],  # a new TTL declared: not settled
+        "e.z.example./A": [300, "10.0.0.6"],  # no longer declared
+    }
+
+    def holder() -> ZoneRows:
+        entry = {"kind": "dns.ZoneRecords", "attributes": {"rows": recorded}}
+        return ZoneRows("rows", "p", "z", "dns.ManagedZone.z", "", None, entry, records=declared)
+
+    def listed(name: str, ttl: int, *data: str, **more: Any) -> dict[str, Any]:
+        return {
+            "name": f"{name}.z.example.",
+            "type": "A",
+            "ttl": ttl,
+            "rrdatas": list(data),
+            **more,
+        }
+
+    pages = [
+        [listed("a", 300, "10.0.0.1"), listed("b", 300, "10.0.0.2", "10.0.0.3")],
+        [
+            listed("c", 300, "10.0.0.9"),
+            listed("d", 300, "10.0.0.5"),
+            listed("e", 300, "10.0.0.6"),
+            listed("A", 300, "10.0.0.1"),
+            listed("b", 300, "10.0.0.3", "10.0.0.2"),
+            listed("a", 60, "10.0.0.1"),
+            listed("a", 300, "10.0.0.1", routingPolicy={}),
+        ],
+    ]
+    rows = holder()
+    rest = list(unmatched(pages, rows, set()))
+    assert rows.same == {"a.z.example./A", "b.z.example./A"}
+    assert rest == pages[1]
+    # A row another holder may claim, and every row of a zone being replaced, take the long way.
+    rows = holder()
+    assert list(unmatched(pages, rows, {"a.z.example./A"}))[0] == pages[0][0]
+    assert rows.same == {"b.z.example./A"}
+    rows = holder()
+    rows.replacing = True
+    assert list(unmatched(pages, rows, set())) == pages[0] + pages[1]
+    assert list(unmatched(pages, None, set())) == pages[0] + pages[1]

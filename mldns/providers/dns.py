@@ -316,10 +316,8 @@ class DnsProvider(Provider):
         for table in tables:
             table.replacing = replaced
         link_given_rows(tables, expected, result.moved)
-        records: Iterable[dict[str, Any]] = (raw for page in pages for raw in page)
-        if rows is not None:
-            settled = rows.settled(_kept_apart(name, tables, rows, delegations))
-            records = unmatched(pages, settled, rows.same)
+        apart = _kept_apart(name, tables, rows, delegations) if rows is not None else set()
+        records = unmatched(pages, rows, apart)
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
             if delegations is not None and delegations.capture(name, raw):
