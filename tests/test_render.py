@@ -136,6 +136,9 @@ def test_short_lists_compare_whole_and_long_ones_item_by_item() -> None:
 
 def test_names_sort_naturally() -> None:
     assert sorted(["big10", "big2", "big1", "a"], key=natural_key) == ["a", "big1", "big2", "big10"]
+    assert natural_key("z0000/w12.x./A") == "z0040000/w00212.x./A"
+    assert natural_key("no-digits") == "no-digits" and natural_key("7") == "0017"
+    assert sorted(["w010", "w9", "w10"], key=natural_key) == ["w9", "w10", "w010"]
     text = render_text(every_action_plan())
     assert text.index("/big2.") < text.index("/big10.")
 
