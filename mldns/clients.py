@@ -6,7 +6,6 @@ Every call made through `Clients.call` retries transient failures with exponenti
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -21,10 +20,9 @@ from google.auth.credentials import AnonymousCredentials
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from mldns.deadline import bound, out_of_time, within
-from mldns.errors import ApiError, CredentialsError, Interrupted, UnreachableError, UsageError
+from mldns.errors import ApiError, CredentialsError, Interrupted, UnreachableError
 
 T = TypeVar("T")
-EMULATOR_ENV = "MLDNS_EMULATOR_HOST"
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 TRANSIENT = (
     gexc.TooManyRequests,
@@ -89,26 +87,6 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT):
         return unreachable(exc) is None
     return isinstance(exc, gexc.Forbidden) and reason(exc) in RATE_LIMIT_REASONS
-
-
-def parse_emulator(value: str) -> str:
-    """HOST:PORT from `HOST:PORT` or the `http://HOST:PORT` URL `mldns emulator` prints."""
-    text = value.strip()
-    scheme, sep, rest = text.partition("://")
-    if sep:
-        if scheme.lower() != "http":
-            raise UsageError(f"emulator address {value!r}: the emulator speaks http://")
-        text = rest.rstrip("/")
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or "/" in text:
-        raise UsageError(f"emulator address {value!r} must be HOST:PORT or http://HOST:PORT")
-    return text
-
-
-def emulator_from_env(explicit: str | None) -> str | None:
-    """The emulator's host:port from the flag, else from MLDNS_EMULATOR_HOST, else None (Google)."""
-    value = explicit or os.environ.get(EMULATOR_ENV) or None
-    return None if value is None else parse_emulator(value)
 
 
 def no_credentials(exc: BaseException) -> CredentialsError:

@@ -10,14 +10,20 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from mldns.errors import PlanFileError
+from mldns.errors import PlanFileError, UsageError
+
+if TYPE_CHECKING:
+    from mldns.stack import Stack
 
 Cloud = Literal["google", "emulator", "local"]
 DEFAULT_STATE_DIR = "state"
+EMULATOR_ENV = "MLDNS_EMULATOR_HOST"
+PROJECT_ENV = ("GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
+LOCAL_PROJECT = "mldns-local"
 
 
 @attrs.frozen
@@ -82,3 +88,37 @@ def apply_command(target: Target | None, plan_file: str, destructive: bool = Fal
     flags = target.flags() if target is not None else []
     allow = ["--allow-destructive"] if destructive else []
     return shlex.join(["mldns", "apply", *flags, *allow, plan_file])
+
+
+def parse_emulator(value: str) -> str:
+    """HOST:PORT from `HOST:PORT` or the `http://HOST:PORT` URL `mldns emulator` prints."""
+    text = value.strip()
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        if scheme.lower() != "http":
+            raise UsageError(f"emulator address {value!r}: the emulator speaks http://")
+        text = rest.rstrip("/")
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or "/" in text:
+        raise UsageError(f"emulator address {value!r} must be HOST:PORT or http://HOST:PORT")
+    return text
+
+
+def emulator_from_env(explicit: str | None) -> str | None:
+    """The emulator's host:port from the flag, else from MLDNS_EMULATOR_HOST, else None (Google)."""
+    value = explicit or os.environ.get(EMULATOR_ENV) or None
+    return None if value is None else parse_emulator(value)
+
+
+def resolve_project(explicit: str | None, stack: Stack | None, local: bool) -> str:
+    """The project: the flag, the stack's, the environment's, else the local cloud's."""
+    for candidate in (
+        explicit,
+        stack.project if stack is not None else None,
+        *(os.environ.get(v) for v in PROJECT_ENV),
+    ):
+        if candidate:
+            return candidate
+    if local:
+        return LOCAL_PROJECT
+    raise UsageError("no project: give Stack(project=...), --project, or set GOOGLE_CLOUD_PROJECT")

@@ -12,7 +12,7 @@ import attrs
 
 from mldns import outcome
 from mldns.apply import Applier, ApplyResult
-from mldns.clients import Clients, emulator_from_env
+from mldns.clients import Clients
 from mldns.errors import (
     ApplyError,
     Interrupted,
@@ -37,27 +37,12 @@ from mldns.state.backend import open_store
 from mldns.state.format import State
 from mldns.state.lock import LockInfo
 from mldns.state.store import StateStore
-from mldns.target import Target, apply_command
+from mldns.target import Target, apply_command, emulator_from_env, resolve_project
 
 if TYPE_CHECKING:  # a Stack builds workspaces for its notebook methods
     from mldns.stack import Stack
 
-PROJECT_ENV = ("GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
-LOCAL_PROJECT = "mldns-local"
 LOCAL_CLOUD = "local-cloud.json"
-
-
-def resolve_project(explicit: str | None, stack: Stack | None, local: bool) -> str:
-    for candidate in (
-        explicit,
-        stack.project if stack is not None else None,
-        *(os.environ.get(v) for v in PROJECT_ENV),
-    ):
-        if candidate:
-            return candidate
-    if local:
-        return LOCAL_PROJECT
-    raise UsageError("no project: give Stack(project=...), --project, or set GOOGLE_CLOUD_PROJECT")
 
 
 @contextlib.contextmanager

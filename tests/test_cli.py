@@ -265,13 +265,13 @@ def test_console_script_with_local_cloud(tmp_path: Path) -> None:
 
 def test_the_command_runs_without_the_cycle_collector() -> None:
     """`mldns` is a short-lived process: collection is off from before the heavy imports on
-    (the state verbs' module imports the clients)."""
+    (the state verbs' module imports the state stores)."""
     code = (
         "import gc, sys\n"
         "sys.argv = ['mldns', 'state', '--help']\n"
         "from mldns.entry import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('collector on:', gc.isenabled(), 'clients imported:', 'mldns.clients' in sys.modules)"
+        "print('collector on:', gc.isenabled(), 'stores imported:', 'mldns.state.store' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "collector on: False clients imported: True" in out.stdout
+    assert "collector on: False stores imported: True" in out.stdout

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from mldns.clients import parse_emulator, unreachable
+from mldns.clients import unreachable
 from mldns.emulator import Emulator
 from mldns.errors import UsageError
+from mldns.target import parse_emulator
 
 MLDNS = str(Path(sys.executable).with_name("mldns"))
 

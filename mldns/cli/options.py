@@ -164,9 +164,9 @@ def render_plan(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> st
 def workspace(
     stack_file: str | None, opts: dict[str, Any], stack_name: str | None = None
 ) -> Iterator[Workspace]:
-    from mldns.clients import emulator_from_env
     from mldns.state import backend
-    from mldns.workspace import Workspace, local_emulator, resolve_project
+    from mldns.target import emulator_from_env, resolve_project
+    from mldns.workspace import Workspace, local_emulator
 
     if opts["local"] and opts["emulator"]:
         raise UsageError("--local and --emulator contradict each other: choose one")
@@ -261,8 +261,8 @@ quiet_option = click.option("--quiet", is_flag=True, help="Print only the summar
 
 
 def state_store(where: dict[str, Any], stack: str | None) -> StateStore:
-    from mldns.clients import emulator_from_env
     from mldns.state import backend
+    from mldns.target import emulator_from_env
 
     url = backend.resolve(where["backend"], where["state_dir"])
     emulator = emulator_from_env(where["emulator"])

@@ -221,8 +221,8 @@ def _report(result: Any, ws: Workspace) -> None:
 def _check_saved_plan(saved: Plan, plan_file: str, opts: dict[str, Any]) -> None:
     """Refuse a saved plan made elsewhere, or on a state that has moved on, before it is shown
     and before anything (a local cloud, a state directory) is started or created."""
-    from mldns.clients import emulator_from_env
     from mldns.state import backend
+    from mldns.target import emulator_from_env
     from mldns.workspace import check_fresh, check_target
 
     if opts["local"] and opts["emulator"]:

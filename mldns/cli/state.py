@@ -14,9 +14,9 @@ from mldns.cli.options import (
     read_state,
     state_store,
 )
-from mldns.clients import emulator_from_env
 from mldns.errors import UsageError
 from mldns.state import backend, edit, transfer
+from mldns.target import emulator_from_env
 
 
 @click.command()

@@ -8,13 +8,14 @@ from typing import Any
 
 import click
 
-from mldns.clients import Clients, emulator_from_env
+from mldns.clients import Clients
 from mldns.errors import UsageError
 from mldns.generate import live
 from mldns.generate.model import EXIT_NOT_EXPRESSED, Generated
 from mldns.generate.output import check_target, write_target
 from mldns.generate.writer import render, ruff_executable
-from mldns.workspace import local_emulator, resolve_project
+from mldns.target import emulator_from_env, resolve_project
+from mldns.workspace import local_emulator
 
 FILE_SOURCES = ("from_zone_file", "from_octodns", "from_terraform_state")
 
