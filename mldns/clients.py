@@ -104,6 +104,7 @@ class CallStats:
 
     calls: int = 0
     retries: int = 0
+    ahead: int = 0  # of the calls, those a reader made while the stack file ran
     _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
 
     def count_call(self) -> None:
@@ -113,6 +114,13 @@ class CallStats:
     def count_retry(self, _exc: BaseException) -> None:
         with self._lock:
             self.retries += 1
+
+    def count_ahead(self, calls: int, retries: int) -> None:
+        """The calls and retries a reader made for this run (`providers.dns_reads`)."""
+        with self._lock:
+            self.calls += calls
+            self.ahead += calls
+            self.retries += retries
 
 
 class Clients:
@@ -130,6 +138,8 @@ class Clients:
         self.timeout = timeout
         self.parallelism = parallelism
         self.stats = CallStats()
+        # The zones a reader listed while the stack file ran (`providers.dns_reads.Reader`).
+        self.early_reads: Any = None
         self.stopping = threading.Event()  # set by Ctrl-C: no call starts after it
         self.in_flight = 0
         self._lock = threading.Lock()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import runpy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +19,20 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", bound=Resource)
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+# Told of each Stack as it is made, before its resources are added (`named`).
+_named: list[Callable[[Stack], None]] = []
+
+
+@contextlib.contextmanager
+def named(callback: Callable[[Stack], None]) -> Iterator[None]:
+    """Call `callback` with each Stack made inside the block, as soon as it has its name and
+    project: a command that runs a stack file can start what needs only those (reading its
+    state) while the file goes on declaring. `callback` must not raise."""
+    _named.append(callback)
+    try:
+        yield
+    finally:
+        _named.remove(callback)
 
 
 class Stack:
@@ -53,6 +68,8 @@ class Stack:
         self._checks: dict[type[StackCheck], StackCheck] = {}
         self._kind_checks: dict[type, tuple[StackCheck, ...]] = {}
         self._outputs: dict[str, Any] = {}
+        for callback in _named:
+            callback(self)
 
     def __repr__(self) -> str:
         return f"Stack({self.name!r}, project={self.project!r}, {len(self._resources)} resources)"

@@ -13,6 +13,7 @@ import attrs
 from mldns import outcome
 from mldns.apply import Applier, ApplyResult
 from mldns.clients import Clients
+from mldns.early import EarlyRead, stale_lock_warning
 from mldns.errors import (
     ApplyError,
     Interrupted,
@@ -126,6 +127,9 @@ class Workspace:
     _clients: Clients | None = None
     _store: StateStore | None = None
     _store_key: tuple[str, str] | None = None
+    # The state the CLI read while the stack file ran, the lock held for the plan, the reader
+    # listing its zones (`mldns.early`): what the next plan starts from.
+    early: EarlyRead | None = None
 
     @classmethod
     def for_stack(
@@ -159,6 +163,9 @@ class Workspace:
         writes build on."""
         key = (self.backend or self.state_dir, self.stack_name)
         store = self._store
+        if store is None and self.early is not None:  # opened, and its warnings told, early
+            store = self._store = self.early.store
+            self._store_key = key
         if store is None or self._store_key != key:
             store = self._store = open_store(key[0], self.stack_name, self.emulator, self.timeout)
             self._store_key = key
@@ -179,7 +186,13 @@ class Workspace:
             self._clients = Clients(
                 self.project, self.emulator, timeout=self.timeout, parallelism=self.parallelism
             )
+            self._clients.early_reads = self.early.reader if self.early else None
         return self._clients
+
+    def close(self) -> None:
+        """Let go of what was read early and the plan did not use."""
+        if self.early is not None:
+            self.early.close()
 
     @paused_gc()
     def plan(self, destroy: bool = False) -> Plan:
@@ -188,6 +201,10 @@ class Workspace:
         The state lock is held while it reads (unless `lock_plans` is off), so a plan made during
         an apply names that apply instead of showing its half-done work as changes. With no
         state directory there is nothing to lock, and none is created."""
+        held = self.early.take() if self.early is not None else None
+        if held is not None:  # the lock and the state, taken while the stack file ran
+            with held[0]:
+                return self._plan(held[1], destroy)
         if not self.lock_plans or not self.store.lockable():
             return self._plan(self.store.read(), destroy)
         with self.store.lock(
@@ -327,6 +344,4 @@ class Workspace:
         return result
 
     def _report_stale(self, holder: LockInfo) -> None:
-        self.log(
-            f"warning: a previous run ({holder.describe()}) ended without releasing the state lock; its work is in the state and this plan reconciles the rest"
-        )
+        self.log(stale_lock_warning(holder))

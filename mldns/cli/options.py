@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mldns.errors import UsageError
-from mldns.stack import Stack, load_stack
+from mldns.stack import Stack, load_stack, named
 
 # The engine (the state stores, the workspace and through them Google's client libraries) is
 # imported by the functions that reach the cloud or the state, and plans, their views and the
 # rules by those that show or judge a plan: `mldns validate` starts without any of them.
 if TYPE_CHECKING:
+    from mldns.early import EarlyRead
     from mldns.plan import Plan
     from mldns.rules import Book
     from mldns.state.format import State
@@ -162,43 +163,97 @@ def render_plan(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> st
 
 @contextlib.contextmanager
 def workspace(
-    stack_file: str | None, opts: dict[str, Any], stack_name: str | None = None
+    stack_file: str | None,
+    opts: dict[str, Any],
+    stack_name: str | None = None,
+    *,
+    lock_plans: bool = True,
+    read_early: bool = False,
 ) -> Iterator[Workspace]:
+    """The workspace of a command. With `read_early` (a plan), the state is read under its lock
+    as soon as the stack file names its stack, and the zones it records are listed while the
+    rest of the file runs (`mldns.early`)."""
     from mldns.state import backend
     from mldns.target import emulator_from_env, resolve_project
-    from mldns.workspace import Workspace, local_emulator
 
     if opts["local"] and opts["emulator"]:
         raise UsageError("--local and --emulator contradict each other: choose one")
-    stack, book = load_with_rules(stack_file, opts.get("rules", ())) if stack_file else (None, None)
-    name = stack.name if stack is not None else stack_name
-    if name is None:
-        raise UsageError("give a stack file")
     url = backend.resolve(opts["backend"], opts["state_dir"])
     local_dir = opts["state_dir"] or (url if not backend.is_gcs(url) else backend.DEFAULT_BACKEND)
-    with contextlib.ExitStack() as stack_ctx:
-        emulator = opts["emulator"]
-        if opts["local"]:
-            emulator = stack_ctx.enter_context(local_emulator(local_dir))
-        project = resolve_project(opts["project"], stack, bool(opts["local"] or emulator))
-        yield Workspace(
+
+    def build(stack: Stack | None, name: str, emulator: str | None) -> Workspace:
+        from mldns.workspace import Workspace
+
+        return Workspace(
             stack_name=name,
-            project=project,
+            project=resolve_project(opts["project"], stack, bool(opts["local"] or emulator)),
             stack=stack,
             state_dir=local_dir,
             backend=url,
             emulator=emulator_from_env(emulator),
             local=bool(opts["local"]),
+            lock_plans=lock_plans,
             timeout=opts["timeout"],
             lock_timeout=opts["lock_timeout"],
             parallelism=opts["parallelism"],
             log=lambda line: click.echo(line, err=True),
             interruptible=True,
-            rules=book,
             targets=tuple(opts.get("targets", ())),
             replace=tuple(opts.get("replace", ())),
             refresh_only=bool(opts.get("refresh_only")),
         )
+
+    with contextlib.ExitStack() as held:
+        early: list[tuple[Stack, EarlyRead | None]] = []
+
+        def on_named(stack: Stack) -> None:
+            """Read the state and start listing its zones while the stack file runs on."""
+            from mldns.early import read_early
+            from mldns.state.backend import open_store
+
+            if early:
+                return
+            try:
+                emulator = emulator_from_env(opts["emulator"])
+                project = resolve_project(opts["project"], stack, bool(emulator))
+            except UsageError:  # the command says so once the file has run
+                return
+            store = open_store(url, stack.name, emulator, opts["timeout"])
+            for warning in store.warnings():
+                click.echo(f"warning: {warning}", err=True)
+            read = read_early(
+                store,
+                project,
+                emulator,
+                timeout=opts["timeout"],
+                parallelism=opts["parallelism"],
+                lock=lock_plans,
+                log=lambda line: click.echo(line, err=True),
+            )
+            early.append((stack, read))
+            if read is not None:
+                held.callback(read.close)
+
+        stack = book = None
+        if stack_file:
+            watch = (
+                named(on_named) if read_early and not opts["local"] else contextlib.nullcontext()
+            )
+            with watch:
+                stack, book = load_with_rules(stack_file, opts.get("rules", ()))
+        name = stack.name if stack is not None else stack_name
+        if name is None:
+            raise UsageError("give a stack file")
+        emulator = opts["emulator"]
+        if opts["local"]:
+            from mldns.workspace import local_emulator
+
+            emulator = held.enter_context(local_emulator(local_dir))
+        ws = build(stack, name, emulator)
+        ws.rules = book
+        if early and early[0][0] is stack:
+            ws.early = early[0][1]
+        yield ws
 
 
 def load_with_rules(stack_file: str, files: tuple[str, ...] = ()) -> tuple[Stack, Book]:

@@ -91,8 +91,7 @@ def plan(
     check_controls(opts, destroy)
     if out:
         check_writable(out)  # before the plan's calls, not after
-    with workspace(stack_file, opts) as ws:
-        ws.lock_plans = lock and not no_lock
+    with workspace(stack_file, opts, lock_plans=lock and not no_lock, read_early=True) as ws:
         if not ws.lock_plans:
             click.echo(
                 "Reading the state without its lock: an apply running now may show as changes.",
@@ -106,7 +105,8 @@ def plan(
     if as_json:
         view["format"] = "json"
     click.echo(render_plan(result, view, show_unmanaged))
-    click.echo(f"{stats.calls:,} API calls, {stats.retries:,} retried.", err=True)
+    ahead = f" ({stats.ahead:,} listed ahead)" if stats.ahead else ""
+    click.echo(f"{stats.calls:,} API calls{ahead}, {stats.retries:,} retried.", err=True)
     if out:
         click.echo(f"Saved the plan to {out}; apply it with: {command}", err=True)
     if result.blocked:

@@ -240,17 +240,21 @@ class DnsProvider(Provider):
                 _made_with_zone(zones[name], named.of(name), result)
                 for table in tables.get(name, ()):  # nothing listed: every row is to create
                     self._diff_table(table, False, result)
-        workers = max(1, min(len(present), self.clients.parallelism))
-        streams: dict[str, queue.SimpleQueue[Any]] = {name: queue.SimpleQueue() for name in present}
+        # Zones a reader listed while the stack file ran (`dns_reads`) are not listed again.
+        reads = self.clients.early_reads
+        ahead = reads.zones if reads is not None and reads.project == project else frozenset()
+        streamed = [name for name in present if name not in ahead]
+        workers = max(1, min(len(streamed), self.clients.parallelism))
+        streams = {name: queue.SimpleQueue[Any]() for name in streamed}
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for name in present:
+            for name in streamed:
                 pool.submit(self._stream_records, project, name, streams[name])
             for name in present:
                 self._refresh_zone(
                     project,
                     name,
                     raw_zones[name] or {},
-                    _pages_of(streams[name]),
+                    _pages_of(streams[name]) if name in streams else None,
                     zones[name],
                     desired,
                     prior,
@@ -275,7 +279,7 @@ class DnsProvider(Provider):
         project: str,
         name: str,
         raw_zone: dict[str, Any],
-        pages: Iterable[list[dict[str, Any]]],
+        pages: Iterable[list[dict[str, Any]]] | None,  # None: read ahead
         declared: ManagedZone | None,
         desired: dict[str, Resource],
         prior: dict[str, dict[str, Any]],
@@ -317,7 +321,15 @@ class DnsProvider(Provider):
             table.replacing = replaced
         link_given_rows(tables, expected, result.moved)
         apart = _kept_apart(name, tables, rows, delegations) if rows is not None else set()
-        records = unmatched(pages, rows, apart)
+        listing = None
+        if pages is None:
+            listing = self.clients.early_reads.listing(name, self.clients.stats)
+            if listing is None:  # the reader did not list it: list it here
+                pages = dns_pages.pages(self.clients, _rrsets_path(project, name), "rrsets")
+        if listing is not None and rows is not None:
+            records = listing.unmatched(rows, rows.prior, apart)
+        else:
+            records = unmatched(pages or (), rows, apart)
         for raw in records:
             raw.pop("kind", None)  # the wire form, without copying every record set
             if delegations is not None and delegations.capture(name, raw):

@@ -1,0 +1,227 @@
+"""Zone listings read ahead by a forked process while the stack file runs.
+
+A no-op plan of a big zone is CPU work in one interpreter: running the stack file, then decoding
+and comparing every listed record set. Threads cannot overlap them (they share the interpreter),
+so once the state is read under the plan's lock (and not before: a plan the lock refuses makes no
+call), a plan whose state holds many plain record sets forks: the child lists the zones the state
+records and compares each listed record set with the state's row it inherited, and hands back
+only what differs. The stack file goes on in the parent meanwhile.
+
+Invariant: a `Listing` and the state's rows it was compared with say exactly what the list
+returned: a row not named in `unlisted` and with no record set in `differing` was listed as
+recorded (plain fields only, the same TTL and data in order), and every other listed record set
+is in `differing` as it was listed, in the list's order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from collections.abc import Container, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from mldns.providers.dns_tables import ZoneRows
+    from mldns.state.format import State
+
+KIND = "dns#resourceRecordSet"
+PLAIN_KEYS = frozenset({"kind", "name", "type", "ttl", "rrdatas"})
+ROWS_KIND = "dns.ZoneRecords"
+# Below this many recorded rows the list costs less than a process does.
+MIN_ROWS = 5000
+MIN_ROWS_ENV = "MLDNS_READ_AHEAD_ROWS"
+# The errors a reader meets that the plan would meet too: raised as they are, not read again.
+RAISED = ("ApiError", "UnreachableError", "CredentialsError")
+
+
+@attrs.frozen
+class Listing:
+    """One zone's list, against the state rows it was compared with."""
+
+    differing: list[dict[str, Any]]
+    unlisted: frozenset[str]
+
+    def unmatched(
+        self, holder: ZoneRows, prior: Mapping[str, list[Any]], apart: Container[str]
+    ) -> Iterator[dict[str, Any]]:
+        """As `dns_tables.unmatched` does with the pages: what the refresh must look at, with
+        the rows listed exactly as declared and recorded noted in the holder's `same`. A row
+        listed as recorded but declared otherwise comes back as the record set it was listed."""
+        skip = {raw["name"] + "/" + raw["type"] for raw in self.differing} | self.unlisted
+        declared, note, replacing = holder.rows, holder.same.add, holder.replacing
+        for key, row in prior.items():
+            if key in skip:
+                continue
+            record: Any = declared.get(key)
+            if record is not None and not replacing and key not in apart and record.ttl == row[0]:
+                data = record.rrdatas
+                if len(row) == len(data) + 1 and (
+                    row[1] == data[0] if len(data) == 1 else tuple(row[1:]) == data
+                ):
+                    note(key)
+                    continue
+            name, _, rtype = key.rpartition("/")
+            yield {"kind": KIND, "name": name, "type": rtype, "ttl": row[0], "rrdatas": row[1:]}
+        yield from self.differing
+
+
+def compare(pages: Iterable[list[dict[str, Any]]], rows: Mapping[str, list[Any]]) -> Listing:
+    """A zone's listed pages against its state rows."""
+    differing: list[dict[str, Any]] = []
+    listed: set[str] = set()
+    note = listed.add
+    for page in pages:
+        for raw in page:
+            key = raw["name"] + "/" + raw["type"]
+            note(key)
+            row = rows.get(key)
+            if (
+                row is not None
+                and raw.get("ttl") == row[0]
+                and raw.get("rrdatas") == row[1:]
+                and raw.get("kind") == KIND
+                and raw.keys() <= PLAIN_KEYS
+            ):
+                continue
+            differing.append(raw)
+    return Listing(differing, frozenset(rows.keys() - listed))
+
+
+def recorded_rows(state: State, project: str) -> dict[str, dict[str, list[Any]]]:
+    """The plain record set rows the state records in `project`, by zone name."""
+    return {
+        entry["attributes"]["zone"]: entry["attributes"]["rows"]
+        for entry in state.resources.values()
+        if entry["kind"] == ROWS_KIND and entry.get("project") == project
+    }
+
+
+def min_rows() -> int:
+    value = os.environ.get(MIN_ROWS_ENV, "")
+    return int(value) if value.isdigit() else MIN_ROWS
+
+
+class Reader:
+    """The forked reader, from the plan's side."""
+
+    def __init__(self, pid: int, fd: int, project: str, zones: frozenset[str]) -> None:
+        self.pid, self.fd, self.project, self.zones = pid, fd, project, zones
+        self._answer: dict[str, Any] | None = None
+
+    @classmethod
+    def start(
+        cls,
+        state: State,
+        project: str,
+        emulator: str | None,
+        *,
+        timeout: float,
+        parallelism: int,
+    ) -> Reader | None:
+        """Fork a reader of the zones whose rows `state` records, if there are enough of them and
+        this process can fork safely (Linux, no other thread); None otherwise."""
+        zones = recorded_rows(state, project)
+        if sum(map(len, zones.values())) < min_rows():
+            return None
+        if not sys.platform.startswith("linux") or threading.active_count() != 1:
+            return None
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the reader: never returns
+            os.close(read)
+            _serve(write, project, emulator, timeout, parallelism, zones)
+        os.close(write)
+        return cls(pid, read, project, frozenset(zones))
+
+    def listing(self, zone: str, stats: Any) -> Listing | None:
+        """The zone's listing; None if the reader did not list it (then the refresh does).
+        An error the plan would meet itself (no credentials, no answer in time) is raised."""
+        if zone not in self.zones:
+            return None
+        answer = self._wait(stats)
+        error = answer.get("error")
+        if error is not None:
+            name, message = error
+            if name in RAISED:
+                from mldns import errors
+
+                raise getattr(errors, name)(message)
+            return None
+        return answer["zones"].get(zone)
+
+    def _wait(self, stats: Any) -> dict[str, Any]:
+        if self._answer is None:
+            chunks = []
+            with os.fdopen(self.fd, "rb") as pipe:
+                while chunk := pipe.read(1 << 20):
+                    chunks.append(chunk)
+            self.fd = -1
+            self.close()
+            try:
+                self._answer = pickle.loads(b"".join(chunks))
+            except Exception:
+                self._answer = {"error": ("ReaderFailed", "no answer"), "zones": {}}
+            stats.count_ahead(self._answer.get("calls", 0), self._answer.get("retries", 0))
+        return self._answer
+
+    def close(self) -> None:
+        """Stop the reader, whatever it is doing."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self.pid:
+            pid, self.pid = self.pid, 0
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _serve(
+    fd: int,
+    project: str,
+    emulator: str | None,
+    timeout: float,
+    parallelism: int,
+    zones: dict[str, dict[str, list[Any]]],
+) -> None:
+    """The reader's whole life: list, compare, answer through `fd`, exit."""
+    answer: dict[str, Any] = {"zones": {}, "calls": 0, "retries": 0}
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, quietly
+        started = time.monotonic()
+        from google.api_core import exceptions as gexc
+
+        from mldns.clients import Clients
+        from mldns.providers import dns_pages
+
+        clients = Clients(project, emulator, timeout=timeout, parallelism=parallelism)
+
+        def read(zone: str) -> None:
+            path = f"/projects/{project}/managedZones/{zone}/rrsets"
+            try:
+                pages = dns_pages.pages(clients, path, "rrsets")
+                answer["zones"][zone] = compare(pages, zones[zone])
+            except gexc.NotFound:
+                pass  # gone: the refresh, which reads the zone first, will not list it
+
+        workers = max(1, min(len(zones), parallelism))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(read, zones))
+        answer["calls"], answer["retries"] = clients.stats.calls, clients.stats.retries
+        answer["seconds"] = time.monotonic() - started
+    except BaseException as exc:  # handed to the plan, which raises it or reads again
+        answer = {"error": (type(exc).__name__, str(exc)), "zones": {}}
+    try:
+        payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(0)
