@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from mldns.errors import UsageError
 from mldns.kinds import at
 from mldns.plan import Action, Plan
-from mldns.render.diff import natural_key
+from mldns.render.diff import natural_key_for
 from mldns.resources.base import Resource
 
 # A zone shows this many of its record sets; the rest are one node with their count.
@@ -93,7 +93,8 @@ def _own(action: Action) -> bool:
 def _cluster(
     holder: Resource, members: list[Resource], ops: dict[str, str], shown: set[str]
 ) -> list[str]:
-    members = sorted(members, key=lambda r: natural_key(r.address))
+    key = natural_key_for(r.address for r in members)
+    members = sorted(members, key=lambda r: key(r.address))
     cluster = "cluster_" + "".join(c if c.isalnum() else "_" for c in holder.address)
     out = [
         f"  subgraph {cluster} {{",

@@ -23,7 +23,7 @@ from mldns.render.diff import (
     identity,
     is_leaf,
     leaves,
-    natural_key,
+    natural_key_for,
     path_text,
 )
 from mldns.resources.base import ListItems, Resource
@@ -143,7 +143,8 @@ def build(
 
 def ordered(actions: tuple[Action, ...]) -> list[Action]:
     """Deletes first (as they run), then by address, numbers compared as numbers."""
-    return sorted(actions, key=lambda a: (_RANK[a.op], natural_key(a.address)))
+    key = natural_key_for(a.address for a in actions)
+    return sorted(actions, key=lambda a: (_RANK[a.op], key(a.address)))
 
 
 def _grouper(actions: list[Action]) -> Any:
