@@ -104,9 +104,12 @@ def recorded_rows(state: State, project: str) -> dict[str, dict[str, list[Any]]]
     }
 
 
-def min_rows() -> int:
-    value = os.environ.get(MIN_ROWS_ENV, "")
-    return int(value) if value.isdigit() else MIN_ROWS
+def min_rows() -> int | None:
+    """The rows a state must record for a plan to read ahead; None when MLDNS_READ_AHEAD_ROWS
+    is 0 (never)."""
+    value = os.environ.get(MIN_ROWS_ENV, "").strip()
+    rows = int(value) if value.isdigit() else MIN_ROWS
+    return rows or None
 
 
 class Reader:
@@ -129,7 +132,8 @@ class Reader:
         """Fork a reader of the zones whose rows `state` records, if there are enough of them and
         this process can fork safely (Linux, no other thread); None otherwise."""
         zones = recorded_rows(state, project)
-        if sum(map(len, zones.values())) < min_rows():
+        threshold = min_rows()
+        if threshold is None or sum(map(len, zones.values())) < threshold:
             return None
         if not sys.platform.startswith("linux") or threading.active_count() != 1:
             return None
