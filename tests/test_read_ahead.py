@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers import PROJECT
 from test_engine import add_live, delete_live
 
 from mldns import dns
+from mldns.clients import CallStats
 from mldns.emulator import Emulator
-from mldns.providers.dns_reads import KIND, Listing, compare
+from mldns.providers.dns_reads import KIND, Listing, Reader, compare
 from mldns.providers.dns_tables import ZoneRows
 
 MLDNS = str(Path(sys.executable).with_name("mldns"))
@@ -226,3 +229,26 @@ def test_a_listing_hands_the_refresh_what_the_pages_would() -> None:
         "a.z.example."
     }
     assert claimed.same == set()
+
+
+def test_ctrl_c_while_waiting_for_the_reader_leaves_nothing_to_close_twice() -> None:
+    """Ctrl-C during the wait for the reader's answer: the pipe is closed once, and closing the
+    reader afterwards (as the command does on its way out) raises nothing."""
+    read, write = os.pipe()
+    reader = Reader(0, read, PROJECT, frozenset({"ml-zone"}))
+
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            reader.listing("ml-zone", CallStats())  # blocks: the write end stays open
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    reader.close()
+    os.close(write)
+    with pytest.raises(OSError):
+        os.fstat(read)  # closed, by the read's file object

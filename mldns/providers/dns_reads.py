@@ -164,10 +164,10 @@ class Reader:
     def _wait(self, stats: Any) -> dict[str, Any]:
         if self._answer is None:
             chunks = []
-            with os.fdopen(self.fd, "rb") as pipe:
+            fd, self.fd = self.fd, -1  # the file object closes it, however the read ends
+            with os.fdopen(fd, "rb") as pipe:
                 while chunk := pipe.read(1 << 20):
                     chunks.append(chunk)
-            self.fd = -1
             self.close()
             try:
                 self._answer = pickle.loads(b"".join(chunks))
