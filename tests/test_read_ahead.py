@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,41 @@ def test_a_plan_refused_by_the_lock_makes_no_call_with_a_reader(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_reader_ends_with_its_plan_even_when_the_plan_is_killed(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """kill -9 of a plan while its reader lists (every call slowed): the kernel ends the reader
+    too, rather than leaving it to list on for nobody with the state lock's file open."""
+    stack = _stack(tmp_path, 3)
+    done = _mldns(emu, tmp_path, "apply", str(stack), "--auto-approve", "--quiet", ahead=False)
+    assert done.returncode == 0, done.stderr
+    emu.add_fault(method="GET", path="/rrsets", delay_ms=3000)
+    plan = subprocess.Popen(
+        [MLDNS, "plan", str(stack), "--emulator", emu.host_port]
+        + ["--state-dir", str(tmp_path / "state")],
+        env={**os.environ, "MLDNS_READ_AHEAD_ROWS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children = Path(f"/proc/{plan.pid}/task/{plan.pid}/children")
+    deadline = time.monotonic() + 30
+    while not (readers := children.read_text().split()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert readers, "the plan forked no reader"
+    plan.kill()
+    plan.wait()
+    time.sleep(0.5)
+    states = [_process_state(int(pid)) for pid in readers]
+    assert all(state in (None, "Z") for state in states), states  # gone, or dead and unreaped
+
+
+def _process_state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
 
 
 def _holder(declared: list[dns.RecordSet], recorded: dict[str, list[Any]]) -> ZoneRows:

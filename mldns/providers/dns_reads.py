@@ -138,9 +138,11 @@ class Reader:
         if not sys.platform.startswith("linux") or threading.active_count() != 1:
             return None
         read, write = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the reader: never returns
             os.close(read)
+            _die_with(parent)
             _serve(write, project, emulator, timeout, parallelism, zones)
         os.close(write)
         return cls(pid, read, project, frozenset(zones))
@@ -186,6 +188,17 @@ class Reader:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel end the reader when the plan's process ends, however it ends (a kill -9
+    included): an orphan would list on for nobody, holding the state lock's file open."""
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <sys/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the plan ended before the kernel was told
+        os._exit(0)
 
 
 def _serve(
