@@ -57,10 +57,16 @@ def _mldns(
     )
 
 
-def test_a_plan_read_ahead_is_the_plan_read_in_turn(emu: Emulator, tmp_path: Path) -> None:
-    stack = _stack(tmp_path, 20)
+def _applied(emu: Emulator, tmp_path: Path, count: int) -> Path:
+    """The stack of `count` record sets, applied (in turn)."""
+    stack = _stack(tmp_path, count)
     done = _mldns(emu, tmp_path, "apply", str(stack), "--auto-approve", "--quiet", ahead=False)
     assert done.returncode == 0, done.stderr
+    return stack
+
+
+def test_a_plan_read_ahead_is_the_plan_read_in_turn(emu: Emulator, tmp_path: Path) -> None:
+    stack = _applied(emu, tmp_path, 20)
     quiet = _mldns(emu, tmp_path, "plan", str(stack), "--detailed-exitcode", ahead=True)
     assert quiet.returncode == 0, quiet.stderr
     assert "listed ahead" in quiet.stderr  # the reader made the zone's list
@@ -99,9 +105,7 @@ def test_a_plan_read_ahead_is_the_plan_read_in_turn(emu: Emulator, tmp_path: Pat
 def test_a_reader_that_cannot_reach_the_cloud_fails_the_plan_as_the_plan_would(
     emu: Emulator, tmp_path: Path
 ) -> None:
-    stack = _stack(tmp_path, 3)
-    done = _mldns(emu, tmp_path, "apply", str(stack), "--auto-approve", "--quiet", ahead=False)
-    assert done.returncode == 0, done.stderr
+    stack = _applied(emu, tmp_path, 3)
     failures = []
     for ahead in (True, False):
         run = subprocess.run(
@@ -124,9 +128,7 @@ def test_a_reader_that_cannot_reach_the_cloud_fails_the_plan_as_the_plan_would(
 def test_a_plan_refused_by_the_lock_makes_no_call_with_a_reader(
     emu: Emulator, tmp_path: Path
 ) -> None:
-    stack = _stack(tmp_path, 3)
-    done = _mldns(emu, tmp_path, "apply", str(stack), "--auto-approve", "--quiet", ahead=False)
-    assert done.returncode == 0, done.stderr
+    stack = _applied(emu, tmp_path, 3)
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -158,9 +160,7 @@ def test_a_reader_ends_with_its_plan_even_when_the_plan_is_killed(
 ) -> None:
     """kill -9 of a plan while its reader lists (every call slowed): the kernel ends the reader
     too, rather than leaving it to list on for nobody with the state lock's file open."""
-    stack = _stack(tmp_path, 3)
-    done = _mldns(emu, tmp_path, "apply", str(stack), "--auto-approve", "--quiet", ahead=False)
-    assert done.returncode == 0, done.stderr
+    stack = _applied(emu, tmp_path, 3)
     emu.add_fault(method="GET", path="/rrsets", delay_ms=3000)
     plan = subprocess.Popen(
         [MLDNS, "plan", str(stack), "--emulator", emu.host_port]
