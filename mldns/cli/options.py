@@ -181,28 +181,6 @@ def workspace(
     url = backend.resolve(opts["backend"], opts["state_dir"])
     local_dir = opts["state_dir"] or (url if not backend.is_gcs(url) else backend.DEFAULT_BACKEND)
 
-    def build(stack: Stack | None, name: str, emulator: str | None) -> Workspace:
-        from mldns.workspace import Workspace
-
-        return Workspace(
-            stack_name=name,
-            project=resolve_project(opts["project"], stack, bool(opts["local"] or emulator)),
-            stack=stack,
-            state_dir=local_dir,
-            backend=url,
-            emulator=emulator_from_env(emulator),
-            local=bool(opts["local"]),
-            lock_plans=lock_plans,
-            timeout=opts["timeout"],
-            lock_timeout=opts["lock_timeout"],
-            parallelism=opts["parallelism"],
-            log=lambda line: click.echo(line, err=True),
-            interruptible=True,
-            targets=tuple(opts.get("targets", ())),
-            replace=tuple(opts.get("replace", ())),
-            refresh_only=bool(opts.get("refresh_only")),
-        )
-
     with contextlib.ExitStack() as held:
         early: list[tuple[Stack, EarlyRead | None]] = []
 
@@ -244,16 +222,31 @@ def workspace(
         name = stack.name if stack is not None else stack_name
         if name is None:
             raise UsageError("give a stack file")
+        from mldns.workspace import Workspace, local_emulator
+
         emulator = opts["emulator"]
         if opts["local"]:
-            from mldns.workspace import local_emulator
-
             emulator = held.enter_context(local_emulator(local_dir))
-        ws = build(stack, name, emulator)
-        ws.rules = book
-        if early and early[0][0] is stack:
-            ws.early = early[0][1]
-        yield ws
+        yield Workspace(
+            stack_name=name,
+            project=resolve_project(opts["project"], stack, bool(opts["local"] or emulator)),
+            stack=stack,
+            state_dir=local_dir,
+            backend=url,
+            emulator=emulator_from_env(emulator),
+            local=bool(opts["local"]),
+            lock_plans=lock_plans,
+            timeout=opts["timeout"],
+            lock_timeout=opts["lock_timeout"],
+            parallelism=opts["parallelism"],
+            log=lambda line: click.echo(line, err=True),
+            interruptible=True,
+            rules=book,
+            targets=tuple(opts.get("targets", ())),
+            replace=tuple(opts.get("replace", ())),
+            refresh_only=bool(opts.get("refresh_only")),
+            early=early[0][1] if early and early[0][0] is stack else None,
+        )
 
 
 def load_with_rules(stack_file: str, files: tuple[str, ...] = ()) -> tuple[Stack, Book]:
