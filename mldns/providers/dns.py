@@ -58,10 +58,6 @@ def zone_address(name: str) -> str:
     return f"{ZONE}.{name}"
 
 
-def _rrsets_path(project: str, zone: str) -> str:
-    return f"/projects/{project}/managedZones/{zone}/rrsets"
-
-
 def _zone_name(address: str) -> str:
     return address[len(ZONE) + 1 :]
 
@@ -121,7 +117,7 @@ class DnsProvider(Provider):
 
     def list_records(self, project: str, zone: str) -> list[dict[str, Any]]:
         """Every record set of a zone, page by page: the one read a refresh makes per zone."""
-        return list_all(self.clients, _rrsets_path(project, zone), "rrsets")
+        return list_all(self.clients, dns_pages.rrsets_path(project, zone), "rrsets")
 
     def list_zones(self, project: str) -> dict[str, dict[str, Any]]:
         """Every zone of the project by name, page by page."""
@@ -134,7 +130,9 @@ class DnsProvider(Provider):
         """List a zone into `pages`, a page at a time, then None (or the error that stopped it):
         the refresh works through each page while the next is on its way."""
         try:
-            for page in dns_pages.pages(self.clients, _rrsets_path(project, zone), "rrsets"):
+            for page in dns_pages.pages(
+                self.clients, dns_pages.rrsets_path(project, zone), "rrsets"
+            ):
                 pages.put(page)
         except BaseException as exc:
             pages.put(exc)
@@ -325,9 +323,11 @@ class DnsProvider(Provider):
         if pages is None:
             listing = self.clients.early_reads.listing(name, self.clients.stats)
             if listing is None:  # the reader did not list it: list it here
-                pages = dns_pages.pages(self.clients, _rrsets_path(project, name), "rrsets")
+                pages = dns_pages.pages(
+                    self.clients, dns_pages.rrsets_path(project, name), "rrsets"
+                )
         if listing is not None and rows is not None:
-            records = listing.unmatched(rows, rows.prior, apart)
+            records = listing.unmatched(rows, apart)
         else:
             records = unmatched(pages or (), rows, apart)
         for raw in records:
@@ -528,7 +528,7 @@ class DnsProvider(Provider):
 
     def _read_record(self, project: str, zone: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         """The live record set `body` names, as a Change's deletion (none if there is none)."""
-        path = f"{_rrsets_path(project, zone)}/{body['name']}/{body['type']}"
+        path = f"{dns_pages.rrsets_path(project, zone)}/{body['name']}/{body['type']}"
         try:
             return [_wire(self.clients.dns_request("GET", path))]
         except gexc.NotFound:

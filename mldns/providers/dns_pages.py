@@ -10,6 +10,11 @@ from mldns.clients import Clients
 PAGE_SIZE = 1000
 
 
+def rrsets_path(project: str, zone: str) -> str:
+    """The path a zone's record sets are listed at."""
+    return f"/projects/{project}/managedZones/{zone}/rrsets"
+
+
 def pages(clients: Clients, path: str, field: str) -> Iterator[list[dict[str, Any]]]:
     """The items of the collection at `path` (under `field` in each reply), a page at a time."""
     params: dict[str, Any] = {"maxResults": PAGE_SIZE}

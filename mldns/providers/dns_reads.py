@@ -21,12 +21,13 @@ import pickle
 import signal
 import sys
 import threading
-import time
 from collections.abc import Container, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from mldns.resources.dns.zone_records import KIND as ROWS_KIND
 
 if TYPE_CHECKING:
     from mldns.providers.dns_tables import ZoneRows
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 KIND = "dns#resourceRecordSet"
 PLAIN_KEYS = frozenset({"kind", "name", "type", "ttl", "rrdatas"})
-ROWS_KIND = "dns.ZoneRecords"
 # Below this many recorded rows the list costs less than a process does.
 MIN_ROWS = 5000
 MIN_ROWS_ENV = "MLDNS_READ_AHEAD_ROWS"
@@ -49,18 +49,17 @@ class Listing:
     differing: list[dict[str, Any]]
     unlisted: frozenset[str]
 
-    def unmatched(
-        self, holder: ZoneRows, prior: Mapping[str, list[Any]], apart: Container[str]
-    ) -> Iterator[dict[str, Any]]:
+    def unmatched(self, holder: ZoneRows, apart: Container[str]) -> Iterator[dict[str, Any]]:
         """As `dns_tables.unmatched` does with the pages: what the refresh must look at, with
         the rows listed exactly as declared and recorded noted in the holder's `same`. A row
         listed as recorded but declared otherwise comes back as the record set it was listed."""
         skip = {raw["name"] + "/" + raw["type"] for raw in self.differing} | self.unlisted
-        declared, note, replacing = holder.rows, holder.same.add, holder.replacing
-        for key, row in prior.items():
+        declared, note, replacing = holder.rows.get, holder.same.add, holder.replacing
+        for key, row in holder.prior.items():
             if key in skip:
                 continue
-            record: Any = declared.get(key)
+            record: Any = declared(key)
+            # Declared as recorded: `dns_tables.unmatched`'s test, written out as there.
             if record is not None and not replacing and key not in apart and record.ttl == row[0]:
                 data = record.rrdatas
                 if len(row) == len(data) + 1 and (
@@ -213,7 +212,6 @@ def _serve(
     answer: dict[str, Any] = {"zones": {}, "calls": 0, "retries": 0}
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, quietly
-        started = time.monotonic()
         from google.api_core import exceptions as gexc
 
         from mldns.clients import Clients
@@ -222,9 +220,8 @@ def _serve(
         clients = Clients(project, emulator, timeout=timeout, parallelism=parallelism)
 
         def read(zone: str) -> None:
-            path = f"/projects/{project}/managedZones/{zone}/rrsets"
             try:
-                pages = dns_pages.pages(clients, path, "rrsets")
+                pages = dns_pages.pages(clients, dns_pages.rrsets_path(project, zone), "rrsets")
                 answer["zones"][zone] = compare(pages, zones[zone])
             except gexc.NotFound:
                 pass  # gone: the refresh, which reads the zone first, will not list it
@@ -233,7 +230,6 @@ def _serve(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(read, zones))
         answer["calls"], answer["retries"] = clients.stats.calls, clients.stats.retries
-        answer["seconds"] = time.monotonic() - started
     except BaseException as exc:  # handed to the plan, which raises it or reads again
         answer = {"error": (type(exc).__name__, str(exc)), "zones": {}}
     try:
