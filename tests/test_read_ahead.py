@@ -286,3 +286,25 @@ def test_ctrl_c_while_waiting_for_the_reader_leaves_nothing_to_close_twice() -> 
     os.close(write)
     with pytest.raises(OSError):
         os.fstat(read)  # closed, by the read's file object
+
+
+def test_a_mistyped_threshold_is_refused_in_one_line_before_any_call(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    stack = _stack(tmp_path, 3)
+    emu.clear_requests()
+    run = subprocess.run(
+        [MLDNS, "plan", str(stack), "--emulator", emu.host_port]
+        + ["--state-dir", str(tmp_path / "state")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MLDNS_READ_AHEAD_ROWS": "5k"},
+        timeout=120,
+    )
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == (
+        "Error: MLDNS_READ_AHEAD_ROWS='5k' must be a whole number of rows "
+        "(0 turns reading ahead off)\n"
+    )
+    assert emu.requests()["total"] == 0
+    assert not (tmp_path / "state").exists()

@@ -213,6 +213,10 @@ def workspace(
                 held.callback(read.close)
 
         stack = book = None
+        if read_early:
+            from mldns.providers.dns_reads import min_rows
+
+            min_rows()  # a mistyped setting is refused before the stack file runs
         if stack_file:
             watch = (
                 named(on_named) if read_early and not opts["local"] else contextlib.nullcontext()

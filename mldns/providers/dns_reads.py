@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from mldns.errors import UsageError
 from mldns.resources.dns.zone_records import KIND as ROWS_KIND
 
 if TYPE_CHECKING:
@@ -105,10 +106,15 @@ def recorded_rows(state: State, project: str) -> dict[str, dict[str, list[Any]]]
 
 def min_rows() -> int | None:
     """The rows a state must record for a plan to read ahead; None when MLDNS_READ_AHEAD_ROWS
-    is 0 (never)."""
+    is 0 (never). Anything but a whole number there is refused in one line."""
     value = os.environ.get(MIN_ROWS_ENV, "").strip()
-    rows = int(value) if value.isdigit() else MIN_ROWS
-    return rows or None
+    if not value:
+        return MIN_ROWS
+    if not value.isascii() or not value.isdigit():
+        raise UsageError(
+            f"{MIN_ROWS_ENV}={value!r} must be a whole number of rows (0 turns reading ahead off)"
+        )
+    return int(value) or None
 
 
 class Reader:
