@@ -89,7 +89,7 @@ def test_plan_is_stale_when_state_moved_on(mldns: Any, files: Any, tmp_path: Pat
     mldns("apply", "--auto-approve", stack, *files.opts)
     out = str(tmp_path / "plan.json")
     files.write("10.0.0.3")
-    mldns("plan", "--out", out, stack, *files.opts)
+    mldns("plan", "-o", out, stack, *files.opts)  # -o, as generate and export take it
     files.write("10.0.0.4")
     assert mldns("apply", "--auto-approve", stack, *files.opts).code == 0
     stale = mldns("apply", out, *files.opts)

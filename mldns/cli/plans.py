@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     help="List the record sets left alone (up to 1,000 a zone), not only count them.",
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False), help="Save the plan for `mldns apply FILE`."
+    "-o", "--out", type=click.Path(dir_okay=False), help="Save the plan for `mldns apply FILE`."
 )
 @click.option("--destroy", is_flag=True, help="Plan the deletion of everything the stack manages.")
 @click.option(
