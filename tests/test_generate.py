@@ -153,6 +153,26 @@ def test_iam_is_additive_members_by_default_and_bindings_on_request(
     assert_adopts_without_writes(out, emu, tmp_path / "fresh")
 
 
+def test_owners_are_generated_protected_so_destroy_keeps_them(
+    emu: Emulator, tmp_path: Path, mldns: Any
+) -> None:
+    # setIamPolicy cannot grant roles/owner to a user (only a console invitation can): a destroy
+    # that took the owners away could not be undone by the next apply.
+    out = tmp_path / "stack.py"
+    args = ("--project", PROJECT, "--emulator", emu.host_port, "--only", "iam")
+    run = mldns("generate", *args, "-o", str(out))
+    assert run.code == 0 and f"Wrote {out}: 1 resource from project {PROJECT}." in run.err
+    assert 'role="roles/owner", member="user:owner@example.com", protect=True' in out.read_text()
+    bindings = mldns("generate", *args, "--iam-bindings")
+    assert 'members=["user:owner@example.com"], protect=True' in bindings.out
+    opts = ("--emulator", emu.host_port, "--state-dir", str(tmp_path / "state"))
+    assert mldns("apply", str(out), "--auto-approve", *opts).code == 0
+    emu.clear_requests()
+    destroy = mldns("destroy", str(out), "--auto-approve", *opts)
+    assert destroy.code == 1 and "protected resources would be destroyed" in destroy.err
+    assert emu.requests()["writes"] == 0
+
+
 def test_zone_and_only_narrow_what_is_read(emu: Emulator, tmp_path: Path, mldns: Any) -> None:
     workspace(ROOT / "examples" / "seed_000_geo_routing" / "stack.py", emu, tmp_path / "a").apply()
     other = tmp_path / "other.py"

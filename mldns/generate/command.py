@@ -15,6 +15,7 @@ from mldns.generate.model import EXIT_NOT_EXPRESSED, Generated
 from mldns.generate.output import check_target, write_target
 from mldns.generate.writer import render, ruff_executable
 from mldns.target import emulator_from_env, resolve_project
+from mldns.words import count
 from mldns.workspace import local_emulator
 
 FILE_SOURCES = ("from_zone_file", "from_octodns", "from_terraform_state")
@@ -46,7 +47,7 @@ def run_generate(
         click.echo(text, nl=False)
     else:
         write_target(out, text)
-        log(f"Wrote {out}: {len(gen.resources)} resources from {gen.source}.")
+        log(f"Wrote {out}: {count(len(gen.resources), 'resource')} from {gen.source}.")
     for note in gen.notes:
         log(f"not expressed: {note}")
     return EXIT_NOT_EXPRESSED if gen.notes else 0

@@ -427,6 +427,12 @@ def health_check_url(project: str, name: str) -> str:
 # --- IAM ---------------------------------------------------------------------------------------
 
 
+# Owners are written protected: a destroy of the generated stack would otherwise take the
+# project's owners away, and Resource Manager's setIamPolicy reference says a user cannot be
+# granted roles/owner through it (only by an invitation accepted in the console).
+PROTECTED_ROLES = frozenset({"roles/owner"})
+
+
 def iam(gen: Generated, bindings: list[dict[str, Any]], authoritative: bool) -> None:
     """Each binding as one ProjectIamBinding, or each of its members as a ProjectIamMember."""
     merged: dict[tuple[str, tuple[str, str, str] | None], set[str]] = {}
@@ -438,12 +444,13 @@ def iam(gen: Generated, bindings: list[dict[str, Any]], authoritative: bool) -> 
         condition = _condition(gen, role, cond)
         if cond is not None and condition is None:
             continue
+        protect = role in PROTECTED_ROLES
         if authoritative:
-            make = partial(ProjectIamBinding, role, sorted(members), condition)
+            make = partial(ProjectIamBinding, role, sorted(members), condition, protect=protect)
             gen.add(build(gen, f"{ProjectIamBinding.kind}.{role}", make))
             continue
         for member in sorted(members):
-            add = partial(ProjectIamMember, role, member, condition)
+            add = partial(ProjectIamMember, role, member, condition, protect=protect)
             gen.add(build(gen, f"{ProjectIamMember.kind}.{role}/{member}", add))
 
 
