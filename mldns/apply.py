@@ -11,7 +11,7 @@ from __future__ import annotations
 import graphlib
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -270,10 +270,7 @@ class Applier:
                     continue
                 done += len(entry.rows)
                 if not rows:
-                    for a in unit.actions:
-                        holder = at(a.row_of) if a.row_of is not None else None
-                        if a.row_of is not None and holder is not None:
-                            rows.setdefault(a.row_of, {})[holder.row_name(a.address)] = a.address
+                    rows.update(_rows_by_holder(unit.actions))
                 names = rows.get(address, {})
                 self.recorded.update(names[n] for n in entry.rows if n in names)
             if done:
@@ -291,6 +288,24 @@ class Applier:
             raise
         finally:
             self.progress.unit_finished(unit.key, unit.actions, time.monotonic() - started, error)
+
+
+def _rows_by_holder(actions: Iterable[Action]) -> dict[str, dict[str, str]]:
+    """The address of each row action, by its holder and row name: what a row commit names.
+    Each holder's kind is looked up once (a unit may hold 10,000 rows of one zone)."""
+    rows: dict[str, dict[str, str]] = {}
+    namers: dict[str, Callable[[str], str] | None] = {}
+    for action in actions:
+        holder = action.row_of
+        if holder is None:
+            continue
+        if holder not in namers:
+            facts = at(holder)
+            namers[holder] = facts.row_name if facts is not None else None
+        row_name = namers[holder]
+        if row_name is not None:
+            rows.setdefault(holder, {})[row_name(action.address)] = action.address
+    return rows
 
 
 def resolve_outputs(outputs: dict[str, Any], state: State) -> dict[str, Any]:

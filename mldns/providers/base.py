@@ -221,10 +221,12 @@ class Provider(abc.ABC):
         for action in actions:
             if action.needs_adopt and not ctx.adopt:
                 raise ActionFailed(f"{action.address}: {ADOPT_HINT}")
-        recorded = [a for a in actions if self.recorded_now(a)]
+        recorded: list[Action] = []
+        writes: list[Action] = []
+        for action in actions:
+            (recorded if self.recorded_now(action) else writes).append(action)
         if recorded:
             ctx.commit(self.recorded(recorded))
-        writes = [a for a in actions if not self.recorded_now(a)]
         if writes:
             self.write(writes, ctx)
 

@@ -451,6 +451,7 @@ def state_changes(actions: list[Action]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     holders: dict[str, dict[str, list[Any] | None]] = {}
     projects: dict[str, str] = {}
+    row_names: dict[str, Any] = {}  # each holder's kind is looked up once
     for action in actions:
         gone = action.op in ("delete", "forget")
         holder = action.row_of
@@ -463,7 +464,8 @@ def state_changes(actions: list[Action]) -> dict[str, Any]:
         if rows is None:
             rows = holders[holder] = {}
             projects[holder] = action.project
-        rows[at(holder).row_name(action.address)] = row  # type: ignore[union-attr]
+            row_names[holder] = at(holder).row_name  # type: ignore[union-attr]
+        rows[row_names[holder](action.address)] = row
     for holder, rows in holders.items():
         header = None
         if holder.startswith(ROWS + "."):  # made with its first row
