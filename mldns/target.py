@@ -46,11 +46,14 @@ class Target:
             return cls("emulator", emulator.removeprefix("http://").rstrip("/"), where)
         return cls("google", "", where)
 
-    def describe(self) -> str:
+    def describe(self, full: bool = False) -> str:
+        """The target in words; the state directory relative to here when under it, unless
+        `full`."""
+        where = self.state_dir if full else _shown(self.state_dir)
         if self.cloud == "local":
-            return f"the local cloud and state in {_shown(self.state_dir)}"
+            return f"the local cloud and state in {where}"
         cloud = "Google Cloud" if self.cloud == "google" else f"the emulator at {self.endpoint}"
-        return f"{cloud} with state in {_shown(self.state_dir)}"
+        return f"{cloud} with state in {where}"
 
     def flags(self) -> list[str]:
         """The options that point a command at this target, as a user would type them."""

@@ -74,8 +74,12 @@ def check_target(plan: Plan, here: Target, plan_file: str | None = None) -> None
             if plan_file
             else ""
         )
+        # When only the state differs, both are named in full: relative to here, one of them
+        # could read as a directory of the same name.
+        full = (plan.target.cloud, plan.target.endpoint) == (here.cloud, here.endpoint)
         raise PlanFileError(
-            f"the plan was made against {plan.target.describe()}, not {here.describe()}{hint}"
+            f"the plan was made against {plan.target.describe(full)}, not {here.describe(full)}"
+            + hint
         )
 
 

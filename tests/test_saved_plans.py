@@ -59,7 +59,12 @@ def test_a_plan_made_on_the_local_cloud_is_applied_only_there(
     google = mldns("apply", "p.bin")
     assert google.code == 1 and "not Google Cloud with state in state" in google.err
     other_state = mldns("apply", "p.bin", "--local", "--state-dir", "other")
-    assert other_state.code == 1 and "not the local cloud and state in other" in other_state.err
+    assert other_state.code == 1
+    assert (
+        f"the local cloud and state in {Path.cwd().resolve() / 'state'}, not the local cloud and state in "
+        f"{Path.cwd().resolve() / 'other'}; apply it with: mldns apply --local p.bin"
+        in other_state.err
+    ), other_state.err
     assert not (tmp_path / "other").exists()
     applied = mldns("apply", "--local", "p.bin")
     assert applied.code == 0, applied.err
@@ -139,6 +144,20 @@ def test_the_installed_command_keeps_a_local_plan_local(tmp_path: Path) -> None:
     assert (elsewhere.returncode, elsewhere.stdout) == (1, "")
     assert elsewhere.stderr.startswith("Error: the plan was made against the local cloud")
     assert elsewhere.stderr.count("\n") == 1 and "Traceback" not in elsewhere.stderr
+    (tmp_path / "sub").mkdir()
+    moved = subprocess.run(
+        [mldns, "apply", "--local", "../p.bin"],
+        cwd=tmp_path / "sub",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert moved.returncode == 1 and moved.stderr.count("\n") == 1
+    assert moved.stderr.startswith(
+        f"Error: the plan was made against the local cloud and state in {tmp_path.resolve()}"
+        f"/state, not the local cloud and state in {tmp_path.resolve()}/sub/state; apply it with:"
+    ), moved.stderr
     applied = run(*command.split()[1:])
     assert applied.returncode == 0, applied.stderr
     assert run("plan", "--local", "--detailed-exitcode").returncode == 0
