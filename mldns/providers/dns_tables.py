@@ -9,7 +9,7 @@ comparison. A row that moves from one holder to another is managed all along: no
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -451,7 +451,7 @@ def state_changes(actions: list[Action]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     holders: dict[str, dict[str, list[Any] | None]] = {}
     projects: dict[str, str] = {}
-    row_names: dict[str, Any] = {}  # each holder's kind is looked up once
+    row_names: dict[str, Callable[[str], str]] = {}  # each holder's kind is looked up once
     for action in actions:
         gone = action.op in ("delete", "forget")
         holder = action.row_of
