@@ -17,10 +17,11 @@ def _resources(n: int) -> str:
     return f"{n:,} resource" if n == 1 else f"{n:,} resources"
 
 
-def _group(cause: str, addresses: Sequence[str]) -> str:
+def _group(cause: str, addresses: Sequence[str], counted: bool = True) -> str:
     if len(addresses) == 1:
         return f"{addresses[0]}: {cause}"
-    return f"{_resources(len(addresses))}: {cause} ({_first(addresses)})"
+    head = f"{_resources(len(addresses))}: " if counted else ""
+    return f"{head}{cause} ({_first(addresses)})"
 
 
 def _first(addresses: Sequence[str]) -> str:
@@ -54,16 +55,18 @@ def _finished(result: Any) -> str:
     return f"{_resources(done)} finished and {'is' if done == 1 else 'are'} in the state"
 
 
-def _failures(result: Any) -> tuple[int, list[str]]:
-    """How many resources failed, and one part per cause (largest first), then those skipped."""
+def _failures(result: Any, total_said: bool = False) -> tuple[int, list[str]]:
+    """How many resources failed, and one part per cause (largest first), then those skipped; a
+    lone cause goes without its count when the message has just said the total."""
     groups: dict[str, list[str]] = {}
     for key, message in result.failed:
         addresses = result.addresses.get(key, (key,))
         left = _left(result, [key]) or list(addresses)
         cause = _cause(result.causes.get(key) or message, addresses)
         groups.setdefault(cause, []).extend(left)
+    counted = not total_said or len(groups) > 1
     parts = [
-        _group(cause, addresses)
+        _group(cause, addresses, counted)
         for cause, addresses in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
     skipped = _left(result, result.skipped)
@@ -76,8 +79,9 @@ def _failures(result: Any) -> tuple[int, list[str]]:
 
 
 def failed(result: Any) -> str:
-    """`apply failed for 550 resources: 550 resources: <cause> (a, b, c and 547 more); ...`"""
-    count, parts = _failures(result)
+    """`apply failed for 550 resources: <cause> (a, b, c and 547 more); ...`, or with two causes
+    `apply failed for 550 resources: 500 resources: <cause> (...); 50 resources: ...`."""
+    count, parts = _failures(result, total_said=True)
     return f"apply failed for {_resources(count)}: " + "; ".join([*parts, _finished(result), NEXT])
 
 

@@ -159,11 +159,29 @@ def test_a_failed_apply_of_many_units_groups_failures_by_cause(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and len(err) < 600, err
     assert err.count("Permission denied here") == 1  # the cause once
-    assert err.startswith("Error: apply failed for 36 resources: 36 resources: ")
+    assert err.startswith("Error: apply failed for 36 resources: ")
+    assert "36 resources: 36 resources" not in err  # the one cause goes without its count
     assert "(dns.RecordSet.zone-00/w0.z0.example.com./A, " in err
     assert " and 33 more)" in err
     assert "12 resources finished and are in the state" in err  # the zones
     assert err.rstrip().endswith("run `mldns plan` to see what is left")
+
+
+def test_two_causes_keep_their_counts() -> None:
+    from mldns.apply import ApplyResult
+    from mldns.outcome import failed
+
+    a = tuple(f"dns.RecordSet.z/a{i}.z.example.com./A" for i in range(3))
+    b = tuple(f"dns.RecordSet.y/b{i}.y.example.com./A" for i in range(2))
+    result = ApplyResult(
+        failed=[("dns:z", "quota exceeded"), ("dns:y", "permission denied")],
+        addresses={"dns:z": a, "dns:y": b},
+        recorded=set(),
+    )
+    assert failed(result).startswith(
+        "apply failed for 5 resources: 3 resources: quota exceeded (dns.RecordSet.z/a0"
+    )
+    assert "; 2 resources: permission denied (dns.RecordSet.y/b0" in failed(result)
 
 
 def test_one_failure_is_told_by_its_address() -> None:
