@@ -6,6 +6,7 @@ import collections
 import contextlib
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -608,7 +609,8 @@ def serve(
     dns_port: int | None = None,
     probe_health: bool = False,
 ) -> None:
-    """Serve until interrupted; print one line with the URL (and one for DNS) once ready."""
+    """Serve until Ctrl-C or SIGTERM (a supervisor's stop), then stop the servers and return;
+    print one line with the URL (and one for DNS) once ready."""
     emulator = Emulator(
         host=host,
         port=port,
@@ -631,10 +633,16 @@ def serve(
                 "networks to regions",
                 flush=True,
             )
+    stopping = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # only there may it take signals
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        while True:
-            time.sleep(3600)
+        while not stopping.wait(3600):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         emulator.stop()

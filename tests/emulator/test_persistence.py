@@ -111,7 +111,8 @@ def test_parse_quota():
         assert "\n" not in str(info.value)
 
 
-def test_serve_prints_one_line_and_stops_on_interrupt(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_serve_prints_one_line_and_stops_on_interrupt(tmp_path, stop):
     code = "from mldns.emulator import serve; serve(port=0)"
     proc = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -121,7 +122,7 @@ def test_serve_prints_one_line_and_stops_on_interrupt(tmp_path):
         assert line.startswith("mldns emulator listening on http://127.0.0.1:")
         url = line.rsplit(" ", 1)[1]
         assert requests.get(f"{url}/_emulator/health", timeout=5).json() == {"ok": True}
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
         assert out == "" and "Traceback" not in err
