@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from mldns import gcpause
 from mldns.errors import UsageError
 from mldns.stack import Stack, load_stack, named
 
@@ -231,7 +232,7 @@ def workspace(
         emulator = opts["emulator"]
         if opts["local"]:
             emulator = held.enter_context(local_emulator(local_dir))
-        yield Workspace(
+        ws = Workspace(
             stack_name=name,
             project=resolve_project(opts["project"], stack, bool(opts["local"] or emulator)),
             stack=stack,
@@ -251,6 +252,8 @@ def workspace(
             refresh_only=bool(opts.get("refresh_only")),
             early=early[0][1] if early and early[0][0] is stack else None,
         )
+        yield ws
+        gcpause.leave_to_exit(ws)  # with its stack and plan: the command's process ends next
 
 
 def load_with_rules(stack_file: str, files: tuple[str, ...] = ()) -> tuple[Stack, Book]:
