@@ -88,7 +88,9 @@ def make_plan(
         for other, entries in sorted(elsewhere.items()):
             old = provider.refresh(other, {}, entries, {})
             leaving = _diff(provider, other, {}, {}, entries, old, refreshed, bulk)
+            # Entries, and the rows of entries that hold rows (a zone's plain record sets).
             moved.update((address, other) for address in entries if address in desired)
+            moved.update((a.address, other) for a in leaving if a.address in desired)
             actions.extend(_leaving(a, project, desired) for a in leaving)
             for zone, count in old.unmanaged.items():
                 unmanaged.setdefault(zone, count)

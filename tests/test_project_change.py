@@ -76,6 +76,9 @@ def test_a_changed_project_is_planned_as_a_replacement(mldns: Any, emu: Emulator
         "compute.HealthCheck.trainer-hc",
     ):
         assert f"- {address}" in out and f"+ {address}" in out, address
+        # Each side says why, a record set kept as a row of its zone as any other resource.
+        arriving = next(line for line in out.splitlines() if f"+ {address}" in line)
+        assert "project changed: proj-b -> proj-a; replaced" in arriving, arriving
 
 
 def test_an_apply_moves_the_stack_to_its_new_project(mldns: Any, emu: Emulator) -> None:
