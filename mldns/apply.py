@@ -26,6 +26,7 @@ from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChange
 from mldns.state.format import State
 from mldns.state.store import StateStore
 from mldns.state.writer import StateWriter
+from mldns.words import some
 
 
 class NotStarted(Interrupted):
@@ -132,9 +133,15 @@ class Applier:
 
     def run(self, plan: Plan, providers: list[Provider]) -> ApplyResult:
         blocked = [a.address for a in plan.actions if a.needs_adopt and not self.adopt]
+        if len(blocked) == 1:
+            raise UnsafePlanError(
+                f"{blocked[0]} exists but differs from the declaration and is not managed yet; "
+                "apply with --adopt to take it over"
+            )
         if blocked:
             raise UnsafePlanError(
-                f"{', '.join(blocked)} exist but differ from the declaration and are not managed yet; apply with --adopt to take them over"
+                f"{len(blocked):,} resources exist but differ from the declaration and are not "
+                f"managed yet ({some(blocked)}); apply with --adopt to take them over"
             )
         writes = self.store.writes
         with self.writer.running():

@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from mldns.words import some
+
 SHOWN = 3  # addresses named per cause
 NEXT = "run `mldns plan` to see what is left"
 # google-cloud-core starts its errors with the request: "POST https://...?fields=...: reason"
@@ -25,9 +27,7 @@ def _group(cause: str, addresses: Sequence[str], counted: bool = True) -> str:
 
 
 def _first(addresses: Sequence[str]) -> str:
-    shown = ", ".join(sorted(addresses)[:SHOWN])
-    more = len(addresses) - SHOWN
-    return f"{shown} and {more:,} more" if more > 0 else shown
+    return some(sorted(addresses), SHOWN)
 
 
 def _cause(message: str, addresses: Sequence[str]) -> str:

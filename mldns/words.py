@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """`1 resource`, `3,501 resources` (`plural` when adding an s will not do)."""
@@ -11,3 +13,10 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 def times(n: int) -> str:
     """`1 time`, `12 times`."""
     return count(n, "time")
+
+
+def some(items: Sequence[str], shown: int = 3) -> str:
+    """`a, b, c and 7 more`: the first `shown` as given, then how many are left."""
+    listed = ", ".join(items[:shown])
+    more = len(items) - shown
+    return f"{listed} and {more:,} more" if more > 0 else listed

@@ -109,6 +109,21 @@ def test_a_resource_that_differs_is_not_taken_over_without_adopt(store) -> None:
     cloud.objects["fake.Shelf.a"] = {"name": "a", "region": "r1", "note": "theirs"}
     stack = Stack("fake")
     stack.add(Shelf("a"))
-    with pytest.raises(UnsafePlanError, match="fake.Shelf.a exist but differ"):
+    with pytest.raises(UnsafePlanError, match="^fake.Shelf.a exists but differs from the"):
         converge(stack, cloud, store)
+    assert cloud.writes == [] and store.read() is None
+
+
+def test_many_that_differ_are_counted_and_a_few_named(store) -> None:
+    cloud = FakeCloud()
+    stack = Stack("fake")
+    for name in "abcde":
+        cloud.objects[f"fake.Shelf.{name}"] = {"name": name, "region": "r1", "note": "theirs"}
+        stack.add(Shelf(name))
+    with pytest.raises(UnsafePlanError) as caught:
+        converge(stack, cloud, store)
+    assert str(caught.value).startswith(
+        "5 resources exist but differ from the declaration and are not managed yet "
+        "(fake.Shelf.a, fake.Shelf.b, fake.Shelf.c and 2 more); apply with --adopt"
+    )
     assert cloud.writes == [] and store.read() is None
