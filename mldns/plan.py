@@ -270,8 +270,15 @@ def load_plan(path: str | Path) -> Plan:
         body, digest = data["plan"], data["sha256"]
     except FileNotFoundError:
         raise PlanFileError(f"{path}: no such plan file") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PlanFileError(f"{path}: not an mldns plan file ({type(exc).__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise PlanFileError(
+            f"{path}: not an mldns plan file (not JSON: {exc.msg}, line {exc.lineno})"
+        ) from None
+    except (KeyError, TypeError):
+        raise PlanFileError(f"{path}: not an mldns plan file (no saved plan in it)") from None
+    except (OSError, ValueError) as exc:  # a directory, no permission, not UTF-8
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PlanFileError(f"{path}: cannot read the plan file ({why})") from None
     if not isinstance(body, dict) or body.get("format_version") != PLAN_FORMAT_VERSION:
         raise PlanFileError(
             f"{path}: unsupported plan format {body.get('format_version') if isinstance(body, dict) else '?'}"

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from mldns import export as formats
-from mldns.cli.options import engine_options, workspace
+from mldns.cli.options import engine_options, only_stack, workspace
 from mldns.errors import UsageError
 from mldns.resources.dns import ManagedZone
 from mldns.rules.registry import did_you_mean
@@ -54,12 +54,7 @@ def export(fmt: str, zones: tuple[str, ...], out: str, stack_name: str | None, *
     """
     url = backend.resolve(opts["backend"], opts["state_dir"])
     if stack_name is None:
-        names = backend.stacks(url, opts["emulator"])
-        if len(names) != 1:
-            raise UsageError(
-                f"{url} holds state for {len(names)} stacks ({', '.join(names) or 'none'}): pick one with --stack"
-            )
-        stack_name = names[0]
+        stack_name = only_stack(url, opts["emulator"])
     with workspace(None, opts, stack_name=stack_name) as ws:
         state = ws.store.read()
         if state is None:

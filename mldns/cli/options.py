@@ -321,15 +321,21 @@ def state_store(where: dict[str, Any], stack: str | None) -> StateStore:
 
     url = backend.resolve(where["backend"], where["state_dir"])
     emulator = emulator_from_env(where["emulator"])
-    if stack is None:
-        names = backend.stacks(url, emulator)
-        if len(names) != 1:
-            choice = ", ".join(names) or "none"
-            raise UsageError(
-                f"{url} holds state for {len(names)} stacks ({choice}): pick one with --stack"
-            )
-        stack = names[0]
-    return backend.open_store(url, stack, emulator)
+    return backend.open_store(url, stack or only_stack(url, emulator), emulator)
+
+
+def only_stack(url: str, emulator: str | None) -> str:
+    """The one stack with state at `url`, for a command given no --stack."""
+    from mldns.state import backend
+
+    names = backend.stacks(url, emulator)
+    if not names:
+        raise UsageError(f"no stack has state at {url}: apply one first, or name it with --stack")
+    if len(names) > 1:
+        raise UsageError(
+            f"{url} holds state for {len(names)} stacks ({', '.join(names)}): pick one with --stack"
+        )
+    return names[0]
 
 
 def read_state(where: dict[str, Any], stack: str | None) -> tuple[StateStore, State]:
