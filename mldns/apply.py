@@ -21,7 +21,7 @@ from mldns.clients import Clients
 from mldns.errors import Interrupted, MldnsError, UnsafePlanError
 from mldns.kinds import at
 from mldns.plan import Action, Plan
-from mldns.progress import STOPPED, Progress
+from mldns.progress import STOPPED, Progress, complete
 from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
 from mldns.state.format import State
 from mldns.state.store import StateStore
@@ -62,6 +62,14 @@ class ApplyResult:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.skipped
+
+    def __str__(self) -> str:
+        """The line the CLI ends an apply with, for `print(plan.apply())` in a script."""
+        return complete(self.applied, self.calls, self.retries)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The same line as a notebook cell's value (IPython's hook), not every field."""
+        printer.text(str(self))
 
 
 def build_units(
