@@ -1,5 +1,5 @@
 """The real gcloud CLI against the emulator, in subprocesses: response policies, zone IAM,
-DNSSEC keys, Compute lists, project IAM and Cloud Storage.
+DNSSEC keys, Compute lists, project IAM, Cloud Storage and TPU VMs.
 
 gcloud is pointed at the emulator the way a user would: `api_endpoint_overrides/<api>` (given
 here as CLOUDSDK_API_ENDPOINT_OVERRIDES_* variables), `auth/disable_credentials`, a project,
@@ -51,7 +51,7 @@ class Gcloud:
             "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
             "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
         }
-        for api in ("dns", "compute", "cloudresourcemanager", "storage"):
+        for api in ("dns", "compute", "cloudresourcemanager", "storage", "tpu"):
             self.env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}"] = f"{emu.url}/{api}/v1/"
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -280,3 +280,47 @@ def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, 
     assert again.returncode == 0, again.stderr
     names = gcloud.json("dns", "record-sets", "list", "--zone=train", "--filter=type=A")
     assert [r["name"] for r in names] == ["worker-0.train.example.com."]
+
+
+def test_tpu_vms_made_and_deleted_by_gcloud_are_what_mldns_reads(gcloud, emu, tmp_path):
+    """gcloud's TPU calls (`/tpu/v1/v2/...` under the documented override) reach the nodes a
+    stack's TpuNodes source reads: one name per host, gone with the node."""
+    created = gcloud.run(
+        "compute", "tpus", "tpu-vm", "create", "slice-a", "--zone=us-central2-b",
+        "--accelerator-type=v4-16", "--version=tpu-ubuntu2204-base", "--labels=job=llama",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
+    stack = tmp_path / "stack.py"
+    stack.write_text(
+        "import mldns\nfrom mldns import dns, fleet\n"
+        f"stack = mldns.Stack('tpus', project={project!r})\n"
+        "zone = stack.add(dns.ManagedZone(name='tpu', dns_name='tpu.example.com.'))\n"
+        "hosts = fleet.TpuNodes('us-central2-b', labels={'job': 'llama'})\n"
+        "stack.add(dns.RecordTable(zone=zone, name='hosts', type='A', ttl=30,\n"
+        "    records=hosts.records('{name}-{worker}')))\n"
+    )
+    mldns = [sys.executable, "-c", "from mldns.cli import main; main()"]
+    where = ["--emulator", emu.url, "--state-dir", str(tmp_path / "state")]
+
+    def reconcile(*more: str) -> list[dict[str, Any]]:
+        done = subprocess.run(
+            [*mldns, "reconcile", str(stack), "--once", *where, *more],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return gcloud.json("dns", "record-sets", "list", "--zone=tpu", "--filter=type=A")
+
+    node = gcloud.json("compute", "tpus", "tpu-vm", "describe", "slice-a", "--zone=us-central2-b")
+    hosts = {  # v4-16 is two hosts: one name each, answering with the address gcloud shows
+        f"slice-a-{i}.tpu.example.com.": [e["ipAddress"]]
+        for i, e in enumerate(node["networkEndpoints"])
+    }
+    assert len(hosts) == 2
+    assert {r["name"]: r["rrdatas"] for r in reconcile()} == hosts
+    deleted = gcloud.run("compute", "tpus", "tpu-vm", "delete", "slice-a", "--zone=us-central2-b")
+    assert deleted.returncode == 0, deleted.stderr
+    # A source found empty is refused (the names stay) until an operator allows it.
+    assert {r["name"]: r["rrdatas"] for r in reconcile()} == hosts
+    assert reconcile("--max-shrink", "100%") == []
