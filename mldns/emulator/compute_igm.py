@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import secrets
 import string
+from collections.abc import Callable
 from typing import Any
 
 from .call import Call, Reply
@@ -30,7 +31,7 @@ from .compute_zones import (
     zones_of,
 )
 from .errors import already_exists, invalid, not_found
-from .ids import compute_timestamp, decode_token, encode_token, new_id
+from .ids import compute_timestamp, decode_token, encode_token, new_etag, new_id
 from .schema import validate
 from .store import Project, Store
 
@@ -163,7 +164,7 @@ def insert(call: Call) -> Reply:
         instanceGroup=f"{scope_link(project.id, scope)}/instanceGroups/{name}",
         targetSize=target,
         status={"isStable": True},
-        fingerprint=secrets.token_urlsafe(8),
+        fingerprint=new_etag(),  # padded base64, which gcloud decodes
         _members=[],
     )
     group.setdefault("versions", [{"instanceTemplate": group["instanceTemplate"]}])
@@ -212,6 +213,66 @@ def list_groups(call: Call) -> Reply:
         "id": f"projects/{project.id}/{scope}/instanceGroupManagers",
         "selfLink": f"{scope_link(project.id, scope)}/instanceGroupManagers",
         "items": items,
+    }
+
+
+def _instance_group(project: Project, scope: str, group: dict[str, Any]) -> dict[str, Any]:
+    """The unmanaged view of a managed group: its name, where it is and how many members."""
+    where = "zone" if scope.startswith("zones/") else "region"
+    return {
+        "kind": "compute#instanceGroup",
+        "id": group["id"],
+        "creationTimestamp": group["creationTimestamp"],
+        "name": group["name"],
+        where: scope_link(project.id, scope),
+        "size": len(group["_members"]),
+        "selfLink": group["instanceGroup"],
+        "fingerprint": group["fingerprint"],
+    }
+
+
+def list_instance_groups(call: Call) -> Reply:
+    project = project_of(call)
+    scope = _scope(call, project)
+    items = [_instance_group(project, scope, g) for _, g in sorted(_groups(project, scope).items())]
+    kind = (
+        "compute#instanceGroupList"
+        if scope.startswith("zones/")
+        else "compute#regionInstanceGroupList"
+    )
+    return 200, {
+        "kind": kind,
+        "id": f"projects/{project.id}/{scope}/instanceGroups",
+        "selfLink": f"{scope_link(project.id, scope)}/instanceGroups",
+        "items": items,
+    }
+
+
+def get_instance_group(call: Call) -> Reply:
+    project = project_of(call)
+    scope = _scope(call, project)
+    group = _groups(project, scope).get(call.params["group"])
+    if group is None:
+        raise not_found(
+            f"The resource 'projects/{project.id}/{scope}/instanceGroups/{call.params['group']}' "
+            "was not found"
+        )
+    return 200, _instance_group(project, scope, group)
+
+
+def list_autoscalers(call: Call) -> Reply:
+    """None: autoscalers are not modelled, so none can exist (gcloud's `describe` of a group
+    lists them to show its autoscaling)."""
+    project = project_of(call)
+    scope = _scope(call, project)
+    kind = (
+        "compute#autoscalerList" if scope.startswith("zones/") else "compute#regionAutoscalerList"
+    )
+    return 200, {
+        "kind": kind,
+        "id": f"projects/{project.id}/{scope}/autoscalers",
+        "selfLink": f"{scope_link(project.id, scope)}/autoscalers",
+        "items": [],
     }
 
 
@@ -320,18 +381,19 @@ def list_managed_instances(call: Call) -> Reply:
     return 200, reply
 
 
-def aggregated(call: Call) -> Reply:
-    """Every group by scope (`zones/Z`, `regions/R`); scopes without one carry Google's warning."""
+def _aggregated(call: Call, key: str, view: Callable[[Project, str, dict[str, Any]], Any]) -> Reply:
+    """Every group by scope (`zones/Z`, `regions/R`), as `key` items made by `view`; scopes
+    without one carry Google's warning."""
     project = project_of(call)
     keep = compile_filter(call.query.get("filter"))
     groups = project.collection("instanceGroupManagers")
     scopes = [f"zones/{z}" for z in zones()] + sorted(f"regions/{r}" for r in regions_with_zones())
     items: dict[str, Any] = {}
     for scope in scopes:
-        found = [_public(g) for _, g in sorted(groups.get(scope, {}).items())]
+        found = [view(project, scope, g) for _, g in sorted(groups.get(scope, {}).items())]
         found = [g for g in found if keep(g)]
         if found:
-            items[scope] = {"instanceGroupManagers": found}
+            items[scope] = {key: found}
         else:
             items[scope] = {
                 "warning": {
@@ -341,15 +403,26 @@ def aggregated(call: Call) -> Reply:
                 }
             }
     return 200, {
-        "kind": "compute#instanceGroupManagerAggregatedList",
-        "id": f"projects/{project.id}/aggregated/instanceGroupManagers",
-        "selfLink": f"{scope_link(project.id, 'aggregated/instanceGroupManagers')}",
+        "kind": f"compute#{key[:-1]}AggregatedList",  # instanceGroupManagers: ...Manager...
+        "id": f"projects/{project.id}/aggregated/{key}",
+        "selfLink": f"{scope_link(project.id, 'aggregated/' + key)}",
         "items": items,
     }
 
 
+def aggregated(call: Call) -> Reply:
+    return _aggregated(call, "instanceGroupManagers", lambda _p, _s, group: _public(group))
+
+
+def aggregated_instance_groups(call: Call) -> Reply:
+    return _aggregated(call, "instanceGroups", _instance_group)
+
+
 _P = "/compute/v1/projects/<project>"
-RULES = [(f"{_P}/aggregated/instanceGroupManagers", ["GET"], aggregated)]
+RULES = [
+    (f"{_P}/aggregated/instanceGroupManagers", ["GET"], aggregated),
+    (f"{_P}/aggregated/instanceGroups", ["GET"], aggregated_instance_groups),
+]
 for _scope_path in (f"{_P}/zones/<zone>", f"{_P}/regions/<region>"):
     _G = f"{_scope_path}/instanceGroupManagers"
     RULES += [
@@ -360,4 +433,7 @@ for _scope_path in (f"{_P}/zones/<zone>", f"{_P}/regions/<region>"):
         (f"{_G}/<igm>/resize", ["POST"], resize),
         (f"{_G}/<igm>/deleteInstances", ["POST"], delete_instances),
         (f"{_G}/<igm>/listManagedInstances", ["POST"], list_managed_instances),
+        (f"{_scope_path}/autoscalers", ["GET"], list_autoscalers),
+        (f"{_scope_path}/instanceGroups", ["GET"], list_instance_groups),
+        (f"{_scope_path}/instanceGroups/<group>", ["GET"], get_instance_group),
     ]

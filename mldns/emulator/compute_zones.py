@@ -88,6 +88,24 @@ def scope_link(project: str, scope: str) -> str:
     return f"{BASE}/projects/{project}/{scope}"
 
 
+def get_zone(call: Call) -> Reply:
+    """A known zone, UP (gcloud reads the zone before it makes a group in it)."""
+    project = project_of(call)
+    zone = call.params["zone"]
+    if zone not in zone_set():
+        raise not_found(f"The resource 'projects/{project.id}/zones/{zone}' was not found")
+    return 200, {
+        "kind": "compute#zone",
+        "id": str(2000 + zones().index(zone)),
+        "name": zone,
+        "description": zone,
+        "status": "UP",
+        "region": scope_link(project.id, f"regions/{region_of(zone)}"),
+        "selfLink": scope_link(project.id, f"zones/{zone}"),
+        "availableCpuPlatforms": ["Intel Cascade Lake", "AMD Milan"],
+    }
+
+
 # ---------------------------------------------------------------- operations
 
 
@@ -170,6 +188,7 @@ def list_operations(call: Call) -> Reply:
 
 _P = "/compute/v1/projects/<project>"
 RULES = [
+    (f"{_P}/zones/<zone>", ["GET"], get_zone),
     (f"{_P}/zones/<zone>/operations", ["GET"], list_operations),
     (f"{_P}/zones/<zone>/operations/<operation>", ["GET"], get_operation),
     (f"{_P}/zones/<zone>/operations/<operation>", ["DELETE"], delete_operation),

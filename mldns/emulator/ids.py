@@ -32,7 +32,8 @@ def compute_timestamp() -> str:
 
 
 def new_etag() -> str:
-    """IAM etags are base64 of 8 opaque bytes; the resource-manager client decodes them."""
+    """IAM etags and Compute fingerprints are base64 of 8 opaque bytes, padded: the
+    resource-manager client and gcloud decode them (gcloud crashes on unpadded base64)."""
     return base64.b64encode(secrets.token_bytes(8)).decode()
 
 

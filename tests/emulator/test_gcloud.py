@@ -324,3 +324,59 @@ def test_tpu_vms_made_and_deleted_by_gcloud_are_what_mldns_reads(gcloud, emu, tm
     # A source found empty is refused (the names stay) until an operator allows it.
     assert {r["name"]: r["rrdatas"] for r in reconcile()} == hosts
     assert reconcile("--max-shrink", "100%") == []
+
+
+def test_a_managed_group_made_and_resized_by_gcloud_is_what_mldns_reads(gcloud, emu, tmp_path):
+    """gcloud reads a boot image, the zone, autoscalers and instance groups around a managed
+    group; each answers, and the group's members are the names a stack's source gives."""
+    template = gcloud.run(
+        "compute", "instance-templates", "create", "trainer", "--machine-type=n1-standard-1"
+    )
+    assert template.returncode == 0, template.stderr
+    made = gcloud.run(
+        "compute", "instance-groups", "managed", "create", "trainers", "--zone=us-central1-a",
+        "--template=trainer", "--size=2", "--base-instance-name=trainer",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    groups = gcloud.json("compute", "instance-groups", "list")
+    assert [(g["name"], g["size"]) for g in groups] == [("trainers", 2)]
+    described = gcloud.json(
+        "compute", "instance-groups", "managed", "describe", "trainers", "--zone=us-central1-a"
+    )
+    assert described["targetSize"] == 2
+    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
+    stack = tmp_path / "stack.py"
+    stack.write_text(
+        "import mldns\nfrom mldns import dns, fleet\n"
+        f"stack = mldns.Stack('group', project={project!r})\n"
+        "zone = stack.add(dns.ManagedZone(name='mig', dns_name='mig.example.com.'))\n"
+        "group = fleet.ManagedInstanceGroup('trainers', zone='us-central1-a')\n"
+        "stack.add(dns.RecordTable(zone=zone, name='members', type='A', ttl=30,\n"
+        "    records=group.records('{name}')))\n"
+    )
+    mldns = [sys.executable, "-c", "from mldns.cli import main; main()"]
+    where = ["--emulator", emu.url, "--state-dir", str(tmp_path / "state")]
+
+    def names() -> list[str]:
+        done = subprocess.run(
+            [*mldns, "reconcile", str(stack), "--once", *where], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        listed = gcloud.json("dns", "record-sets", "list", "--zone=mig", "--filter=type=A")
+        return sorted(r["name"] for r in listed)
+
+    members = gcloud.json(
+        "compute", "instance-groups", "managed", "list-instances", "trainers",
+        "--zone=us-central1-a",
+    )  # fmt: skip
+    assert names() == sorted(f"{m['name']}.mig.example.com." for m in members)
+    resized = gcloud.run(
+        "compute", "instance-groups", "managed", "resize", "trainers", "--zone=us-central1-a",
+        "--size=1",
+    )  # fmt: skip
+    assert resized.returncode == 0, resized.stderr
+    left = gcloud.json(
+        "compute", "instance-groups", "managed", "list-instances", "trainers",
+        "--zone=us-central1-a",
+    )  # fmt: skip
+    assert names() == [f"{left[0]['name']}.mig.example.com."]
