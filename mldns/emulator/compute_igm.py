@@ -199,21 +199,26 @@ def get(call: Call) -> Reply:
     return 200, _public(_get(call)[2])
 
 
-def list_groups(call: Call) -> Reply:
+def _scoped_list(
+    call: Call, what: str, view: Callable[[Project, str, dict[str, Any]], Any] | None
+) -> Reply:
+    """One zone's or region's list of `what` ("instanceGroupManagers", "instanceGroups",
+    "autoscalers"): each group seen through `view`, or none without one."""
     project = project_of(call)
     scope = _scope(call, project)
-    items = [_public(g) for _, g in sorted(_groups(project, scope).items())]
-    kind = (
-        "compute#instanceGroupManagerList"
-        if scope.startswith("zones/")
-        else "compute#regionInstanceGroupManagerList"
-    )
+    groups = sorted(_groups(project, scope).items()) if view is not None else []
+    one = what[:-1]
+    kind = one if scope.startswith("zones/") else "region" + one[0].upper() + one[1:]
     return 200, {
-        "kind": kind,
-        "id": f"projects/{project.id}/{scope}/instanceGroupManagers",
-        "selfLink": f"{scope_link(project.id, scope)}/instanceGroupManagers",
-        "items": items,
+        "kind": f"compute#{kind}List",
+        "id": f"projects/{project.id}/{scope}/{what}",
+        "selfLink": f"{scope_link(project.id, scope)}/{what}",
+        "items": [view(project, scope, g) for _, g in groups] if view is not None else [],
     }
+
+
+def list_groups(call: Call) -> Reply:
+    return _scoped_list(call, "instanceGroupManagers", lambda _p, _s, group: _public(group))
 
 
 def _instance_group(project: Project, scope: str, group: dict[str, Any]) -> dict[str, Any]:
@@ -232,20 +237,7 @@ def _instance_group(project: Project, scope: str, group: dict[str, Any]) -> dict
 
 
 def list_instance_groups(call: Call) -> Reply:
-    project = project_of(call)
-    scope = _scope(call, project)
-    items = [_instance_group(project, scope, g) for _, g in sorted(_groups(project, scope).items())]
-    kind = (
-        "compute#instanceGroupList"
-        if scope.startswith("zones/")
-        else "compute#regionInstanceGroupList"
-    )
-    return 200, {
-        "kind": kind,
-        "id": f"projects/{project.id}/{scope}/instanceGroups",
-        "selfLink": f"{scope_link(project.id, scope)}/instanceGroups",
-        "items": items,
-    }
+    return _scoped_list(call, "instanceGroups", _instance_group)
 
 
 def get_instance_group(call: Call) -> Reply:
@@ -263,17 +255,7 @@ def get_instance_group(call: Call) -> Reply:
 def list_autoscalers(call: Call) -> Reply:
     """None: autoscalers are not modelled, so none can exist (gcloud's `describe` of a group
     lists them to show its autoscaling)."""
-    project = project_of(call)
-    scope = _scope(call, project)
-    kind = (
-        "compute#autoscalerList" if scope.startswith("zones/") else "compute#regionAutoscalerList"
-    )
-    return 200, {
-        "kind": kind,
-        "id": f"projects/{project.id}/{scope}/autoscalers",
-        "selfLink": f"{scope_link(project.id, scope)}/autoscalers",
-        "items": [],
-    }
+    return _scoped_list(call, "autoscalers", None)
 
 
 def delete(call: Call) -> Reply:

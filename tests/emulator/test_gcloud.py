@@ -239,6 +239,30 @@ def test_storage_ls_cp_cat_and_versioning(gcloud, tmp_path):
     assert gcloud.json("storage", "buckets", "describe", bucket)["versioning_enabled"] is True
 
 
+def fleet_names(gcloud: Gcloud, emu: Emulator, tmp_path: Path, zone: str, records: str) -> Any:
+    """A stack of one zone whose table holds `records` (a fleet source's rows); returns a
+    function that runs `mldns reconcile --once` as a user would, then lists the zone's A record
+    sets with gcloud as {name: data}."""
+    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
+    stack = tmp_path / "stack.py"
+    stack.write_text(
+        "import mldns\nfrom mldns import dns, fleet\n"
+        f"stack = mldns.Stack('fleet', project={project!r})\n"
+        f"zone = stack.add(dns.ManagedZone(name={zone!r}, dns_name='{zone}.example.com.'))\n"
+        f"stack.add(dns.RecordTable(zone=zone, name='names', type='A', ttl=30, records={records}))\n"
+    )
+    mldns = [sys.executable, "-c", "from mldns.cli import main; main()", "reconcile", str(stack)]
+    where = ["--once", "--emulator", emu.url, "--state-dir", str(tmp_path / "state")]
+
+    def reconcile(*more: str) -> dict[str, list[str]]:
+        done = subprocess.run([*mldns, *where, *more], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        listed = gcloud.json("dns", "record-sets", "list", f"--zone={zone}", "--filter=type=A")
+        return {r["name"]: r["rrdatas"] for r in listed}
+
+    return reconcile
+
+
 def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, tmp_path):
     """A fleet made with gcloud (network URLs built from its compute override) is the fleet a
     stack's source reads, and a stop with gcloud takes the member out of the names."""
@@ -252,34 +276,17 @@ def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, 
             f"--labels=job=llama,rank={rank}",
         )
         assert created[0]["status"] == "RUNNING"
-    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
-    stack = tmp_path / "stack.py"
-    stack.write_text(
-        "import mldns\nfrom mldns import dns, fleet\n"
-        f"stack = mldns.Stack('fleet', project={project!r})\n"
-        "zone = stack.add(dns.ManagedZone(name='train', dns_name='train.example.com.'))\n"
-        "workers = fleet.Instances(zones=['us-central1-a'], labels={'job': 'llama'})\n"
-        "stack.add(dns.RecordTable(zone=zone, name='workers', type='A', ttl=30,\n"
-        "    records=workers.records('worker-{rank}', rank_label='rank')))\n"
+    reconcile = fleet_names(
+        gcloud,
+        emu,
+        tmp_path,
+        "train",
+        "fleet.Instances(zones=['us-central1-a'], labels={'job': 'llama'})"
+        ".records('worker-{rank}', rank_label='rank')",
     )
-    mldns = [sys.executable, "-c", "from mldns.cli import main; main()"]
-    where = ["--emulator", emu.url, "--state-dir", str(tmp_path / "state")]
-    applied = subprocess.run(
-        [*mldns, "reconcile", str(stack), "--once", *where], capture_output=True, text=True
-    )
-    assert applied.returncode == 0, applied.stderr
-    names = gcloud.json("dns", "record-sets", "list", "--zone=train", "--filter=type=A")
-    assert sorted(r["name"] for r in names) == [
-        "worker-0.train.example.com.",
-        "worker-1.train.example.com.",
-    ]
+    assert sorted(reconcile()) == ["worker-0.train.example.com.", "worker-1.train.example.com."]
     gcloud.json("compute", "instances", "stop", "w1", "--zone=us-central1-a")
-    again = subprocess.run(
-        [*mldns, "reconcile", str(stack), "--once", *where], capture_output=True, text=True
-    )
-    assert again.returncode == 0, again.stderr
-    names = gcloud.json("dns", "record-sets", "list", "--zone=train", "--filter=type=A")
-    assert [r["name"] for r in names] == ["worker-0.train.example.com."]
+    assert list(reconcile()) == ["worker-0.train.example.com."]
 
 
 def test_tpu_vms_made_and_deleted_by_gcloud_are_what_mldns_reads(gcloud, emu, tmp_path):
@@ -290,40 +297,25 @@ def test_tpu_vms_made_and_deleted_by_gcloud_are_what_mldns_reads(gcloud, emu, tm
         "--accelerator-type=v4-16", "--version=tpu-ubuntu2204-base", "--labels=job=llama",
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
-    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
-    stack = tmp_path / "stack.py"
-    stack.write_text(
-        "import mldns\nfrom mldns import dns, fleet\n"
-        f"stack = mldns.Stack('tpus', project={project!r})\n"
-        "zone = stack.add(dns.ManagedZone(name='tpu', dns_name='tpu.example.com.'))\n"
-        "hosts = fleet.TpuNodes('us-central2-b', labels={'job': 'llama'})\n"
-        "stack.add(dns.RecordTable(zone=zone, name='hosts', type='A', ttl=30,\n"
-        "    records=hosts.records('{name}-{worker}')))\n"
+    reconcile = fleet_names(
+        gcloud,
+        emu,
+        tmp_path,
+        "tpu",
+        "fleet.TpuNodes('us-central2-b', labels={'job': 'llama'}).records('{name}-{worker}')",
     )
-    mldns = [sys.executable, "-c", "from mldns.cli import main; main()"]
-    where = ["--emulator", emu.url, "--state-dir", str(tmp_path / "state")]
-
-    def reconcile(*more: str) -> list[dict[str, Any]]:
-        done = subprocess.run(
-            [*mldns, "reconcile", str(stack), "--once", *where, *more],
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
-        return gcloud.json("dns", "record-sets", "list", "--zone=tpu", "--filter=type=A")
-
     node = gcloud.json("compute", "tpus", "tpu-vm", "describe", "slice-a", "--zone=us-central2-b")
     hosts = {  # v4-16 is two hosts: one name each, answering with the address gcloud shows
         f"slice-a-{i}.tpu.example.com.": [e["ipAddress"]]
         for i, e in enumerate(node["networkEndpoints"])
     }
     assert len(hosts) == 2
-    assert {r["name"]: r["rrdatas"] for r in reconcile()} == hosts
+    assert reconcile() == hosts
     deleted = gcloud.run("compute", "tpus", "tpu-vm", "delete", "slice-a", "--zone=us-central2-b")
     assert deleted.returncode == 0, deleted.stderr
     # A source found empty is refused (the names stay) until an operator allows it.
-    assert {r["name"]: r["rrdatas"] for r in reconcile()} == hosts
-    assert reconcile("--max-shrink", "100%") == []
+    assert reconcile() == hosts
+    assert reconcile("--max-shrink", "100%") == {}
 
 
 def test_a_managed_group_made_and_resized_by_gcloud_is_what_mldns_reads(gcloud, emu, tmp_path):
@@ -340,43 +332,24 @@ def test_a_managed_group_made_and_resized_by_gcloud_is_what_mldns_reads(gcloud, 
     assert made.returncode == 0, made.stderr
     groups = gcloud.json("compute", "instance-groups", "list")
     assert [(g["name"], g["size"]) for g in groups] == [("trainers", 2)]
+    members = ("compute", "instance-groups", "managed", "list-instances", "trainers")
     described = gcloud.json(
         "compute", "instance-groups", "managed", "describe", "trainers", "--zone=us-central1-a"
     )
     assert described["targetSize"] == 2
-    project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
-    stack = tmp_path / "stack.py"
-    stack.write_text(
-        "import mldns\nfrom mldns import dns, fleet\n"
-        f"stack = mldns.Stack('group', project={project!r})\n"
-        "zone = stack.add(dns.ManagedZone(name='mig', dns_name='mig.example.com.'))\n"
-        "group = fleet.ManagedInstanceGroup('trainers', zone='us-central1-a')\n"
-        "stack.add(dns.RecordTable(zone=zone, name='members', type='A', ttl=30,\n"
-        "    records=group.records('{name}')))\n"
+    reconcile = fleet_names(
+        gcloud,
+        emu,
+        tmp_path,
+        "mig",
+        "fleet.ManagedInstanceGroup('trainers', zone='us-central1-a').records('{name}')",
     )
-    mldns = [sys.executable, "-c", "from mldns.cli import main; main()"]
-    where = ["--emulator", emu.url, "--state-dir", str(tmp_path / "state")]
-
-    def names() -> list[str]:
-        done = subprocess.run(
-            [*mldns, "reconcile", str(stack), "--once", *where], capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stderr
-        listed = gcloud.json("dns", "record-sets", "list", "--zone=mig", "--filter=type=A")
-        return sorted(r["name"] for r in listed)
-
-    members = gcloud.json(
-        "compute", "instance-groups", "managed", "list-instances", "trainers",
-        "--zone=us-central1-a",
-    )  # fmt: skip
-    assert names() == sorted(f"{m['name']}.mig.example.com." for m in members)
+    listed = gcloud.json(*members, "--zone=us-central1-a")
+    assert sorted(reconcile()) == sorted(f"{m['name']}.mig.example.com." for m in listed)
     resized = gcloud.run(
         "compute", "instance-groups", "managed", "resize", "trainers", "--zone=us-central1-a",
         "--size=1",
     )  # fmt: skip
     assert resized.returncode == 0, resized.stderr
-    left = gcloud.json(
-        "compute", "instance-groups", "managed", "list-instances", "trainers",
-        "--zone=us-central1-a",
-    )  # fmt: skip
-    assert names() == [f"{left[0]['name']}.mig.example.com."]
+    left = gcloud.json(*members, "--zone=us-central1-a")
+    assert list(reconcile()) == [f"{left[0]['name']}.mig.example.com."]
