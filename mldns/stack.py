@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mldns.errors import StackFileError, ValidationError
 from mldns.gcpause import paused_gc
+from mldns.projects import project_problem
 from mldns.resources.base import Output, Resource, StackCheck
 
 if TYPE_CHECKING:
@@ -58,8 +59,8 @@ class Stack:
             raise ValidationError(
                 f"Stack {name!r}", "name", "must be 1-100 letters, digits, '.', '_' or '-'"
             )
-        if project is not None and not isinstance(project, str):
-            raise ValidationError(f"Stack {name}", "project", "must be a project id string")
+        if project is not None and project_problem(project):
+            raise ValidationError(f"Stack {name}", "project", str(project_problem(project)))
         self.name = name
         self.project = project
         self._resources: dict[str, Resource] = {}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from mldns.errors import PlanFileError, UsageError
+from mldns.projects import project_problem
 
 if TYPE_CHECKING:
     from mldns.stack import Stack
@@ -115,12 +116,15 @@ def emulator_from_env(explicit: str | None) -> str | None:
 
 def resolve_project(explicit: str | None, stack: Stack | None, local: bool) -> str:
     """The project: the flag, the stack's, the environment's, else the local cloud's."""
-    for candidate in (
-        explicit,
-        stack.project if stack is not None else None,
-        *(os.environ.get(v) for v in PROJECT_ENV),
+    for source, candidate in (
+        ("--project", explicit),
+        ("the stack's project", stack.project if stack is not None else None),
+        *((f"${v}", os.environ.get(v)) for v in PROJECT_ENV),
     ):
         if candidate:
+            problem = project_problem(candidate)
+            if problem:
+                raise UsageError(f"{source}: {problem}")
             return candidate
     if local:
         return LOCAL_PROJECT

@@ -66,6 +66,34 @@ def test_a_refused_emulator_is_one_line_at_once(tmp_path: Path) -> None:
     assert not (tmp_path / "state").exists() or not any((tmp_path / "state").iterdir())
 
 
+def test_a_malformed_project_is_refused_before_any_call(tmp_path: Path, emu: Emulator) -> None:
+    emu.clear_requests()
+    out = run(tmp_path, "plan", "--emulator", emu.host_port, "--project", "My_Project")
+    assert (out.returncode, out.stderr) == (
+        1,
+        "Error: --project: 'My_Project' is not a project id "
+        "(lowercase letters, digits and hyphens, starting with a letter)\n",
+    )
+    (tmp_path / "stack.py").write_text(STACK.replace('"ml-test"', '"ml test"'))
+    out = subprocess.run([MLDNS, "validate"], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "stack.py:5: Stack errs: project: 'ml test' is not a project id" in out.stderr
+    assert emu.requests()["total"] == 0
+
+
+@pytest.mark.parametrize("backend", ["s3://bucket/prefix", "file:///tmp/state"])
+def test_a_backend_of_another_scheme_is_refused_not_made_a_directory(
+    tmp_path: Path, backend: str
+) -> None:
+    out = run(tmp_path, "plan", "--local", "--backend", backend)
+    assert (out.returncode, out.stderr) == (
+        1,
+        f"Error: backend {backend}: {backend.split(':')[0]}:// is not a state backend; "
+        "give a directory or gs://BUCKET/PREFIX\n",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stack.py"]
+
+
 def test_an_emulator_name_that_does_not_resolve_is_one_line(tmp_path: Path) -> None:
     out = run(tmp_path, "plan", "--emulator", "no-such-host.invalid:8475")
     assert out.returncode == 1

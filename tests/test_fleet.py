@@ -290,6 +290,10 @@ def _zone() -> dns.ManagedZone:
             "member addresses fill A or AAAA record sets, not TXT",
         ),
         (lambda: fleet.ManagedInstanceGroup("ps"), "give zone= for a zonal group"),
+        (
+            lambda: fleet.TpuNodes("us-central2-b", project="Other_Project"),
+            "project: 'Other_Project' is not a project id",
+        ),
     ],
 )
 def test_bad_declarations_are_one_line_naming_where(declare, message):

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, NoReturn
 import attrs
 
 from mldns.errors import ValidationError
+from mldns.projects import project_problem
 from mldns.regions import region_problem, regions
 
 # Compute's instance statuses (compute.v1 Instance.status) and TPU v2 Node states.
@@ -159,8 +160,8 @@ class Source:
                 self._fail("labels", f"{key}={value!r} is not a label value (lowercase, 0-63)")
 
     def _check_project(self) -> None:
-        if self.project is not None and not isinstance(self.project, str):
-            self._fail("project", "must be a project id string or None")
+        if self.project is not None and project_problem(self.project):
+            self._fail("project", f"{project_problem(self.project)}, or None for the stack's")
 
     def records(
         self, template: str, *, rank_label: str | None = None, address: str = "internal"

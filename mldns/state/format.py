@@ -16,15 +16,13 @@ import attrs
 
 from mldns.errors import StateError, StateMoved
 from mldns.kinds import at, lookup, upgrade
+from mldns.projects import PROJECT_ID
 
 # 2: plain record sets are rows of their zone's entry (1 kept an entry for each).
 FORMAT_VERSION = 2
 # A tombstone left by `state migrate` carries a format no earlier mldns reads, so that an older
 # mldns refuses it too rather than reading it as an empty state.
 TOMBSTONE_VERSION = FORMAT_VERSION + 1
-# A project id as Google forms them (a legacy one may carry a domain): each entry is read and
-# written in its project, so a damaged id must not reach a URL.
-PROJECT_ID = re.compile(r"(?:[a-z0-9.-]+:)?[a-z](?:[a-z0-9-]*[a-z0-9])?")
 _known_projects: set[str] = set()  # ids already checked: a state holds few, 100,000 times each
 
 
