@@ -18,7 +18,15 @@ def resolve(backend: str | None, state_dir: str | None = None) -> str:
 
     if backend and state_dir and backend != state_dir:
         raise UsageError(f"--backend {backend} and --state-dir {state_dir} contradict each other")
-    return backend or state_dir or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND
+    url = backend or state_dir or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND
+    scheme = url.split("://", 1)[0] if "://" in url else None
+    if scheme is not None and scheme != "gs":
+        # A directory named "s3:" would take the state where nobody looks for it.
+        raise UsageError(
+            f"backend {url}: {scheme}:// is not a state backend; give a directory or "
+            "gs://BUCKET/PREFIX"
+        )
+    return url
 
 
 def is_gcs(url: str) -> bool:
