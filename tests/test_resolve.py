@@ -87,6 +87,10 @@ def test_resolve_matrix_has_every_region_and_routed_name():
         (["ml.example.org", "--from", "us-east1"], "ml.example.org. is outside every zone"),
         ([APEX, "TXT", "--from", "us-east1"], "mlworkloads.example.com. holds A; no TXT (NODATA)"),
         (
+            [APEX, "AAA", "--from", "us-east1"],
+            "TYPE: 'AAA' is not a record type Cloud DNS serves; did you mean 'AAAA'?",
+        ),
+        (
             ["gone." + APEX, "--from", "us-east1"],
             f"gone.{APEX}. is not declared in the stack (zone ml-dns-zone); try --live",
         ),

@@ -11,6 +11,8 @@ import click
 from mldns import network_resolve
 from mldns.cli.options import DEFAULT_STACK_FILE, engine_options, workspace
 from mldns.errors import UsageError
+from mldns.resources.rdata import RECORD_TYPES
+from mldns.rules.registry import did_you_mean
 from mldns.stack import load_stack
 
 
@@ -73,6 +75,11 @@ def resolve(
         )
     if not matrix and not (name and (from_region or network)):
         raise UsageError("give NAME and --from REGION or --network NETWORK, or --matrix")
+    if rtype.upper() not in RECORD_TYPES:
+        raise UsageError(
+            f"TYPE: {rtype!r} is not a record type Cloud DNS serves"
+            f"{did_you_mean(rtype.upper(), RECORD_TYPES) or ''}"
+        )
     down_ips = rs.check_down(down)
     region = rs.check_region(from_region) if from_region else None
     if network is not None:
