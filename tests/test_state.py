@@ -424,8 +424,21 @@ def test_unlock_clears_a_lock_left_behind(tmp_path: Path) -> None:
     store.lock_path.write_text("")
     store.info_path.write_text(json.dumps(attrs.asdict(left)))
     assert store.unlock() == left
-    assert not store.lock_path.exists() and not store.info_path.exists()
+    assert not store.info_path.exists()  # the lock file itself is only the kernel lock's anchor
     assert store.unlock() is None
+
+
+def test_a_live_local_lock_is_removed_only_by_force(tmp_path: Path) -> None:
+    """Removing a live run's lock file would let a second run lock a new file beside it."""
+    running = LocalStateStore(tmp_path, "ml")
+    with running.lock("apply"):
+        mine = running.holder()
+        with pytest.raises(LockError, match=r"state lock .* is live: held by pid \d+ on host"):
+            LocalStateStore(tmp_path, "ml").unlock()
+        assert running.holder() == mine and running.lock_path.exists()
+        with pytest.raises(LockError), LocalStateStore(tmp_path, "ml").lock("apply"):
+            pass  # still held: a second run is refused
+        assert LocalStateStore(tmp_path, "ml").unlock(force=True) == mine
 
 
 def test_lock_info_from_another_host_is_not_declared_dead() -> None:

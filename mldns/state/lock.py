@@ -197,11 +197,29 @@ class FileLock:
         return holder
 
     def unlock(self, force: bool = False) -> LockInfo | None:
-        """Clear a lock left behind (by a crashed run, or on a file system without working locks)."""
+        """Clear the record a run that died left beside the lock (the kernel released its lock
+        with it). A lock a live run holds is refused without `force`: removing its file would
+        let a second run lock a new file beside the first and write the state with it."""
         holder = self.holder()
-        for path in (self.info_path, self.path):
+        if force or not self.path.parent.is_dir():
+            for path in (self.info_path, self.path):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            return holder
+        probe = filelock.FileLock(str(self.path))
+        try:
+            probe.acquire(timeout=0)
+        except filelock.Timeout:
+            who = f"held by {holder.describe()}" if holder else "held by a running process"
+            raise LockError(
+                f"state lock {self.location} is live: {who}; stop that run, or remove the lock "
+                "anyway with `mldns state unlock --force`"
+            ) from None
+        try:  # held: no run can take it while its record goes
             with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+                self.info_path.unlink()
+        finally:
+            probe.release()
         return holder
 
 
