@@ -426,6 +426,8 @@ def test_unlock_clears_a_lock_left_behind(tmp_path: Path) -> None:
     assert store.unlock() == left
     assert not store.info_path.exists()  # the lock file itself is only the kernel lock's anchor
     assert store.unlock() is None
+    never = LocalStateStore(tmp_path, "never-locked")
+    assert never.unlock() is None and not never.lock_path.exists()  # nothing made
 
 
 def test_a_live_local_lock_is_removed_only_by_force(tmp_path: Path) -> None:

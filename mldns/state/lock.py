@@ -201,7 +201,9 @@ class FileLock:
         with it). A lock a live run holds is refused without `force`: removing its file would
         let a second run lock a new file beside the first and write the state with it."""
         holder = self.holder()
-        if force or not self.path.parent.is_dir():
+        if not self.path.exists() and not self.info_path.exists():
+            return None  # never locked: nothing to clear, and no lock file to make
+        if force:
             for path in (self.info_path, self.path):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
