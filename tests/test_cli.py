@@ -157,6 +157,8 @@ def test_output_and_state_commands(mldns: Any, files: Any) -> None:
     shown = json.loads(mldns("state", "show", record, *sd).out)
     assert shown["attributes"]["rrdatas"] == ["10.0.0.2"]
     assert mldns("state", "show", "dns.RecordSet.nope", *sd).code == 1
+    typo = mldns("state", "show", record.replace("coordinator", "coordinatr"), *sd)
+    assert typo.code == 1 and typo.err.endswith(f"is not in the state; did you mean {record}?\n")
     removed = mldns("state", "rm", record, *sd)
     assert removed.code == 0 and "still exists in the cloud" in removed.out
     assert mldns("state", "list", *sd).out.split() == ["dns.ManagedZone.ml-zone"]

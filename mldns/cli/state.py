@@ -88,7 +88,7 @@ def state_show(address: str, stack_name: str | None, **opts: Any) -> None:
     _, current = read_state(pop_location(opts), stack_name)
     entry = current.entry(address)
     if entry is None:
-        raise UsageError(f"{address} is not in the state")
+        raise edit.missing(address, current)
     click.echo(json.dumps(entry, indent=2, sort_keys=True))
 
 

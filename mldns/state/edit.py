@@ -16,13 +16,18 @@ from mldns.state.journal import is_empty, patch_rows
 from mldns.state.store import Edit, StateStore
 
 
+def missing(address: str, state: State | None) -> UsageError:
+    """The refusal of an address the state does not record, with the closest one it does."""
+    known = state.addresses() if state is not None else []
+    close = difflib.get_close_matches(address, known, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return UsageError(f"{address} is not in the state{hint}")
+
+
 def _read(edit: Edit, address: str) -> State:
     current = edit.read()
     if current is None or current.entry(address) is None:
-        known = current.addresses() if current is not None else []
-        close = difflib.get_close_matches(address, known, n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise UsageError(f"{address} is not in the state{hint}")
+        raise missing(address, current)
     return current
 
 
