@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from mldns.words import some
+from mldns.words import count, some
 
 SHOWN = 3  # addresses named per cause
 NEXT = "run `mldns plan` to see what is left"
@@ -15,14 +15,10 @@ NEXT = "run `mldns plan` to see what is left"
 _REQUEST = re.compile(r"^[A-Z]+ https?://\S+: ")
 
 
-def _resources(n: int) -> str:
-    return f"{n:,} resource" if n == 1 else f"{n:,} resources"
-
-
 def _group(cause: str, addresses: Sequence[str], counted: bool = True) -> str:
     if len(addresses) == 1:
         return f"{addresses[0]}: {cause}"
-    head = f"{_resources(len(addresses))}: " if counted else ""
+    head = f"{count(len(addresses), 'resource')}: " if counted else ""
     return f"{head}{cause} ({_first(addresses)})"
 
 
@@ -52,7 +48,7 @@ def _finished(result: Any) -> str:
     done = sum(a in recorded for addresses in result.addresses.values() for a in addresses)
     if not done:
         return "nothing finished"
-    return f"{_resources(done)} finished and {'is' if done == 1 else 'are'} in the state"
+    return f"{count(done, 'resource')} finished and {'is' if done == 1 else 'are'} in the state"
 
 
 def _failures(result: Any, total_said: bool = False) -> tuple[int, list[str]]:
@@ -72,7 +68,7 @@ def _failures(result: Any, total_said: bool = False) -> tuple[int, list[str]]:
     skipped = _left(result, result.skipped)
     if skipped:
         parts.append(
-            f"{_resources(len(skipped))} not attempted, as what they need failed "
+            f"{count(len(skipped), 'resource')} not attempted, as what they need failed "
             f"({_first(skipped)})"
         )
     return sum(len(a) for a in groups.values()), parts
@@ -81,8 +77,10 @@ def _failures(result: Any, total_said: bool = False) -> tuple[int, list[str]]:
 def failed(result: Any) -> str:
     """`apply failed for 550 resources: <cause> (a, b, c and 547 more); ...`, or with two causes
     `apply failed for 550 resources: 500 resources: <cause> (...); 50 resources: ...`."""
-    count, parts = _failures(result, total_said=True)
-    return f"apply failed for {_resources(count)}: " + "; ".join([*parts, _finished(result), NEXT])
+    failing, parts = _failures(result, total_said=True)
+    return f"apply failed for {count(failing, 'resource')}: " + "; ".join(
+        [*parts, _finished(result), NEXT]
+    )
 
 
 def interrupted(result: Any) -> str:
@@ -92,6 +90,6 @@ def interrupted(result: Any) -> str:
         parts += _failures(result)[1]
     left = _left(result, [*result.stopped, *result.not_started])
     if left:
-        parts.append(f"{_resources(len(left))} not done ({_first(left)})")
+        parts.append(f"{count(len(left), 'resource')} not done ({_first(left)})")
     parts.append(NEXT)
     return "; ".join(parts)

@@ -59,8 +59,8 @@ class Stack:
             raise ValidationError(
                 f"Stack {name!r}", "name", "must be 1-100 letters, digits, '.', '_' or '-'"
             )
-        if project is not None and project_problem(project):
-            raise ValidationError(f"Stack {name}", "project", str(project_problem(project)))
+        if project is not None and (problem := project_problem(project)):
+            raise ValidationError(f"Stack {name}", "project", problem)
         self.name = name
         self.project = project
         self._resources: dict[str, Resource] = {}

@@ -76,10 +76,8 @@ def resolve(
     if not matrix and not (name and (from_region or network)):
         raise UsageError("give NAME and --from REGION or --network NETWORK, or --matrix")
     if rtype.upper() not in RECORD_TYPES:
-        raise UsageError(
-            f"TYPE: {rtype!r} is not a record type Cloud DNS serves"
-            f"{did_you_mean(rtype.upper(), RECORD_TYPES) or ''}"
-        )
+        hint = did_you_mean(rtype.upper(), RECORD_TYPES)
+        raise UsageError(f"TYPE: {rtype!r} is not a record type Cloud DNS serves{hint}")
     down_ips = rs.check_down(down)
     region = rs.check_region(from_region) if from_region else None
     if network is not None:

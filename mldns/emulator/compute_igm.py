@@ -206,19 +206,25 @@ def _scoped_list(
     "autoscalers"): each group seen through `view`, or none without one."""
     project = project_of(call)
     scope = _scope(call, project)
-    groups = sorted(_groups(project, scope).items()) if view is not None else []
+    items = []
+    if view is not None:
+        items = [view(project, scope, g) for _, g in sorted(_groups(project, scope).items())]
     one = what[:-1]
     kind = one if scope.startswith("zones/") else "region" + one[0].upper() + one[1:]
     return 200, {
         "kind": f"compute#{kind}List",
         "id": f"projects/{project.id}/{scope}/{what}",
         "selfLink": f"{scope_link(project.id, scope)}/{what}",
-        "items": [view(project, scope, g) for _, g in groups] if view is not None else [],
+        "items": items,
     }
 
 
+def _manager(_project: Project, _scope: str, group: dict[str, Any]) -> dict[str, Any]:
+    return _public(group)
+
+
 def list_groups(call: Call) -> Reply:
-    return _scoped_list(call, "instanceGroupManagers", lambda _p, _s, group: _public(group))
+    return _scoped_list(call, "instanceGroupManagers", _manager)
 
 
 def _instance_group(project: Project, scope: str, group: dict[str, Any]) -> dict[str, Any]:
@@ -393,7 +399,7 @@ def _aggregated(call: Call, key: str, view: Callable[[Project, str, dict[str, An
 
 
 def aggregated(call: Call) -> Reply:
-    return _aggregated(call, "instanceGroupManagers", lambda _p, _s, group: _public(group))
+    return _aggregated(call, "instanceGroupManagers", _manager)
 
 
 def aggregated_instance_groups(call: Call) -> Reply:

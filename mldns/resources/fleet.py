@@ -160,8 +160,8 @@ class Source:
                 self._fail("labels", f"{key}={value!r} is not a label value (lowercase, 0-63)")
 
     def _check_project(self) -> None:
-        if self.project is not None and project_problem(self.project):
-            self._fail("project", f"{project_problem(self.project)}, or None for the stack's")
+        if self.project is not None and (problem := project_problem(self.project)):
+            self._fail("project", f"{problem}, or None for the stack's")
 
     def records(
         self, template: str, *, rank_label: str | None = None, address: str = "internal"
