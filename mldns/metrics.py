@@ -1,25 +1,20 @@
 """The reconcile loop's Prometheus metrics and health, served over HTTP by prometheus-client.
 
-`/metrics` is the Prometheus text format; `/healthz` answers 200 while the last successful loop
-is within three intervals (or while this process waits as a standby for the lock), else 503.
+`/healthz` answers 200 while the last successful loop is within three intervals (or while this
+process waits as a standby for the lock), else 503.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from mldns.metrics_server import MetricsServer
 
 if TYPE_CHECKING:
     from mldns.reconcile import LoopReport
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
-        pass
 
 
 class Metrics:
@@ -70,8 +65,7 @@ class Metrics:
         )
         self._success: float | None = None
         self._standby = False
-        self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: MetricsServer | None = None
 
     def leader(self, active: bool) -> None:
         self.active.set(1 if active else 0)
@@ -99,27 +93,15 @@ class Metrics:
             return True
         return self._success is not None and time.time() - self._success <= 3 * self.interval
 
+    def problem(self) -> str | None:
+        return None if self.healthy() else "no successful loop within three intervals"
+
     def serve(self, port: int, host: str = "0.0.0.0") -> int:
         """Serve `/metrics` and `/healthz` on `port` (0: any free one) in a thread; the port."""
-        metrics_app = make_wsgi_app(self.registry)
-
-        def app(environ: dict[str, Any], start: Any) -> Any:
-            if environ.get("PATH_INFO") == "/healthz":
-                ok = self.healthy()
-                status = "200 OK" if ok else "503 Service Unavailable"
-                start(status, [("Content-Type", "text/plain")])
-                return [b"ok\n" if ok else b"no successful loop within three intervals\n"]
-            return metrics_app(environ, start)
-
-        self._server = make_server(host, port, app, handler_class=_Quiet)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="mldns-metrics", daemon=True
-        )
-        self._thread.start()
-        return int(self._server.server_port)
+        self._server = MetricsServer(self.registry, self.problem, host, port)
+        return self._server.port
 
     def close(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
             self._server = None
