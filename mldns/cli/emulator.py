@@ -32,6 +32,17 @@ from mldns.errors import UsageError
     is_flag=True,
     help="Probe health-checked targets as their health checks say (needs --dns-port).",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Print one JSON line per API request and DNS query.",
+)
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve Prometheus /metrics and /healthz on this port (0: any free one).",
+)
 def emulator(
     host: str,
     port: int,
@@ -39,13 +50,17 @@ def emulator(
     quota: tuple[str, ...],
     dns_port: int | None,
     probe_health: bool,
+    access_log: bool,
+    metrics_port: int | None,
 ) -> None:
-    """Serve the local emulator of Cloud DNS, Compute and Resource Manager.
+    """Serve the local emulator of Cloud DNS, Compute, TPU, Resource Manager and Cloud Storage.
+
+    It prints one JSON line per request it answers, and stops cleanly on SIGTERM or Ctrl-C.
 
     \b
     Examples:
       mldns emulator
-      mldns emulator --port 9000 --data cloud.json --dns-port 8053
+      mldns emulator --port 9000 --data cloud.json --dns-port 8053 --metrics-port 9475
     """
     from mldns.emulator import EmulatorDataError, PortInUse, parse_quota, serve
 
@@ -64,6 +79,8 @@ def emulator(
             quota=quotas,
             dns_port=dns_port,
             probe_health=probe_health,
+            access_log=access_log,
+            metrics_port=metrics_port,
         )
     except (EmulatorDataError, PortInUse) as exc:
         raise UsageError(str(exc)) from None

@@ -3,7 +3,8 @@ that keeps a state object safe), faithful on the wire.
 
 It lets mldns run and be tested offline with Google's own client libraries. It imports nothing
 from the engine: only `mldns.routing` and `mldns.regions`, standalone modules of the standard
-library and data, which its DNS server answers by.
+library and data, which its DNS server answers by, and `mldns.metrics_server`, which serves its
+metrics as it serves the reconcile loop's.
 """
 
 from .errors import EmulatorDataError, PortInUse

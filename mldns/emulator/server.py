@@ -10,7 +10,8 @@ import signal
 import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -42,6 +43,11 @@ from .fields import parse_fields, select
 from .paths import canonical
 from .prober import Prober
 from .store import Store
+
+if TYPE_CHECKING:
+    from mldns.metrics_server import MetricsServer
+
+    from .operations import AccessLog, EmulatorMetrics
 
 RECENT_REQUESTS = 1000
 _ADMIN = "/_emulator/"
@@ -75,10 +81,12 @@ def is_write(method: str, path: str) -> bool:
 
 
 class RequestLog:
-    """Counts of every API request by method and API, plus the most recent ones."""
+    """Counts of every API request by method and API, plus the most recent ones; each one is
+    also shown to the watchers (the access log and the metrics of `mldns emulator`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.watchers: list[Callable[[dict[str, Any]], None]] = []
         self.clear()
 
     def clear(self) -> None:
@@ -93,9 +101,20 @@ class RequestLog:
                 maxlen=RECENT_REQUESTS
             )
 
-    def record(self, method: str, path: str, status: int) -> None:
+    def record(
+        self, method: str, path: str, status: int, seconds: float = 0.0, fault: bool = False
+    ) -> None:
         api = api_of(path)
         write = is_write(method, path)
+        entry = {
+            "method": method,
+            "path": path,
+            "api": api,
+            "status": status,
+            "write": write,
+            "seconds": round(seconds, 6),
+            "fault": fault,
+        }
         with self._lock:
             self.total += 1
             self.by_method[method] += 1
@@ -103,26 +122,29 @@ class RequestLog:
             if write:
                 self.writes += 1
                 self.writes_by_api[api] += 1
-            self.recent.append(
-                {"method": method, "path": path, "api": api, "status": status, "write": write}
-            )
+            self.recent.append(entry)
+        self._show(entry)
 
     def record_query(self, name: str, rtype: str, rcode: str) -> None:
         """A DNS query the emulator's DNS server answered, counted like an API call."""
+        entry = {
+            "method": "QUERY",
+            "path": f"{name} {rtype}",
+            "api": "dns-server",
+            "status": rcode,
+            "write": False,
+        }
         with self._lock:
             self.total += 1
             self.by_method["QUERY"] += 1
             self.by_api["dns-server"] += 1
             self.queries_by_rcode[rcode] += 1
-            self.recent.append(
-                {
-                    "method": "QUERY",
-                    "path": f"{name} {rtype}",
-                    "api": "dns-server",
-                    "status": rcode,
-                    "write": False,
-                }
-            )
+            self.recent.append(entry)
+        self._show(entry)
+
+    def _show(self, entry: dict[str, Any]) -> None:
+        for watcher in self.watchers:
+            watcher(entry)
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
@@ -201,6 +223,7 @@ class App:
 
     def api(self, request: Request) -> Response:
         method, path = request.method, request.path
+        started = time.perf_counter()
         fault = self.faults.match(method, path)
         status = 0
         try:
@@ -225,7 +248,7 @@ class App:
                     return _json(status, fault.error().body())
             return _json(status, body, headers)
         finally:
-            self.log.record(method, path, status)
+            self.log.record(method, path, status, time.perf_counter() - started, fault is not None)
 
     def dispatch(self, request: Request) -> tuple[int, Any]:
         """Route and run one API call; errors become Google's JSON error body."""
@@ -458,6 +481,10 @@ class Emulator:
     def url(self) -> str:
         return f"http://{self.host_port}"
 
+    @property
+    def serving(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> Emulator:
         if self._server is not None:
             return self
@@ -610,9 +637,20 @@ def serve(
     quota: dict[str, int] | None = None,
     dns_port: int | None = None,
     probe_health: bool = False,
+    access_log: bool = True,
+    metrics_port: int | None = None,
 ) -> None:
-    """Serve until Ctrl-C or SIGTERM (a supervisor's stop), then stop the servers and return;
-    print one line with the URL (and one for DNS) once ready."""
+    """Serve until Ctrl-C or SIGTERM (a supervisor's stop), then stop the servers and return.
+
+    Prints one line with the URL (and one for DNS, one for metrics) once ready, then one JSON
+    line per API request and DNS query unless `access_log` is off, and a last one on stopping.
+    `metrics_port` serves Prometheus `/metrics` and `/healthz` (0: any free port)."""
+    # SIGTERM is taken before the first line says the emulator listens: a supervisor may stop
+    # it at once, and it then stops as cleanly as later.
+    stopping = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # only there may it take signals
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     emulator = Emulator(
         host=host,
         port=port,
@@ -620,7 +658,28 @@ def serve(
         quota=quota,
         dns_port=dns_port,
         probe_health=probe_health,
-    ).start()
+    )
+    watched: _Watched | None = None
+    try:
+        if metrics_port:
+            _claim(host, metrics_port, "--metrics-port")
+        emulator.start()
+        watched = _Watched(emulator, access_log, metrics_port)
+        _print_ready(emulator, probe_health)
+        watched.start()
+        while not stopping.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        emulator.stop()
+        if watched is not None:
+            watched.close()
+
+
+def _print_ready(emulator: Emulator, probe_health: bool) -> None:
     print(f"mldns emulator listening on {emulator.url}", flush=True)
     if emulator.dns_port is not None:
         probing = ", probing health-checked targets" if probe_health else ""
@@ -635,16 +694,69 @@ def serve(
                 "networks to regions",
                 flush=True,
             )
-    stopping = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():  # only there may it take signals
-        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    try:
-        while not stopping.wait(3600):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        emulator.stop()
+
+
+class _Watched:
+    """The access log and the metrics server of a serving emulator: made before its first line
+    (so that a stop at any moment after that line ends the log), shown requests after it."""
+
+    def __init__(self, emulator: Emulator, access_log: bool, metrics_port: int | None) -> None:
+        self.emulator = emulator
+        self.log: AccessLog | None = None
+        self.server: MetricsServer | None = None
+        self.metrics: EmulatorMetrics | None = None
+        if metrics_port is not None:
+            from mldns.metrics_server import MetricsServer
+
+            from .operations import EmulatorMetrics
+
+            self.metrics = EmulatorMetrics()
+            try:
+                self.server = MetricsServer(
+                    self.metrics.registry, self._problem, emulator.host, metrics_port
+                )
+            except OSError as exc:
+                raise PortInUse(
+                    f"--metrics-port {metrics_port}: cannot listen on {emulator.host}:"
+                    f"{metrics_port}: {exc.strerror or exc}; choose another port"
+                ) from None
+        if access_log:
+            from .operations import AccessLog, stdout_writer
+
+            self.log = AccessLog(stdout_writer())
+            if self.metrics is not None:
+                self.log.on_drop = self.metrics.dropped.inc
+
+    def start(self) -> None:
+        """Print where the metrics are, and show the log and the metrics every request."""
+        watchers = self.emulator.app.log.watchers
+        if self.server is not None and self.metrics is not None:
+            print(
+                f"mldns emulator metrics on http://{self.emulator.host}:{self.server.port}/metrics",
+                flush=True,
+            )
+            watchers.append(self.metrics)
+        if (log := self.log) is not None:
+            watchers.append(
+                lambda entry: log(
+                    {"event": "query" if entry["api"] == "dns-server" else "request", **entry}
+                )
+            )
+
+    def _problem(self) -> str | None:
+        return None if self.emulator.serving else "the API server has stopped"
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        if self.log is not None:
+            summary = self.emulator.app.log.summary()
+            self.log(
+                {
+                    "event": "stopped",
+                    "requests": summary["total"],
+                    "writes": summary["writes"],
+                    "log_lines_dropped": self.log.dropped,
+                }
+            )
+            self.log.close()

@@ -33,6 +33,7 @@ class EmulatorProcess:
             HOST,
             "--port",
             "0",
+            "--no-access-log",  # as before the log: the benches compare runs across releases
         ]
         for key, value in self.quota.items():
             args += ["--quota", f"{key}={value}"]
