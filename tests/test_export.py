@@ -3,6 +3,7 @@ tool, and each round trip (export, generate, plan) ending in a plan of `=` only.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from helpers import PROJECT
 
 from mldns.emulator import Emulator
+from mldns.target import EMULATOR_ENV, PROJECT_ENV
 
 BIN = Path(sys.executable).parent
 MLDNS = str(BIN / "mldns")
@@ -151,3 +153,50 @@ def test_export_of_a_zone_the_state_does_not_hold_is_one_line_and_writes_nothing
         "Error: --zone othr: the state holds no such zone; did you mean 'other'?"
     )
     assert not (tmp_path / "nothing").exists()
+
+
+def _env_without_project(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV and k != EMULATOR_ENV}
+    return {**env, **extra}
+
+
+def test_export_finds_the_emulator_and_the_project_as_plan_does(
+    tmp_path: Path, emu: Emulator
+) -> None:
+    """No stack file names the project: the state's zones say where they are, and the emulator
+    may come from MLDNS_EMULATOR_HOST as for every other command."""
+    state = tmp_path / "state"
+    (tmp_path / "stack.py").write_text(STACK.replace("{routed}", ""))
+    env = _env_without_project(**{EMULATOR_ENV: emu.host_port})
+    applied = subprocess.run(
+        [MLDNS, "apply", "stack.py", "--auto-approve", "--quiet", "--state-dir", str(state)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert applied.returncode == 0, applied.stderr
+    exported = subprocess.run(
+        [MLDNS, "export", "--format", "bind", "-o", "all", "--state-dir", str(state)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.strip() == "Wrote 2 zones to all/ (bind)."
+    # Against Google (no emulator), it asks for credentials for the state's project, not for a
+    # project the state already records.
+    google = subprocess.run(
+        [MLDNS, "export", "--format", "bind", "-o", "g", "--state-dir", str(state)],
+        cwd=tmp_path,
+        env=_env_without_project(GOOGLE_APPLICATION_CREDENTIALS=str(tmp_path / "none.json")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert google.returncode == 1
+    assert "no project" not in google.stderr, google.stderr
+    assert google.stderr.startswith("Error: ") and google.stderr.count("\n") == 1, google.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 import click
 
 from mldns import export as formats
-from mldns.cli.options import engine_options, only_stack, workspace
+from mldns.cli.options import engine_options, only_stack, state_store, workspace
 from mldns.errors import UsageError
 from mldns.resources.dns import ManagedZone
 from mldns.rules.registry import did_you_mean
 from mldns.state import backend
+from mldns.target import PROJECT_ENV, emulator_from_env
 
 EXIT_PARTIAL = 3
 
@@ -54,7 +56,10 @@ def export(fmt: str, zones: tuple[str, ...], out: str, stack_name: str | None, *
     """
     url = backend.resolve(opts["backend"], opts["state_dir"])
     if stack_name is None:
-        stack_name = only_stack(url, opts["emulator"])
+        stack_name = only_stack(url, emulator_from_env(opts["emulator"]))
+    if not opts["project"] and not any(os.environ.get(v) for v in PROJECT_ENV):
+        # No stack file names the project: the state records where its zones are.
+        opts = {**opts, "project": _recorded_project(state_store(opts, stack_name))}
     with workspace(None, opts, stack_name=stack_name) as ws:
         state = ws.store.read()
         if state is None:
@@ -97,6 +102,19 @@ def export(fmt: str, zones: tuple[str, ...], out: str, stack_name: str | None, *
         sets = "record set cannot" if n == 1 else "record sets cannot"
         click.echo(f"{n} {sets} be held in {fmt}: left out (exit 3).", err=True)
         sys.exit(EXIT_PARTIAL)
+
+
+def _recorded_project(store: Any) -> str | None:
+    """The project the state's first managed zone is in, or None for a state without zones."""
+    state = store.read()
+    projects = sorted(
+        {
+            e["project"]
+            for e in (state.resources.values() if state is not None else ())
+            if e["kind"] == ManagedZone.kind
+        }
+    )
+    return projects[0] if projects else None
 
 
 def _records(ws: Any, project: str, zone: str) -> list[dict[str, Any]]:

@@ -234,7 +234,9 @@ def workspace(
             emulator = held.enter_context(local_emulator(local_dir))
         ws = Workspace(
             stack_name=name,
-            project=resolve_project(opts["project"], stack, bool(opts["local"] or emulator)),
+            project=resolve_project(
+                opts["project"], stack, bool(opts["local"] or emulator_from_env(emulator))
+            ),
             stack=stack,
             state_dir=local_dir,
             backend=url,
