@@ -41,6 +41,7 @@ from mldns.metrics import Metrics
 from mldns.plan import Action, Plan
 from mldns.providers.registry import fleet_reader
 from mldns.state.format import State
+from mldns.words import count
 from mldns.workspace import Workspace
 
 MIN_INTERVAL = 1.0
@@ -211,7 +212,12 @@ class Reconciler:
             else:
                 self.failures += 1
                 if self.failures >= options.max_failures or options.once:
-                    self.ended = f"{self.failures} loop(s) in a row failed; last: {report.error}"
+                    self.ended = (
+                        f"the loop failed: {report.error}"
+                        if options.once
+                        else f"{count(self.failures, 'loop')} in a row failed; "
+                        f"the last: {report.error}"
+                    )
                     return 1
             if options.strict and report.held:
                 self.ended = f"--strict: held destructive changes: {', '.join(report.held)}"

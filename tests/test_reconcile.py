@@ -158,6 +158,34 @@ def test_a_bad_template_is_one_line_and_writes_nothing(capsys, emu, tmp_path):
     assert "Traceback" not in run.err and emu.requests()["total"] == 0
 
 
+def test_it_stops_after_max_failures_loops_in_a_row_in_one_line(capsys, tmp_path):
+    """Nothing listens at the emulator's address: each loop fails, and the second in a row ends
+    the command with one line naming the count and the last error."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"
+    run = run_cli(
+        capsys,
+        "reconcile",
+        STACK,
+        "--emulator",
+        dead,
+        "--backend",
+        str(tmp_path / "state"),
+        "--interval",
+        "1s",
+        "--max-failures",
+        "2",
+    )
+    loops = [json.loads(line) for line in run.out.splitlines() if '"loop"' in line]
+    assert run.code == 1
+    assert [loop["cause"] for loop in loops] == ["api", "api"]
+    assert run.err.strip().splitlines()[-1] == (
+        f"Error: 2 loops in a row failed; the last: cannot reach the emulator at {dead}: "
+        "connection refused; is `mldns emulator` running?"
+    )
+
+
 def test_metrics_and_health_through_prometheus_client():
     metrics = Metrics(interval=1.0)
     port = metrics.serve(0, host="127.0.0.1")
@@ -239,6 +267,6 @@ def test_an_unforeseen_reply_fails_one_loop_not_the_process(capsys, emu, world, 
     emu.add_fault(method="GET", path=r"/rrsets$", status=400, reason="invalid", count=1)
     code, [loop], err = once(capsys, emu, tmp_path)
     assert code == 1 and loop["cause"] == "api" and "BadRequest" in loop["error"]
-    assert "Traceback" not in err and "1 loop(s) in a row failed" in err
+    assert "Traceback" not in err and "Error: the loop failed: " in err
     code, [loop], _ = once(capsys, emu, tmp_path)
     assert code == 0 and loop["changes"] == {"create": 1, "update": 2}
