@@ -155,9 +155,17 @@ def test_export_of_a_zone_the_state_does_not_hold_is_one_line_and_writes_nothing
     assert not (tmp_path / "nothing").exists()
 
 
-def _env_without_project(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV and k != EMULATOR_ENV}
-    return {**env, **extra}
+def _mldns_without_project(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with neither a project nor an emulator in its environment, but for `env`."""
+    inherited = {k: v for k, v in os.environ.items() if k not in PROJECT_ENV and k != EMULATOR_ENV}
+    return subprocess.run(
+        [MLDNS, *args],
+        cwd=cwd,
+        env={**inherited, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_export_finds_the_emulator_and_the_project_as_plan_does(
@@ -165,37 +173,37 @@ def test_export_finds_the_emulator_and_the_project_as_plan_does(
 ) -> None:
     """No stack file names the project: the state's zones say where they are, and the emulator
     may come from MLDNS_EMULATOR_HOST as for every other command."""
-    state = tmp_path / "state"
+    state = str(tmp_path / "state")
     (tmp_path / "stack.py").write_text(STACK.replace("{routed}", ""))
-    env = _env_without_project(**{EMULATOR_ENV: emu.host_port})
-    applied = subprocess.run(
-        [MLDNS, "apply", "stack.py", "--auto-approve", "--quiet", "--state-dir", str(state)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    on_emulator = {EMULATOR_ENV: emu.host_port}
+    applied = _mldns_without_project(
+        tmp_path,
+        "apply",
+        "stack.py",
+        "--auto-approve",
+        "--quiet",
+        "--state-dir",
+        state,
+        **on_emulator,
     )
     assert applied.returncode == 0, applied.stderr
-    exported = subprocess.run(
-        [MLDNS, "export", "--format", "bind", "-o", "all", "--state-dir", str(state)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    exported = _mldns_without_project(
+        tmp_path, "export", "--format", "bind", "-o", "all", "--state-dir", state, **on_emulator
     )
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout.strip() == "Wrote 2 zones to all/ (bind)."
     # Against Google (no emulator), it asks for credentials for the state's project, not for a
     # project the state already records.
-    google = subprocess.run(
-        [MLDNS, "export", "--format", "bind", "-o", "g", "--state-dir", str(state)],
-        cwd=tmp_path,
-        env=_env_without_project(GOOGLE_APPLICATION_CREDENTIALS=str(tmp_path / "none.json")),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    google = _mldns_without_project(
+        tmp_path,
+        "export",
+        "--format",
+        "bind",
+        "-o",
+        "g",
+        "--state-dir",
+        state,
+        GOOGLE_APPLICATION_CREDENTIALS=str(tmp_path / "none.json"),
     )
     assert google.returncode == 1
     assert "no project" not in google.stderr, google.stderr
