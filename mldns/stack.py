@@ -182,16 +182,31 @@ class Stack:
 
         return Workspace.for_stack(self, **options).plan()
 
-    def apply(self, **options: Any) -> Any:
-        """Plan, then apply without asking (the notebook equivalent of `apply --auto-approve`).
+    def apply(self, plan: Plan | None = None, **options: Any) -> Any:
+        """Plan, then apply without asking (the notebook equivalent of `apply --auto-approve`);
+        or, given a plan this stack's `plan()` made, carry that plan out, as `plan.apply()`
+        does.
 
         Args:
-            options: As for `plan`.
+            plan: A plan of this stack, to apply as it was shown.
+            options: As for `plan`; with a plan, `adopt` and `allow_destructive` only.
 
         Example:
             result = stack.apply(emulator="127.0.0.1:8475")
             result.outputs["name_servers"]
         """
+        if plan is not None:
+            from mldns.errors import UsageError
+            from mldns.plan import Plan
+
+            if not isinstance(plan, Plan):
+                raise UsageError(
+                    f"Stack.apply takes a Plan, not {type(plan).__name__}; "
+                    "options go by name (stack.apply(emulator=...))"
+                )
+            if plan.stack != self.name:
+                raise UsageError(f"the plan is of stack {plan.stack}, not {self.name}")
+            return plan.apply(**options)
         from mldns.workspace import Workspace
 
         return Workspace.for_stack(self, **options).apply()

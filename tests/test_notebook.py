@@ -14,7 +14,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 from mldns.emulator import Emulator
-from mldns.errors import PlanFileError
+from mldns.errors import PlanFileError, UsageError
 from mldns.stack import Stack
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "notebook.ipynb"
@@ -110,3 +110,24 @@ def test_plan_objects_render_and_apply_from_python(emu: Emulator, tmp_path: Path
         old.apply()
     stack.destroy(**options)
     assert "z" not in emu.snapshot()["projects"]["ml-script"].get("zones", {})
+
+
+def test_stack_apply_takes_the_plan_it_made(emu: Emulator, tmp_path: Path) -> None:
+    """`stack.apply(plan)`, as Pulumi and Terraform users write it, applies that plan; a plan of
+    another stack, or options given by position, are refused in one line, writing nothing."""
+    from mldns import dns
+
+    stack = Stack("by-plan", project="ml-script")
+    zone = stack.add(dns.ManagedZone(name="p", dns_name="p.example.com."))
+    stack.add(dns.RecordSet(zone=zone, name="a", type="A", rrdatas=["10.0.0.1"]))
+    options = {"emulator": emu.host_port, "state_dir": str(tmp_path), "log": lambda line: None}
+    plan = stack.plan(**options)
+    other = Stack("other", project="ml-script")
+    with pytest.raises(UsageError, match="^the plan is of stack by-plan, not other$"):
+        other.apply(plan)
+    with pytest.raises(UsageError, match="^Stack.apply takes a Plan, not str; options go by name"):
+        stack.apply(emu.host_port)
+    assert emu.requests()["writes"] == 0
+    done = stack.apply(plan)
+    assert str(done) == "Apply complete: 2 created, 0 updated, 0 deleted; 5 API calls, 0 retried."
+    assert not stack.plan(**options).has_changes
