@@ -146,18 +146,25 @@ class Workspace:
         backend: str | None = None,
         **options: Any,
     ) -> Workspace:
-        from mldns.rules.registry import current
+        from mldns.rules.registry import current, did_you_mean
         from mldns.state.backend import resolve
 
+        settable = {f.alias for f in attrs.fields(cls) if f.init and not f.name.startswith("_")}
+        settable -= {"stack_name", "stack", "early"}
+        for name in options:
+            if name not in settable:
+                known = settable | {"project", "emulator", "state_dir", "backend"}
+                raise UsageError(f"no option {name!r}{did_you_mean(name, known)}")
         # A notebook's `@mldns.rule`s and `mldns.use`s judge the plans it makes.
         options.setdefault("rules", current() if current().rules else None)
+        emulator = emulator_from_env(emulator)
         return cls(
             stack_name=stack.name,
             project=resolve_project(project, stack, bool(emulator)),
             stack=stack,
             state_dir=str(state_dir or "state"),
             backend=resolve(backend, str(state_dir) if state_dir else None),
-            emulator=emulator_from_env(emulator),
+            emulator=emulator,
             **options,
         )
 

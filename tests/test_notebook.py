@@ -131,3 +131,18 @@ def test_stack_apply_takes_the_plan_it_made(emu: Emulator, tmp_path: Path) -> No
     done = stack.apply(plan)
     assert str(done) == "Apply complete: 2 created, 0 updated, 0 deleted; 5 API calls, 0 retried."
     assert not stack.plan(**options).has_changes
+
+
+def test_a_mistyped_option_is_named_with_the_one_meant(
+    emu: Emulator, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from mldns import dns
+
+    stack = Stack("typo")  # no project: an emulator, from the flag or the variable, has one
+    stack.add(dns.ManagedZone(name="t", dns_name="t.example.com."))
+    with pytest.raises(UsageError, match=r"^no option 'tiemout'; did you mean 'timeout'\?$"):
+        stack.plan(emulator=emu.host_port, state_dir=str(tmp_path), tiemout=5)
+    monkeypatch.setenv("MLDNS_EMULATOR_HOST", emu.host_port)
+    plan = stack.plan(state_dir=str(tmp_path), log=lambda line: None)
+    assert plan.project == "mldns-local"
+    assert emu.requests()["writes"] == 0
