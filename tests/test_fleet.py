@@ -289,7 +289,14 @@ def _zone() -> dns.ManagedZone:
             ),
             "member addresses fill A or AAAA record sets, not TXT",
         ),
-        (lambda: fleet.ManagedInstanceGroup("ps"), "give zone= for a zonal group"),
+        (
+            lambda: fleet.ManagedInstanceGroup("ps"),
+            "fleet.ManagedInstanceGroup(ps): zone: give zone= for a zonal group",
+        ),
+        (
+            lambda: fleet.Instances(status="RUNING"),
+            "status: 'RUNING' is not a Compute instance status; did you mean RUNNING?",
+        ),
         (
             lambda: fleet.TpuNodes("us-central2-b", project="Other_Project"),
             "project: 'Other_Project' is not a project id",

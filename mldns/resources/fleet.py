@@ -92,6 +92,15 @@ class Member:
         return f"{self.zone}/{self.name}{host}"
 
 
+def status_problem(status: object) -> str:
+    """Why `status` is not a Compute instance status, with the one meant when close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(status).upper(), sorted(INSTANCE_STATUSES), n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"{status!r} is not a Compute instance status{hint}"
+
+
 def zone_problem(zone: Any) -> str | None:
     """None for a zone name of a known region; else why not, with a suggestion when close."""
     if not isinstance(zone, str):
@@ -266,7 +275,7 @@ class Instances(Source):
             if problem:
                 self._fail("regions", problem)
         if self.status not in INSTANCE_STATUSES:
-            self._fail("status", f"{self.status!r} is not a Compute instance status")
+            self._fail("status", status_problem(self.status))
 
     def describe(self) -> str:
         where = ",".join(self.zones or self.regions)
@@ -322,10 +331,11 @@ class ManagedInstanceGroup(Source):
         if problem:
             self._fail("zone" if self.zone is not None else "region", problem)
         if self.status not in INSTANCE_STATUSES:
-            self._fail("status", f"{self.status!r} is not a Compute instance status")
+            self._fail("status", status_problem(self.status))
 
     def describe(self) -> str:
-        return f"{self.kind}({self.zone or self.region}/{self.name})"
+        where = self.zone or self.region
+        return f"{self.kind}({where}/{self.name})" if where else f"{self.kind}({self.name})"
 
 
 @attrs.frozen
