@@ -203,22 +203,47 @@ def test_state_mv_renames_under_the_lock_and_refuses_an_address_in_use(cli: Any)
         "another"
     )
     assert json.loads((cli.state / "controls.json").read_text()) == before
-    moved = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.aux2", *state, where=False)
-    assert moved.returncode == 0, moved.stderr
-    assert "1 entries that need it now name the new address" in moved.stdout
-    after = json.loads((cli.state / "controls.json").read_text())
-    assert after["serial"] == before["serial"] + 1
-    assert "dns.ManagedZone.aux" not in after["resources"]
-    # The zone's plain record sets follow it: their entry is named after the zone.
-    rows = after["resources"]["dns.ZoneRecords.aux2"]
-    assert rows["parent"] == "dns.ManagedZone.aux2" and rows["attributes"]["zone"] == "aux2"
-    assert "dns.ZoneRecords.aux" not in after["resources"]
-    assert after["resources"]["dns.ManagedZone.aux2"] == before["resources"]["dns.ManagedZone.aux"]
-    missing = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.x", *state, where=False)
+    # A zone's address is its name in the cloud: recorded under another, it would be another zone.
+    renamed = cli("state", "mv", "dns.ManagedZone.aux", "dns.ManagedZone.aux2", *state, where=False)
+    assert renamed.returncode == 1
+    assert renamed.stderr.strip() == (
+        "Error: state mv cannot rename a dns.ManagedZone: its address follows its name in the "
+        "cloud, so it stays dns.ManagedZone.aux. Rename it in the stack and apply (a "
+        "replacement), or state rm it and import the other"
+    )
+    assert json.loads((cli.state / "controls.json").read_text()) == before
+    missing = cli("state", "mv", "dns.ManagedZone.axu", "dns.ManagedZone.x", *state, where=False)
     assert missing.returncode == 1
     assert missing.stderr.strip() == (
-        "Error: dns.ManagedZone.aux is not in the state; did you mean dns.ManagedZone.aux2?"
+        "Error: dns.ManagedZone.axu is not in the state; did you mean dns.ManagedZone.aux?"
     )
+
+
+def test_state_mv_renames_what_the_stack_names_and_the_plan_agrees(cli: Any) -> None:
+    """A table's name is the stack's own: recorded under the new name, the renamed table plans
+    no change."""
+    table = (
+        'stack.add(dns.RecordTable(zone=aux, name="{name}", type="A", ttl=60,'
+        ' records={{"w1": "203.0.113.9"}}))\n'
+    )
+    base = STACK.replace("{ttl}", "60").replace("{extra}", "")
+    cli.stack.write_text(base + table.format(name="workers"))
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+    state = ("--state-dir", str(cli.state))
+    before = json.loads((cli.state / "controls.json").read_text())
+    moved = cli(
+        "state", "mv", "dns.RecordTable.aux/workers", "dns.RecordTable.aux/gpu", *state, where=False
+    )
+    assert moved.returncode == 0, moved.stderr
+    after = json.loads((cli.state / "controls.json").read_text())
+    assert after["serial"] == before["serial"] + 1
+    assert "dns.RecordTable.aux/workers" not in after["resources"]
+    recorded = before["resources"]["dns.RecordTable.aux/workers"]
+    assert after["resources"]["dns.RecordTable.aux/gpu"] == recorded
+    cli.stack.write_text(base + table.format(name="gpu"))
+    planned = cli("plan", str(cli.stack), "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "No changes." in planned.stdout
 
 
 def test_replace_refuses_a_kind_that_is_only_changed_in_place(cli: Any, emu: Emulator) -> None:

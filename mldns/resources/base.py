@@ -94,8 +94,8 @@ class Resource(Ignores):
     """Base of all declared resources (mixin for attrs classes).
 
     A kind's facts, which the engine reads through `mldns.kinds` (register the class there):
-    the class attributes below and the hooks `key`, `parent`, `entry_problem`, `row_problem`,
-    `destroys`, `plan_lines` and `import_key`. The defaults fit a kind with none of these needs.
+    the class attributes below and the hooks `key`, `parent`, `recorded_key`, `entry_problem`,
+    `row_problem`, `destroys`, `plan_lines` and `import_key`. The defaults fit a kind with none of these needs.
     """
 
     kind: ClassVar[str]
@@ -118,6 +118,9 @@ class Resource(Ignores):
     # changes a few at a time: a call commits the rows it changed, and the state journal records
     # those rows rather than the whole entry (`row_problem` checks each).
     holds_rows: ClassVar[bool] = False
+    # The entry attribute that is its key, when its address follows its name in the cloud
+    # (`recorded_key`): `state mv` cannot then record it under another name.
+    key_field: ClassVar[str | None] = None
     # Whether its state entry goes with its last row (an entry mldns keeps, never declared).
     gone_when_empty: ClassVar[bool] = False
     # How a plan names the items of the lists in its bodies.
@@ -168,6 +171,12 @@ class Resource(Ignores):
         return ()
 
     @classmethod
+    def recorded_key(cls, entry: dict[str, Any]) -> str | None:
+        """The key the resource a state entry records has: its name in the cloud, for a kind
+        whose address follows it (`key_field`); None where the stack names it (a table)."""
+        return entry["attributes"].get(cls.key_field) if cls.key_field else None
+
+    @classmethod
     def entry_problem(cls, attributes: dict[str, Any]) -> str | None:
         """What is wrong with a state entry's attributes beyond `state_keys`, or None."""
         return None
@@ -188,12 +197,6 @@ class Resource(Ignores):
         """Row `name` of `entry` (a holder's, for `gone_when_empty` kinds) as the entry of the
         resource it is, for reading (`state show`, fleet values); None if there is no such row."""
         return None
-
-    @classmethod
-    def follow_parent(cls, entry: dict[str, Any], parent: str) -> tuple[str, dict[str, Any]]:
-        """The address and entry of a holder mldns keeps (`gone_when_empty`) once its parent is
-        recorded at `parent` (`state mv` of a zone): such a holder is named after its parent."""
-        raise NotImplementedError(f"{cls.kind} is not named after its parent")
 
     @classmethod
     def row_addresses(cls, address: str, entry: dict[str, Any]) -> list[str]:

@@ -81,6 +81,7 @@ class HealthCheck(Resource):
     """
 
     kind: ClassVar[str] = "compute.HealthCheck"
+    key_field: ClassVar[str | None] = "name"
     replaceable: ClassVar[bool] = True
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
     id_collection: ClassVar[str] = "global/healthChecks/"
@@ -253,6 +254,7 @@ class BackendService(Resource):
     """
 
     kind: ClassVar[str] = "compute.BackendService"
+    key_field: ClassVar[str | None] = "name"
     replaceable: ClassVar[bool] = True
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
     id_collection: ClassVar[str] = "global/backendServices/"

@@ -54,7 +54,9 @@ def remove(store: StateStore, address: str, lock_timeout: float = 0.0) -> None:
 
 def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> list[str]:
     """Record what `old` records under `new` (a rename in the stack), and point every entry that
-    names `old` as its parent or dependency at `new`; returns the addresses so repointed."""
+    names `old` as its parent or dependency at `new`; returns the addresses so repointed. A kind
+    whose address follows its name in the cloud (`recorded_key`) is not renamed: it would then
+    record another resource than the one that exists."""
     with store.edit("state mv", timeout=lock_timeout) as edit:
         current = _read(edit, old)
         resources = current.resources
@@ -70,6 +72,14 @@ def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> li
         kind = entry["kind"]
         if not new.startswith(kind + ".") or new == kind + ".":
             raise UsageError(f"{new} is not an address of a {kind}: it must start with {kind}.")
+        facts = lookup(kind)
+        recorded = facts.recorded_key(entry) if facts is not None else None
+        if recorded is not None and new != f"{kind}.{recorded}":
+            raise UsageError(
+                f"state mv cannot rename a {kind}: its address follows its name in the cloud, "
+                f"so it stays {kind}.{recorded}. Rename it in the stack and apply (a "
+                "replacement), or state rm it and import the other"
+            )
         changed: dict[str, dict[str, Any] | None] = {old: None, new: entry}
         repointed = []
         for address, other in resources.items():
@@ -80,14 +90,6 @@ def move(store: StateStore, old: str, new: str, lock_timeout: float = 0.0) -> li
                 moved = dict(other, depends_on=[new if d == old else d for d in depends])
                 if other.get("parent") == old:
                     moved["parent"] = new
-                facts = lookup(other["kind"])
-                if facts is not None and facts.gone_when_empty and other.get("parent") == old:
-                    # A holder named after its parent (a zone's plain record sets) follows it.
-                    renamed, followed = facts.follow_parent(other, new)
-                    changed[address] = None
-                    changed[renamed] = followed
-                    repointed.append(renamed)
-                    continue
                 changed[address] = moved
                 repointed.append(address)
         for address, change in changed.items():

@@ -74,6 +74,7 @@ class Policy(Resource):
     """
 
     kind: ClassVar[str] = "dns.Policy"
+    key_field: ClassVar[str | None] = "name"
     state_keys: ClassVar[tuple[str, ...]] = ("name",)
     id_collection: ClassVar[str] = "policies/"
     id_form: ClassVar[str] = "the policy's name"

@@ -205,6 +205,12 @@ class RecordSet(Resource):
     def key(self) -> str:
         return f"{self.zone.name}/{absolute_name(self.zone, self.name)}/{self.type}"
 
+    @classmethod
+    def recorded_key(cls, entry: dict[str, Any]) -> str | None:
+        attributes, parent = entry["attributes"], entry.get("parent", "")
+        zone = parent.removeprefix(ManagedZone.kind + ".")
+        return f"{zone}/{attributes['name']}/{attributes['type']}" if zone != parent else None
+
     @property
     def parent(self) -> str:
         return self.zone.address

@@ -144,6 +144,7 @@ class ResponsePolicy(Resource):
     """
 
     kind: ClassVar[str] = "dns.ResponsePolicy"
+    key_field: ClassVar[str | None] = "responsePolicyName"
     state_keys: ClassVar[tuple[str, ...]] = ("responsePolicyName",)
     id_collection: ClassVar[str] = "responsePolicies/"
     id_form: ClassVar[str] = "the response policy's name"

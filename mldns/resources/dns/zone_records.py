@@ -76,17 +76,6 @@ class ZoneRecords(RecordRows, Resource):
         }
 
     @classmethod
-    def follow_parent(cls, entry: dict[str, Any], parent: str) -> tuple[str, dict[str, Any]]:
-        zone = parent.split(".", 2)[2]
-        attributes = {**entry["attributes"], "zone": zone}
-        return rows_address(zone), {
-            **entry,
-            "attributes": attributes,
-            "parent": parent,
-            "depends_on": [parent],
-        }
-
-    @classmethod
     def row_addresses(cls, address: str, entry: dict[str, Any]) -> list[str]:
         zone = address[len(KIND) + 1 :]
         return [record_address(zone, name) for name in entry["attributes"]["rows"]]

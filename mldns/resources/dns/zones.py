@@ -69,6 +69,7 @@ class ManagedZone(Resource):
     """
 
     kind: ClassVar[str] = "dns.ManagedZone"
+    key_field: ClassVar[str | None] = "name"
     replaceable: ClassVar[bool] = True
     state_keys: ClassVar[tuple[str, ...]] = ("name", "dnsName")
     id_collection: ClassVar[str] = "managedZones/"
