@@ -30,6 +30,7 @@ class AccessLog:
     def __init__(self, write: Callable[[bytes], int], backlog: int = LOG_BACKLOG) -> None:
         self.write = write
         self.dropped = 0
+        self._counting = threading.Lock()  # requests drop lines from many threads
         self.on_drop: Callable[[], None] = lambda: None
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=backlog)
         self._broken = False
@@ -43,7 +44,8 @@ class AccessLog:
             self._drop()
 
     def _drop(self) -> None:
-        self.dropped += 1
+        with self._counting:
+            self.dropped += 1
         self.on_drop()
 
     def _write(self) -> None:
