@@ -92,6 +92,27 @@ def test_zone_file_round_trips_through_an_empty_project(
     assert_adopts_without_writes(again, emu, tmp_path / "fresh")
 
 
+def test_a_zone_files_leading_origin_names_the_zone(tmp_path: Path, mldns: Any) -> None:
+    """Without --dns-name, the $ORIGIN the file starts with (after $TTL and comments) is the
+    zone's domain, as a zone file loaded on its own means; one set after a record is not."""
+    source = tmp_path / "ex.zone"
+    source.write_text(
+        "; exported\n$TTL 300\n$ORIGIN Ex.Example.\n@ IN SOA ns1 host 1 3600 600 86400 300\n"
+        "www IN A 192.0.2.1\n"
+    )
+    out = tmp_path / "stack.py"
+    run = mldns("generate", "--from-zone-file", str(source), "-o", str(out))
+    assert run.code == 0, run.err
+    assert 'dns.ManagedZone(name="ex-example", dns_name="ex.example.")' in out.read_text()
+    source.write_text("$TTL 300\nwww A 192.0.2.1\n$ORIGIN ex.example.\nmail A 192.0.2.2\n")
+    run = mldns("generate", "--from-zone-file", str(source))
+    assert run.code == 1
+    assert run.err.strip() == (
+        "Error: --from-zone-file needs --dns-name (the zone's domain): the file does not start "
+        "with an $ORIGIN"
+    )
+
+
 def test_zone_file_error_names_file_and_line(tmp_path: Path, mldns: Any) -> None:
     source = tmp_path / "bad.zone"
     source.write_text("$TTL 300\nwww A 192.0.2.1\nbroken A 192.0.2.999\n")

@@ -25,7 +25,10 @@ from mldns.cli.options import DEFAULT_STACK_FILE, engine_options, workspace
     "--iam-bindings", is_flag=True, help="IAM as authoritative bindings, not additive members."
 )
 @click.option("--from-zone-file", type=click.Path(dir_okay=False), help="A BIND zone file.")
-@click.option("--dns-name", help="The zone file's domain, e.g. example.com.")
+@click.option(
+    "--dns-name",
+    help="The zone file's domain, e.g. example.com. (default: the file's leading $ORIGIN).",
+)
 @click.option("--zone-name", help="The managed zone's name (default: from the domain).")
 @click.option("--from-octodns", type=click.Path(dir_okay=False), help="An octoDNS config.")
 @click.option(

@@ -59,12 +59,16 @@ def _flag(option: str) -> str:
 
 def _read(source: str | None, opts: dict[str, Any]) -> Generated:
     if source == "from_zone_file":
-        from mldns.generate.zonefile import read_zone_file
+        from mldns.generate.zonefile import origin_of, read_zone_file
 
-        if not opts.get("dns_name"):
-            raise UsageError("--from-zone-file needs --dns-name (the zone's domain)")
+        dns_name = opts.get("dns_name") or origin_of(opts["from_zone_file"])
+        if not dns_name:
+            raise UsageError(
+                "--from-zone-file needs --dns-name (the zone's domain): the file does not start "
+                "with an $ORIGIN"
+            )
         return read_zone_file(
-            opts["from_zone_file"], opts["dns_name"], opts.get("zone_name"), opts.get("project")
+            opts["from_zone_file"], dns_name, opts.get("zone_name"), opts.get("project")
         )
     if source == "from_octodns":
         from mldns.generate.octodns import read_octodns

@@ -1,6 +1,7 @@
 """A BIND zone file, parsed by dnspython ($ORIGIN, $TTL, relative names, multi-line records).
 
-The apex SOA and NS are left out: Cloud DNS creates and owns them. A record set whose name lies
+The zone's domain is `--dns-name`, else the file's leading `$ORIGIN`. The apex SOA and NS are
+left out: Cloud DNS creates and owns them. A record set whose name lies
 outside `--dns-name` (an `$ORIGIN` elsewhere, an absolute name of another domain) is refused
 rather than dropped, and an error names the line its record starts on.
 """
@@ -15,6 +16,24 @@ from mldns.generate.model import Generated, SourceError, stack_name_for, zone_na
 from mldns.resources.dns import ManagedZone
 
 SHOWN_OUTSIDE = 3  # record sets named in the refusal of a zone file outside --dns-name
+
+
+def origin_of(path: str) -> str | None:
+    """The domain a zone file's leading `$ORIGIN` names (before any record), or None."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                words = line.split(";", 1)[0].split()
+                if not words:
+                    continue
+                directive = words[0].upper()
+                if directive == "$ORIGIN" and len(words) > 1:
+                    return words[1]
+                if directive != "$TTL":
+                    return None  # a record, or $INCLUDE, before any $ORIGIN
+    except (OSError, UnicodeDecodeError):
+        return None  # reading the file says why, in its own words
+    return None
 
 
 def read_zone_file(
