@@ -7,6 +7,7 @@ nothing of mldns: the reconcile loop and the emulator both serve through it.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,10 @@ from prometheus_client import CollectorRegistry, make_wsgi_app
 class _Quiet(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
         pass
+
+
+class _WSGIServer6(WSGIServer):
+    address_family = socket.AF_INET6
 
 
 class MetricsServer:
@@ -41,7 +46,10 @@ class MetricsServer:
                 return [b"ok\n" if why is None else why.encode() + b"\n"]
             return metrics_app(environ, start)
 
-        self._server: WSGIServer = make_server(host, port, app, handler_class=_Quiet)
+        server_class = _WSGIServer6 if ":" in host else WSGIServer
+        self._server: WSGIServer = make_server(
+            host, port, app, server_class=server_class, handler_class=_Quiet
+        )
         self.port = int(self._server.server_port)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="mldns-metrics", daemon=True

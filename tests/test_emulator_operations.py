@@ -256,3 +256,29 @@ def test_the_access_log_writes_what_a_short_write_leaves() -> None:
     log.close()
     assert re.fullmatch(rb'\{"path": "[^"]+", "status": 200\}\n', bytes(written))
     assert log.dropped == 0
+
+
+def test_on_an_ipv6_host_the_printed_urls_work_as_printed(tmp_path: Path) -> None:
+    """`--host ::1`: the URLs it prints are the ones to paste (the address in brackets), and
+    the API, its metrics and an apply through `--emulator URL` all answer there."""
+    (tmp_path / "stack.py").write_text(STACK)
+    served = Served(tmp_path, "--host", "::1")
+    try:
+        assert re.fullmatch(r"http://\[::1\]:\d+", served.url), served.url
+        assert re.fullmatch(r"http://\[::1\]:\d+/metrics", served.metrics_url)
+        done = subprocess.run(
+            [MLDNS, "apply", "stack.py", "--emulator", served.url, "--backend", "state"]
+            + ["--auto-approve"],
+            cwd=tmp_path,
+            env={**_env(), "RECORDS": "2"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "3 created" in done.stdout
+        assert total(served.metrics(), 'mldns_emulator_requests_total{api="dns"') > 0
+        took, err = served.stop()
+    finally:
+        served.proc.kill()
+    assert served.proc.returncode == 0, err

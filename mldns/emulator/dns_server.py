@@ -351,6 +351,14 @@ class _TcpServer(socketserver.ThreadingTCPServer):
     slots: threading.BoundedSemaphore
 
 
+class _UdpServer6(_UdpServer):
+    address_family = socket.AF_INET6
+
+
+class _TcpServer6(_TcpServer):
+    address_family = socket.AF_INET6
+
+
 class DnsServer:
     """UDP and TCP listeners on one port, each served from its own thread."""
 
@@ -380,10 +388,12 @@ class DnsServer:
 
     def _bind(self) -> tuple[_UdpServer, _TcpServer]:
         """UDP and TCP on one port; with port 0, the first free for both of a few tries."""
+        v6 = ":" in self.host
+        udp_server, tcp_server = (_UdpServer6, _TcpServer6) if v6 else (_UdpServer, _TcpServer)
         for attempt in range(BIND_TRIES):
-            udp = _UdpServer((self.host, self.port), _Udp)
+            udp = udp_server((self.host, self.port), _Udp)
             try:
-                return udp, _TcpServer((self.host, udp.server_address[1]), _Tcp)
+                return udp, tcp_server((self.host, udp.server_address[1]), _Tcp)
             except OSError:
                 udp.server_close()
                 if self.port or attempt + 1 == BIND_TRIES:

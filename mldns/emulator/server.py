@@ -475,7 +475,8 @@ class Emulator:
 
     @property
     def host_port(self) -> str:
-        return f"{self.host}:{self.port}"
+        """HOST:PORT as a URL and `--emulator` take it (an IPv6 host in brackets)."""
+        return f"{_bracketed(self.host)}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -614,6 +615,10 @@ class Emulator:
         self.app.dns_tables.set_health(table)
 
 
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def _claim(host: str, port: int, flag: str) -> None:
     """Refuse a taken port in one raised line (werkzeug would print two and exit)."""
     if port == 0:
@@ -684,7 +689,8 @@ def _print_ready(emulator: Emulator, probe_health: bool) -> None:
     if emulator.dns_port is not None:
         probing = ", probing health-checked targets" if probe_health else ""
         print(
-            f"mldns emulator DNS on {emulator.host}:{emulator.dns_port} (UDP and TCP){probing}",
+            f"mldns emulator DNS on {_bracketed(emulator.host)}:{emulator.dns_port} (UDP and TCP)"
+            f"{probing}",
             flush=True,
         )
         if not emulator.app.dns_tables.client_regions:
@@ -732,7 +738,8 @@ class _Watched:
         watchers = self.emulator.app.log.watchers
         if self.server is not None and self.metrics is not None:
             print(
-                f"mldns emulator metrics on http://{self.emulator.host}:{self.server.port}/metrics",
+                f"mldns emulator metrics on http://{_bracketed(self.emulator.host)}:"
+                f"{self.server.port}/metrics",
                 flush=True,
             )
             watchers.append(self.metrics)
