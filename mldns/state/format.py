@@ -8,7 +8,6 @@ is the stores' business (state_store.py and the stores beside it).
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from mldns.errors import StateError, StateMoved
-from mldns.state import journal
 from mldns.kinds import upgrade
+from mldns.state import journal
 from mldns.state.format import FORMAT_VERSION, State, _entry_problem
 from mldns.state.journal import Journal
 from mldns.state.lines import EncodedLines, line, removed_line
