@@ -496,3 +496,24 @@ def test_a_new_table_and_its_first_rows_journaled_together_replay_as_one(tmp_pat
     state = LocalStateStore(tmp_path, "ml").read()  # the run died: the journal is replayed
     assert state is not None
     assert state.resources[table]["attributes"]["rows"] == {"w1.z.example.com.": [60, "10.0.0.1"]}
+
+
+def test_push_refuses_other_contents_at_the_same_serial(tmp_path: Path) -> None:
+    """Terraform's rule: a state pushed at the serial the store holds must be the same state,
+    or a plan saved against that serial would pass as current over other contents."""
+    from mldns.state.transfer import push
+
+    store = LocalStateStore(tmp_path, "ml")
+    recorded = State(stack="ml", lineage="one", serial=3, resources={}, outputs={"a": 1})
+    push(store, recorded)
+    push(store, State(stack="ml", lineage="one", serial=3, resources={}, outputs={"a": 1}))
+    other = State(stack="ml", lineage="one", serial=3, resources={}, outputs={"a": 2})
+    with pytest.raises(StateError) as refused:
+        push(store, other)
+    assert str(refused.value) == (
+        f"{store.location} holds other contents at the same serial (3); nothing was written "
+        "(push with --force to overwrite)"
+    )
+    assert store.read().outputs == {"a": 1}
+    push(store, other, force=True)
+    assert store.read().outputs == {"a": 2}

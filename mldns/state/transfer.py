@@ -2,7 +2,8 @@
 
 A state's lineage is its history: writing one lineage over another would make every plan made on
 the old one wrong, so both refuse it (push only without --force), as they refuse going back to an
-older serial.
+older serial, or other contents at the same serial (a plan saved against it would pass as
+current).
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ def _refusal(current: State, incoming: State, where: str) -> str | None:
         return f"{where} holds another lineage ({current.lineage}, not {incoming.lineage})"
     if incoming.serial < current.serial:
         return f"{where} is newer (serial {current.serial}, not {incoming.serial})"
+    if incoming.serial == current.serial and (
+        incoming.resources != current.resources or incoming.outputs != current.outputs
+    ):
+        # A plan saved against this serial would still pass as current over other contents.
+        return f"{where} holds other contents at the same serial ({current.serial})"
     return None
 
 
