@@ -8,6 +8,7 @@ more `field eq|ne "regex"` clauses, all of which must hold; the two forms do not
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import re
 from collections.abc import Callable
@@ -145,12 +146,11 @@ def _comparison(field: str, op: str, wanted: str) -> Predicate:
             return False
         if op == "=":
             return _equals(value, wanted)
-        left, right = _text(value), wanted
-        try:
-            numbers = (float(left), float(right))
-        except ValueError:
-            numbers = None
-        a, b = numbers if numbers else (left, right)  # type: ignore[assignment]
+        a: Any
+        b: Any
+        a, b = _text(value), wanted
+        with contextlib.suppress(ValueError):  # numbers compare as numbers, the rest as text
+            a, b = float(a), float(b)
         return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
     return test

@@ -311,11 +311,11 @@ def delete_instances(call: Call) -> Reply:
         schema = "RegionInstanceGroupManagersDeleteInstancesRequest"
     validate("compute", schema, body, where="body")
     project, scope, group = _get(call)
-    chosen = []
+    chosen: list[list[str]] = []
     for ref in body.get("instances") or []:
         parts = ref.rstrip("/").split("/")
         member = [parts[-3], parts[-1]] if len(parts) >= 3 else None
-        if member not in group["_members"]:
+        if member is None or member not in group["_members"]:
             if body.get("skipInstancesOnValidationError"):
                 continue
             raise invalid(
@@ -345,9 +345,11 @@ def list_managed_instances(call: Call) -> Reply:
     if token:
         try:
             last = decode_token(token)
+            if not isinstance(last, list):
+                raise ValueError(token)
         except ValueError:
             raise invalid(f"Invalid value for field 'pageToken': '{token}'") from None
-        start = sum(1 for m in members if [m[1], m[0]] <= last)  # type: ignore[operator]
+        start = sum(1 for m in members if [m[1], m[0]] <= last)
     page = members[start : start + limit]
     managed = []
     for zone, name in page:

@@ -216,7 +216,10 @@ def _token(call: Call) -> tuple[str, str] | None:
     if not token:
         return None
     try:
-        zone, name = decode_token(token)  # type: ignore[misc]
+        decoded = decode_token(token)
+        if not isinstance(decoded, list):
+            raise ValueError(token)
+        zone, name = decoded
     except (ValueError, TypeError):
         raise invalid(f"Invalid value for field 'pageToken': '{token}'") from None
     return str(zone), str(name)

@@ -202,7 +202,7 @@ def _check_zone_kind(resource: dict[str, Any], quota: dict[str, int]) -> None:
             raise quota_exceeded(
                 f"Quota exceeded for 'targetNameServersPerManagedZone': {len(targets)} > {limit}"
             )
-    else:
+    elif peering:
         target = peering.get("targetNetwork") or {}
         network_path(target.get("networkUrl"), f"{where}.peeringConfig.targetNetwork.networkUrl")
 
@@ -351,7 +351,7 @@ def list_rrsets(call: Call) -> Reply:
         if name:
             wanted = name.lower()
             low = max(start, bisect.bisect_left(keys, (wanted, "")))
-            selected = []
+            selected: list[tuple[str, str]] = []
             for key in keys[low:]:
                 if key[0] != wanted or len(selected) > limit:
                     break
@@ -496,7 +496,7 @@ def list_changes(call: Call) -> Reply:
         token = call.query.get("pageToken")
         if token:
             try:
-                last = int(decode_token(token))  # type: ignore[arg-type]
+                last = int(decode_token(token))  # type: ignore[call-overload]
             except (ValueError, TypeError):
                 raise invalid_parameter(
                     f"Invalid value for parameter 'pageToken': '{token}'"

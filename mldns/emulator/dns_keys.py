@@ -70,7 +70,7 @@ def _specs(config: dict[str, Any]) -> list[dict[str, Any]]:
         clean.append(
             {"keyType": key_type, "algorithm": algorithm, "keyLength": length, "kind": SPEC_KIND}
         )
-    types = sorted(s["keyType"] for s in clean)
+    types = sorted(str(s["keyType"]) for s in clean)
     if types != ["keySigning", "zoneSigning"]:
         raise invalid(
             f"Invalid value for '{WHERE}.defaultKeySpecs': give one keySigning and one zoneSigning spec"
@@ -105,7 +105,7 @@ def settle(project: Project, old: dict[str, Any] | None, new: dict[str, Any]) ->
             "cannot change; turn DNSSEC off first"
         )
     non_existence = str(config.get("nonExistence") or "nsec3").lower()
-    if _signed(old_config) and non_existence != str(old_config.get("nonExistence")).lower():
+    if _signed(old_config) and non_existence != str((old_config or {}).get("nonExistence")).lower():
         raise invalid(
             f"Invalid value for '{WHERE}.nonExistence': it cannot change while DNSSEC is on"
         )

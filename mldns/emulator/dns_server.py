@@ -205,7 +205,7 @@ class Answerer:
         rtype = dns.rdatatype.to_text(question.rdtype)
         with self.store.lock:
             rule = dns_private.rule_for(self.store, network, qname) if network else None
-            if rule is not None and rule.get("localData"):
+            if rule is not None and network and rule.get("localData"):
                 chain = dns_private.local_chain(self.store, network, rule, qname, rtype)
                 return _local(response, chain)
             zone = None

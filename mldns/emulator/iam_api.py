@@ -41,9 +41,9 @@ def _project(call: Call) -> Project:
                 if project.number == ref:
                     return project
     else:
-        project = store.project(ref)
-        if project is not None:
-            return project
+        found = store.project(ref)
+        if found is not None:
+            return found
     raise ApiError(403, "forbidden", "The caller does not have permission", "PERMISSION_DENIED")
 
 

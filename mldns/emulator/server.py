@@ -273,7 +273,7 @@ class App:
                     raise ApiError(400, "parseError", "Parse Error") from None
             fields = request.args.get("fields")
             selection = parse_fields(fields) if fields else None
-            call = Call(self.store, request.method, params, request.args, body)
+            call = Call(self.store, request.method, dict(params), request.args, body)
             write = is_write(request.method, request.path)
             with self.store.lock:
                 status, reply = handler(call)
@@ -493,7 +493,7 @@ class Emulator:
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
         )
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]  # threaded=True: a ThreadingMixIn
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -222,6 +222,7 @@ class Store:
     def load(self) -> None:
         """Replace the state with the data file's; EmulatorDataError if it is not ours."""
         path = self.data_file
+        assert path is not None, "load() reads the data file the store was made with"
         try:
             with open(path, encoding="utf-8") as fh:
                 data = json.load(fh)
