@@ -61,7 +61,25 @@ def with_dependencies(
     return chosen
 
 
-def select(plan: Plan, chosen: set[str], targets: Iterable[str]) -> Plan:
+def with_dependents(targets: Iterable[str], prior: dict[str, dict]) -> set[str]:
+    """The targets and everything the state records as needing them, transitively: what
+    destroying them takes along (a backend service with its health check, a zone's record
+    sets), as Terraform's `destroy -target` does. What they need stays."""
+    needed_by: dict[str, list[str]] = {}
+    for address, entry in prior.items():
+        for needed in {*entry.get("depends_on", ()), entry.get("parent")} - {None}:
+            needed_by.setdefault(needed, []).append(address)
+    chosen: set[str] = set()
+    todo = list(targets)
+    while todo:
+        address = todo.pop()
+        if address not in chosen:
+            chosen.add(address)
+            todo.extend(needed_by.get(address, ()))
+    return chosen
+
+
+def select(plan: Plan, chosen: set[str], targets: Iterable[str], destroy: bool = False) -> Plan:
     """The part of `plan` on `chosen`: their actions, a table's rows with it, and the children
     of a chosen parent that is replaced or deleted (they go with it)."""
     going = {a.address for a in plan.actions if a.address in chosen and a.op in GONE}
@@ -76,8 +94,9 @@ def select(plan: Plan, chosen: set[str], targets: Iterable[str]) -> Plan:
     actions = [a for a in plan.actions if kept(a)]
     named = ", ".join(sorted(targets))
     warning = (
-        f"this plan is partial (--target {named}): only these and what they depend on were "
-        "planned; the rest of the stack may still differ from the cloud"
+        f"this plan is partial (--target {named}): only these and what "
+        + ("depends on them were planned" if destroy else "they depend on were planned")
+        + "; the rest of the stack may still differ from the cloud"
     )
     return attrs.evolve(
         plan,

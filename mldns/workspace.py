@@ -27,7 +27,13 @@ from mldns.files import state_directory
 from mldns.fleetplan import Guard, resolve_fleet, source_warnings
 from mldns.gcpause import paused_gc
 from mldns.interrupt import stop_on_interrupt
-from mldns.partial import check_addresses, check_replaceable, select, with_dependencies
+from mldns.partial import (
+    check_addresses,
+    check_replaceable,
+    select,
+    with_dependencies,
+    with_dependents,
+)
 from mldns.plan import Action, Plan, remember_maker
 from mldns.planner import make_plan
 from mldns.progress import Progress
@@ -229,8 +235,9 @@ class Workspace:
         prior = stored or State(stack=self.stack_name)
         desired = {} if destroy or self.stack is None else self.stack.resources
         outputs = {} if destroy or self.stack is None else self.stack.outputs
-        known = {*desired, *prior.resources}
-        check_addresses("--target", self.targets, known)
+        if self.targets:  # a plain record set the state keeps as a row is a target too
+            known = {*desired, *prior.resources, *prior.addresses()}
+            check_addresses("--target", self.targets, known)
         check_addresses("--replace", self.replace, desired)
         check_replaceable(self.replace, desired)
         # Fleet sources are read now: the plan holds the rows they gave.
@@ -252,8 +259,12 @@ class Workspace:
             warnings = plan.warnings + source_warnings(sources)
             plan = attrs.evolve(plan, sources=sources, warnings=warnings)
         if self.targets:
-            chosen = with_dependencies(self.targets, desired, prior.resources)
-            plan = select(plan, chosen, self.targets)
+            chosen = (
+                with_dependents(self.targets, prior.resources)
+                if destroy
+                else with_dependencies(self.targets, desired, prior.resources)
+            )
+            plan = select(plan, chosen, self.targets, destroy)
         if destroy:  # destructive by definition: the confirmation is the guard, not a flag
             actions = [_destroyed(action) for action in plan.actions]
             plan = attrs.evolve(plan, actions=actions, destructive_reasons=())

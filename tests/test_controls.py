@@ -257,3 +257,50 @@ def test_replace_refuses_a_kind_that_is_only_changed_in_place(cli: Any, emu: Emu
         "Error: --replace dns.Policy.fleet: a dns.Policy is changed in place, never replaced"
     )
     assert _writes(emu) == []
+
+
+DESTROY_STACK = f"""
+import mldns
+from mldns import compute, dns
+
+stack = mldns.Stack("controls", project="{PROJECT}")
+hc = stack.add(compute.HealthCheck(name="hc", type="TCP", port=80))
+stack.add(compute.BackendService(name="bs", health_checks=[hc]))
+zone = stack.add(dns.ManagedZone(name="ml-zone", dns_name="ml.example.com."))
+stack.add(dns.RecordSet(zone=zone, name="a", type="A", rrdatas=["203.0.113.1"]))
+stack.add(dns.RecordSet(zone=zone, name="b", type="A", rrdatas=["203.0.113.2"]))
+"""
+
+
+def test_destroy_target_takes_what_needs_it_and_leaves_what_it_needs(
+    cli: Any, emu: Emulator
+) -> None:
+    """As Terraform's `destroy -target`: a backend service goes alone (its health check stays);
+    a health check takes the backend service that uses it; a plain record set, kept as a row of
+    its zone, can be targeted by its address."""
+    cli.stack.write_text(DESTROY_STACK)
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+
+    def planned(*targets: str) -> dict[str, str]:
+        args = [a for t in targets for a in ("--target", t)]
+        run = cli("plan", str(cli.stack), "--destroy", "--json", *args)
+        assert run.returncode == 0, run.stderr
+        return {a["address"]: a["op"] for a in json.loads(run.stdout)["actions"]}
+
+    assert planned("compute.BackendService.bs") == {"compute.BackendService.bs": "delete"}
+    assert planned("compute.HealthCheck.hc") == {
+        "compute.BackendService.bs": "delete",
+        "compute.HealthCheck.hc": "delete",
+    }
+    assert planned(A) == {A: "delete"}
+    emu.clear_requests()
+    run = cli("destroy", str(cli.stack), "--target", "compute.BackendService.bs", "--auto-approve")
+    assert run.returncode == 0, run.stderr
+    assert "Destroy complete: 1 resource destroyed" in run.stdout
+    deleted = [w for w in _writes(emu) if not w.endswith("/wait")]  # the operation's wait
+    assert deleted == [f"DELETE /compute/v1/projects/{PROJECT}/global/backendServices/bs"]
+    left = cli.recorded().resources
+    assert "compute.BackendService.bs" not in left and "compute.HealthCheck.hc" in left
+    typo = cli("destroy", str(cli.stack), "--target", "compute.HealthCheck.hcc", "--auto-approve")
+    assert typo.returncode == 1
+    assert typo.stderr.strip().endswith("did you mean compute.HealthCheck.hc?")

@@ -292,15 +292,24 @@ def apply(
 @click.command()
 @click.argument("stack_file", default=DEFAULT_STACK_FILE, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Destroy only this resource and what depends on it (repeatable).",
+)
 @quiet_option
 @engine_options
 def destroy(stack_file: str, auto_approve: bool, quiet: bool, **opts: Any) -> None:
-    """Delete everything the stack manages (and nothing else).
+    """Delete everything the stack manages (and nothing else); with --target, only those
+    resources and what needs them (a backend service using a health check goes with it).
 
     \b
     Examples:
       mldns destroy --local stack.py
       mldns destroy stack.py --auto-approve --quiet
+      mldns destroy stack.py --target compute.BackendService.trainer-backend
     """
     with workspace(stack_file, opts) as ws:
         ws.progress = _progress(quiet)
