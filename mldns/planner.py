@@ -6,6 +6,7 @@ Planning never writes: it reads state and the live cloud, and returns data.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -37,10 +38,13 @@ def make_plan(
     *,
     replace: frozenset[str] = frozenset(),
     refresh_only: bool = False,
+    check_protected: bool = True,
 ) -> Plan:
     """Diff `desired` (empty to destroy) against state and the live project. `replace` names
     resources to replace even if unchanged; `refresh_only` plans no write, only what the state
-    must take from the cloud."""
+    must take from the cloud. A plan that would delete or replace a protected resource is
+    refused, unless `check_protected` is off for a caller that narrows the plan first
+    (`--target`) and checks what it keeps."""
     actions: list[Action] = []
     ignored: dict[str, list[str]] = {}
     unmanaged: dict[str, int] = {}
@@ -95,7 +99,8 @@ def make_plan(
             for zone, count in old.unmanaged.items():
                 unmanaged.setdefault(zone, count)
         actions.extend(_arriving(a, project, moved) for a in ours)
-    _refuse_protected(actions)
+    if check_protected:
+        refuse_protected(actions)
     warnings = tuple(
         f"{a.address} exists but differs from the declaration; apply with --adopt to take it over"
         for a in actions
@@ -491,7 +496,7 @@ def _depends_on(resource: Resource) -> tuple[str, ...]:
     return tuple(r.address for r in references)
 
 
-def _refuse_protected(actions: list[Action]) -> None:
+def refuse_protected(actions: Iterable[Action]) -> None:
     blocked = [a for a in actions if a.protect and a.op in ("delete", "replace")]
     if blocked:
         names = ", ".join(f"{a.address} ({a.op})" for a in blocked)

@@ -35,7 +35,7 @@ from mldns.partial import (
     with_dependents,
 )
 from mldns.plan import Action, Plan, remember_maker
-from mldns.planner import make_plan
+from mldns.planner import make_plan, refuse_protected
 from mldns.progress import Progress
 from mldns.providers.registry import build_providers, fleet_reader
 from mldns.rules import Book
@@ -254,6 +254,7 @@ class Workspace:
             providers,
             replace=frozenset(self.replace),
             refresh_only=self.refresh_only,
+            check_protected=not self.targets,  # judged on what --target keeps, below
         )
         if sources:
             warnings = plan.warnings + source_warnings(sources)
@@ -265,6 +266,7 @@ class Workspace:
                 else with_dependencies(self.targets, desired, prior.resources)
             )
             plan = select(plan, chosen, self.targets, destroy)
+            refuse_protected(plan.actions)
         if destroy:  # destructive by definition: the confirmation is the guard, not a flag
             actions = [_destroyed(action) for action in plan.actions]
             plan = attrs.evolve(plan, actions=actions, destructive_reasons=())

@@ -304,3 +304,21 @@ def test_destroy_target_takes_what_needs_it_and_leaves_what_it_needs(
     typo = cli("destroy", str(cli.stack), "--target", "compute.HealthCheck.hcc", "--auto-approve")
     assert typo.returncode == 1
     assert typo.stderr.strip().endswith("did you mean compute.HealthCheck.hc?")
+
+
+def test_a_protected_resource_outside_the_target_does_not_refuse_it(cli: Any) -> None:
+    """Protection is judged on what --target keeps: a protected record set refuses a destroy of
+    its zone, not of an unrelated health check."""
+    cli.stack.write_text(
+        DESTROY_STACK.replace('rrdatas=["203.0.113.2"]', 'rrdatas=["203.0.113.2"], protect=True')
+    )
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+    run = cli("plan", str(cli.stack), "--destroy", "--target", "compute.HealthCheck.hc")
+    assert run.returncode == 0, run.stderr
+    assert "Plan: 0 to create, 0 to update, 2 to delete." in run.stdout
+    zone = cli("plan", str(cli.stack), "--destroy", "--target", "dns.ManagedZone.ml-zone")
+    assert zone.returncode == 1
+    assert zone.stderr.strip() == (
+        "Error: protected resources would be destroyed: "
+        "dns.RecordSet.ml-zone/b.ml.example.com./A (delete); set protect=False first"
+    )
