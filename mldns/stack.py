@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mldns.errors import StackFileError, ValidationError
+from mldns.errors import StackFileError, UsageError, ValidationError
 from mldns.gcpause import paused_gc
 from mldns.projects import project_problem
 from mldns.resources.base import Output, Resource, StackCheck
@@ -196,7 +196,6 @@ class Stack:
             result.outputs["name_servers"]
         """
         if plan is not None:
-            from mldns.errors import UsageError
             from mldns.plan import Plan
 
             if not isinstance(plan, Plan):

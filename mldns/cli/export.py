@@ -57,18 +57,18 @@ def export(fmt: str, zones: tuple[str, ...], out: str, stack_name: str | None, *
     url = backend.resolve(opts["backend"], opts["state_dir"])
     if stack_name is None:
         stack_name = only_stack(url, emulator_from_env(opts["emulator"]))
+    state = None
     if not opts["project"] and not any(os.environ.get(v) for v in PROJECT_ENV):
-        # No stack file names the project: the state records where its zones are.
-        opts = {**opts, "project": _recorded_project(state_store(opts, stack_name))}
+        # No stack file names the project: the state records where its zones are (the first
+        # in order, if several). Read here once, and used below.
+        state = state_store(opts, stack_name).read()
+        projects = sorted({e["project"] for e in _zones(state).values()})
+        opts = {**opts, "project": projects[0] if projects else None}
     with workspace(None, opts, stack_name=stack_name) as ws:
-        state = ws.store.read()
+        state = state or ws.store.read()
         if state is None:
             raise UsageError(f"no state for stack {stack_name} at {url}")
-        entries = {
-            e["attributes"]["name"]: e
-            for e in state.resources.values()
-            if e["kind"] == ManagedZone.kind
-        }
+        entries = _zones(state)
         managed = {name: e["attributes"]["dnsName"] for name, e in entries.items()}
         chosen = _chosen(zones, managed)
         listed = {name: _records(ws, entries[name]["project"], name) for name in chosen}
@@ -104,17 +104,10 @@ def export(fmt: str, zones: tuple[str, ...], out: str, stack_name: str | None, *
         sys.exit(EXIT_PARTIAL)
 
 
-def _recorded_project(store: Any) -> str | None:
-    """The project the state's first managed zone is in, or None for a state without zones."""
-    state = store.read()
-    projects = sorted(
-        {
-            e["project"]
-            for e in (state.resources.values() if state is not None else ())
-            if e["kind"] == ManagedZone.kind
-        }
-    )
-    return projects[0] if projects else None
+def _zones(state: Any) -> dict[str, dict[str, Any]]:
+    """The state's managed zones' entries by zone name (none for no state)."""
+    resources = state.resources.values() if state is not None else ()
+    return {e["attributes"]["name"]: e for e in resources if e["kind"] == ManagedZone.kind}
 
 
 def _records(ws: Any, project: str, zone: str) -> list[dict[str, Any]]:

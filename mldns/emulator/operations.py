@@ -129,7 +129,6 @@ class EmulatorMetrics:
             self.queries.labels(event["status"]).inc()
             return
         self.requests.labels(api, event["method"], str(event["status"])).inc()
-        if "seconds" in event:
-            self.seconds.labels(api).observe(event["seconds"])
-        if event.get("fault"):
+        self.seconds.labels(api).observe(event["seconds"])
+        if event["fault"]:
             self.faults.labels(api).inc()

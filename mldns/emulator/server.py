@@ -666,8 +666,6 @@ def serve(
     )
     watched: _Watched | None = None
     try:
-        if metrics_port:
-            _claim(host, metrics_port, "--metrics-port")
         emulator.start()
         watched = _Watched(emulator, access_log, metrics_port)
         _print_ready(emulator, probe_health)

@@ -95,7 +95,8 @@ class Resource(Ignores):
 
     A kind's facts, which the engine reads through `mldns.kinds` (register the class there):
     the class attributes below and the hooks `key`, `parent`, `recorded_key`, `entry_problem`,
-    `row_problem`, `destroys`, `plan_lines` and `import_key`. The defaults fit a kind with none of these needs.
+    `row_problem`, `destroys`, `plan_lines` and `import_key`. The defaults fit a kind with none
+    of these needs.
     """
 
     kind: ClassVar[str]
