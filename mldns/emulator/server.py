@@ -19,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import (
+    batch,
     compute_aggregated,
     compute_api,
     compute_igm,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 RECENT_REQUESTS = 1000
 _ADMIN = "/_emulator/"
+_BATCH = "/batch/"  # Google's batch endpoint: /batch/compute/v1 and the like
 
 
 class _Dropped(ConnectionAbortedError):
@@ -216,8 +218,17 @@ class App:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         environ["PATH_INFO"] = canonical(environ.get("PATH_INFO", ""))
         request = Request(environ)
-        response = self.admin(request) if request.path.startswith(_ADMIN) else self.api(request)
+        if request.path.startswith(_ADMIN):
+            response = self.admin(request)
+        elif request.path.startswith(_BATCH) and request.method == "POST":
+            response = batch.answer(request, self._one_of_batch)
+        else:
+            response = self.api(request)
         return response(environ, start_response)
+
+    def _one_of_batch(self, environ: dict[str, Any]) -> Response:
+        environ["PATH_INFO"] = canonical(environ["PATH_INFO"])
+        return self.api(Request(environ))
 
     # ------------------------------------------------------------ API requests
 

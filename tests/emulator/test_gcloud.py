@@ -201,6 +201,24 @@ def test_compute_lists_and_new_health_check_types(gcloud, emu):
     assert f"GET /compute/v1/projects/{project}/aggregated/backendServices" in paths(emu)
 
 
+def test_one_command_naming_several_resources_goes_through_the_batch_endpoint(gcloud, emu):
+    """gcloud sends one batch (`/batch/compute/v1`) when a command names several resources."""
+    where = "--zone=us-central1-a"
+    made = gcloud.json("compute", "instances", "create", "w0", "w1", "w2", where)
+    assert sorted(i["name"] for i in made) == ["w0", "w1", "w2"]
+    gcloud.json("compute", "instances", "stop", "w0", "w1", where)
+    status = {i["name"]: i["status"] for i in gcloud.json("compute", "instances", "list")}
+    assert status == {"w0": "TERMINATED", "w1": "TERMINATED", "w2": "RUNNING"}
+    gcloud.json("compute", "instances", "delete", "w0", "w1", "w2", where)
+    assert gcloud.json("compute", "instances", "list") == []
+    for name in ("a", "b"):
+        gcloud.json("compute", "health-checks", "create", "tcp", name, "--port=22")
+    gcloud.json("compute", "health-checks", "delete", "a", "b")
+    assert gcloud.json("compute", "health-checks", "list") == []
+    missing = gcloud.fails("compute", "health-checks", "delete", "a", "b")
+    assert "healthChecks/a' was not found" in missing and "healthChecks/b' was not found" in missing
+
+
 def test_project_iam(gcloud, emu):
     project = gcloud.env["CLOUDSDK_CORE_PROJECT"]
     before = gcloud.json("projects", "get-iam-policy", project)
