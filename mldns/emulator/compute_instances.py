@@ -18,7 +18,7 @@ from .call import Call, Reply
 from .compute_api import BASE, MAX_PAGE, _check_name, _operation
 from .compute_filter import compile_filter
 from .compute_zones import check_zone, operation, project_of, region_of, scope_link, zones
-from .errors import already_exists, invalid, not_found
+from .errors import already_exists, condition_not_met, invalid, not_found
 from .fleet_addresses import external_v4, external_v6, internal_v4, internal_v6, network_url
 from .ids import compute_timestamp, decode_token, encode_token, new_id
 from .schema import validate
@@ -204,6 +204,21 @@ def start_instance(call: Call) -> Reply:
     )
 
 
+def set_labels(call: Call) -> Reply:
+    """Replace the labels, given the fingerprint of those replaced: Google answers a missing or
+    stale `labelFingerprint` with 412, so two writers cannot lose each other's labels."""
+    body = call.body or {}
+    validate("compute", "InstancesSetLabelsRequest", body, "body")
+    project, zone, instance = _instance(call)
+    if body.get("labelFingerprint") != instance["labelFingerprint"]:
+        raise condition_not_met("Labels fingerprint either invalid or resource labels have changed")
+    instance["labels"] = dict(body.get("labels") or {})
+    instance["labelFingerprint"] = _fingerprint(instance["labels"])
+    return 200, operation(
+        call.store, project, f"zones/{zone}", "setLabels", instance["selfLink"], instance["id"]
+    )
+
+
 # ---------------------------------------------------------------- lists
 
 
@@ -381,6 +396,7 @@ RULES = [
     (f"{_I}/<instance>", ["DELETE"], delete_instance),
     (f"{_I}/<instance>/stop", ["POST"], stop_instance),
     (f"{_I}/<instance>/start", ["POST"], start_instance),
+    (f"{_I}/<instance>/setLabels", ["POST"], set_labels),
     (f"{_P}/global/instanceTemplates", ["GET"], list_templates),
     (f"{_P}/global/instanceTemplates", ["POST"], insert_template),
     (f"{_P}/global/instanceTemplates/<template>", ["GET"], get_template),

@@ -195,6 +195,31 @@ def test_stop_and_start(instances, zone_ops):
     assert aggregated(instances, filter="status = RUNNING") == {f"zones/{ZONE}": ["s0"]}
 
 
+def test_set_labels_needs_the_fingerprint_of_the_labels_it_replaces(instances, zone_ops):
+    """A rank relabelled by hand or by a scheduler: a missing or stale fingerprint is 412, as
+    Google answers, so two writers cannot lose each other's labels."""
+    insert(instances, zone_ops, vm("r0", {"job": "llama"}))
+    first = instances.get(project=PROJECT, zone=ZONE, instance="r0").label_fingerprint
+
+    def set_labels(labels: dict[str, str], fingerprint: str | None) -> compute_v1.Operation:
+        request = compute_v1.InstancesSetLabelsRequest(labels=labels)
+        if fingerprint is not None:
+            request.label_fingerprint = fingerprint
+        return instances.set_labels_unary(
+            project=PROJECT, zone=ZONE, instance="r0", instances_set_labels_request_resource=request
+        )
+
+    with pytest.raises(gexc.PreconditionFailed, match="Labels fingerprint either invalid"):
+        set_labels({"job": "llama", "rank": "0"}, None)
+    assert set_labels({"job": "llama", "rank": "0"}, first).operation_type == "setLabels"
+    got = instances.get(project=PROJECT, zone=ZONE, instance="r0")
+    assert dict(got.labels) == {"job": "llama", "rank": "0"}
+    assert got.label_fingerprint != first
+    with pytest.raises(gexc.PreconditionFailed):
+        set_labels({"job": "llama"}, first)  # read before the change above
+    assert aggregated(instances, filter="labels.rank = 0") == {f"zones/{ZONE}": ["r0"]}
+
+
 def test_instances_survive_a_restart(tmp_path):
     from google.auth.credentials import AnonymousCredentials
 

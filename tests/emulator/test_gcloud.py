@@ -283,7 +283,7 @@ def fleet_names(gcloud: Gcloud, emu: Emulator, tmp_path: Path, zone: str, record
 
 def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, tmp_path):
     """A fleet made with gcloud (network URLs built from its compute override) is the fleet a
-    stack's source reads, and a stop with gcloud takes the member out of the names."""
+    stack's source reads; a label moved and a stop with gcloud move and take out its name."""
     for rank in range(2):
         created = gcloud.json(
             "compute",
@@ -303,8 +303,13 @@ def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, 
         ".records('worker-{rank}', rank_label='rank')",
     )
     assert sorted(reconcile()) == ["worker-0.train.example.com.", "worker-1.train.example.com."]
+    # A rank moved by hand: add-labels reads the instance and sends its label fingerprint.
+    gcloud.json(
+        "compute", "instances", "add-labels", "w0", "--zone=us-central1-a", "--labels=rank=7"
+    )
+    assert sorted(reconcile()) == ["worker-1.train.example.com.", "worker-7.train.example.com."]
     gcloud.json("compute", "instances", "stop", "w1", "--zone=us-central1-a")
-    assert list(reconcile()) == ["worker-0.train.example.com."]
+    assert list(reconcile()) == ["worker-7.train.example.com."]
 
 
 def test_tpu_vms_made_and_deleted_by_gcloud_are_what_mldns_reads(gcloud, emu, tmp_path):
