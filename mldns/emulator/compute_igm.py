@@ -106,19 +106,32 @@ def _grow(store: Store, project: Project, group: dict[str, Any], count: int) -> 
     candidates = _member_zones(group)
     for _ in range(count):
         zone = min(candidates, key=lambda z: sum(1 for m in members if m[0] == z))
-        body = copy.deepcopy(properties)
-        body["name"] = _new_name(by_zone(project).get(zone, {}), group["baseInstanceName"])
-        items = [
-            i for i in (body.get("metadata") or {}).get("items", []) if i.get("key") != "created-by"
-        ]
-        scope = group.get("zone") or group["region"]
-        created_by = f"projects/{project.number}/{scope.split('/projects/')[1].split('/', 1)[1]}"
-        items.append(
-            {"key": "created-by", "value": f"{created_by}/instanceGroupManagers/{group['name']}"}
-        )
-        body["metadata"] = {**(body.get("metadata") or {}), "items": items}
-        create_instance(store, project, zone, body)
-        members.append([zone, body["name"]])
+        name = _new_name(by_zone(project).get(zone, {}), group["baseInstanceName"])
+        _build(store, project, group, properties, zone, name)
+        members.append([zone, name])
+
+
+def _build(
+    store: Store,
+    project: Project,
+    group: dict[str, Any],
+    properties: dict[str, Any],
+    zone: str,
+    name: str,
+) -> None:
+    """A member instance from the template's properties, marked as the group's."""
+    body = copy.deepcopy(properties)
+    body["name"] = name
+    items = [
+        i for i in (body.get("metadata") or {}).get("items", []) if i.get("key") != "created-by"
+    ]
+    scope = group.get("zone") or group["region"]
+    created_by = f"projects/{project.number}/{scope.split('/projects/')[1].split('/', 1)[1]}"
+    items.append(
+        {"key": "created-by", "value": f"{created_by}/instanceGroupManagers/{group['name']}"}
+    )
+    body["metadata"] = {**(body.get("metadata") or {}), "items": items}
+    create_instance(store, project, zone, body)
 
 
 def _remove(project: Project, group: dict[str, Any], member: list[str]) -> None:
@@ -304,12 +317,12 @@ def resize(call: Call) -> Reply:
     )
 
 
-def delete_instances(call: Call) -> Reply:
+def _chosen(
+    call: Call, zonal: str, regional: str
+) -> tuple[Project, str, dict[str, Any], list[list[str]]]:
+    """The group and the members a deleteInstances or recreateInstances body names."""
     body = call.body or {}
-    schema = "InstanceGroupManagersDeleteInstancesRequest"
-    if "region" in call.params:
-        schema = "RegionInstanceGroupManagersDeleteInstancesRequest"
-    validate("compute", schema, body, where="body")
+    validate("compute", regional if "region" in call.params else zonal, body, where="body")
     project, scope, group = _get(call)
     chosen: list[list[str]] = []
     for ref in body.get("instances") or []:
@@ -323,6 +336,15 @@ def delete_instances(call: Call) -> Reply:
                 f"The instance is not a member of the instance group manager '{group['name']}'"
             )
         chosen.append(member)
+    return project, scope, group, chosen
+
+
+def delete_instances(call: Call) -> Reply:
+    project, scope, group, chosen = _chosen(
+        call,
+        "InstanceGroupManagersDeleteInstancesRequest",
+        "RegionInstanceGroupManagersDeleteInstancesRequest",
+    )
     for member in chosen:
         _remove(project, group, member)
     group["targetSize"] = len(group["_members"])
@@ -331,6 +353,28 @@ def delete_instances(call: Call) -> Reply:
         project,
         scope,
         "compute.instanceGroupManagers.deleteInstances",
+        group["selfLink"],
+        group["id"],
+    )
+
+
+def recreate_instances(call: Call) -> Reply:
+    """Each member named is deleted and made again from the template, under its name and in its
+    zone: a new id and a new internal address, as a member without stateful IPs gets."""
+    project, scope, group, chosen = _chosen(
+        call,
+        "InstanceGroupManagersRecreateInstancesRequest",
+        "RegionInstanceGroupManagersRecreateRequest",
+    )
+    properties = template(project, group["instanceTemplate"])["properties"]
+    for zone, name in chosen:
+        by_zone(project).get(zone, {}).pop(name, None)
+        _build(call.store, project, group, properties, zone, name)
+    return 200, operation(
+        call.store,
+        project,
+        scope,
+        "compute.instanceGroupManagers.recreateInstances",
         group["selfLink"],
         group["id"],
     )
@@ -422,6 +466,7 @@ for _scope_path in (f"{_P}/zones/<zone>", f"{_P}/regions/<region>"):
         (f"{_G}/<igm>", ["DELETE"], delete),
         (f"{_G}/<igm>/resize", ["POST"], resize),
         (f"{_G}/<igm>/deleteInstances", ["POST"], delete_instances),
+        (f"{_G}/<igm>/recreateInstances", ["POST"], recreate_instances),
         (f"{_G}/<igm>/listManagedInstances", ["POST"], list_managed_instances),
         (f"{_scope_path}/autoscalers", ["GET"], list_autoscalers),
         (f"{_scope_path}/instanceGroups", ["GET"], list_instance_groups),

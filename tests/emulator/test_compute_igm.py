@@ -101,6 +101,42 @@ def test_zonal_group_insert_resize_list_delete(igms, instances, zone_ops, templa
         igms.get(project=PROJECT, **where)
 
 
+def test_recreated_members_keep_their_names_with_new_addresses(igms, instances, template):
+    igms.insert_unary(
+        project=PROJECT, zone=ZONE, instance_group_manager_resource=_group("llama", template, 2)
+    )
+    where = {"zone": ZONE, "instance_group_manager": "llama"}
+    victim, other = sorted(m.name for m in managed(igms, **where))
+    before = {n: instances.get(project=PROJECT, zone=ZONE, instance=n) for n in (victim, other)}
+    request = compute_v1.InstanceGroupManagersRecreateInstancesRequest(
+        instances=[f"zones/{ZONE}/instances/{victim}"]
+    )
+    op = igms.recreate_instances_unary(
+        project=PROJECT,
+        instance_group_managers_recreate_instances_request_resource=request,
+        **where,
+    )
+    assert op.operation_type == "compute.instanceGroupManagers.recreateInstances"
+    assert sorted(m.name for m in managed(igms, **where)) == [victim, other]
+    after = {n: instances.get(project=PROJECT, zone=ZONE, instance=n) for n in (victim, other)}
+    assert after[victim].id != before[victim].id
+    assert after[victim].network_interfaces[0].network_i_p != (
+        before[victim].network_interfaces[0].network_i_p
+    )
+    assert dict(after[victim].labels) == {"job": "llama"}  # from the template again
+    assert after[other].id == before[other].id
+    assert igms.get(project=PROJECT, **where).target_size == 2
+    stranger = compute_v1.InstanceGroupManagersRecreateInstancesRequest(
+        instances=[f"zones/{ZONE}/instances/not-a-member"]
+    )
+    with pytest.raises(gexc.BadRequest, match="not a member"):
+        igms.recreate_instances_unary(
+            project=PROJECT,
+            instance_group_managers_recreate_instances_request_resource=stranger,
+            **where,
+        )
+
+
 def test_managed_instances_page(emu, igms, template):
     igms.insert_unary(
         project=PROJECT, zone=ZONE, instance_group_manager_resource=_group("big", template, 5)

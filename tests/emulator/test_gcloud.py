@@ -343,7 +343,8 @@ def test_tpu_vms_made_and_deleted_by_gcloud_are_what_mldns_reads(gcloud, emu, tm
 
 def test_a_managed_group_made_and_resized_by_gcloud_is_what_mldns_reads(gcloud, emu, tmp_path):
     """gcloud reads a boot image, the zone, autoscalers and instance groups around a managed
-    group; each answers, and the group's members are the names a stack's source gives."""
+    group; each answers, and the group's members are the names a stack's source gives, through
+    a resize and a recreate."""
     template = gcloud.run(
         "compute", "instance-templates", "create", "trainer", "--machine-type=n1-standard-1"
     )
@@ -375,4 +376,13 @@ def test_a_managed_group_made_and_resized_by_gcloud_is_what_mldns_reads(gcloud, 
     )  # fmt: skip
     assert resized.returncode == 0, resized.stderr
     left = gcloud.json(*members, "--zone=us-central1-a")
-    assert list(reconcile()) == [f"{left[0]['name']}.mig.example.com."]
+    names = reconcile()
+    assert list(names) == [f"{left[0]['name']}.mig.example.com."]
+    # Recreated, as a broken member is: the same name, a new address, and the record follows.
+    recreated = gcloud.run(
+        "compute", "instance-groups", "managed", "recreate-instances", "trainers",
+        "--zone=us-central1-a", f"--instances={left[0]['name']}",
+    )  # fmt: skip
+    assert recreated.returncode == 0, recreated.stderr
+    again = reconcile()
+    assert list(again) == list(names) and again != names
