@@ -274,12 +274,61 @@ def stop_node(call: Call) -> Reply:
     return _set_state(call, "STOPPED", "stop")
 
 
+# The fields `updateMask` may name, as Google documents them, by both spellings clients send.
+_PATCHABLE = {
+    "description": "description",
+    "tags": "tags",
+    "labels": "labels",
+    "metadata": "metadata",
+    "network_config.enable_external_ips": "networkConfig.enableExternalIps",
+    "networkConfig.enableExternalIps": "networkConfig.enableExternalIps",
+}
+
+
+def patch_node(call: Call) -> Reply:
+    """Change the fields `updateMask` names (labels, as `gcloud compute tpus tpu-vm update
+    --update-labels` does); a field of the mask the body leaves out is cleared."""
+    body = call.body or {}
+    validate("tpu", "Node", body, where="node")
+    project, location, node = _node(call)
+    mask = [f.strip() for f in (call.query.get("updateMask") or "").split(",") if f.strip()]
+    if not mask:
+        raise _error(400, "INVALID_ARGUMENT", "update_mask is required.")
+    unknown = [f for f in mask if f not in _PATCHABLE]
+    if unknown:
+        raise _error(
+            400,
+            "INVALID_ARGUMENT",
+            f"Field(s) {', '.join(unknown)} cannot be updated; the supported fields are "
+            "description, tags, labels, metadata and network_config.enable_external_ips.",
+        )
+    for field in {_PATCHABLE[f] for f in mask}:
+        if field == "networkConfig.enableExternalIps":
+            external = (body.get("networkConfig") or {}).get("enableExternalIps")
+            _set_external(project, node, bool(external))
+        elif field in body:
+            node[field] = copy.deepcopy(body[field])
+        else:
+            node.pop(field, None)
+    return 200, _operation(call.store, project, location, "update", node["name"], node)
+
+
+def _set_external(project: Project, node: dict[str, Any], external: bool) -> None:
+    node.setdefault("networkConfig", {})["enableExternalIps"] = external
+    for endpoint in node["networkEndpoints"]:
+        if not external:
+            endpoint.pop("accessConfig", None)
+        elif "accessConfig" not in endpoint:
+            endpoint["accessConfig"] = {"externalIp": external_v4(project)}
+
+
 _L = "/v2/projects/<project>/locations/<location>"
 RULES = [
     (f"{_L}/nodes", ["GET"], list_nodes),
     (f"{_L}/nodes", ["POST"], create_node),
     (f"{_L}/nodes/<node>", ["GET"], get_node),
     (f"{_L}/nodes/<node>", ["DELETE"], delete_node),
+    (f"{_L}/nodes/<node>", ["PATCH"], patch_node),
     (f"{_L}/nodes/<node>:start", ["POST"], start_node),
     (f"{_L}/nodes/<node>:stop", ["POST"], stop_node),
     (f"{_L}/operations/<operation>", ["GET"], get_operation),

@@ -314,10 +314,11 @@ def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, 
 
 def test_tpu_vms_made_and_deleted_by_gcloud_are_what_mldns_reads(gcloud, emu, tmp_path):
     """gcloud's TPU calls (`/tpu/v1/v2/...` under the documented override) reach the nodes a
-    stack's TpuNodes source reads: one name per host, gone with the node."""
+    stack's TpuNodes source reads: one name per host, moved with its labels, gone with the node."""
     created = gcloud.run(
         "compute", "tpus", "tpu-vm", "create", "slice-a", "--zone=us-central2-b",
-        "--accelerator-type=v4-16", "--version=tpu-ubuntu2204-base", "--labels=job=llama",
+        "--accelerator-type=v4-16", "--version=tpu-ubuntu2204-base",
+        "--labels=job=llama,slice=a",
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     reconcile = fleet_names(
@@ -325,15 +326,25 @@ def test_tpu_vms_made_and_deleted_by_gcloud_are_what_mldns_reads(gcloud, emu, tm
         emu,
         tmp_path,
         "tpu",
-        "fleet.TpuNodes('us-central2-b', labels={'job': 'llama'}).records('{name}-{worker}')",
+        "fleet.TpuNodes('us-central2-b', labels={'job': 'llama'})"
+        ".records('{label[slice]}-{worker}')",
     )
     node = gcloud.json("compute", "tpus", "tpu-vm", "describe", "slice-a", "--zone=us-central2-b")
-    hosts = {  # v4-16 is two hosts: one name each, answering with the address gcloud shows
-        f"slice-a-{i}.tpu.example.com.": [e["ipAddress"]]
-        for i, e in enumerate(node["networkEndpoints"])
+    addresses = [[e["ipAddress"]] for e in node["networkEndpoints"]]
+    assert len(addresses) == 2  # v4-16 is two hosts: one name each, with the address gcloud shows
+    assert reconcile() == {
+        "a-0.tpu.example.com.": addresses[0],
+        "a-1.tpu.example.com.": addresses[1],
     }
-    assert len(hosts) == 2
-    assert reconcile() == hosts
+    # The slice relabelled with gcloud (a PATCH of its labels): every name moves, which the
+    # loop applies only when allowed to delete them all.
+    updated = gcloud.run(
+        "compute", "tpus", "tpu-vm", "update", "slice-a", "--zone=us-central2-b",
+        "--update-labels=slice=b",
+    )  # fmt: skip
+    assert updated.returncode == 0, updated.stderr
+    hosts = {"b-0.tpu.example.com.": addresses[0], "b-1.tpu.example.com.": addresses[1]}
+    assert reconcile("--max-shrink", "100%") == hosts
     deleted = gcloud.run("compute", "tpus", "tpu-vm", "delete", "slice-a", "--zone=us-central2-b")
     assert deleted.returncode == 0, deleted.stderr
     # A source found empty is refused (the names stay) until an operator allows it.

@@ -101,6 +101,42 @@ def test_get_list_pages_stop_start_delete(emu, tpu):
     assert [n.name.rsplit("/", 1)[1] for n in tpu.list_nodes(parent=PARENT)] == ["n1", "n2"]
 
 
+def test_update_changes_the_fields_of_its_mask(emu, tpu):
+    """Labels moved as `gcloud compute tpus tpu-vm update --update-labels` moves them; a field
+    the mask names and the node leaves out is cleared; external addresses come and go."""
+    from google.protobuf import field_mask_pb2
+
+    emu.configure(operation_polls_to_done=1)
+    create(tpu, "n0", "v4-16", labels={"job": "llama", "slice": "a"}, description="first")
+    name = f"{PARENT}/nodes/n0"
+
+    def update(node: tpu_v2.Node, *paths: str) -> tpu_v2.Node:
+        node.name = name
+        mask = field_mask_pb2.FieldMask(paths=list(paths))
+        return tpu.update_node(node=node, update_mask=mask).result(timeout=30)
+
+    moved = update(tpu_v2.Node(labels={"job": "llama", "slice": "b"}), "labels")
+    assert dict(moved.labels) == {"job": "llama", "slice": "b"}
+    assert moved.description == "first"  # not in the mask
+    assert update(tpu_v2.Node(), "description").description == ""
+    opened = update(
+        tpu_v2.Node(network_config=tpu_v2.NetworkConfig(enable_external_ips=True)),
+        "network_config.enable_external_ips",
+    )
+    assert all(e.access_config.external_ip for e in opened.network_endpoints)
+    assert len(opened.network_endpoints) == 2
+    closed = update(tpu_v2.Node(), "network_config.enable_external_ips")
+    assert not any(e.access_config.external_ip for e in closed.network_endpoints)
+    assert [e.ip_address for e in closed.network_endpoints] == [
+        e.ip_address for e in opened.network_endpoints
+    ]
+    with pytest.raises(gexc.BadRequest, match="update_mask is required"):
+        update(tpu_v2.Node(labels={"x": "y"}))
+    with pytest.raises(gexc.BadRequest, match="acceleratorType cannot be updated"):
+        update(tpu_v2.Node(accelerator_type="v4-8"), "accelerator_type")
+    assert dict(tpu.get_node(name=name).labels) == {"job": "llama", "slice": "b"}
+
+
 def test_accelerator_config_topology(emu, tpu):
     emu.configure(operation_polls_to_done=1)
     config = tpu_v2.AcceleratorConfig(
