@@ -18,7 +18,7 @@ from .call import Call, Reply
 from .compute_api import BASE, MAX_PAGE, _check_name, _operation
 from .compute_filter import compile_filter
 from .compute_zones import check_zone, operation, project_of, region_of, scope_link, zones
-from .errors import already_exists, condition_not_met, invalid, not_found
+from .errors import ApiError, already_exists, condition_not_met, invalid, not_found
 from .fleet_addresses import external_v4, external_v6, internal_v4, internal_v6, network_url
 from .ids import compute_timestamp, decode_token, encode_token, new_id
 from .schema import validate
@@ -134,14 +134,17 @@ def _zone(call: Call) -> tuple[Project, str]:
     return project, check_zone(project, call.params["zone"])
 
 
-def _instance(call: Call) -> tuple[Project, str, dict[str, Any]]:
+def _instance(call: Call, needs: str | None = None) -> tuple[Project, str, dict[str, Any]]:
+    """The instance the path names; `needs`: the status it must have, else 400 as Google
+    answers an instance not ready for the call (a reset of a stopped one)."""
     project, zone = _zone(call)
     name = call.params["instance"]
     instance = by_zone(project).get(zone, {}).get(name)
+    where = f"projects/{project.id}/zones/{zone}/instances/{name}"
     if instance is None:
-        raise not_found(
-            f"The resource 'projects/{project.id}/zones/{zone}/instances/{name}' was not found"
-        )
+        raise not_found(f"The resource '{where}' was not found")
+    if needs is not None and instance["status"] != needs:
+        raise ApiError(400, "resourceNotReady", f"The resource '{where}' is not ready")
     return project, zone, instance
 
 
@@ -201,6 +204,34 @@ def start_instance(call: Call) -> Reply:
     start(project, instance)
     return 200, operation(
         call.store, project, f"zones/{zone}", "start", instance["selfLink"], instance["id"]
+    )
+
+
+def suspend_instance(call: Call) -> Reply:
+    """SUSPENDED: out of a RUNNING filter until resumed. Its addresses stay: Google documents
+    losing an ephemeral external address on stop, not on suspend, so the emulator keeps it."""
+    project, zone, instance = _instance(call)
+    instance["status"] = "SUSPENDED"
+    return 200, operation(
+        call.store, project, f"zones/{zone}", "suspend", instance["selfLink"], instance["id"]
+    )
+
+
+def resume_instance(call: Call) -> Reply:
+    project, zone, instance = _instance(call, needs="SUSPENDED")
+    instance["status"] = "RUNNING"
+    return 200, operation(
+        call.store, project, f"zones/{zone}", "resume", instance["selfLink"], instance["id"]
+    )
+
+
+def reset_instance(call: Call) -> Reply:
+    """A hard reset: the same instance and addresses, running again."""
+    project, zone, instance = _instance(call, needs="RUNNING")
+    instance["status"] = "RUNNING"
+    instance["lastStartTimestamp"] = compute_timestamp()
+    return 200, operation(
+        call.store, project, f"zones/{zone}", "reset", instance["selfLink"], instance["id"]
     )
 
 
@@ -397,6 +428,9 @@ RULES = [
     (f"{_I}/<instance>/stop", ["POST"], stop_instance),
     (f"{_I}/<instance>/start", ["POST"], start_instance),
     (f"{_I}/<instance>/setLabels", ["POST"], set_labels),
+    (f"{_I}/<instance>/suspend", ["POST"], suspend_instance),
+    (f"{_I}/<instance>/resume", ["POST"], resume_instance),
+    (f"{_I}/<instance>/reset", ["POST"], reset_instance),
     (f"{_P}/global/instanceTemplates", ["GET"], list_templates),
     (f"{_P}/global/instanceTemplates", ["POST"], insert_template),
     (f"{_P}/global/instanceTemplates/<template>", ["GET"], get_template),

@@ -195,6 +195,30 @@ def test_stop_and_start(instances, zone_ops):
     assert aggregated(instances, filter="status = RUNNING") == {f"zones/{ZONE}": ["s0"]}
 
 
+def test_suspend_resume_and_reset(instances, zone_ops):
+    """A suspended VM leaves a RUNNING filter and comes back with its addresses; a reset keeps
+    them; a call on a VM not in the state it needs is 400 resourceNotReady."""
+    insert(instances, zone_ops, vm("p0", {"job": "llama"}, external=True))
+    where = {"project": PROJECT, "zone": ZONE, "instance": "p0"}
+    before = instances.get(**where).network_interfaces[0]
+    assert instances.suspend_unary(**where).operation_type == "suspend"
+    assert instances.get(**where).status == "SUSPENDED"
+    assert aggregated(instances, filter="status = RUNNING") == {}
+    with pytest.raises(gexc.BadRequest, match="is not ready"):
+        instances.reset_unary(**where)
+    assert instances.resume_unary(**where).operation_type == "resume"
+    with pytest.raises(gexc.BadRequest, match="is not ready"):
+        instances.resume_unary(**where)
+    assert instances.reset_unary(**where).operation_type == "reset"
+    after = instances.get(**where)
+    assert after.status == "RUNNING"
+    assert after.network_interfaces[0].network_i_p == before.network_i_p
+    assert after.network_interfaces[0].access_configs[0].nat_i_p == (
+        before.access_configs[0].nat_i_p
+    )
+    assert aggregated(instances, filter="status = RUNNING") == {f"zones/{ZONE}": ["p0"]}
+
+
 def test_set_labels_needs_the_fingerprint_of_the_labels_it_replaces(instances, zone_ops):
     """A rank relabelled by hand or by a scheduler: a missing or stale fingerprint is 412, as
     Google answers, so two writers cannot lose each other's labels."""

@@ -283,7 +283,8 @@ def fleet_names(gcloud: Gcloud, emu: Emulator, tmp_path: Path, zone: str, record
 
 def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, tmp_path):
     """A fleet made with gcloud (network URLs built from its compute override) is the fleet a
-    stack's source reads; a label moved and a stop with gcloud move and take out its name."""
+    stack's source reads; a label moved, a suspend, a resume and a stop with gcloud move, take
+    out and bring back its name."""
     for rank in range(2):
         created = gcloud.json(
             "compute",
@@ -307,6 +308,10 @@ def test_instances_made_and_stopped_by_gcloud_are_what_mldns_reads(gcloud, emu, 
     gcloud.json(
         "compute", "instances", "add-labels", "w0", "--zone=us-central1-a", "--labels=rank=7"
     )
+    assert sorted(reconcile()) == ["worker-1.train.example.com.", "worker-7.train.example.com."]
+    gcloud.json("compute", "instances", "suspend", "w1", "--zone=us-central1-a")
+    assert list(reconcile()) == ["worker-7.train.example.com."]
+    gcloud.json("compute", "instances", "resume", "w1", "--zone=us-central1-a")
     assert sorted(reconcile()) == ["worker-1.train.example.com.", "worker-7.train.example.com."]
     gcloud.json("compute", "instances", "stop", "w1", "--zone=us-central1-a")
     assert list(reconcile()) == ["worker-7.train.example.com."]
