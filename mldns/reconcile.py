@@ -150,8 +150,15 @@ class Reconciler:
         _ = self.ws.clients.dns
 
     def run(self) -> int:
-        """Loop until stopped (exit 0), or until too many loops failed in a row (exit 1)."""
+        """Loop until stopped (exit 0), or until too many loops failed in a row (exit 1); a stop
+        by signal ends with a last line, so a log says the loop ended rather than died."""
         self.prepare()
+        code = self._run()
+        if self.stopping.is_set():
+            self.emit({"event": "stopped", "loops": self.loops})
+        return code
+
+    def _run(self) -> int:
         while not self.stopping.is_set():
             try:
                 code = self._hold_and_loop()

@@ -255,6 +255,7 @@ def test_sigterm_lets_the_change_in_flight_finish_and_exits_0(capsys, emu, world
     assert took < 5.0
     [loop] = [json.loads(line) for line in out.splitlines() if '"loop"' in line]
     assert loop["changes"] == {"create": 7}  # the zone, 3 rows, 2 sets, the static one
+    assert json.loads(out.splitlines()[-1]) == {"event": "stopped", "loops": 1}
     assert (fqdn("worker-2"), "A") in live(emu)
     _, [idle], _ = once(capsys, emu, tmp_path)
     assert idle["changes"] == {}  # the state recorded what the Change did
