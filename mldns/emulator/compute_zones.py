@@ -88,13 +88,8 @@ def scope_link(project: str, scope: str) -> str:
     return f"{BASE}/projects/{project}/{scope}"
 
 
-def get_zone(call: Call) -> Reply:
-    """A known zone, UP (gcloud reads the zone before it makes a group in it)."""
-    project = project_of(call)
-    zone = call.params["zone"]
-    if zone not in zone_set():
-        raise not_found(f"The resource 'projects/{project.id}/zones/{zone}' was not found")
-    return 200, {
+def _zone(project: Project, zone: str) -> dict[str, Any]:
+    return {
         "kind": "compute#zone",
         "id": str(2000 + zones().index(zone)),
         "name": zone,
@@ -104,6 +99,55 @@ def get_zone(call: Call) -> Reply:
         "selfLink": scope_link(project.id, f"zones/{zone}"),
         "availableCpuPlatforms": ["Intel Cascade Lake", "AMD Milan"],
     }
+
+
+def _region(project: Project, region: str) -> dict[str, Any]:
+    return {
+        "kind": "compute#region",
+        "id": str(1000 + regions_with_zones().index(region)),
+        "name": region,
+        "description": region,
+        "status": "UP",
+        "zones": [scope_link(project.id, f"zones/{zone}") for zone in zones_of(region)],
+        "selfLink": scope_link(project.id, f"regions/{region}"),
+    }
+
+
+def get_zone(call: Call) -> Reply:
+    """A known zone, UP (gcloud reads the zone before it makes a group in it)."""
+    project = project_of(call)
+    zone = call.params["zone"]
+    if zone not in zone_set():
+        raise not_found(f"The resource 'projects/{project.id}/zones/{zone}' was not found")
+    return 200, _zone(project, zone)
+
+
+def get_region(call: Call) -> Reply:
+    project = project_of(call)
+    region = call.params["region"]
+    if not zones_of(region):
+        raise not_found(f"The resource 'projects/{project.id}/regions/{region}' was not found")
+    return 200, _region(project, region)
+
+
+def list_zones(call: Call) -> Reply:
+    """Every known zone (`gcloud compute zones list`), filtered and paged as other lists."""
+    project = project_of(call)
+    items = [_zone(project, zone) for zone in zones()]
+    return 200, _listed(call, project, "zones", "compute#zoneList", items)
+
+
+def list_regions(call: Call) -> Reply:
+    project = project_of(call)
+    items = [_region(project, region) for region in regions_with_zones()]
+    return 200, _listed(call, project, "regions", "compute#regionList", items)
+
+
+def _listed(call: Call, project: Project, what: str, kind: str, items: list[dict]) -> dict:
+    reply = _page(call, project, what, kind, items)
+    reply["id"] = f"projects/{project.id}/{what}"
+    reply["selfLink"] = f"{BASE}/projects/{project.id}/{what}"
+    return reply
 
 
 # ---------------------------------------------------------------- operations
@@ -188,7 +232,10 @@ def list_operations(call: Call) -> Reply:
 
 _P = "/compute/v1/projects/<project>"
 RULES = [
+    (f"{_P}/zones", ["GET"], list_zones),
     (f"{_P}/zones/<zone>", ["GET"], get_zone),
+    (f"{_P}/regions", ["GET"], list_regions),
+    (f"{_P}/regions/<region>", ["GET"], get_region),
     (f"{_P}/zones/<zone>/operations", ["GET"], list_operations),
     (f"{_P}/zones/<zone>/operations/<operation>", ["GET"], get_operation),
     (f"{_P}/zones/<zone>/operations/<operation>", ["DELETE"], delete_operation),

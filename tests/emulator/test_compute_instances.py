@@ -273,3 +273,26 @@ def test_faults_hit_instance_paths(emu, instances):
     with pytest.raises(gexc.TooManyRequests):
         aggregated(instances)
     assert aggregated(instances) == {}
+
+
+def test_zones_and_regions_are_listed_as_gcloud_reads_them(emu):
+    """`gcloud compute zones list` / `regions list`: the zones the emulator accepts, and each
+    region with its zones."""
+    from .conftest import _client
+
+    zones_client = _client(compute_v1.ZonesClient, emu)
+    regions_client = _client(compute_v1.RegionsClient, emu)
+    listed = [z.name for z in zones_client.list(project=PROJECT)]
+    assert ZONE in listed and "us-central1-f" in listed and "us-east1-a" not in listed
+    assert listed == sorted(listed)
+    only = zones_client.list(request={"project": PROJECT, "filter": 'name = "europe-west4-b"'})
+    assert [z.name for z in only] == ["europe-west4-b"]
+    region = regions_client.get(project=PROJECT, region="europe-west4")
+    assert [z.rsplit("/", 1)[1] for z in region.zones] == [
+        "europe-west4-a",
+        "europe-west4-b",
+        "europe-west4-c",
+    ]
+    assert "us-central1" in [r.name for r in regions_client.list(project=PROJECT)]
+    with pytest.raises(gexc.NotFound):
+        regions_client.get(project=PROJECT, region="mars-east1")

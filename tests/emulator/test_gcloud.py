@@ -201,6 +201,14 @@ def test_compute_lists_and_new_health_check_types(gcloud, emu):
     assert f"GET /compute/v1/projects/{project}/aggregated/backendServices" in paths(emu)
 
 
+def test_zones_and_regions_lists(gcloud):
+    """What a user runs to find a zone before naming it in a fleet source."""
+    zones = gcloud.json("compute", "zones", "list", "--filter=region:us-central1")
+    assert [z["name"] for z in zones] == [f"us-central1-{s}" for s in "abcf"]
+    region = gcloud.json("compute", "regions", "describe", "europe-west4")
+    assert len(region["zones"]) == 3
+
+
 def test_one_command_naming_several_resources_goes_through_the_batch_endpoint(gcloud, emu):
     """gcloud sends one batch (`/batch/compute/v1`) when a command names several resources."""
     where = "--zone=us-central1-a"
