@@ -96,6 +96,14 @@ def test_mistyped_options_and_verbs_suggest_the_right_one(mldns: Any, stack_file
     assert "Did you mean 'apply'?" in verb.err
     sub = mldns("state", "lst")
     assert "Did you mean 'list'?" in sub.err
+    # Terraform's one-dash spelling, which click would read as short options.
+    terraform = mldns("apply", "-auto-approve", "-target=dns.ManagedZone.ml-zone", stack_file)
+    assert terraform.code == 1
+    assert "No such option '-auto-approve'; mldns spells it '--auto-approve'" in terraform.err
+    target = mldns("plan", "-target=dns.ManagedZone.ml-zone", stack_file)
+    assert "No such option '-target'; mldns spells it '--target' (two dashes)." in target.err
+    short = mldns("plan", "-x", stack_file)
+    assert "No such option '-x'" in short.err and "two dashes" not in short.err
 
 
 def test_validate_starts_without_the_engine(stack_file: str) -> None:

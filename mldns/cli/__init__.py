@@ -114,8 +114,24 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         if debug:
             raise
+        _one_dash_hint(exc, args)
         exc.show()
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+
+
+def _one_dash_hint(exc: click.ClickException, args: list[str]) -> None:
+    """Terraform spells long options with one dash (`-auto-approve`, `-target=ADDR`), which
+    click reads as short options (`No such option '-a'`): name the two-dash option meant."""
+    if not isinstance(exc, click.NoSuchOption) or exc.ctx is None:
+        return
+    known = {opt for param in exc.ctx.command.params for opt in getattr(param, "opts", ())}
+    for arg in args:
+        name = arg.split("=", 1)[0]
+        one_dash = name[:1] == "-" and name[1:2] != "-"
+        if one_dash and name.startswith(exc.option_name) and f"-{name}" in known:
+            exc.message = f"No such option '{name}'; mldns spells it '-{name}' (two dashes)."
+            exc.possibilities = None
+            return
