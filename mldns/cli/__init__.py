@@ -114,24 +114,23 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         if debug:
             raise
-        _one_dash_hint(exc, args)
-        exc.show()
+        _one_dash_hint(exc, args).show()
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
 
 
-def _one_dash_hint(exc: click.ClickException, args: list[str]) -> None:
+def _one_dash_hint(exc: click.ClickException, args: list[str]) -> click.ClickException:
     """Terraform spells long options with one dash (`-auto-approve`, `-target=ADDR`), which
     click reads as short options (`No such option '-a'`): name the two-dash option meant."""
     if not isinstance(exc, click.NoSuchOption) or exc.ctx is None:
-        return
+        return exc
     known = {opt for param in exc.ctx.command.params for opt in getattr(param, "opts", ())}
     for arg in args:
         name = arg.split("=", 1)[0]
         one_dash = name[:1] == "-" and name[1:2] != "-"
         if one_dash and name.startswith(exc.option_name) and f"-{name}" in known:
-            exc.message = f"No such option '{name}'; mldns spells it '-{name}' (two dashes)."
-            exc.possibilities = None
-            return
+            message = f"No such option '{name}'; mldns spells it '-{name}' (two dashes)."
+            return click.NoSuchOption(name, message, ctx=exc.ctx)
+    return exc
