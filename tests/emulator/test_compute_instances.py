@@ -296,3 +296,23 @@ def test_zones_and_regions_are_listed_as_gcloud_reads_them(emu):
     assert "us-central1" in [r.name for r in regions_client.list(project=PROJECT)]
     with pytest.raises(gexc.NotFound):
         regions_client.get(project=PROJECT, region="mars-east1")
+
+
+def test_networks_start_with_default_and_are_made_and_deleted(emu):
+    """`gcloud compute networks create/list/describe/delete`: a project starts with `default`,
+    which stays deleted once deleted."""
+    from .conftest import _client
+
+    nets = _client(compute_v1.NetworksClient, emu)
+    assert [n.name for n in nets.list(project=PROJECT)] == ["default"]
+    body = compute_v1.Network(name="train", auto_create_subnetworks=False)
+    op = nets.insert_unary(project=PROJECT, network_resource=body)
+    assert op.target_link == f"{BASE}/global/networks/train"
+    train = nets.get(project=PROJECT, network="train")
+    assert train.auto_create_subnetworks is False and train.routing_config.routing_mode
+    with pytest.raises(gexc.Conflict):
+        nets.insert_unary(project=PROJECT, network_resource=body)
+    nets.delete_unary(project=PROJECT, network="default")
+    assert [n.name for n in nets.list(project=PROJECT)] == ["train"]
+    with pytest.raises(gexc.NotFound):
+        nets.get(project=PROJECT, network="default")

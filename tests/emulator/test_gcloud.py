@@ -209,6 +209,21 @@ def test_zones_and_regions_lists(gcloud):
     assert len(region["zones"]) == 3
 
 
+def test_a_network_made_with_gcloud_is_named_by_a_private_zone(gcloud):
+    """The first steps of a private-zone tutorial: make the network, then the zone on it."""
+    gcloud.json("compute", "networks", "create", "train", "--subnet-mode=custom")
+    assert [n["name"] for n in gcloud.json("compute", "networks", "list")] == ["default", "train"]
+    gcloud.json(
+        "dns", "managed-zones", "create", "pz", "--dns-name=p.internal.", "--description=p",
+        "--visibility=private", "--networks=train",
+    )  # fmt: skip
+    zone = gcloud.json("dns", "managed-zones", "describe", "pz")
+    [network] = zone["privateVisibilityConfig"]["networks"]
+    assert network["networkUrl"].endswith("/global/networks/train")
+    gcloud.json("compute", "networks", "delete", "train")
+    assert [n["name"] for n in gcloud.json("compute", "networks", "list")] == ["default"]
+
+
 def test_one_command_naming_several_resources_goes_through_the_batch_endpoint(gcloud, emu):
     """gcloud sends one batch (`/batch/compute/v1`) when a command names several resources."""
     where = "--zone=us-central1-a"
