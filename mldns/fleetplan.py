@@ -74,10 +74,12 @@ def resolve_fleet(
             for use in mine
         ]
         refused = _refusal(mine, results, prior, members[source], guard)
+        undeclared = []
         for use, result in zip(mine, results, strict=True):
             data = use.value.current(prior.entry(use.address)) if refused else result.data
             if data is None:  # nothing to declare: the record set is not declared this time
                 del resolved[use.address]
+                undeclared.append(use.address)
             else:
                 resolved[use.address] = attrs.evolve(use.resource, **{use.field: data})  # type: ignore[misc]
         reports[source.describe()] = {
@@ -89,6 +91,8 @@ def resolve_fleet(
                 f"{u.address}: {n}" for u, r in zip(mine, results, strict=True) for n in r.notes
             ],
             "refused": refused,
+            # Cloud DNS holds no empty record set: one without data waits for members.
+            "undeclared": undeclared,
         }
     _check_stack(resolved)
     return resolved, reports

@@ -320,3 +320,21 @@ def test_a_tpu_location_that_does_not_exist_is_named_and_nothing_is_written(emu,
         make_workspace(stack, emu, tmp_path).apply()
     assert str(caught.value).startswith("fleet.TpuNodes(us-central9-z): 403 Location us-central9-z")
     assert emu.requests()["writes"] == 0
+
+
+def test_a_source_without_members_says_which_record_sets_wait_for_it(emu, world, tmp_path):
+    """Cloud DNS holds no empty record set: the plan names those left out, not just '0'."""
+    plan = make_workspace(build(), emu, tmp_path).plan()
+    [read] = plan.sources.values()
+    assert read["undeclared"] == [
+        f"dns.RecordSet.ml-zone/{fqdn('all-workers')}/A",
+        f"dns.RecordSet.ml-zone/{fqdn('_trainer._tcp')}/SRV",
+    ]
+    assert (
+        f"0 members; no data yet, so not declared: dns.RecordSet.ml-zone/{fqdn('all-workers')}/A"
+        in str(plan)
+    )
+    workers(world, 1)
+    plan = make_workspace(build(), emu, tmp_path).plan()
+    [read] = plan.sources.values()
+    assert read["undeclared"] == [] and "not declared" not in str(plan)

@@ -39,6 +39,8 @@ def sources(plan: Plan) -> list[str]:
         line = f"{name}: {count} member{'s' if count != 1 else ''}"
         if read.get("refused"):
             line += f"; refused, its records are kept: {read['refused']}"
+        if read.get("undeclared"):
+            line += f"; no data yet, so not declared: {', '.join(read['undeclared'])}"
         out.append(line)
     return out
 
