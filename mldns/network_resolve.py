@@ -259,9 +259,10 @@ def _follow(
         return
     target = last.rrdatas[0].lower()
     if hops + 1 >= routing.MAX_CHAIN:
-        yield dataclasses.replace(outcome, why=(*outcome.why, f"{target}: the chain is too long"))
+        why = (*outcome.why, f"{target}: the chain is too long")
+        yield dataclasses.replace(outcome, why=why, cut=True)
         return
     tail = resolve(view, target, rtype, network, region, health, hops + 1)
     for o in tail.outcomes:
         why = (*outcome.why, f"{last.name} is an alias of {target}", *o.why)
-        yield routing.Outcome((*outcome.records, *o.records), outcome.share * o.share, why)
+        yield routing.Outcome((*outcome.records, *o.records), outcome.share * o.share, why, o.cut)

@@ -94,7 +94,25 @@ def network_answer(
     if result.status == "NXDOMAIN" or result.nodata:
         why = "; ".join(result.outcomes[0].why)
         raise ResolveError(f"{why} ({'NXDOMAIN' if result.status == 'NXDOMAIN' else 'NODATA'})")
+    _refuse_cut(result)
     return result
+
+
+def _refuse_cut(result: routing.Resolution) -> None:
+    """A chain of CNAMEs that every answer follows past MAX_CHAIN links gets the client
+    SERVFAIL, not an address: say where it loops."""
+    if result.shown_status != "SERVFAIL":
+        return
+    chain: list[str] = []
+    for record in result.outcomes[0].records:
+        if record.name in chain:
+            break
+        chain.append(record.name)
+    target = result.outcomes[0].records[-1].rrdatas[0].lower()
+    ends = f"loops back to {target}" if target in chain else f"is longer than {routing.MAX_CHAIN}"
+    raise ResolveError(
+        f"{result.name} does not resolve: its CNAME chain {' -> '.join(chain)} {ends} (SERVFAIL)"
+    )
 
 
 def declared_zones(stack: Stack) -> list[routing.Zone]:
@@ -170,6 +188,7 @@ def answer(
         raise ResolveError(f"{why} in zone {zone.name} (NXDOMAIN)")
     if result.nodata:
         raise ResolveError(f"{result.outcomes[0].why[-1]} (NODATA)")
+    _refuse_cut(result)
     return result
 
 

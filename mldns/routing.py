@@ -77,14 +77,22 @@ class Outcome:
     records: tuple[RRset, ...]
     share: float
     why: tuple[str, ...]
+    # A CNAME chain cut at MAX_CHAIN links (a loop, as a rule): a resolver gives the client no
+    # address but SERVFAIL, whatever the links hold.
+    cut: bool = False
 
     @property
     def data(self) -> tuple[str, ...]:
         """The final record data (after any CNAME links); empty for NODATA and NXDOMAIN."""
         return self.records[-1].rrdatas if self.records else ()
 
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """What a reader is shown as the answer: the data, or SERVFAIL for a cut chain."""
+        return ("SERVFAIL (the CNAME chain is too long)",) if self.cut else self.data
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "share": self.share,
             "records": [
                 {"name": r.name, "type": r.type, "ttl": r.ttl, "rrdatas": list(r.rrdatas)}
@@ -92,6 +100,9 @@ class Outcome:
             ],
             "why": list(self.why),
         }
+        if self.cut:
+            out["servfail"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -109,13 +120,22 @@ class Resolution:
     def nodata(self) -> bool:
         return self.status == "NOERROR" and not any(o.records for o in self.outcomes)
 
+    @property
+    def shown_status(self) -> str:
+        """NODATA for an answer without records, SERVFAIL when every chain was cut."""
+        if self.nodata:
+            return "NODATA"
+        if self.outcomes and all(o.cut for o in self.outcomes):
+            return "SERVFAIL"
+        return self.status
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "type": self.type,
             "from": self.region,
             "zone": self.zone,
-            "status": "NODATA" if self.nodata else self.status,
+            "status": self.shown_status,
             "answers": [o.to_dict() for o in self.outcomes],
         }
 
@@ -123,7 +143,7 @@ class Resolution:
         head = f"{self.name} {self.type} from {self.region or 'an unknown region'}:"
         lines = [head]
         for o in self.outcomes:  # one rrdata a line, the share beside the first
-            data = list(o.data) or [self.status if self.status != "NOERROR" else "NODATA"]
+            data = list(o.shown) or [self.status if self.status != "NOERROR" else "NODATA"]
             share = "" if o.share == 1 else f"  ({o.share:.0%} of queries)"
             lines.append(f"  {data[0]}{share}")
             lines.extend(f"  {datum}" for datum in data[1:])
@@ -133,7 +153,7 @@ class Resolution:
     def _repr_html_(self) -> str:
         rows = "".join(
             "<tr><td>{}</td><td>{:.1%}</td><td>{}</td></tr>".format(
-                html.escape(" ".join(o.data) or self.to_dict()["status"]),
+                html.escape(" ".join(o.shown) or self.to_dict()["status"]),
                 o.share,
                 "<br>".join(html.escape(w) for w in o.why),
             )
@@ -274,12 +294,15 @@ def _lookup(
             target = f"{target}.{zone.dns_name}"
         if depth + 1 >= MAX_CHAIN or not zone.contains(target):
             stop = "the chain is too long" if zone.contains(target) else "outside the zone"
-            results.append(Outcome((link,), share, why + reasons + (f"{target} is {stop}",)))
+            cut = zone.contains(target)
+            results.append(
+                Outcome((link,), share, why + reasons + (f"{target} is {stop}",), cut=cut)
+            )
             continue
         status, tail = _lookup(zone, target, rtype, region, health, depth + 1)
         for o in tail:
             step = why + reasons + (f"{name} is an alias of {target}",)
-            results.append(Outcome((link, *o.records), share * o.share, step + o.why))
+            results.append(Outcome((link, *o.records), share * o.share, step + o.why, o.cut))
     return status, results
 
 

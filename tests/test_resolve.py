@@ -194,3 +194,43 @@ def test_live_answers_follow_the_zone_not_the_file(emu, tmp_path):
     )
     assert result.exit_code != 0
     assert "outside every zone" in str(result.exception) or "outside every zone" in result.output
+
+
+def _looping_stack():
+    import mldns
+    from mldns import dns
+
+    stack = mldns.Stack("loops", project="p")
+    zone = stack.add(dns.ManagedZone(name="z", dns_name="ml.example.com."))
+    stack.add(dns.RecordSet(zone=zone, name="a", type="CNAME", rrdatas=["b.ml.example.com."]))
+    stack.add(dns.RecordSet(zone=zone, name="b", type="CNAME", rrdatas=["a.ml.example.com."]))
+    stack.add(dns.RecordSet(zone=zone, name="c", type="A", rrdatas=["10.0.0.3"]))
+    stack.add(
+        dns.RecordSet(
+            zone=zone,
+            name="w",
+            type="CNAME",
+            routing=dns.Weighted([(0.5, ["a.ml.example.com."]), (0.5, ["c.ml.example.com."])]),
+        )
+    )
+    return stack
+
+
+def test_a_cname_loop_is_servfail_not_an_answer():
+    """A chain that never reaches an address gets a client SERVFAIL; its last link is not
+    shown as the answer, and where every answer loops the question fails naming the loop."""
+    stack = _looping_stack()
+    with pytest.raises(ResolveError) as failed:
+        resolve(stack, "a.ml.example.com", from_region="us-east1")
+    assert str(failed.value) == (
+        "a.ml.example.com. does not resolve: its CNAME chain a.ml.example.com. -> "
+        "b.ml.example.com. loops back to a.ml.example.com. (SERVFAIL)"
+    )
+    half = resolve(
+        stack, "w.ml.example.com", from_region="us-east1"
+    )  # one weighted branch loops, the other answers
+    assert half.to_dict()["status"] == "NOERROR"
+    assert [a.get("servfail", False) for a in half.to_dict()["answers"]] == [True, False]
+    text = str(half).splitlines()
+    assert text[1] == "  SERVFAIL (the CNAME chain is too long)  (50% of queries)"
+    assert "  10.0.0.3  (50% of queries)" in text

@@ -184,3 +184,17 @@ def test_the_emulators_dns_server_answers_the_applied_preset(tmp_path: Path) -> 
         assert got == sorted(["private.googleapis.com.", *VIPS])
         assert sorted(expected.outcomes[0].data) == VIPS
         assert ask("us-docker.pkg.dev.") == sorted(["private.googleapis.com.", *VIPS])
+
+
+def test_a_wildcard_rule_that_answers_its_own_target_loops() -> None:
+    """The Private Google Access rules half written: `*.googleapis.com` sent to
+    private.googleapis.com without the rule that gives its addresses, which the wildcard then
+    matches again. A VM gets SERVFAIL, and the question fails naming the loop."""
+    stack = mldns.Stack("half", project=PROJECT)
+    policy = stack.add(dns.ResponsePolicy(name="pga", networks=[NET.format("train")]))
+    alias = dns.Record(name="*.googleapis.com.", type="CNAME", rrdatas=["private.googleapis.com."])
+    stack.add(dns.ResponsePolicyRule(policy, "*.googleapis.com.", local_data=[alias], name="apis"))
+    with pytest.raises(
+        ResolveError, match=r"loops back to private\.googleapis\.com\. \(SERVFAIL\)"
+    ):
+        resolve(stack, "storage.googleapis.com", network="train")
