@@ -54,10 +54,10 @@ def calls(content_type: str, body: bytes) -> list[Part]:
     parts = message.get_payload()
     if len(parts) > MAX_CALLS:
         raise BatchError(f"a batch holds at most {MAX_CALLS} calls, not {len(parts)}")
-    return [_call(index, part) for index, part in enumerate(parts, 1)]
+    return [_part(index, part) for index, part in enumerate(parts, 1)]
 
 
-def _call(index: int, part: Any) -> Part:
+def _part(index: int, part: Any) -> Part:
     raw = part.get_payload(decode=True) or b""
     request_line, _, rest = raw.lstrip(b"\r\n").partition(b"\n")
     words = request_line.decode("latin-1").split()
@@ -75,13 +75,13 @@ def _call(index: int, part: Any) -> Part:
     )
 
 
-def environ_of(call: Part, outer: dict[str, Any]) -> dict[str, Any]:
+def environ_of(part: Part, outer: dict[str, Any]) -> dict[str, Any]:
     """The WSGI environ of a call, as the server would have built it had the call come alone."""
-    path, _, query = call.target.partition("?")
+    path, _, query = part.target.partition("?")
     environ = EnvironBuilder(
-        path=path, query_string=query, method=call.method, headers=call.headers, data=call.body
+        path=path, query_string=query, method=part.method, headers=part.headers, data=part.body
     ).get_environ()
-    environ["REQUEST_URI"] = environ["RAW_URI"] = call.target
+    environ["REQUEST_URI"] = environ["RAW_URI"] = part.target
     for key in ("REMOTE_ADDR", "SERVER_NAME", "SERVER_PORT", "HTTP_HOST", "werkzeug.socket"):
         if key in outer:
             environ[key] = outer[key]
@@ -101,11 +101,11 @@ def answer(request: Request, run: Callable[[dict[str, Any]], Response]) -> Respo
         )
     boundary = f"batch_{uuid.uuid4().hex}"
     out: list[bytes] = []
-    for call in batch:
-        reply = run(environ_of(call, request.environ))
+    for part in batch:
+        reply = run(environ_of(part, request.environ))
         head = ["Content-Type: application/http"]
-        if call.content_id:
-            head.append(f"Content-ID: {_response_id(call.content_id)}")
+        if part.content_id:
+            head.append(f"Content-ID: {_response_id(part.content_id)}")
         data = reply.get_data()
         status = HTTPStatus(reply.status_code)
         lines = [f"HTTP/1.1 {status.value} {status.phrase}"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from .call import Call, Reply
 from .compute_api import BASE, _check_name, _operation, _page
+from .compute_zones import project_of
 from .errors import already_exists, not_found
 from .ids import compute_timestamp, new_id
 from .schema import validate
@@ -52,16 +53,8 @@ def networks(project: Project) -> dict[str, dict[str, Any]]:
     return held
 
 
-def _project(call: Call) -> Project:
-    project_id = call.params["project"]
-    project = call.store.project(project_id)
-    if project is None:
-        raise not_found(f"The resource 'projects/{project_id}' was not found")
-    return project
-
-
 def _get(call: Call) -> tuple[Project, dict[str, Any]]:
-    project = _project(call)
+    project = project_of(call)
     name = call.params["network"]
     network = networks(project).get(name)
     if network is None:
@@ -72,7 +65,7 @@ def _get(call: Call) -> tuple[Project, dict[str, Any]]:
 
 
 def list_networks(call: Call) -> Reply:
-    project = _project(call)
+    project = project_of(call)
     return 200, _page(
         call, project, "networks", "compute#networkList", list(networks(project).values())
     )
@@ -85,7 +78,7 @@ def get_network(call: Call) -> Reply:
 def insert_network(call: Call) -> Reply:
     body = call.body or {}
     validate("compute", "Network", body)
-    project = _project(call)
+    project = project_of(call)
     name = _check_name(body.get("name"))
     if name in networks(project):
         raise already_exists(
