@@ -257,17 +257,19 @@ def run_cli(capsys: Any, *args: str) -> Run:
     return Run(code, captured.out, captured.err)
 
 
-def google(emu: Emulator) -> Any:
-    """Cloud DNS's discovery client on the emulator: reads results back as Google's own client."""
+def google(emu: Emulator, api: str = "dns", version: str = "v1", root: str = "/") -> Any:
+    """google-api-python-client's discovery client on the emulator: reads results back as
+    Google's own client, independently of mldns (`root`: the path its methods hang from, e.g.
+    "/compute/v1/")."""
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient import discovery
 
     return discovery.build(
-        "dns",
-        "v1",
+        api,
+        version,
         static_discovery=True,
         credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + "/"},
+        client_options={"api_endpoint": emu.url + root},
         cache_discovery=False,
     )
 

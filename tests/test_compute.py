@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
-from googleapiclient import discovery
-from helpers import PROJECT, make_workspace
+from helpers import PROJECT, google, make_workspace
 
 import mldns
 from mldns import compute, dns
@@ -18,18 +17,6 @@ from mldns.providers.compute_format import normalize_backend_service
 REGIONS = ["us-central1", "europe-west4", "asia-southeast1"]
 HC_URL = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global/healthChecks/trainer-hc"
 GROUP = f"projects/{PROJECT}/zones/us-central1-a/instanceGroups/trainers"
-
-
-def compute_api(emu: Any) -> Any:
-    """google-api-python-client's view of the emulated project: an independent reader."""
-    return discovery.build(
-        "compute",
-        "v1",
-        static_discovery=True,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + "/compute/v1/"},
-        cache_discovery=False,
-    )
 
 
 def fleet(hc_options: dict[str, Any] | None = None, **bs_options: Any) -> mldns.Stack:
@@ -157,7 +144,7 @@ def test_create_then_no_changes_with_one_get_per_resource(emu, tmp_path) -> None
         "compute.BackendService.trainer-backend": "create",
     }
     ws.apply()
-    api = compute_api(emu)
+    api = google(emu, "compute", root="/compute/v1/")
     hc = api.healthChecks().get(project=PROJECT, healthCheck="trainer-hc").execute()
     assert hc["httpHealthCheck"]["requestPath"] == "/health-check"
     assert "sourceRegions" not in hc and hc["checkIntervalSec"] == 30
@@ -174,7 +161,7 @@ def test_create_then_no_changes_with_one_get_per_resource(emu, tmp_path) -> None
 
 def test_drift_is_patched_with_the_current_fingerprint(emu, tmp_path) -> None:
     make_workspace(fleet(), emu, tmp_path).apply()
-    api = compute_api(emu)
+    api = google(emu, "compute", root="/compute/v1/")
     api.healthChecks().patch(
         project=PROJECT, healthCheck="trainer-hc", body={"httpHealthCheck": {"port": 8080}}
     ).execute()
@@ -243,7 +230,7 @@ def test_removing_fields_uses_a_full_update(emu, tmp_path) -> None:
     make_workspace(stack, emu, tmp_path).apply()
     assert paths(emu, "PUT", "/healthChecks/trainer-hc")
     assert paths(emu, "PUT", "/backendServices/trainer-backend")
-    api = compute_api(emu)
+    api = google(emu, "compute", root="/compute/v1/")
     live = api.healthChecks().get(project=PROJECT, healthCheck="trainer-hc").execute()
     assert live["type"] == "TCP" and live["tcpHealthCheck"]["port"] == 9000
     assert "sourceRegions" not in live and "httpHealthCheck" not in live
@@ -337,7 +324,7 @@ def test_deleted_outside_between_plan_and_apply_counts_as_done(emu, tmp_path) ->
     make_workspace(fleet(), emu, tmp_path).apply()
     ws = make_workspace(fleet(), emu, tmp_path)
     plan = ws.plan(destroy=True)
-    api = compute_api(emu)
+    api = google(emu, "compute", root="/compute/v1/")
     api.backendServices().delete(project=PROJECT, backendService="trainer-backend").execute()
     ws.apply_plan(plan, allow_destructive=True)
     assert not ws.store.read().resources

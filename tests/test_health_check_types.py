@@ -7,25 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient import discovery
-from helpers import PROJECT, make_workspace
+from helpers import PROJECT, google, make_workspace
 
 import mldns
 from mldns import compute
 from mldns.emulator import Emulator
 from mldns.errors import ValidationError
-
-
-def compute_api(emu: Emulator) -> Any:
-    return discovery.build(
-        "compute",
-        "v1",
-        static_discovery=True,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + "/compute/v1/"},
-        cache_discovery=False,
-    )
 
 
 def stack_of(*checks: compute.HealthCheck) -> mldns.Stack:
@@ -56,7 +43,7 @@ def test_http2_ssl_grpc_create_noop_update_destroy(emu: Emulator, tmp_path: Path
     assert {a.op for a in ws.plan().actions} == {"create"}
     result = ws.apply()
     assert result.ok, result.failed
-    api = compute_api(emu).healthChecks()
+    api = google(emu, "compute", root="/compute/v1/").healthChecks()
     h2 = api.get(project=PROJECT, healthCheck="h2").execute()
     assert h2["type"] == "HTTP2"
     assert {k: h2["http2HealthCheck"][k] for k in ("port", "requestPath", "host", "response")} == {

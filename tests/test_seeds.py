@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient import discovery
-from helpers import make_workspace
+from helpers import google, make_workspace
 
 from mldns.cli import cli
 from mldns.stack import load_stack
@@ -25,17 +23,6 @@ PROJECT = "my-project"  # both seeds declare it
 COMPUTE = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global"
 OWNER = ("roles/owner", "user:owner@example.com")  # the emulator's initial policy
 BYSTANDER = ("roles/viewer", "user:bystander@example.com")
-
-
-def google(emu: Any, api: str, version: str, root: str = "/") -> Any:
-    return discovery.build(
-        api,
-        version,
-        static_discovery=True,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + root},
-        cache_discovery=False,
-    )
 
 
 def zones(emu: Any) -> list[str]:

@@ -9,10 +9,9 @@ import urllib.request
 from typing import Any
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
+from helpers import google
 
 from mldns.emulator import Emulator
 from mldns.emulator.batch import MAX_CALLS
@@ -22,14 +21,7 @@ from .helpers import PROJECT
 
 @pytest.fixture
 def compute(emu: Emulator) -> Any:
-    return discovery.build(
-        "compute",
-        "v1",
-        static_discovery=True,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": emu.url + "/compute/v1/"},
-        cache_discovery=False,
-    )
+    return google(emu, "compute", root="/compute/v1/")
 
 
 def run_batch(emu: Emulator, *requests: Any) -> dict[str, Any]:
