@@ -340,6 +340,11 @@ def test_answers_resolve_from_a_network_through_its_private_zones_first() -> Non
     assert inside is not None and inside.outcomes[0].data == ("10.0.0.1",)
     assert outside is not None and outside.outcomes[0].data == ("203.0.113.1",)
     assert answers("nothing.example.com.", "A") is None
+    # A CNAME chain that loops answers nothing, as NXDOMAIN and NODATA do.
+    stack.add(_record(public, "ping", "CNAME", rrdatas=["pong.example.com."]))
+    stack.add(_record(public, "pong", "CNAME", rrdatas=["ping.example.com."]))
+    view = build_view(plan, stack.resources, lambda r: by_kind[r.kind].desired_body(r, "p"))
+    assert answers_of(view)("ping.example.com.", "A") is None
 
 
 # --- where they show -------------------------------------------------------------------------------
