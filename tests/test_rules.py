@@ -180,6 +180,37 @@ def test_cname_dangling_is_quiet_when_the_target_exists_or_a_wildcard_answers() 
     assert _found(stack, "cname-dangling") == []
 
 
+def test_cname_loop_fires_on_a_chain_that_comes_back_and_nowhere_else() -> None:
+    stack, public, private = _stack()
+    stack.add(_record(public, "ping", "CNAME", rrdatas=["pong.example.com."]))
+    stack.add(_record(public, "pong", "CNAME", rrdatas=["ping.example.com."]))
+    stack.add(_record(public, "www", rrdatas=["203.0.113.5"]))
+    stack.add(_record(public, "alias", "CNAME", rrdatas=["www.example.com."]))
+    stack.add(_record(public, "away", "CNAME", rrdatas=["cdn.other.net."]))
+    stack.add(_record(private, "self", "CNAME", rrdatas=["self.corp.example.com."]))
+    book = Book()
+    with collecting(book):
+        mldns.use("cname-loop")
+    found = {v.address: (v.level, v.message) for v in judge_offline(stack, book).violations}
+    assert found == {
+        "dns.RecordSet.pub/ping.example.com./CNAME": (
+            "mandatory",
+            "its CNAME chain never reaches an address (ping.example.com. -> pong.example.com. "
+            "-> ping.example.com.): clients get SERVFAIL",
+        ),
+        "dns.RecordSet.pub/pong.example.com./CNAME": (
+            "mandatory",
+            "its CNAME chain never reaches an address (pong.example.com. -> ping.example.com. "
+            "-> pong.example.com.): clients get SERVFAIL",
+        ),
+        "dns.RecordSet.priv/self.corp.example.com./CNAME": (
+            "mandatory",
+            "its CNAME chain never reaches an address (self.corp.example.com. -> "
+            "self.corp.example.com.): clients get SERVFAIL",
+        ),
+    }
+
+
 def test_wildcard_record_fires_on_a_wildcard_only() -> None:
     stack, public, _ = _stack()
     stack.add(_record(public, "*.jobs", rrdatas=["203.0.113.6"]))

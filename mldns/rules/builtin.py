@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from mldns import routing
 from mldns.regions import regions
 from mldns.resources.dns import (
     ManagedZone,
@@ -177,6 +178,34 @@ def _cname_dangling() -> Check:
     return check
 
 
+def _cname_loop() -> Check:
+    def check(plan: PlanView, answers: Answers) -> Found:
+        for record in plan.records():
+            body = record.body
+            if body.get("type") != "CNAME":
+                continue
+            name = body.get("name", "").lower()
+            zone = answers.any_zone_of(name)
+            if zone is None:
+                continue
+            result = routing.resolve(zone, name, "A", None)
+            cut = next((o for o in result.outcomes if o.cut), None)
+            if cut is None:
+                continue
+            chain: list[str] = []
+            for link in cut.records:
+                if link.name in chain:
+                    break
+                chain.append(link.name)
+            yield (
+                record.address,
+                f"its CNAME chain never reaches an address ({' -> '.join(chain)} -> "
+                f"{cut.records[-1].rrdatas[0]}): clients get SERVFAIL",
+            )
+
+    return check
+
+
 def _wildcard() -> Check:
     def check(plan: PlanView, answers: Answers) -> Found:
         for record in plan.records():
@@ -305,6 +334,14 @@ PACK: dict[str, Builtin] = {
             "A CNAME into a zone mldns manages whose target name will not exist: clients get "
             "NXDOMAIN, and a dangling name is what subdomain takeovers start from.",
             _cname_dangling,
+            (RecordSet.kind,),
+        ),
+        Builtin(
+            "cname-loop",
+            "mandatory",
+            "A CNAME whose chain comes back on itself (or runs past 8 links) in the zones mldns "
+            "manages: resolvers give its clients SERVFAIL, not an address.",
+            _cname_loop,
             (RecordSet.kind,),
         ),
         Builtin(
