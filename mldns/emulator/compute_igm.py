@@ -358,6 +358,27 @@ def delete_instances(call: Call) -> Reply:
     )
 
 
+def abandon_instances(call: Call) -> Reply:
+    """Each member named leaves the group but goes on running: it is no longer the group's to
+    count, recreate or delete, and `targetSize` drops."""
+    project, scope, group, chosen = _chosen(
+        call,
+        "InstanceGroupManagersAbandonInstancesRequest",
+        "RegionInstanceGroupManagersAbandonInstancesRequest",
+    )
+    for member in chosen:
+        group["_members"].remove(member)
+    group["targetSize"] = len(group["_members"])
+    return 200, operation(
+        call.store,
+        project,
+        scope,
+        "compute.instanceGroupManagers.abandonInstances",
+        group["selfLink"],
+        group["id"],
+    )
+
+
 def recreate_instances(call: Call) -> Reply:
     """Each member named is deleted and made again from the template, under its name and in its
     zone: a new id and a new internal address, as a member without stateful IPs gets."""
@@ -467,6 +488,7 @@ for _scope_path in (f"{_P}/zones/<zone>", f"{_P}/regions/<region>"):
         (f"{_G}/<igm>/resize", ["POST"], resize),
         (f"{_G}/<igm>/deleteInstances", ["POST"], delete_instances),
         (f"{_G}/<igm>/recreateInstances", ["POST"], recreate_instances),
+        (f"{_G}/<igm>/abandonInstances", ["POST"], abandon_instances),
         (f"{_G}/<igm>/listManagedInstances", ["POST"], list_managed_instances),
         (f"{_scope_path}/autoscalers", ["GET"], list_autoscalers),
         (f"{_scope_path}/instanceGroups", ["GET"], list_instance_groups),

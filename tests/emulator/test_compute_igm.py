@@ -137,6 +137,28 @@ def test_recreated_members_keep_their_names_with_new_addresses(igms, instances, 
         )
 
 
+def test_abandoned_members_leave_the_group_and_keep_running(igms, instances, template):
+    igms.insert_unary(
+        project=PROJECT, zone=ZONE, instance_group_manager_resource=_group("llama", template, 2)
+    )
+    where = {"zone": ZONE, "instance_group_manager": "llama"}
+    left, kept = sorted(m.name for m in managed(igms, **where))
+    request = compute_v1.InstanceGroupManagersAbandonInstancesRequest(
+        instances=[f"zones/{ZONE}/instances/{left}"]
+    )
+    op = igms.abandon_instances_unary(
+        project=PROJECT,
+        instance_group_managers_abandon_instances_request_resource=request,
+        **where,
+    )
+    assert op.operation_type == "compute.instanceGroupManagers.abandonInstances"
+    assert [m.name for m in managed(igms, **where)] == [kept]
+    assert igms.get(project=PROJECT, **where).target_size == 1
+    assert instances.get(project=PROJECT, zone=ZONE, instance=left).status == "RUNNING"
+    igms.delete_unary(project=PROJECT, **where)  # the group's own go with it; not the abandoned
+    assert set(members_in_aggregated(instances)) == {left}
+
+
 def test_managed_instances_page(emu, igms, template):
     igms.insert_unary(
         project=PROJECT, zone=ZONE, instance_group_manager_resource=_group("big", template, 5)

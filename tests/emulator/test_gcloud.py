@@ -425,3 +425,17 @@ def test_a_managed_group_made_and_resized_by_gcloud_is_what_mldns_reads(gcloud, 
     assert recreated.returncode == 0, recreated.stderr
     again = reconcile()
     assert list(again) == list(names) and again != names
+    # Abandoned: the member runs on outside the group, and its name leaves the group's names.
+    gcloud.json(
+        "compute", "instance-groups", "managed", "resize", "trainers", "--zone=us-central1-a",
+        "--size=2",
+    )  # fmt: skip
+    two = sorted(m["name"] for m in gcloud.json(*members, "--zone=us-central1-a"))
+    assert sorted(reconcile()) == [f"{name}.mig.example.com." for name in two]
+    abandoned = gcloud.run(
+        "compute", "instance-groups", "managed", "abandon-instances", "trainers",
+        "--zone=us-central1-a", f"--instances={two[0]}",
+    )  # fmt: skip
+    assert abandoned.returncode == 0, abandoned.stderr
+    assert list(reconcile()) == [f"{two[1]}.mig.example.com."]
+    assert gcloud.json("compute", "instances", "describe", two[0], "--zone=us-central1-a")
