@@ -103,15 +103,11 @@ def _refuse_cut(result: routing.Resolution) -> None:
     SERVFAIL, not an address: say where it loops."""
     if result.shown_status != "SERVFAIL":
         return
-    chain: list[str] = []
-    for record in result.outcomes[0].records:
-        if record.name in chain:
-            break
-        chain.append(record.name)
-    target = result.outcomes[0].records[-1].rrdatas[0].lower()
-    ends = f"loops back to {target}" if target in chain else f"is longer than {routing.MAX_CHAIN}"
+    cut = result.outcomes[0]
+    target = cut.records[-1].rrdatas[0].lower()
+    ends = "loops" if any(r.name == target for r in cut.records) else "runs too long"
     raise ResolveError(
-        f"{result.name} does not resolve: its CNAME chain {' -> '.join(chain)} {ends} (SERVFAIL)"
+        f"{result.name} does not resolve: its CNAME chain {cut.chain()} {ends} (SERVFAIL)"
     )
 
 

@@ -86,6 +86,16 @@ class Outcome:
         """The final record data (after any CNAME links); empty for NODATA and NXDOMAIN."""
         return self.records[-1].rrdatas if self.records else ()
 
+    def chain(self) -> str:
+        """The CNAME links as `a -> b -> a`: each name once, then where the last one points."""
+        names: list[str] = []
+        for record in self.records:
+            if record.name in names:
+                break
+            names.append(record.name)
+        last = self.records[-1].rrdatas if self.records else ()
+        return " -> ".join([*names, *last[:1]])
+
     @property
     def shown(self) -> tuple[str, ...]:
         """What a reader is shown as the answer: the data, or SERVFAIL for a cut chain."""

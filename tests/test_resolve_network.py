@@ -195,6 +195,7 @@ def test_a_wildcard_rule_that_answers_its_own_target_loops() -> None:
     alias = dns.Record(name="*.googleapis.com.", type="CNAME", rrdatas=["private.googleapis.com."])
     stack.add(dns.ResponsePolicyRule(policy, "*.googleapis.com.", local_data=[alias], name="apis"))
     with pytest.raises(
-        ResolveError, match=r"loops back to private\.googleapis\.com\. \(SERVFAIL\)"
+        ResolveError,
+        match=r"-> private\.googleapis\.com\. -> private\.googleapis\.com\. loops \(SERVFAIL\)",
     ):
         resolve(stack, "storage.googleapis.com", network="train")

@@ -192,15 +192,9 @@ def _cname_loop() -> Check:
             cut = next((o for o in result.outcomes if o.cut), None)
             if cut is None:
                 continue
-            chain: list[str] = []
-            for link in cut.records:
-                if link.name in chain:
-                    break
-                chain.append(link.name)
             yield (
                 record.address,
-                f"its CNAME chain never reaches an address ({' -> '.join(chain)} -> "
-                f"{cut.records[-1].rrdatas[0]}): clients get SERVFAIL",
+                f"its CNAME chain never reaches an address ({cut.chain()}): clients get SERVFAIL",
             )
 
     return check
