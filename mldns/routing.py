@@ -303,8 +303,8 @@ def _lookup(
         if not target.endswith("."):
             target = f"{target}.{zone.dns_name}"
         if depth + 1 >= MAX_CHAIN or not zone.contains(target):
-            stop = "the chain is too long" if zone.contains(target) else "outside the zone"
-            cut = zone.contains(target)
+            cut = zone.contains(target)  # the limit reached inside the zone, not left it
+            stop = "the chain is too long" if cut else "outside the zone"
             results.append(
                 Outcome((link,), share, why + reasons + (f"{target} is {stop}",), cut=cut)
             )

@@ -175,7 +175,17 @@ def list_operations(call: Call) -> Reply:
 # ---------------------------------------------------------------- shared list
 
 
-def _page(call: Call, project: Project, kind: str, list_kind: str, items: list[dict]) -> dict:
+def _page(
+    call: Call,
+    project: Project,
+    kind: str,
+    list_kind: str,
+    items: list[dict],
+    path: str | None = None,
+) -> dict:
+    """One page of `items`, filtered, in name order; `path`: the collection's path below the
+    project (default `global/KIND`), which names the list."""
+    path = path or f"global/{kind}"
     limit = call.int_arg("maxResults", MAX_PAGE, MAX_PAGE)
     items = sorted(_filter(call.query.get("filter"), items), key=lambda r: r["name"])
     start = 0
@@ -189,8 +199,8 @@ def _page(call: Call, project: Project, kind: str, list_kind: str, items: list[d
     page = items[start : start + limit]
     reply: dict[str, Any] = {
         "kind": list_kind,
-        "id": f"projects/{project.id}/global/{kind}",
-        "selfLink": f"{BASE}/projects/{project.id}/global/{kind}",
+        "id": f"projects/{project.id}/{path}",
+        "selfLink": f"{BASE}/projects/{project.id}/{path}",
     }
     if page:
         reply["items"] = page

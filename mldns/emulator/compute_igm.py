@@ -203,8 +203,20 @@ def insert(call: Call) -> Reply:
         }
     _grow(call.store, project, group, target)
     groups[name] = group
-    return 200, operation(
-        call.store, project, scope, "compute.instanceGroupManagers.insert", link, group["id"]
+    return 200, _operation_on(call, project, scope, group, "insert")
+
+
+def _operation_on(
+    call: Call, project: Project, scope: str, group: dict[str, Any], verb: str
+) -> dict[str, Any]:
+    """The zonal or regional operation of `compute.instanceGroupManagers.VERB` on `group`."""
+    return operation(
+        call.store,
+        project,
+        scope,
+        f"compute.instanceGroupManagers.{verb}",
+        group["selfLink"],
+        group["id"],
     )
 
 
@@ -282,14 +294,7 @@ def delete(call: Call) -> Reply:
     for member in list(group["_members"]):
         _remove(project, group, member)
     del _groups(project, scope)[group["name"]]
-    return 200, operation(
-        call.store,
-        project,
-        scope,
-        "compute.instanceGroupManagers.delete",
-        group["selfLink"],
-        group["id"],
-    )
+    return 200, _operation_on(call, project, scope, group, "delete")
 
 
 def resize(call: Call) -> Reply:
@@ -307,14 +312,7 @@ def resize(call: Call) -> Reply:
     while len(members) > size:
         _remove(project, group, members[-1])
     group["targetSize"] = size
-    return 200, operation(
-        call.store,
-        project,
-        scope,
-        "compute.instanceGroupManagers.resize",
-        group["selfLink"],
-        group["id"],
-    )
+    return 200, _operation_on(call, project, scope, group, "resize")
 
 
 def _chosen(
@@ -348,14 +346,7 @@ def delete_instances(call: Call) -> Reply:
     for member in chosen:
         _remove(project, group, member)
     group["targetSize"] = len(group["_members"])
-    return 200, operation(
-        call.store,
-        project,
-        scope,
-        "compute.instanceGroupManagers.deleteInstances",
-        group["selfLink"],
-        group["id"],
-    )
+    return 200, _operation_on(call, project, scope, group, "deleteInstances")
 
 
 def abandon_instances(call: Call) -> Reply:
@@ -369,14 +360,7 @@ def abandon_instances(call: Call) -> Reply:
     for member in chosen:
         group["_members"].remove(member)
     group["targetSize"] = len(group["_members"])
-    return 200, operation(
-        call.store,
-        project,
-        scope,
-        "compute.instanceGroupManagers.abandonInstances",
-        group["selfLink"],
-        group["id"],
-    )
+    return 200, _operation_on(call, project, scope, group, "abandonInstances")
 
 
 def recreate_instances(call: Call) -> Reply:
@@ -391,14 +375,7 @@ def recreate_instances(call: Call) -> Reply:
     for zone, name in chosen:
         by_zone(project).get(zone, {}).pop(name, None)
         _build(call.store, project, group, properties, zone, name)
-    return 200, operation(
-        call.store,
-        project,
-        scope,
-        "compute.instanceGroupManagers.recreateInstances",
-        group["selfLink"],
-        group["id"],
-    )
+    return 200, _operation_on(call, project, scope, group, "recreateInstances")
 
 
 def list_managed_instances(call: Call) -> Reply:

@@ -157,8 +157,15 @@ def insert_instance(call: Call) -> Reply:
         properties = copy.deepcopy(template(project, template_ref)["properties"])
         body = {**properties, **body}
     instance = create_instance(call.store, project, zone, body)
-    return 200, operation(
-        call.store, project, f"zones/{zone}", "insert", instance["selfLink"], instance["id"]
+    return 200, _operation_on(call, project, zone, instance, "insert")
+
+
+def _operation_on(
+    call: Call, project: Project, zone: str, instance: dict[str, Any], verb: str
+) -> dict[str, Any]:
+    """The zonal operation of `verb` on `instance`."""
+    return operation(
+        call.store, project, f"zones/{zone}", verb, instance["selfLink"], instance["id"]
     )
 
 
@@ -169,9 +176,7 @@ def get_instance(call: Call) -> Reply:
 def delete_instance(call: Call) -> Reply:
     project, zone, instance = _instance(call)
     del by_zone(project)[zone][instance["name"]]
-    return 200, operation(
-        call.store, project, f"zones/{zone}", "delete", instance["selfLink"], instance["id"]
-    )
+    return 200, _operation_on(call, project, zone, instance, "delete")
 
 
 def stop(project: Project, instance: dict[str, Any]) -> None:
@@ -194,17 +199,13 @@ def start(project: Project, instance: dict[str, Any]) -> None:
 def stop_instance(call: Call) -> Reply:
     project, zone, instance = _instance(call)
     stop(project, instance)
-    return 200, operation(
-        call.store, project, f"zones/{zone}", "stop", instance["selfLink"], instance["id"]
-    )
+    return 200, _operation_on(call, project, zone, instance, "stop")
 
 
 def start_instance(call: Call) -> Reply:
     project, zone, instance = _instance(call)
     start(project, instance)
-    return 200, operation(
-        call.store, project, f"zones/{zone}", "start", instance["selfLink"], instance["id"]
-    )
+    return 200, _operation_on(call, project, zone, instance, "start")
 
 
 def suspend_instance(call: Call) -> Reply:
@@ -212,17 +213,13 @@ def suspend_instance(call: Call) -> Reply:
     losing an ephemeral external address on stop, not on suspend, so the emulator keeps it."""
     project, zone, instance = _instance(call)
     instance["status"] = "SUSPENDED"
-    return 200, operation(
-        call.store, project, f"zones/{zone}", "suspend", instance["selfLink"], instance["id"]
-    )
+    return 200, _operation_on(call, project, zone, instance, "suspend")
 
 
 def resume_instance(call: Call) -> Reply:
     project, zone, instance = _instance(call, needs="SUSPENDED")
     instance["status"] = "RUNNING"
-    return 200, operation(
-        call.store, project, f"zones/{zone}", "resume", instance["selfLink"], instance["id"]
-    )
+    return 200, _operation_on(call, project, zone, instance, "resume")
 
 
 def reset_instance(call: Call) -> Reply:
@@ -230,9 +227,7 @@ def reset_instance(call: Call) -> Reply:
     project, zone, instance = _instance(call, needs="RUNNING")
     instance["status"] = "RUNNING"
     instance["lastStartTimestamp"] = compute_timestamp()
-    return 200, operation(
-        call.store, project, f"zones/{zone}", "reset", instance["selfLink"], instance["id"]
-    )
+    return 200, _operation_on(call, project, zone, instance, "reset")
 
 
 def set_labels(call: Call) -> Reply:
@@ -245,9 +240,7 @@ def set_labels(call: Call) -> Reply:
         raise condition_not_met("Labels fingerprint either invalid or resource labels have changed")
     instance["labels"] = dict(body.get("labels") or {})
     instance["labelFingerprint"] = _fingerprint(instance["labels"])
-    return 200, operation(
-        call.store, project, f"zones/{zone}", "setLabels", instance["selfLink"], instance["id"]
-    )
+    return 200, _operation_on(call, project, zone, instance, "setLabels")
 
 
 # ---------------------------------------------------------------- lists

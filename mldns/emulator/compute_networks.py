@@ -12,16 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from .call import Call, Reply
-from .compute_api import BASE, _check_name, _operation, _page
+from .compute_api import _check_name, _link, _operation, _page
 from .compute_zones import project_of
 from .errors import already_exists, not_found
 from .ids import compute_timestamp, new_id
 from .schema import validate
 from .store import Project
-
-
-def _link(project: str, name: str) -> str:
-    return f"{BASE}/projects/{project}/global/networks/{name}"
 
 
 def _network(project: Project, name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +28,7 @@ def _network(project: Project, name: str, body: dict[str, Any]) -> dict[str, Any
         id=new_id(),
         creationTimestamp=compute_timestamp(),
         name=name,
-        selfLink=_link(project.id, name),
+        selfLink=_link(project.id, "networks", name),
         autoCreateSubnetworks=bool(auto),
         subnetworks=[],
         mtu=int(body.get("mtu") or 1460),

@@ -134,20 +134,13 @@ def list_zones(call: Call) -> Reply:
     """Every known zone (`gcloud compute zones list`), filtered and paged as other lists."""
     project = project_of(call)
     items = [_zone(project, zone) for zone in zones()]
-    return 200, _listed(call, project, "zones", "compute#zoneList", items)
+    return 200, _page(call, project, "zones", "compute#zoneList", items, path="zones")
 
 
 def list_regions(call: Call) -> Reply:
     project = project_of(call)
     items = [_region(project, region) for region in regions_with_zones()]
-    return 200, _listed(call, project, "regions", "compute#regionList", items)
-
-
-def _listed(call: Call, project: Project, what: str, kind: str, items: list[dict]) -> dict:
-    reply = _page(call, project, what, kind, items)
-    reply["id"] = f"projects/{project.id}/{what}"
-    reply["selfLink"] = f"{BASE}/projects/{project.id}/{what}"
-    return reply
+    return 200, _page(call, project, "regions", "compute#regionList", items, path="regions")
 
 
 # ---------------------------------------------------------------- operations
@@ -224,10 +217,8 @@ def list_operations(call: Call) -> Reply:
         for e in project.collection("zonalOperations").values()
         if f"/{scope}/operations/" in e["operation"]["selfLink"]
     ]
-    reply = _page(call, project, "operations", "compute#operationList", items)
-    reply["id"] = f"projects/{project.id}/{scope}/operations"
-    reply["selfLink"] = f"{scope_link(project.id, scope)}/operations"
-    return 200, reply
+    path = f"{scope}/operations"
+    return 200, _page(call, project, "operations", "compute#operationList", items, path=path)
 
 
 _P = "/compute/v1/projects/<project>"

@@ -167,9 +167,9 @@ def _network_name(value: str) -> str:
 class Answers:
     """`answers(name, type, from_region=..., network=..., down=...)`: the Resolution the DNS
     gives after apply (as `mldns resolve` computes it), or None when it gives none (a name
-    outside every zone, NXDOMAIN, NODATA, or a CNAME chain that loops). With `network`, as Cloud DNS answers a VM on it:
-    the response policy bound to it first, then the private zones bound to it, then public
-    zones; without, only public zones."""
+    outside every zone, NXDOMAIN, NODATA, or a CNAME chain that loops). With `network`, as
+    Cloud DNS answers a VM on it: the response policy bound to it first, then the private zones
+    bound to it, then public zones; without, only public zones."""
 
     public: tuple[routing.Zone, ...]
     private: tuple[tuple[routing.Zone, frozenset[str]], ...]
@@ -203,7 +203,7 @@ class Answers:
         if zone is None:
             return None
         result = routing.resolve(zone, fqdn, type, from_region, routing.down_set(down))
-        if result.status == "NXDOMAIN" or result.nodata or result.shown_status == "SERVFAIL":
+        if result.shown_status != "NOERROR":  # NXDOMAIN, NODATA or SERVFAIL
             return None
         return result
 
