@@ -405,9 +405,9 @@ def test_a_zone_holding_unmanaged_record_sets_is_not_destroyed(
     with pytest.raises(UnsafePlanError) as refused:
         ws.destroy()
     assert str(refused.value) == (
-        "dns.ManagedZone.ml-zone cannot be deleted: it holds 1 record sets mldns does not "
-        "manage (manual.ml.example.com. A); delete them, or declare the zone with "
-        "force_destroy=True to delete them with it"
+        "dns.ManagedZone.ml-zone cannot be deleted: it holds 1 record set mldns does not "
+        "manage (manual.ml.example.com. A); delete it, or declare the zone with "
+        "force_destroy=True to delete it with the zone"
     )
     assert emu.requests()["writes"] == 0
     assert {("manual.ml.example.com.", "A"), ("a.ml.example.com.", "A")} <= set(live(emu))

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 from google.api_core import exceptions as gexc
 
+from mldns import words
 from mldns.errors import Interrupted, UnsafePlanError, ValidationError
 from mldns.plan import Action
 from mldns.providers import dns_format as fmt
@@ -711,12 +712,12 @@ def _stray_deletions(
     once every managed record set was gone."""
     doing = "replaced" if replaced else "deleted"
     if not force:
-        named = ", ".join(f"{r['name']} {r['type']}" for r in strays[:3])
-        more = f" and {len(strays) - 3:,} more" if len(strays) > 3 else ""
+        named = words.some([f"{r['name']} {r['type']}" for r in strays])
+        them = "it" if len(strays) == 1 else "them"
         raise UnsafePlanError(
-            f"{zone} cannot be {doing}: it holds {len(strays):,} record sets mldns does not manage "
-            f"({named}{more}); delete them, or declare the zone with force_destroy=True to "
-            "delete them with it"
+            f"{zone} cannot be {doing}: it holds {words.count(len(strays), 'record set')} mldns does "
+            f"not manage ({named}); delete {them}, or declare the zone with force_destroy=True "
+            f"to delete {them} with the zone"
         )
     return [
         Action(
