@@ -21,6 +21,7 @@ from mldns.errors import UsageError
 from mldns.resources.base import Resource, StackCheck
 from mldns.resources.fleet import FleetValue, Member, Resolved, Source
 from mldns.state.format import State
+from mldns.words import count
 
 
 @attrs.frozen
@@ -86,7 +87,8 @@ def resolve_fleet(
             "members": len(members[source]),
             "declares": [use.address for use in mine],
             "conflicts": [c for r in results for c in r.conflicts],
-            "unnamed": [u for r in results for u in r.unnamed],
+            # A member the table and the SRV set both miss is one member, said once.
+            "unnamed": list(dict.fromkeys(u for r in results for u in r.unnamed)),
             "notes": [
                 f"{u.address}: {n}" for u, r in zip(mine, results, strict=True) for n in r.notes
             ],
@@ -107,9 +109,9 @@ def source_warnings(reports: dict[str, dict[str, Any]]) -> tuple[str, ...]:
         unnamed = report["unnamed"]
         if unnamed:
             shown = "; ".join(unnamed[:5]) + (
-                f"; and {len(unnamed) - 5} more" if len(unnamed) > 5 else ""
+                f"; and {len(unnamed) - 5:,} more" if len(unnamed) > 5 else ""
             )
-            out.append(f"{name}: {len(unnamed)} members get no record: {shown}")
+            out.append(f"{name}: {count(len(unnamed), 'member')} without a record: {shown}")
     return tuple(out)
 
 

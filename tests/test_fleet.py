@@ -120,8 +120,8 @@ def test_a_member_without_the_rank_label_is_reported_not_dropped_silently(emu, w
     workers(world, 2)
     world.add("stray", ZONES[0], JOB)
     plan = make_workspace(build(), emu, tmp_path).plan()
-    [warning] = [w for w in plan.warnings if "get no record" in w]
-    assert "us-central1-a/stray has no label rank" in warning
+    [warning] = [w for w in plan.warnings if "without a record" in w]
+    assert ": 1 member without a record: us-central1-a/stray has no label rank" in warning
     assert plan.sources[next(iter(plan.sources))]["members"] == 3
 
 
