@@ -521,6 +521,20 @@ def test_bad_rules_input_is_one_line_and_exit_1(tmp_path: Path, capsys: Any) -> 
     assert not (tmp_path / "state" / "guarded.json").exists()
 
 
+def test_check_counts_one_resource_and_one_rule_in_the_singular(
+    tmp_path: Path, capsys: Any
+) -> None:
+    path = tmp_path / "stack.py"
+    path.write_text(
+        "import mldns\nfrom mldns import dns\n\nstack = mldns.Stack('one')\n"
+        "stack.add(dns.ManagedZone(name='pub', dns_name='example.com.'))\n"
+        "mldns.use('ttl-bounds')\n"
+    )
+    run = run_cli(capsys, "check", str(path))
+    assert run.code == 0
+    assert run.out.splitlines()[-1] == "Checked 1 resource against 1 rule. No violations."
+
+
 def test_check_judges_without_a_refresh_and_rules_list_shows_the_pack(
     tmp_path: Path, capsys: Any
 ) -> None:

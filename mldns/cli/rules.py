@@ -12,6 +12,7 @@ from mldns.render.notes import rules as rule_lines
 from mldns.rules import PACK
 from mldns.rules.evaluate import blocked_message, judge_offline
 from mldns.violations import tally
+from mldns.words import count
 
 
 @click.group("rules")
@@ -103,10 +104,9 @@ def check(stack_file: str, rules: tuple[str, ...]) -> None:
     judged = judge_offline(stack, book)
     for line in rule_lines(judged):
         click.echo(line)
-    count = len(book.rules)
     found = tally(judged.violations) or "No violations."
     click.echo(
-        f"Checked {len(stack)} resources against {count} rule{'s' if count != 1 else ''}. {found}"
+        f"Checked {count(len(stack), 'resource')} against {count(len(book.rules), 'rule')}. {found}"
     )
     if judged.blocked:
         click.echo(f"Error: {blocked_message(judged, listed=False)}", err=True)

@@ -17,6 +17,7 @@ from mldns.cli.options import (
 from mldns.errors import UsageError
 from mldns.state import backend, edit, transfer
 from mldns.target import emulator_from_env
+from mldns.words import count
 
 
 @click.command()
@@ -121,7 +122,8 @@ def state_mv(old: str, new: str, stack_name: str | None, lock_timeout: float, **
       mldns state mv 'dns.RecordSet.z/old.example.com./A' 'dns.RecordSet.z/new.example.com./A'
     """
     repointed = edit.move(state_store(pop_location(opts), stack_name), old, new, lock_timeout)
-    also = f"; {len(repointed)} entries that need it now name the new address" if repointed else ""
+    needs = count(len(repointed), "entry", "entries")
+    also = f"; {needs} that need it now name the new address" if repointed else ""
     click.echo(f"Moved {old} to {new} in the state{also}.")
 
 

@@ -20,6 +20,7 @@ from mldns.providers.iam import IamProvider
 from mldns.providers.response_policies import ResponsePolicyProvider
 from mldns.providers.zone_iam import ZoneIamProvider
 from mldns.resources.dns import ManagedZone, ResponsePolicy
+from mldns.words import count
 
 PARTS = ("dns", "compute", "iam")
 COMPUTE_PAGE = 500
@@ -102,7 +103,10 @@ def _read_response_policies(gen: Generated, clients: Clients, project: str) -> N
         gen.add(policy)
         rules = provider.list_rules(project, name)
         if policy is None:
-            gen.note(f"{ResponsePolicy.kind}.{name}", f"its {len(rules)} rules are left out")
+            gen.note(
+                f"{ResponsePolicy.kind}.{name}",
+                f"its rules are left out ({count(len(rules), 'rule')})",
+            )
             continue
         for rule in sorted(rules, key=lambda r: r["ruleName"]):
             gen.add(convert.response_policy_rule(gen, policy, rule))
