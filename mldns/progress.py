@@ -211,7 +211,7 @@ def _noun(kind: str) -> str:
 def destroyed(applied: Counter[str], calls: int, retries: int) -> str:
     """`Destroy complete: 1,204 resources destroyed; 5 API calls, 0 retried.`"""
     gone = count(applied.get("delete", 0), "resource")
-    return f"Destroy complete: {gone} destroyed; {calls:,} API calls, {retries:,} retried."
+    return f"Destroy complete: {gone} destroyed; {count(calls, 'API call')}, {retries:,} retried."
 
 
 def complete(applied: Counter[str], calls: int, retries: int) -> str:
@@ -221,4 +221,4 @@ def complete(applied: Counter[str], calls: int, retries: int) -> str:
         for op, word in DONE.items()
         if applied.get(op) or op in ("create", "update", "delete")
     ]
-    return f"Apply complete: {', '.join(parts)}; {calls:,} API calls, {retries:,} retried."
+    return f"Apply complete: {', '.join(parts)}; {count(calls, 'API call')}, {retries:,} retried."

@@ -154,4 +154,6 @@ def test_the_destroy_summary_counts_as_the_apply_summary_does() -> None:
     assert destroyed(Counter(delete=9001), 12, 0) == (
         "Destroy complete: 9,001 resources destroyed; 12 API calls, 0 retried."
     )
-    assert destroyed(Counter(delete=1), 1, 2).startswith("Destroy complete: 1 resource destroyed;")
+    assert destroyed(Counter(delete=1), 1, 2) == (
+        "Destroy complete: 1 resource destroyed; 1 API call, 2 retried."
+    )

@@ -31,7 +31,7 @@ from mldns.render import render_text
 from mldns.rules.evaluate import blocked_message
 from mldns.stack import load_stack
 from mldns.target import Target, apply_command
-from mldns.words import times
+from mldns.words import count, times
 
 # The state stores and the workspace (and through them Google's client libraries) come with the
 # first verb that reaches the cloud or the state: show and graph start without them.
@@ -106,7 +106,7 @@ def plan(
         view["format"] = "json"
     click.echo(render_plan(result, view, show_unmanaged))
     ahead = f" ({stats.ahead:,} listed ahead)" if stats.ahead else ""
-    click.echo(f"{stats.calls:,} API calls{ahead}, {stats.retries:,} retried.", err=True)
+    click.echo(f"{count(stats.calls, 'API call')}{ahead}, {stats.retries:,} retried.", err=True)
     if out:
         click.echo(f"Saved the plan to {out}; apply it with: {command}", err=True)
     if result.blocked:
@@ -209,7 +209,9 @@ def _report(result: Any, ws: Workspace) -> None:
     from mldns.state import backend
 
     if not result.done:
-        click.echo(f"No changes to apply; {result.calls:,} API calls, {result.retries:,} retried.")
+        click.echo(
+            f"No changes to apply; {count(result.calls, 'API call')}, {result.retries:,} retried."
+        )
     else:
         click.echo(complete(result.applied, result.calls, result.retries))
     for name, value in result.outputs.items():
@@ -314,7 +316,7 @@ def destroy(stack_file: str, auto_approve: bool, quiet: bool, **opts: Any) -> No
     with workspace(stack_file, opts) as ws:
         ws.progress = _progress(quiet)
         result = ws.destroy(confirm=_confirm(auto_approve, quiet, "destroy"))
-    calls = f"{result.calls:,} API calls, {result.retries:,} retried."
+    calls = f"{count(result.calls, 'API call')}, {result.retries:,} retried."
     if not result.done:
         click.echo(f"Nothing to destroy; {calls}")
         return
