@@ -30,6 +30,7 @@ def test_resolve_from_two_regions_names_the_nearest_item_and_distance():
     near = run(APEX, "--from", "europe-west4", "-f", SEED_000)
     assert near.exit_code == 0, near.output
     assert near.output.splitlines()[1].strip() == "203.0.113.20"
+    assert run(APEX, "--region", "europe-west4", "-f", SEED_000).output == near.output
     far = run(APEX, "A", "--from", "europe-west2", "-f", SEED_000)
     km = round(distance_km("europe-west2", "europe-west4"))
     assert f"europe-west2 has no item; nearest is europe-west4, {km} km" in far.output

@@ -19,7 +19,13 @@ from mldns.stack import load_stack
 @click.command()
 @click.argument("name", required=False)
 @click.argument("rtype", metavar="[TYPE]", default="A")
-@click.option("--from", "from_region", metavar="REGION", help="The client's Google Cloud region.")
+@click.option(
+    "--from",
+    "--region",
+    "from_region",
+    metavar="REGION",
+    help="The client's Google Cloud region (--region as gcloud spells it).",
+)
 @click.option(
     "--network",
     metavar="NETWORK",
