@@ -9,7 +9,7 @@ import pytest
 from helpers import make_workspace
 
 from mldns.emulator import Emulator
-from mldns.errors import UnsafePlanError
+from mldns.errors import StackFileError, UnsafePlanError
 from mldns.stack import Stack, load_stack
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sharded_training" / "stack.py"
@@ -72,3 +72,10 @@ def test_shrinking_the_job_is_guarded_then_applied(
     assert len([k for k in live if k[0].startswith("shard-")]) == 6
     assert len(live[("_shards._tcp.data.train.internal.", "SRV")]["rrdatas"]) == 6
     assert not ws.plan().has_changes
+
+
+def test_the_documented_limit_of_shards_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most 100 shards, as the docstring says: the SRV record set names each one."""
+    assert len(load(monkeypatch, 100)) == 1 + 1 + 100 + 1 + 2
+    with pytest.raises(StackFileError, match="holds 101 records; a record set holds at most 100"):
+        load(monkeypatch, 101)

@@ -8,7 +8,8 @@
 - `ckpt.train.internal.`: the checkpoint store's internal load balancer, with a backup region.
 
 Knobs come from the environment, so the same file serves a small smoke run and the full job:
-MLDNS_SHARDS (default 16), MLDNS_PROJECT (default "ml-training").
+MLDNS_SHARDS (default 16; at most 100, as the SRV record set holds at most 100 records),
+MLDNS_PROJECT (default "ml-training").
 """
 
 import os
@@ -47,7 +48,7 @@ for shard in range(SHARDS):
             name=name,
             type="A",
             ttl=60,
-            rrdatas=[f"10.10.{1 + shard // 250}.{10 + shard % 250}"],
+            rrdatas=[f"10.10.{1 + shard // 240}.{10 + shard % 240}"],
         )
     )
 stack.add(
