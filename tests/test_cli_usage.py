@@ -104,6 +104,12 @@ def test_mistyped_options_and_verbs_suggest_the_right_one(mldns: Any, stack_file
     assert "No such option '-target'; mldns spells it '--target' (two dashes)." in target.err
     short = mldns("plan", "-x", stack_file)
     assert "No such option '-x'" in short.err and "two dashes" not in short.err
+    # click lists a required choice one a line; the error is one line.
+    choice = mldns("export", "-o", "out")
+    assert choice.code == 1
+    assert choice.err.splitlines()[-1] == (
+        "Error: Missing option '--format'. Choose from: bind, octodns"
+    )
 
 
 def test_validate_starts_without_the_engine(stack_file: str) -> None:

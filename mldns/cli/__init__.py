@@ -114,11 +114,23 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         if debug:
             raise
-        _one_dash_hint(exc, args).show()
+        _one_line(_one_dash_hint(exc, args)).show()
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+
+
+def _one_line(exc: click.ClickException) -> click.ClickException:
+    """Some of click's messages span lines (a missing choice lists one choice a line): an error
+    is one line, so that a log or a terminal shows it whole."""
+    message = exc.format_message()
+    if "\n" not in message:
+        return exc
+    joined = " ".join(message.split())
+    if isinstance(exc, click.UsageError):
+        return click.UsageError(joined, ctx=exc.ctx)
+    return click.ClickException(joined)
 
 
 def _one_dash_hint(exc: click.ClickException, args: list[str]) -> click.ClickException:
