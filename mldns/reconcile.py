@@ -292,10 +292,6 @@ class Reconciler:
         report.changes = Counter(result.applied)
         return current
 
-    def close(self) -> None:
-        if self.metrics:
-            self.metrics.close()
-
 
 def _cause(exc: MldnsError) -> str:
     """A short cause for metrics: what kind of failure ended the loop."""

@@ -143,6 +143,21 @@ def test_bad_options_are_one_line_and_write_nothing(capsys, emu, tmp_path, args,
     assert emu.requests()["writes"] == 0
 
 
+def test_a_metrics_port_in_use_is_one_line_before_any_call(capsys, emu, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, lines, err = once(capsys, emu, tmp_path, "--metrics-port", str(port))
+    assert code == 1 and lines == []
+    assert err.strip().splitlines()[-1] == (
+        f"Error: --metrics-port {port}: cannot listen on 0.0.0.0:{port}: Address already in use; "
+        "choose another port"
+    )
+    assert emu.requests()["total"] == 0
+    assert not (tmp_path / "state").exists()
+
+
 def test_a_bad_template_is_one_line_and_writes_nothing(capsys, emu, tmp_path):
     stack = tmp_path / "bad.py"
     stack.write_text(

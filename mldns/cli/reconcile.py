@@ -100,23 +100,33 @@ def reconcile(
         strict=strict,
         once=once,
     )
-    with workspace(stack_file, opts) as ws:
-        ws.interruptible = False  # the loop's own handler lets an apply in flight finish
-        metrics = Metrics(interval) if metrics_port is not None else None
-        if metrics is not None:
-            port = metrics.serve(metrics_port or 0)
-            click.echo(f"metrics on http://0.0.0.0:{port}/metrics", err=True)
-        loop = Reconciler(ws, options, metrics=metrics)
-        previous = {
-            sig: signal.signal(sig, lambda *_: loop.stop())
-            for sig in (signal.SIGTERM, signal.SIGINT)
-        }
+    # The port is taken first: one in use is an error before the lock, the state or a call.
+    metrics = Metrics(interval) if metrics_port is not None else None
+    if metrics is not None:
         try:
-            code = loop.run()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            loop.close()
+            port = metrics.serve(metrics_port or 0)
+        except OSError as exc:
+            raise UsageError(
+                f"--metrics-port {metrics_port}: cannot listen on 0.0.0.0:{metrics_port}: "
+                f"{exc.strerror or exc}; choose another port"
+            ) from None
+        click.echo(f"metrics on http://0.0.0.0:{port}/metrics", err=True)
+    try:
+        with workspace(stack_file, opts) as ws:
+            ws.interruptible = False  # the loop's own handler lets an apply in flight finish
+            loop = Reconciler(ws, options, metrics=metrics)
+            previous = {
+                sig: signal.signal(sig, lambda *_: loop.stop())
+                for sig in (signal.SIGTERM, signal.SIGINT)
+            }
+            try:
+                code = loop.run()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+    finally:
+        if metrics is not None:
+            metrics.close()
     if code:
         click.echo(f"Error: {loop.ended}", err=True)
         sys.exit(code)
