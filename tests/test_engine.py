@@ -241,6 +241,31 @@ def test_record_deleted_outside_is_recreated(emu: Emulator, tmp_path: Any) -> No
     assert live(emu)[("a.ml.example.com.", "A")]["rrdatas"] == ["10.0.0.1"]
 
 
+def test_a_record_set_changed_outside_says_so_as_any_resource_does(
+    emu: Emulator, tmp_path: Any
+) -> None:
+    """A plain record set is a row of its zone's state entry; the plan still tells drift from
+    a change of the declaration."""
+    make_workspace(build([a("a", "10.0.0.1"), a("b", "10.0.0.2")]), emu, tmp_path).apply()
+    delete_live(emu, "ml-zone", "a.ml.example.com.", "A")
+    add_live(emu, "ml-zone", ("a.ml.example.com.", "A", 60, ["192.0.2.9"]))
+    put_back = make_workspace(build([a("a", "10.0.0.1"), a("b", "10.0.0.2")]), emu, tmp_path)
+    reasons = {x.address: x.reason for x in put_back.plan().actions}
+    assert reasons == {
+        rec_addr(
+            "a.ml.example.com."
+        ): "changed outside mldns since the last apply; will be put back"
+    }
+    both = make_workspace(build([a("a", "10.0.0.3"), a("b", "10.0.0.4")]), emu, tmp_path)
+    reasons = {x.address: x.reason for x in both.plan().actions}
+    assert reasons == {
+        rec_addr("a.ml.example.com."): (
+            "changed outside mldns since the last apply, and in the declaration"
+        ),
+        rec_addr("b.ml.example.com."): "",  # only the declaration changed
+    }
+
+
 # --- adopt and forget ----------------------------------------------------------------------------
 
 

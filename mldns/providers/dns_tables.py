@@ -181,7 +181,8 @@ class TableRows:
                 reason = "exists, not yet managed, and differs"
                 actions.append(self._action("update", key, raw, row, ttl, want, reason, True))
             else:
-                reason = f"moved from {self.moved_from[key]}" if key in self.moved_from else ""
+                moved = self.moved_from.get(key)
+                reason = f"moved from {moved}" if moved else _drift(raw, row, ttl, want)
                 actions.append(self._action("update", key, raw, row, ttl, want, reason))
         for key, row in prior.items():
             if key in self.rows or key in self.given_away:
@@ -372,6 +373,17 @@ def _matches(raw: dict[str, Any], ttl: int, want: list[str]) -> bool:
     if "routingPolicy" in raw or raw.get("ttl", 300) != ttl:
         return False
     return raw.get("rrdatas") == want or fmt.normalize_record(raw).get("rrdatas") == want
+
+
+def _drift(raw: dict[str, Any], row: list[Any], ttl: int, want: list[str]) -> str:
+    """Why a recorded row differs, as the planner says it of a resource: changed outside mldns
+    (the row recorded is not what is listed), or in the declaration (no reason needed), or
+    both. A row recorded as routed ([]) was changed in the stack."""
+    if not row or _matches(raw, row[0], row[1:]):
+        return ""
+    if row[0] == ttl and row[1:] == want:
+        return "changed outside mldns since the last apply; will be put back"
+    return "changed outside mldns since the last apply, and in the declaration"
 
 
 def owner_of(fqdn: str, rtype: str, holders: Iterable[TableRows]) -> tuple[TableRows, str] | None:
