@@ -236,7 +236,7 @@ class Workspace:
         desired = {} if destroy or self.stack is None else self.stack.resources
         outputs = {} if destroy or self.stack is None else self.stack.outputs
         if self.targets:  # a plain record set the state keeps as a row is a target too
-            known = {*desired, *prior.resources, *prior.addresses()}
+            known = {*desired, *prior.addresses()}
             check_addresses("--target", self.targets, known)
         check_addresses("--replace", self.replace, desired)
         check_replaceable(self.replace, desired)

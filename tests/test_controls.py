@@ -107,6 +107,20 @@ def test_target_naming_no_resource_says_what_was_meant_and_writes_nothing(
     assert not (cli.state / "controls.json").exists() and _writes(emu) == []
 
 
+def test_a_target_hint_names_what_the_user_declared_not_a_state_holder(
+    cli: Any, emu: Emulator
+) -> None:
+    """The state keeps plain record sets as rows of a `dns.ZoneRecords` entry: a hint names a
+    record set, never that entry."""
+    assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
+    for guess in ("dns.RecordSet.ml-zone/*", "dns.ZoneRecords.ml-zone"):
+        run = cli("plan", str(cli.stack), "--target", guess)
+        assert run.returncode == 1
+        [line] = run.stderr.strip().splitlines()
+        assert line.startswith(f"Error: --target {guess}: no such resource")
+        assert "ZoneRecords" not in line.removeprefix(f"Error: --target {guess}")
+
+
 def test_replace_recreates_an_unchanged_record_set(cli: Any, emu: Emulator) -> None:
     assert cli("apply", str(cli.stack), "--auto-approve").returncode == 0
     planned = cli("plan", str(cli.stack), "--replace", A)
