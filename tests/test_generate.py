@@ -193,6 +193,10 @@ def test_zone_and_only_narrow_what_is_read(emu: Emulator, tmp_path: Path, mldns:
         'health_check="projects/my-project/global/healthChecks/dns-routing-health-check"'
         in dns_only.out
     )
+    # A zone asked for is that zone: --only defaults to dns with --zone.
+    assert mldns(*args, "--zone", "ml-dns-zone").out == dns_only.out
+    with_compute = mldns(*args, "--zone", "ml-dns-zone", "--only", "dns,compute")
+    assert "compute.HealthCheck(" in with_compute.out and "health_check=" in with_compute.out
     compute = mldns(*args, "--only", "compute")
     assert "compute.HealthCheck(" in compute.out and "dns.ManagedZone" not in compute.out
 

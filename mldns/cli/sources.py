@@ -16,10 +16,8 @@ from mldns.cli.options import DEFAULT_STACK_FILE, engine_options, workspace
 )
 @click.option(
     "--only",
-    default="dns,compute,iam",
-    show_default=True,
     metavar="PARTS",
-    help="Live: which APIs to read, comma-separated.",
+    help="Live: which APIs to read, comma-separated.  [default: dns,compute,iam; dns with --zone]",
 )
 @click.option(
     "--iam-bindings", is_flag=True, help="IAM as authoritative bindings, not additive members."

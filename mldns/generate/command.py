@@ -84,10 +84,12 @@ def _read(source: str | None, opts: dict[str, Any]) -> Generated:
 def _read_live(opts: dict[str, Any]) -> Generated:
     if opts["local"] and opts["emulator"]:
         raise UsageError("--local and --emulator contradict each other: choose one")
-    parts = [p.strip() for p in opts["only"].split(",") if p.strip()]
+    # Asked for some zones, a user asked for those zones: not the project's IAM and compute too.
+    only = opts["only"] or ("dns" if opts["zones"] else ",".join(live.PARTS))
+    parts = [p.strip() for p in only.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(live.PARTS))
     if unknown or not parts:
-        raise UsageError(f"--only takes {', '.join(live.PARTS)}; got {opts['only']!r}")
+        raise UsageError(f"--only takes {', '.join(live.PARTS)}; got {only!r}")
     with contextlib.ExitStack() as stack:
         emulator = opts["emulator"]
         if opts["local"]:
