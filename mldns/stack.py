@@ -252,7 +252,37 @@ UNEXPECTED_KEYWORD = re.compile(r"(\w+)\.__init__\(\) got an unexpected keyword 
 
 
 def _did_you_mean(exc: Exception) -> str:
-    """For a misspelt keyword of an mldns class ("tll=60"), the argument that was meant."""
+    """For a misspelt name ("fleet.ManagedGroup", "dsn.RecordSet") or keyword of an mldns class
+    ("tll=60"), what was meant."""
+    import difflib
+
+    if isinstance(exc, (AttributeError, NameError)):
+        close = difflib.get_close_matches(exc.name or "", _names_in_reach(exc), n=1)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+    match = UNEXPECTED_KEYWORD.search(str(exc)) if isinstance(exc, TypeError) else None
+    if match is None:
+        return ""
+    return _keyword_meant(*match.groups())
+
+
+def _names_in_reach(exc: AttributeError | NameError) -> list[str]:
+    """The public names of the object an attribute was asked of, or those the failing line of
+    the stack file could see."""
+    import builtins
+
+    if isinstance(exc, AttributeError):
+        obj = getattr(exc, "obj", None)
+        return [n for n in dir(obj) if not n.startswith("_")] if obj is not None else []
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return []
+    frame = tb.tb_frame
+    return [*frame.f_locals, *frame.f_globals, *vars(builtins)]
+
+
+def _keyword_meant(cls_name: str, given: str) -> str:
     import difflib
     import importlib
     import pkgutil
@@ -261,10 +291,6 @@ def _did_you_mean(exc: Exception) -> str:
 
     import mldns.resources
 
-    match = UNEXPECTED_KEYWORD.search(str(exc)) if isinstance(exc, TypeError) else None
-    if match is None:
-        return ""
-    cls_name, given = match.groups()
     # Every API's resource module, however many there are: the stack names none of them.
     modules = [
         importlib.import_module(f"mldns.resources.{info.name}")

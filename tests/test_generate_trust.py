@@ -87,6 +87,26 @@ def test_a_misspelt_keyword_gets_did_you_mean(tmp_path: Path) -> None:
     assert "unexpected keyword argument 'tll' (did you mean 'ttl'?)" in out.stderr
 
 
+@pytest.mark.parametrize(
+    "line,meant",
+    [
+        ("fleet.ManagedGroup('mig1', zone='us-central1-a')", "ManagedInstanceGroup"),
+        ("dsn.RecordSet", "dns"),
+        ("dns.RecordSett", "RecordSet"),
+    ],
+)
+def test_a_misspelt_name_gets_did_you_mean(tmp_path: Path, line: str, meant: str) -> None:
+    (tmp_path / "stack.py").write_text(
+        "import mldns\nfrom mldns import dns, fleet\n"
+        'stack = mldns.Stack("s", project="p")\n'
+        f"{line}\n"
+    )
+    out = run(tmp_path, "validate", "stack.py")
+    assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
+    assert out.stderr.startswith("Error: stack.py:4: ")
+    assert out.stderr.rstrip().endswith(f"(did you mean {meant!r}?)"), out.stderr
+
+
 # --- routing shapes made by gcloud -------------------------------------------------------------
 
 
