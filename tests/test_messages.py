@@ -139,6 +139,18 @@ def test_validate_counts_record_sets_as_the_plan_does(work: Path) -> None:
     )
 
 
+def test_validate_names_the_tables_a_fleet_fills(work: Path) -> None:
+    """A fleet-fed table has no rows until a plan reads the fleet: it is one resource, said so."""
+    stack = (EXAMPLE.parent.parent / "fleet_names" / "stack.py").read_text()
+    (work / "stack.py").write_text(stack)
+    done = mldns(work, "validate")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "Stack fleet-names: 5 resources (2 record tables the fleet fills when planned), "
+        "all valid.\n"
+    )
+
+
 def test_times_and_counts() -> None:
     from mldns.words import count, times
 

@@ -11,6 +11,7 @@ import click
 from mldns import gcpause
 from mldns.cli.options import DEFAULT_STACK_FILE, engine_options
 from mldns.resources.dns import RecordTable
+from mldns.resources.fleet import FleetValue
 from mldns.stack import load_stack
 from mldns.words import count
 
@@ -33,8 +34,14 @@ def validate(stack_file: str, **_opts: Any) -> None:
     # The tables are counted in C, and their rows only if there are any: a stack may declare
     # 100,000 record sets one by one (two loops over them took 0.03 s).
     tables = sum(map(isinstance, stack, itertools.repeat(RecordTable)))
-    rows = sum(len(r.rows) for r in stack if isinstance(r, RecordTable)) if tables else 0
+    listed = [r for r in stack if isinstance(r, RecordTable)] if tables else []
+    fleet_fed = sum(isinstance(t.records, FleetValue) for t in listed)
+    tables -= fleet_fed  # a fleet's table is one resource until a plan reads its rows
+    rows = sum(len(t.rows) for t in listed if not isinstance(t.records, FleetValue))
+    parts = [f"{rows:,} of them rows of {count(tables, 'record table')}"] if tables else []
+    if fleet_fed:
+        parts.append(f"{count(fleet_fed, 'record table')} the fleet fills when planned")
+    inside = f" ({'; '.join(parts)})" if parts else ""
     total = count(len(stack) - tables + rows, "resource")
-    inside = f" ({rows:,} of them rows of {count(tables, 'record table')})" if tables else ""
     click.echo(f"Stack {stack.name}: {total}{inside}, all valid.")
     gcpause.leave_to_exit(stack)  # the process ends next
