@@ -15,8 +15,8 @@ def times(n: int) -> str:
     return count(n, "time")
 
 
-def some(items: Sequence[str], shown: int = 3) -> str:
+def some(items: Sequence[str], shown: int = 3, sep: str = ", ") -> str:
     """`a, b, c and 7 more`: the first `shown` as given, then how many are left."""
-    listed = ", ".join(items[:shown])
+    listed = sep.join(items[:shown])
     more = len(items) - shown
     return f"{listed} and {more:,} more" if more > 0 else listed

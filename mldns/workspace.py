@@ -45,6 +45,7 @@ from mldns.state.format import State
 from mldns.state.lock import LockInfo
 from mldns.state.store import StateStore
 from mldns.target import Target, apply_command, emulator_from_env, resolve_project
+from mldns.words import some
 
 if TYPE_CHECKING:  # a Stack builds workspaces for its notebook methods
     from mldns.stack import Stack
@@ -343,7 +344,7 @@ class Workspace:
         reasons = plan.destructive()
         if reasons and not allow_destructive:
             raise UnsafePlanError(
-                f"destructive plan ({'; '.join(reasons)}); apply with --allow-destructive"
+                f"destructive plan ({some(reasons, sep='; ')}); apply with --allow-destructive"
             )
         applier = Applier(
             self.store,

@@ -417,6 +417,27 @@ def test_destroy_removes_everything_managed(emu: Emulator, tmp_path: Any) -> Non
     }
 
 
+def test_many_destructive_reasons_are_one_line(emu: Emulator, tmp_path: Any) -> None:
+    """Five zones going: the plan's line and apply's refusal name three and count the rest."""
+    stack = mldns.Stack("engine", project=PROJECT)
+    for z in range(5):
+        stack.add(dns.ManagedZone(name=f"z{z}", dns_name=f"z{z}.example.com."))
+    make_workspace(stack, emu, tmp_path).apply()
+    emptied = make_workspace(mldns.Stack("engine", project=PROJECT), emu, tmp_path)
+    plan = emptied.plan()
+    assert len(plan.destructive()) == 5
+    assert str(plan).splitlines()[-2] == (
+        "Destructive: deletes zone dns.ManagedZone.z0; deletes zone dns.ManagedZone.z1; "
+        "deletes zone dns.ManagedZone.z2 and 2 more (needs --allow-destructive)"
+    )
+    with pytest.raises(UnsafePlanError) as refused:
+        emptied.apply(plan)
+    assert str(refused.value) == (
+        "destructive plan (deletes zone dns.ManagedZone.z0; deletes zone dns.ManagedZone.z1; "
+        "deletes zone dns.ManagedZone.z2 and 2 more); apply with --allow-destructive"
+    )
+
+
 def test_a_zone_holding_unmanaged_record_sets_is_not_destroyed(
     emu: Emulator, tmp_path: Any
 ) -> None:

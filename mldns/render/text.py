@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from mldns.ops import SYMBOLS
 from mldns.render import notes
 from mldns.render.model import Entry, Line, View, build, summary
+from mldns.words import some
 
 if TYPE_CHECKING:  # a Plan renders itself through this package
     from mldns.plan import Plan
@@ -83,6 +84,7 @@ def note_lines(view: View, color: bool = False, names: int = 0) -> list[str]:
     for warning in view.plan.warnings:
         out.append(_paint(f"Warning: {warning}", "33", color))
     if view.destructive:
-        text = "Destructive: " + "; ".join(view.destructive) + " (needs --allow-destructive)"
+        # One line however many: the Markdown, HTML and JSON views list every reason.
+        text = f"Destructive: {some(view.destructive, sep='; ')} (needs --allow-destructive)"
         out.append(_paint(text, "31", color))
     return out
