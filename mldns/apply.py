@@ -21,7 +21,7 @@ from mldns.clients import Clients
 from mldns.errors import Interrupted, MldnsError, UnsafePlanError
 from mldns.kinds import at
 from mldns.plan import Action, Plan
-from mldns.progress import STOPPED, Progress, complete
+from mldns.progress import STOPPED, Progress, complete, destroyed
 from mldns.providers.base import ActionFailed, ApplyContext, Provider, RowChanges
 from mldns.state.format import State
 from mldns.state.store import StateStore
@@ -58,13 +58,17 @@ class ApplyResult:
     calls: int = 0
     retries: int = 0
     state_writes: int = 0  # whole writes of the state (a paced store's count per apply)
+    destroyed: bool = False  # a destroy's apply: its line says so
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.skipped
 
     def __str__(self) -> str:
-        """The line the CLI ends an apply with, for `print(plan.apply())` in a script."""
+        """The line the CLI ends an apply (or a destroy) with, for `print(plan.apply())` in a
+        script."""
+        if self.destroyed:
+            return destroyed(self.applied, self.calls, self.retries)
         return complete(self.applied, self.calls, self.retries)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:

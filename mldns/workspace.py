@@ -335,7 +335,9 @@ class Workspace:
             raise UsageError(
                 f"no state for stack {self.stack_name} in {self.backend or self.state_dir}"
             )
-        return self.apply(destroy=True, allow_destructive=True, confirm=confirm)
+        result = self.apply(destroy=True, allow_destructive=True, confirm=confirm)
+        result.destroyed = True
+        return result
 
     def _run(self, plan: Plan, state: State, adopt: bool, allow_destructive: bool) -> ApplyResult:
         self.store.confirm_lock()

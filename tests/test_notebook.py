@@ -108,7 +108,8 @@ def test_plan_objects_render_and_apply_from_python(emu: Emulator, tmp_path: Path
     make_workspace(other, emu, tmp_path).apply()
     with pytest.raises(PlanFileError, match="stale plan"):
         old.apply()
-    stack.destroy(**options)
+    gone = stack.destroy(**options)
+    assert str(gone).startswith("Destroy complete: 2 resources destroyed; ")
     assert "z" not in emu.snapshot()["projects"]["ml-script"].get("zones", {})
 
 

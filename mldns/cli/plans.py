@@ -26,7 +26,7 @@ from mldns.cli.options import (
 )
 from mldns.errors import PlanFileError, UsageError
 from mldns.plan import Plan, check_writable, load_plan, save_plan
-from mldns.progress import Lines, Live, Progress, complete, destroyed
+from mldns.progress import Lines, Live, Progress, complete
 from mldns.render import render_text
 from mldns.rules.evaluate import blocked_message
 from mldns.stack import load_stack
@@ -320,4 +320,4 @@ def destroy(stack_file: str, auto_approve: bool, quiet: bool, **opts: Any) -> No
     if not result.done:
         click.echo(f"Nothing to destroy; {calls}")
         return
-    click.echo(destroyed(result.applied, result.calls, result.retries))
+    click.echo(str(result))
