@@ -70,6 +70,33 @@ def local_emulator(state_dir: str | os.PathLike[str]) -> Iterator[str]:
         emulator.stop()
 
 
+# A script's or notebook's `local=True`: one emulator per local cloud file, for the process's life.
+_LOCAL_CLOUDS: dict[str, Any] = {}
+
+
+def process_local_cloud(state_dir: str) -> str:
+    """The in-process emulator of `<state_dir>/local-cloud.json`, started on first use and
+    stopped when the process ends (`local_emulator` is the CLI's, for one command). Its plans
+    and their applies come at different times, so it outlives each call; and two emulators of
+    one file would each keep a copy of it and overwrite each other, so there is one."""
+    import atexit
+
+    from mldns.emulator import Emulator, EmulatorDataError
+
+    key = os.path.abspath(state_dir)
+    emulator = _LOCAL_CLOUDS.get(key)
+    if emulator is None:
+        state_directory(state_dir)
+        try:
+            emulator = Emulator(data_file=str(Path(state_dir) / LOCAL_CLOUD))
+            emulator.start()
+        except EmulatorDataError as exc:
+            raise StateError(str(exc)) from None
+        _LOCAL_CLOUDS[key] = emulator
+        atexit.register(emulator.stop)
+    return str(emulator.host_port)
+
+
 def check_target(plan: Plan, here: Target, plan_file: str | None = None) -> None:
     """Refuse a plan made against another cloud or state than `here` (a saved plan must say
     where it was made; one built in memory by a caller of the engine may not)."""
@@ -164,6 +191,12 @@ class Workspace:
                 raise UsageError(f"no option {name!r}{did_you_mean(name, known)}")
         # A notebook's `@mldns.rule`s and `mldns.use`s judge the plans it makes.
         options.setdefault("rules", current() if current().rules else None)
+        if options.get("local"):
+            if emulator is not None:
+                raise UsageError("local and emulator contradict each other: choose one")
+            if backend is not None and backend.startswith("gs://"):
+                raise UsageError("local=True keeps its cloud in a state directory, not gs://")
+            emulator = process_local_cloud(str(backend or state_dir or "state"))
         emulator = emulator_from_env(emulator)
         return cls(
             stack_name=stack.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,26 @@ def test_a_mistyped_option_is_named_with_the_one_meant(
     plan = stack.plan(state_dir=str(tmp_path), log=lambda line: None)
     assert plan.project == "mldns-local"
     assert emu.requests()["writes"] == 0
+
+
+def test_local_runs_in_process_as_the_cli_option_does(tmp_path: Path) -> None:
+    """`local=True` is the CLI's --local: the cloud in STATE_DIR/local-cloud.json, one emulator
+    for the process however many plans and applies use it."""
+    from mldns import dns
+    from mldns.workspace import process_local_cloud
+
+    stack = Stack("local", project="ml-local")
+    zone = stack.add(dns.ManagedZone(name="z", dns_name="z.example.com."))
+    stack.add(dns.RecordSet(zone=zone, name="a", type="A", rrdatas=["10.0.0.1"]))
+    options = {"local": True, "state_dir": str(tmp_path), "log": lambda line: None}
+    plan = stack.plan(**options)
+    assert plan.counts() == {"create": 2}
+    assert str(plan.apply()).startswith("Apply complete: 2 created")
+    assert not stack.plan(**options).has_changes
+    cloud = json.loads((tmp_path / "local-cloud.json").read_text())
+    assert "z" in cloud["projects"]["ml-local"]["zones"]
+    assert process_local_cloud(str(tmp_path)) == process_local_cloud(str(tmp_path))
+    with pytest.raises(UsageError, match="^local and emulator contradict each other"):
+        stack.plan(local=True, emulator="127.0.0.1:1")
+    with pytest.raises(UsageError, match="not gs://"):
+        stack.plan(local=True, backend="gs://bucket/prefix")
