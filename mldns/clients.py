@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import attrs
 import requests
@@ -17,10 +16,10 @@ from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
 from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials
-from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from mldns.deadline import bound, out_of_time, within
-from mldns.errors import ApiError, CredentialsError, Interrupted, UnreachableError
+from mldns.errors import ApiError, Interrupted
+from mldns.reach import no_credentials, refused_credentials, unreachable, unreachable_error
 
 T = TypeVar("T")
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
@@ -45,34 +44,6 @@ def reason(exc: BaseException) -> str | None:
     return getattr(first, "reason", None)
 
 
-def unreachable(exc: BaseException) -> str | None:
-    """Why no connection could be made, when waiting would not help: refused, a name that does
-    not resolve, TLS that fails. None for what a retry may cure (a connection dropped mid-call,
-    a connect timeout)."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        inner = getattr(exc.args[0], "reason", None) if exc.args else None
-        detail = getattr(inner, "args", None)
-        first = detail[0] if detail else inner
-        text = getattr(first, "verify_message", None) or getattr(first, "reason", None) or first
-        return f"TLS failed ({text or exc})"
-    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
-        exc, requests.exceptions.ConnectTimeout
-    ):
-        return None
-    cause = getattr(exc.args[0], "reason", None) if exc.args else None
-    if isinstance(cause, NameResolutionError):
-        return f"the name {_host(exc).rsplit(':', 1)[0]} does not resolve"
-    origin = cause.__cause__ if isinstance(cause, NewConnectionError) else None
-    if isinstance(origin, OSError) and not isinstance(origin, TimeoutError):
-        return (origin.strerror or str(origin)).lower()
-    return None
-
-
-def _host(exc: BaseException) -> str:
-    request = getattr(exc, "request", None)
-    return urlsplit(getattr(request, "url", "") or "").netloc or "the endpoint"
-
-
 def session_of(client: Any) -> requests.Session:
     """The requests session a Google client sends through: a REST transport's (compute_v1,
     resourcemanager_v3) or a google.cloud.client.Client's (Cloud DNS, Cloud Storage)."""
@@ -87,15 +58,6 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT):
         return unreachable(exc) is None
     return isinstance(exc, gexc.Forbidden) and reason(exc) in RATE_LIMIT_REASONS
-
-
-def no_credentials(exc: BaseException) -> CredentialsError:
-    """One line on how to get credentials, with the first sentence of google-auth's reason."""
-    detail = str(exc).split(". ")[0].rstrip(".")
-    return CredentialsError(
-        f"no Google credentials ({detail}): log in with `gcloud auth application-default login`, "
-        "or use --local (an emulator in this process) or --emulator HOST:PORT"
-    )
 
 
 @attrs.define
@@ -225,26 +187,13 @@ class Clients:
             why = unreachable(exc)
             if why is None:
                 raise
-            raise UnreachableError(self._unreachable(exc, why)) from exc
+            raise unreachable_error(exc, why, self.emulator) from exc
         except auth_exc.DefaultCredentialsError as exc:
             raise no_credentials(exc) from exc
         except auth_exc.RefreshError as exc:
-            raise CredentialsError(
-                f"Google credentials were refused ({str(exc)[:200]}): log in again with "
-                "`gcloud auth application-default login`"
-            ) from exc
+            raise refused_credentials(exc) from exc
         except gexc.RetryError as exc:
             raise ApiError(out_of_time(exc, self.timeout)) from exc
-
-    def _unreachable(self, exc: BaseException, why: str) -> str:
-        if self.emulator is not None:
-            return (
-                f"cannot reach the emulator at {self.emulator}: {why}; is `mldns emulator` running?"
-            )
-        return (
-            f"cannot reach {_host(exc)}: {why}; check the network and proxy, "
-            "or use --local / --emulator HOST:PORT"
-        )
 
     def dns_request(self, method: str, path: str, **kwargs: Any) -> Any:
         """A Cloud DNS request with a full JSON body, through google-cloud-dns' own connection.

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from mldns.clients import unreachable
 from mldns.emulator import Emulator
 from mldns.errors import UsageError
+from mldns.reach import unreachable
 from mldns.target import parse_emulator
 
 MLDNS = str(Path(sys.executable).with_name("mldns"))
@@ -64,6 +64,19 @@ def test_a_refused_emulator_is_one_line_at_once(tmp_path: Path) -> None:
         "is `mldns emulator` running?\n"
     )
     assert not (tmp_path / "state").exists() or not any((tmp_path / "state").iterdir())
+
+
+@pytest.mark.parametrize("verb", [("plan",), ("state", "list")])
+def test_a_refused_emulator_holding_a_gcs_state_is_one_line_at_once(
+    tmp_path: Path, verb: tuple[str, ...]
+) -> None:
+    """The state backend in Cloud Storage meets the same endpoint: refused, it is not retried."""
+    out = run(tmp_path, *verb, "--emulator", "127.0.0.1:1", "--backend", "gs://b/p")
+    assert out.returncode == 1
+    assert out.stderr == (
+        "Error: cannot reach the emulator at 127.0.0.1:1: connection refused; "
+        "is `mldns emulator` running?\n"
+    )
 
 
 def test_a_malformed_project_is_refused_before_any_call(tmp_path: Path, emu: Emulator) -> None:
@@ -149,6 +162,16 @@ def test_no_credentials_is_one_line(tmp_path: Path) -> None:
     assert out.stderr.count("\n") == 1, out.stderr
     assert "gcloud auth application-default login" in out.stderr
     assert "--local" in out.stderr and "--emulator" in out.stderr
+
+
+@pytest.mark.parametrize("verb", [("plan",), ("state", "list")])
+def test_no_credentials_for_a_gcs_state_is_one_line(tmp_path: Path, verb: tuple[str, ...]) -> None:
+    env = no_credentials_env(tmp_path / "home")
+    out = run(tmp_path, *verb, "--backend", "gs://b/p", env=env)
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1, out.stderr
+    assert out.stderr.startswith("Error: no Google credentials (")
+    assert "gcloud auth application-default login" in out.stderr
 
 
 def test_a_missing_credentials_file_is_named(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mldns import gcpause
-from mldns.errors import UsageError
+from mldns.errors import MldnsError, UsageError
 from mldns.stack import Stack, load_stack, named
 
 # The engine (the state stores, the workspace and through them Google's client libraries) is
@@ -197,8 +197,12 @@ def workspace(
                 project = resolve_project(opts["project"], stack, bool(emulator))
             except UsageError:  # the command says so once the file has run
                 return
-            store = open_store(url, stack.name, emulator, opts["timeout"])
-            for warning in store.warnings():
+            try:
+                store = open_store(url, stack.name, emulator, opts["timeout"])
+                warnings = store.warnings()
+            except MldnsError:  # no credentials, no connection: met again, and said, later
+                return
+            for warning in warnings:
                 click.echo(f"warning: {warning}", err=True)
             read = read_early(
                 store,

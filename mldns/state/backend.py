@@ -42,7 +42,7 @@ def open_store(
         from mldns.state.gcs import GcsStateStore, GcsUrl, storage_client
 
         client = storage_client(emulator, timeout=timeout)
-        return GcsStateStore(GcsUrl.parse(url), stack, client, timeout)
+        return GcsStateStore(GcsUrl.parse(url), stack, client, timeout, emulator)
     return LocalStateStore(url, stack)
 
 
@@ -51,5 +51,5 @@ def stacks(url: str, emulator: str | None = None) -> list[str]:
     if is_gcs(url):
         from mldns.state.gcs import GcsUrl, stacks_at, storage_client
 
-        return stacks_at(GcsUrl.parse(url), storage_client(emulator))
+        return stacks_at(GcsUrl.parse(url), storage_client(emulator), emulator)
     return stacks_in(url)

@@ -26,6 +26,7 @@ from google.api_core import exceptions as gexc
 
 from mldns.deadline import bound, out_of_time, within
 from mldns.errors import LockLostError, StateError, UsageError
+from mldns.reach import no_credentials, refused_credentials, unreachable, unreachable_error
 from mldns.state.lock import Conflict, LeaseLock, LockInfo
 from mldns.state.store import StateStore
 
@@ -55,11 +56,15 @@ def storage_client(emulator: str | None, project: str | None = None, timeout: fl
     """google-cloud-storage's client: Application Default Credentials against Google; anonymous
     against an emulator at host:port (as STORAGE_EMULATOR_HOST would set it). No read waits
     longer than `timeout`."""
+    from google.auth import exceptions as auth_exc
     from google.cloud import storage  # type: ignore[attr-defined]  # ships no types
 
     os.environ.setdefault(_OTEL_ENV, "true")  # no background bucket read on every call
     if emulator is None:
-        client = storage.Client(project=project)
+        try:
+            client = storage.Client(project=project)
+        except auth_exc.DefaultCredentialsError as exc:
+            raise no_credentials(exc) from exc
     else:
         from google.auth.credentials import AnonymousCredentials
 
@@ -72,25 +77,63 @@ def storage_client(emulator: str | None, project: str | None = None, timeout: fl
     return client
 
 
+def storage_retry(timeout: float) -> Any:
+    """Cloud Storage's own retry, within `timeout`, but for an endpoint no retry will reach."""
+    from google.cloud.storage.retry import (  # type: ignore[import-untyped]
+        DEFAULT_RETRY,
+        _should_retry,  # the predicate of DEFAULT_RETRY, which it does not expose
+    )
+
+    def worth_it(exc: Exception) -> bool:
+        return bool(_should_retry(exc)) and unreachable(exc) is None
+
+    return DEFAULT_RETRY.with_predicate(worth_it).with_timeout(timeout)
+
+
+@contextlib.contextmanager
+def reached(emulator: str | None) -> Iterator[None]:
+    """No credentials, refused ones, or an endpoint that cannot be reached: one line each."""
+    import requests
+    from google.auth import exceptions as auth_exc
+
+    try:
+        yield
+    except requests.exceptions.ConnectionError as exc:
+        why = unreachable(exc)
+        if why is None:
+            raise
+        raise unreachable_error(exc, why, emulator) from exc
+    except auth_exc.DefaultCredentialsError as exc:
+        raise no_credentials(exc) from exc
+    except auth_exc.RefreshError as exc:
+        raise refused_credentials(exc) from exc
+
+
 class GcsObject:
     """One object, read and written on its generation (see `state_lock.ConditionalObject`)."""
 
-    def __init__(self, client: Any, url: GcsUrl, name: str, timeout: float = 600.0) -> None:
-        from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[import-untyped]
-
+    def __init__(
+        self,
+        client: Any,
+        url: GcsUrl,
+        name: str,
+        timeout: float = 600.0,
+        emulator: str | None = None,
+    ) -> None:
         self.bucket = client.bucket(url.bucket)
         self.url = url
         self.name = f"{url.prefix}{name}"
         self.location = url.object_url(name)
         self.timeout = timeout
+        self.emulator = emulator
         # Every call is conditional on a generation, so retrying it is safe; it stops at --timeout.
-        self.retry = DEFAULT_RETRY.with_timeout(timeout)
+        self.retry = storage_retry(timeout)
         self._bucket_seen = False
 
     def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         """`method` retried within --timeout; running out of it is a one-line StateError."""
         try:
-            with within(self.timeout):
+            with reached(self.emulator), within(self.timeout):
                 return method(*args, retry=self.retry, **kwargs)
         except gexc.RetryError as exc:
             raise StateError(
@@ -190,10 +233,17 @@ class GcsStateStore(StateStore):
 
     write_interval: float | None = 1.0
 
-    def __init__(self, url: GcsUrl, stack: str, client: Any, timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        url: GcsUrl,
+        stack: str,
+        client: Any,
+        timeout: float = 600.0,
+        emulator: str | None = None,
+    ) -> None:
         self.url = url
-        self.state_object = GcsObject(client, url, f"{stack}.json", timeout)
-        self.lock_object = GcsObject(client, url, f"{stack}.lock", timeout)
+        self.state_object = GcsObject(client, url, f"{stack}.json", timeout, emulator)
+        self.lock_object = GcsObject(client, url, f"{stack}.lock", timeout, emulator)
         journal = journal_dir() / url.bucket / url.prefix / f"{stack}.json.journal"
         super().__init__(stack, self.state_object.location, journal)
         self._lease = LeaseLock(self.lock_object)
@@ -289,11 +339,12 @@ class GcsStateStore(StateStore):
         return self._lease.unlock(force)
 
 
-def stacks_at(url: GcsUrl, client: Any) -> list[str]:
+def stacks_at(url: GcsUrl, client: Any, emulator: str | None = None) -> list[str]:
     """Names of the stacks with a state object under the URL's prefix."""
     try:
-        blobs = client.list_blobs(url.bucket, prefix=url.prefix)
-        names = [b.name[len(url.prefix) :] for b in blobs]
+        with reached(emulator):
+            blobs = client.list_blobs(url.bucket, prefix=url.prefix, retry=storage_retry(600.0))
+            names = [b.name[len(url.prefix) :] for b in blobs]
     except gexc.NotFound:
         raise StateError(f"gs://{url.bucket}: bucket does not exist") from None
     except gexc.GoogleAPICallError as exc:
