@@ -107,6 +107,24 @@ def test_a_backend_of_another_scheme_is_refused_not_made_a_directory(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stack.py"]
 
 
+@pytest.mark.parametrize(
+    "verb", [("plan",), ("export", "--format", "bind", "-o", "out"), ("destroy",)]
+)
+def test_local_with_a_gcs_backend_is_refused_before_any_call(
+    tmp_path: Path, verb: tuple[str, ...]
+) -> None:
+    """--local's cloud is a file no other tool serves: no bucket could be made in it, and a
+    command that read the state before its workspace went to Google for it."""
+    env = no_credentials_env(tmp_path / "home")
+    out = run(tmp_path, *verb, "--local", "--backend", "gs://b/p", env=env)
+    assert (out.returncode, out.stderr) == (
+        1,
+        "Error: --local keeps its cloud and the state in a directory, not gs://b/p: drop "
+        "--backend, or use --emulator HOST:PORT (where gcloud can make the bucket)\n",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stack.py"]  # no state, no cloud
+
+
 def test_an_emulator_name_that_does_not_resolve_is_one_line(tmp_path: Path) -> None:
     out = run(tmp_path, "plan", "--emulator", "no-such-host.invalid:8475")
     assert out.returncode == 1

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from mldns import export as formats
-from mldns.cli.options import engine_options, only_stack, state_store, workspace
+from mldns.cli.options import engine_options, local_cloud, only_stack, state_store, workspace
 from mldns.errors import UsageError
 from mldns.resources.dns import ManagedZone
 from mldns.rules.registry import did_you_mean
@@ -55,23 +55,24 @@ def export(fmt: str, zones: tuple[str, ...], out: str, stack_name: str | None, *
       mldns export --format octodns --zone ml-zone -o octodns --emulator 127.0.0.1:8475
     """
     url = backend.resolve(opts["backend"], opts["state_dir"])
-    if stack_name is None:
-        stack_name = only_stack(url, emulator_from_env(opts["emulator"]))
-    state = None
-    if not opts["project"] and not any(os.environ.get(v) for v in PROJECT_ENV):
-        # No stack file names the project: the state records where its zones are (the first
-        # in order, if several). Read here once, and used below.
-        state = state_store(opts, stack_name).read()
-        projects = sorted({e["project"] for e in _zones(state).values()})
-        opts = {**opts, "project": projects[0] if projects else None}
-    with workspace(None, opts, stack_name=stack_name) as ws:
-        state = state or ws.store.read()
-        if state is None:
-            raise UsageError(f"no state for stack {stack_name} at {url}")
-        entries = _zones(state)
-        managed = {name: e["attributes"]["dnsName"] for name, e in entries.items()}
-        chosen = _chosen(zones, managed)
-        listed = {name: _records(ws, entries[name]["project"], name) for name in chosen}
+    with local_cloud(opts) as opts:
+        if stack_name is None:
+            stack_name = only_stack(url, emulator_from_env(opts["emulator"]))
+        state = None
+        if not opts["project"] and not any(os.environ.get(v) for v in PROJECT_ENV):
+            # No stack file names the project: the state records where its zones are (the
+            # first in order, if several). Read here once, and used below.
+            state = state_store(opts, stack_name).read()
+            projects = sorted({e["project"] for e in _zones(state).values()})
+            opts = {**opts, "project": projects[0] if projects else None}
+        with workspace(None, opts, stack_name=stack_name) as ws:
+            state = state or ws.store.read()
+            if state is None:
+                raise UsageError(f"no state for stack {stack_name} at {url}")
+            entries = _zones(state)
+            managed = {name: e["attributes"]["dnsName"] for name, e in entries.items()}
+            chosen = _chosen(zones, managed)
+            listed = {name: _records(ws, entries[name]["project"], name) for name in chosen}
     directory = Path(out)
     written, skipped = [], []
     files: dict[Path, str] = {}

@@ -162,6 +162,37 @@ def render_plan(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> st
     return render_text(plan, color=color(), **options)
 
 
+def local_cloud_dir(opts: dict[str, Any]) -> str:
+    """Where --local keeps its cloud: the state directory. Refuses --local with --emulator, or
+    with a gs:// backend (no bucket could exist in a cloud no other tool reaches)."""
+    from mldns.state import backend
+
+    url = backend.resolve(opts["backend"], opts["state_dir"])
+    if opts["local"]:
+        if opts["emulator"]:
+            raise UsageError("--local and --emulator contradict each other: choose one")
+        if backend.is_gcs(url):
+            raise UsageError(
+                f"--local keeps its cloud and the state in a directory, not {url}: drop "
+                "--backend, or use --emulator HOST:PORT (where gcloud can make the bucket)"
+            )
+    return url
+
+
+@contextlib.contextmanager
+def local_cloud(opts: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The options with --local made the address of its emulator, for a command that reads the
+    state before it opens its workspace."""
+    local_dir = local_cloud_dir(opts)
+    if not opts["local"]:
+        yield opts
+        return
+    from mldns.workspace import local_emulator
+
+    with local_emulator(local_dir) as address:
+        yield {**opts, "local": False, "emulator": address}
+
+
 @contextlib.contextmanager
 def workspace(
     stack_file: str | None,
@@ -177,10 +208,8 @@ def workspace(
     from mldns.state import backend
     from mldns.target import emulator_from_env, resolve_project
 
-    if opts["local"] and opts["emulator"]:
-        raise UsageError("--local and --emulator contradict each other: choose one")
     url = backend.resolve(opts["backend"], opts["state_dir"])
-    local_dir = opts["state_dir"] or (url if not backend.is_gcs(url) else backend.DEFAULT_BACKEND)
+    local_dir = local_cloud_dir(opts)
 
     with contextlib.ExitStack() as held:
         early: list[tuple[Stack, EarlyRead | None]] = []
