@@ -137,7 +137,11 @@ def _refusal(
     members: list[Member],
     guard: Guard | None,
 ) -> str | None:
-    """Why the guard refuses this read of a source (its records are then kept), or None."""
+    """Why the guard refuses this read of a source (its records are then kept), or None.
+
+    A shrink is what the read leaves out net: a member renamed, or replaced by another, is
+    churn the loop exists for, while a read that comes back short (a page lost, an API half
+    up) is not."""
     if guard is None:
         return None
     had = gone = 0
@@ -147,7 +151,7 @@ def _refusal(
             continue
         items = set(current)  # a table's row names, or a record set's data
         had += len(items)
-        gone += len(items - result.items)
+        gone += max(0, len(items) - len(result.items))
     if had == 0:
         return None
     if not members and guard.max_shrink < 1.0:

@@ -103,6 +103,21 @@ def test_a_shrink_beyond_max_shrink_waits_for_a_higher_one(capsys, emu, world, t
     assert (fqdn("worker-3"), "A") in live(emu)
 
 
+def test_a_member_replaced_is_churn_not_a_shrink(capsys, emu, world, tmp_path):
+    """The one worker goes and another rank comes in the same loop: every record changes, none
+    is lost, and the guard lets the loop follow."""
+    add_workers(world, 1)
+    once(capsys, emu, tmp_path)
+    world.delete("w0", "us-central1-a")
+    new_ip = (
+        world.add("w9", "us-central1-a", {**JOB, "rank": "9"}).network_interfaces[0].network_i_p
+    )
+    _, [loop], _ = once(capsys, emu, tmp_path)
+    assert loop["refused"] == {}
+    assert (fqdn("worker-0"), "A") not in live(emu)
+    assert live(emu)[(fqdn("worker-9"), "A")]["rrdatas"] == [new_ip]
+
+
 def test_a_deletion_beyond_the_sources_is_held_and_strict_exits_1(
     capsys, emu, world, tmp_path, monkeypatch
 ):

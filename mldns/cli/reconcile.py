@@ -49,7 +49,7 @@ class Share(click.ParamType):
     default="50%",
     show_default=True,
     type=Share(),
-    help="Refuse a source's read that would delete more than this share of its records.",
+    help="Refuse a source's read that would shrink its records by more than this share, net.",
 )
 @click.option(
     "--max-failures",
