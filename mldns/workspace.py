@@ -53,9 +53,8 @@ if TYPE_CHECKING:  # a Stack builds workspaces for its notebook methods
 LOCAL_CLOUD = "local-cloud.json"
 
 
-@contextlib.contextmanager
-def local_emulator(state_dir: str | os.PathLike[str]) -> Iterator[str]:
-    """An in-process emulator whose cloud persists in `<state_dir>/local-cloud.json`."""
+def _start_local_cloud(state_dir: str | os.PathLike[str]) -> Any:
+    """A started emulator whose cloud persists in `<state_dir>/local-cloud.json`."""
     from mldns.emulator import Emulator, EmulatorDataError
 
     state_directory(state_dir)
@@ -64,6 +63,13 @@ def local_emulator(state_dir: str | os.PathLike[str]) -> Iterator[str]:
         emulator.start()
     except EmulatorDataError as exc:
         raise StateError(str(exc)) from None
+    return emulator
+
+
+@contextlib.contextmanager
+def local_emulator(state_dir: str | os.PathLike[str]) -> Iterator[str]:
+    """The CLI's --local: an in-process emulator of the local cloud, for one command."""
+    emulator = _start_local_cloud(state_dir)
     try:
         yield emulator.host_port
     finally:
@@ -76,23 +82,15 @@ _LOCAL_CLOUDS: dict[str, Any] = {}
 
 def process_local_cloud(state_dir: str) -> str:
     """The in-process emulator of `<state_dir>/local-cloud.json`, started on first use and
-    stopped when the process ends (`local_emulator` is the CLI's, for one command). Its plans
-    and their applies come at different times, so it outlives each call; and two emulators of
-    one file would each keep a copy of it and overwrite each other, so there is one."""
+    stopped when the process ends. Its plans and their applies come at different times, so it
+    outlives each call; and two emulators of one file would each keep a copy of it and
+    overwrite each other, so there is one."""
     import atexit
-
-    from mldns.emulator import Emulator, EmulatorDataError
 
     key = os.path.abspath(state_dir)
     emulator = _LOCAL_CLOUDS.get(key)
     if emulator is None:
-        state_directory(state_dir)
-        try:
-            emulator = Emulator(data_file=str(Path(state_dir) / LOCAL_CLOUD))
-            emulator.start()
-        except EmulatorDataError as exc:
-            raise StateError(str(exc)) from None
-        _LOCAL_CLOUDS[key] = emulator
+        emulator = _LOCAL_CLOUDS[key] = _start_local_cloud(state_dir)
         atexit.register(emulator.stop)
     return str(emulator.host_port)
 
