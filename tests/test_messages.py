@@ -186,6 +186,14 @@ def test_emulator_on_a_taken_port_is_one_line(work: Path, taken: tuple[int, int]
     )
 
 
+def test_emulator_on_an_address_not_of_this_machine_says_so(work: Path) -> None:
+    done = mldns(work, "emulator", "--host", "192.0.2.1", "--port", "8475", timeout=30)
+    assert one_line(done) == (
+        "Error: --port 8475: cannot listen on 192.0.2.1:8475: Cannot assign requested address; "
+        "is --host an address of this machine?"
+    )
+
+
 def test_emulator_data_that_is_not_an_emulator_file_is_one_line(work: Path) -> None:
     done = mldns(work, "emulator", "--port", "0", "--data", "stack.py", timeout=30)
     assert one_line(done).startswith("Error: cannot load emulator data file stack.py: ")

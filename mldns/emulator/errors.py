@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 _STATUS_BY_CODE = {
@@ -46,6 +47,17 @@ class EmulatorDataError(Exception):
 
 class PortInUse(Exception):
     """A port the emulator was told to listen on cannot be had; the message names it, on one line."""
+
+
+def cannot_listen(flag: str, host: str, port: int | None, exc: OSError, what: str = "") -> str:
+    """One line on a socket that would not bind, with the remedy its error calls for."""
+    if exc.errno == errno.EADDRINUSE:
+        remedy = "choose another port"
+    elif exc.errno == errno.EACCES:
+        remedy = "choose a port above 1023, or run with the right to bind it"
+    else:
+        remedy = "is --host an address of this machine?"
+    return f"{flag} {port}: cannot listen on {host}:{port}{what}: {exc.strerror or exc}; {remedy}"
 
 
 def invalid(message: str) -> ApiError:

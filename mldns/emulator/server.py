@@ -39,7 +39,7 @@ from . import (
 )
 from .call import Call
 from .dns_server import Answerer, DnsServer, DnsTables
-from .errors import ApiError, PortInUse, invalid
+from .errors import ApiError, PortInUse, cannot_listen, invalid
 from .faults import Faults
 from .fields import parse_fields, select
 from .paths import canonical
@@ -528,8 +528,7 @@ class Emulator:
         except OSError as exc:
             self.stop()
             raise PortInUse(
-                f"--dns-port {self.dns_port}: cannot listen on {self.host}:{self.dns_port} "
-                f"(UDP and TCP): {exc.strerror or exc}; choose another port"
+                cannot_listen("--dns-port", self.host, self.dns_port, exc, " (UDP and TCP)")
             ) from None
         self.dns_port = self._dns.port
         if self.probe_health:
@@ -642,10 +641,7 @@ def _claim(host: str, port: int, flag: str) -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise PortInUse(
-                f"{flag} {port}: cannot listen on {host}:{port}: {exc.strerror or exc}; "
-                "choose another port"
-            ) from None
+            raise PortInUse(cannot_listen(flag, host, port, exc)) from None
 
 
 def serve(
@@ -734,8 +730,7 @@ class _Watched:
                 )
             except OSError as exc:
                 raise PortInUse(
-                    f"--metrics-port {metrics_port}: cannot listen on {emulator.host}:"
-                    f"{metrics_port}: {exc.strerror or exc}; choose another port"
+                    cannot_listen("--metrics-port", emulator.host, metrics_port, exc)
                 ) from None
         if access_log:
             from .operations import AccessLog, stdout_writer
