@@ -20,6 +20,7 @@ from google.auth.credentials import AnonymousCredentials
 from mldns.deadline import bound, out_of_time, within
 from mldns.errors import ApiError, Interrupted
 from mldns.reach import no_credentials, refused_credentials, unreachable, unreachable_error
+from mldns.stopping import Stop
 
 T = TypeVar("T")
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
@@ -102,7 +103,7 @@ class Clients:
         self.stats = CallStats()
         # The zones a reader listed while the stack file ran (`providers.dns_reads.Reader`).
         self.early_reads: Any = None
-        self.stopping = threading.Event()  # set by Ctrl-C: no call starts after it
+        self.stopping = Stop()  # set by Ctrl-C: no call starts after it
         self.in_flight = 0
         self._lock = threading.Lock()
         self._flight = threading.Lock()

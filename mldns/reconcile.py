@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from mldns.metrics import Metrics
 from mldns.plan import Action, Plan
 from mldns.providers.registry import fleet_reader
 from mldns.state.format import State
+from mldns.stopping import Stop
 from mldns.words import count
 from mldns.workspace import Workspace
 
@@ -125,7 +125,7 @@ class Reconciler:
         self.options = options
         self.emit = emit or _print_json
         self.metrics = metrics
-        self.stopping = threading.Event()
+        self.stopping = Stop()  # set by SIGTERM and Ctrl-C
         self.applying = False
         self.failures = 0
         self.loops = 0

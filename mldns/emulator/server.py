@@ -18,6 +18,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from mldns.stopping import Stop
+
 from . import (
     batch,
     compute_aggregated,
@@ -661,7 +663,7 @@ def serve(
     `metrics_port` serves Prometheus `/metrics` and `/healthz` (0: any free port)."""
     # SIGTERM is taken before the first line says the emulator listens: a supervisor may stop
     # it at once, and it then stops as cleanly as later.
-    stopping = threading.Event()
+    stopping = Stop()  # set by the handler, which must take no lock (see mldns.stopping)
     previous = None
     if threading.current_thread() is threading.main_thread():  # only there may it take signals
         previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
