@@ -29,14 +29,22 @@ def stop_on_interrupt(clients: Any, log: Callable[[str], None]) -> Iterator[None
         yield
         return
 
+    def say(line: str) -> None:
+        """`log`, unless the signal landed while the main thread was writing to the same stream
+        (Python refuses that reentrant write): then straight to stderr's descriptor."""
+        try:
+            log(line)
+        except RuntimeError:
+            os.write(2, f"{line}\n".encode())
+
     def handler(_signum: int, _frame: Any) -> None:
         if clients.stopping.is_set():
-            log(
+            say(
                 "stopping now: the state journal holds what was recorded; the next run reconciles the rest"
             )
             os._exit(EXIT_CODE)
-        clients.stopping.set()
-        log(
+        clients.stopping.set()  # a flag, no lock: see mldns.stopping
+        say(
             f"stopping: no new calls; waiting for {clients.in_flight} in flight "
             "(Ctrl-C again to stop at once)"
         )
