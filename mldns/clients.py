@@ -14,12 +14,11 @@ import attrs
 import requests
 from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
-from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials
 
 from mldns.deadline import bound, out_of_time, within
 from mldns.errors import ApiError, Interrupted
-from mldns.reach import no_credentials, refused_credentials, unreachable, unreachable_error
+from mldns.reach import reached, unreachable
 from mldns.stopping import Stop
 
 T = TypeVar("T")
@@ -128,10 +127,8 @@ class Clients:
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
         with self._lock:
             if name not in self._built:
-                try:
+                with reached(self.emulator):
                     client = build()
-                except auth_exc.DefaultCredentialsError as exc:
-                    raise no_credentials(exc) from exc
                 bound(session_of(client), self.timeout, max(10, self.parallelism))
                 self._built[name] = client
             return self._built[name]
@@ -182,17 +179,8 @@ class Clients:
                     self.in_flight -= 1
 
         try:
-            with within(self.timeout):
+            with reached(self.emulator), within(self.timeout):
                 return self.retry(attempt)()
-        except requests.exceptions.ConnectionError as exc:
-            why = unreachable(exc)
-            if why is None:
-                raise
-            raise unreachable_error(exc, why, self.emulator) from exc
-        except auth_exc.DefaultCredentialsError as exc:
-            raise no_credentials(exc) from exc
-        except auth_exc.RefreshError as exc:
-            raise refused_credentials(exc) from exc
         except gexc.RetryError as exc:
             raise ApiError(out_of_time(exc, self.timeout)) from exc
 

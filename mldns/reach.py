@@ -1,8 +1,11 @@
 """Why a call to Google (or an emulator) could not be made, in one line: no credentials, or an
-endpoint no retry will reach. Shared by the API clients and the Cloud Storage state backend."""
+endpoint no retry will reach. `reached` wraps the API clients' calls and the Cloud Storage state
+backend's alike."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -68,3 +71,20 @@ def refused_credentials(exc: auth_exc.RefreshError) -> CredentialsError:
         f"Google credentials were refused ({str(exc)[:200]}): log in again with "
         "`gcloud auth application-default login`"
     )
+
+
+@contextlib.contextmanager
+def reached(emulator: str | None) -> Iterator[None]:
+    """No credentials, refused ones, or an endpoint that cannot be reached (`emulator`, else
+    Google): one line each, raised as mldns errors."""
+    try:
+        yield
+    except requests.exceptions.ConnectionError as exc:
+        why = unreachable(exc)
+        if why is None:
+            raise
+        raise unreachable_error(exc, why, emulator) from exc
+    except auth_exc.DefaultCredentialsError as exc:
+        raise no_credentials(exc) from exc
+    except auth_exc.RefreshError as exc:
+        raise refused_credentials(exc) from exc

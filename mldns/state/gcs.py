@@ -26,7 +26,7 @@ from google.api_core import exceptions as gexc
 
 from mldns.deadline import bound, out_of_time, within
 from mldns.errors import LockLostError, StateError, UsageError
-from mldns.reach import no_credentials, refused_credentials, unreachable, unreachable_error
+from mldns.reach import reached, unreachable
 from mldns.state.lock import Conflict, LeaseLock, LockInfo
 from mldns.state.store import StateStore
 
@@ -56,15 +56,12 @@ def storage_client(emulator: str | None, project: str | None = None, timeout: fl
     """google-cloud-storage's client: Application Default Credentials against Google; anonymous
     against an emulator at host:port (as STORAGE_EMULATOR_HOST would set it). No read waits
     longer than `timeout`."""
-    from google.auth import exceptions as auth_exc
     from google.cloud import storage  # type: ignore[attr-defined]  # ships no types
 
     os.environ.setdefault(_OTEL_ENV, "true")  # no background bucket read on every call
     if emulator is None:
-        try:
+        with reached(None):
             client = storage.Client(project=project)
-        except auth_exc.DefaultCredentialsError as exc:
-            raise no_credentials(exc) from exc
     else:
         from google.auth.credentials import AnonymousCredentials
 
@@ -88,25 +85,6 @@ def storage_retry(timeout: float) -> Any:
         return bool(_should_retry(exc)) and unreachable(exc) is None
 
     return DEFAULT_RETRY.with_predicate(worth_it).with_timeout(timeout)
-
-
-@contextlib.contextmanager
-def reached(emulator: str | None) -> Iterator[None]:
-    """No credentials, refused ones, or an endpoint that cannot be reached: one line each."""
-    import requests
-    from google.auth import exceptions as auth_exc
-
-    try:
-        yield
-    except requests.exceptions.ConnectionError as exc:
-        why = unreachable(exc)
-        if why is None:
-            raise
-        raise unreachable_error(exc, why, emulator) from exc
-    except auth_exc.DefaultCredentialsError as exc:
-        raise no_credentials(exc) from exc
-    except auth_exc.RefreshError as exc:
-        raise refused_credentials(exc) from exc
 
 
 class GcsObject:
