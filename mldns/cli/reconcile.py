@@ -106,9 +106,10 @@ def reconcile(
         try:
             port = metrics.serve(metrics_port or 0)
         except OSError as exc:
+            from mldns.emulator.errors import cannot_listen
+
             raise UsageError(
-                f"--metrics-port {metrics_port}: cannot listen on 0.0.0.0:{metrics_port}: "
-                f"{exc.strerror or exc}; choose another port"
+                cannot_listen("--metrics-port", "0.0.0.0", metrics_port, exc)
             ) from None
         click.echo(f"metrics on http://0.0.0.0:{port}/metrics", err=True)
     try:
