@@ -179,7 +179,7 @@ class Workspace:
         **options: Any,
     ) -> Workspace:
         from mldns.rules.registry import current, did_you_mean
-        from mldns.state.backend import resolve
+        from mldns.state.backend import is_gcs, resolve
 
         settable = {f.alias for f in attrs.fields(cls) if f.init and not f.name.startswith("_")}
         settable -= {"stack_name", "stack", "early"}
@@ -192,7 +192,7 @@ class Workspace:
         if options.get("local"):
             if emulator is not None:
                 raise UsageError("local and emulator contradict each other: choose one")
-            if backend is not None and backend.startswith("gs://"):
+            if backend is not None and is_gcs(backend):
                 raise UsageError("local=True keeps its cloud in a state directory, not gs://")
             emulator = process_local_cloud(str(backend or state_dir or "state"))
         emulator = emulator_from_env(emulator)

@@ -163,8 +163,9 @@ def render_plan(plan: Plan, view: dict[str, Any], unmanaged: bool = False) -> st
 
 
 def local_cloud_dir(opts: dict[str, Any]) -> str:
-    """Where --local keeps its cloud: the state directory. Refuses --local with --emulator, or
-    with a gs:// backend (no bucket could exist in a cloud no other tool reaches)."""
+    """The state directory, where --local keeps its cloud (`./state` beside a gs:// backend).
+    Refuses --local with --emulator, or with a gs:// backend (no bucket could exist in a cloud
+    no other tool reaches)."""
     from mldns.state import backend
 
     url = backend.resolve(opts["backend"], opts["state_dir"])
@@ -176,7 +177,7 @@ def local_cloud_dir(opts: dict[str, Any]) -> str:
                 f"--local keeps its cloud and the state in a directory, not {url}: drop "
                 "--backend, or use --emulator HOST:PORT (where gcloud can make the bucket)"
             )
-    return url
+    return opts["state_dir"] or (url if not backend.is_gcs(url) else backend.DEFAULT_BACKEND)
 
 
 @contextlib.contextmanager
