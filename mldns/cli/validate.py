@@ -33,11 +33,15 @@ def validate(stack_file: str, **_opts: Any) -> None:
     stack = load_stack(stack_file)
     # The tables are counted in C, and their rows only if there are any: a stack may declare
     # 100,000 record sets one by one (two loops over them took 0.03 s).
-    tables = sum(map(isinstance, stack, itertools.repeat(RecordTable)))
-    listed = [r for r in stack if isinstance(r, RecordTable)] if tables else []
+    listed = (
+        [r for r in stack if isinstance(r, RecordTable)]
+        if any(map(isinstance, stack, itertools.repeat(RecordTable)))
+        else []
+    )
+    # A fleet's table has no rows until a plan reads the fleet: it counts as one resource.
     fleet_fed = sum(isinstance(t.records, FleetValue) for t in listed)
-    tables -= fleet_fed  # a fleet's table is one resource until a plan reads its rows
-    rows = sum(len(t.rows) for t in listed if not isinstance(t.records, FleetValue))
+    tables = len(listed) - fleet_fed
+    rows = sum(len(t.rows) for t in listed)
     parts = [f"{rows:,} of them rows of {count(tables, 'record table')}"] if tables else []
     if fleet_fed:
         parts.append(f"{count(fleet_fed, 'record table')} the fleet fills when planned")
